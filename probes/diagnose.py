@@ -1,0 +1,178 @@
+"""The walker: a pure function from a Case to a Verdict.
+
+How a walk scores causes:
+
+* Each visited question is answered by the operator (if they did), else by the merged
+  signal of its key, else it is "not checked" (UNKNOWN) and becomes an open question.
+* A YES adds ``weight x strength`` of support to every cause below it; a cause's support
+  from several questions is pooled as a noisy-or, ``1 - prod(1 - w_i)``, so independent
+  evidence adds up but never exceeds 1.
+* A NO on a gate rules out the causes below it: their score is cut to a fraction and the
+  NO is listed as refuting evidence. A NO elsewhere simply adds no support.
+* The verdict is the best cause if its score reaches ``VERDICT_THRESHOLD``. Otherwise the
+  case is ``healthy`` when enough was checked and no symptom was seen, and ``inconclusive``
+  when too little was checked or a symptom (errors rising with load, restarts) remains
+  unexplained. A verdict always has evidence: a cause is only ranked with a YES behind it.
+
+Same case in, same verdict out: no clocks, no randomness, ties broken by catalogue order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from probes.causes import CAUSES, HEALTHY, INCONCLUSIVE, cause
+from probes.evidence import Answer, AnsweredBy, Case, Example, Signal, yes
+from probes.tree import SYMPTOMS, TREE, Leaf, Node, Question, leaves_below
+from probes.verdict import RankedCause, Step, Verdict
+
+VERDICT_THRESHOLD = 0.3
+"""A cause at or above this score is the verdict. Code findings alone (strength 0.4 x
+weight 0.8-0.9) just reach it: a risk in the source with nothing contradicting it."""
+
+LIST_THRESHOLD = 0.05
+"""Causes below this are not listed at all."""
+
+REFUTED_FACTOR = 0.3
+"""A cause ruled out by a gate's NO keeps this fraction of its support."""
+
+MIN_CHECKED_FOR_HEALTHY = 3
+"""Healthy needs at least this many questions answered NO by evidence or the operator."""
+
+_ORDER = {cid: i for i, cid in enumerate(CAUSES)}
+
+
+@dataclass
+class _Tally:
+    supports: dict[str, list[tuple[Signal, float]]] = field(default_factory=dict)
+    refutes: dict[str, list[Signal]] = field(default_factory=dict)
+    path: list[Step] = field(default_factory=list)
+
+
+def diagnose(case: Case) -> Verdict:
+    """Walk the tree over a case and rank the causes. Pure."""
+    signals = case.signals()
+    tally = _Tally()
+    for node in TREE:
+        _walk(node, 0, case, signals, tally)
+    ranked = _rank(tally)
+    path = tuple(tally.path)
+    open_q = tuple(s for s in path if s.by is AnsweredBy.NOT_CHECKED)
+    collect = tuple(dict.fromkeys(_collect_hint(s.key) for s in open_q))
+
+    top = ranked[0] if ranked else None
+    if top is not None and top.score >= VERDICT_THRESHOLD:
+        strong = top.score >= 0.6
+        summary = (f"{top.title}. " + top.why if strong else
+                   f"Likely: {top.title.lower()}. {top.why}")
+        return Verdict(top.id, top.title, summary, ranked, path, open_q, collect)
+
+    checked_no = [s for s in path if s.answer is Answer.NO]
+    symptoms = [s for s in path if s.key in SYMPTOMS and s.answer is Answer.YES]
+    if symptoms:
+        info = cause(INCONCLUSIVE)
+        what = "; ".join(s.signal.detail if s.signal else s.ask for s in symptoms)
+        return Verdict(INCONCLUSIVE, info.title,
+                       f"Something is wrong ({what}) but no cause explains it yet; answer "
+                       "the open questions or collect what is listed.",
+                       ranked, path, open_q, collect)
+    if len(checked_no) >= MIN_CHECKED_FOR_HEALTHY:
+        info = cause(HEALTHY)
+        return Verdict(HEALTHY, info.title,
+                       f"{info.summary} ({len(checked_no)} checks came back clean, "
+                       f"{len(open_q)} could not be checked.)",
+                       ranked, path, open_q, collect)
+    info = cause(INCONCLUSIVE)
+    return Verdict(INCONCLUSIVE, info.title,
+                   f"{info.summary} Only {len(checked_no)} question(s) could be answered.",
+                   ranked, path, open_q, collect)
+
+
+def _answer(key: str, case: Case, signals: dict[str, Signal]
+            ) -> tuple[Answer, AnsweredBy, Signal | None]:
+    if key in case.answers:
+        return case.answers[key], AnsweredBy.OPERATOR, signals.get(key)
+    sig = signals.get(key)
+    if sig is None or sig.answer is Answer.UNKNOWN:
+        return Answer.UNKNOWN, AnsweredBy.NOT_CHECKED, sig
+    return sig.answer, AnsweredBy.EVIDENCE, sig
+
+
+def _walk(node: Node, depth: int, case: Case, signals: dict[str, Signal], tally: _Tally,
+          chain: tuple[tuple[Signal, float], ...] = ()) -> None:
+    """Visit a question; ``chain`` is the support of the YES questions above it.
+
+    A YES supports the question's own leaves, together with its chain; causes deeper down
+    get the chain only once a question of their own says YES, so a broad question (one
+    instance, many sessions) never makes a specific cause (a timer) on its own.
+    """
+    if isinstance(node, Leaf):
+        return
+    answer, by, sig = _answer(node.key, case, signals)
+    below = leaves_below(node)
+    tally.path.append(Step(node.key, node.ask, answer, by, sig, depth, below))
+    if answer is Answer.NO and node.gate:
+        refuting = sig if sig is not None and by is AnsweredBy.EVIDENCE else _operator_no(node)
+        for cid in below:
+            tally.refutes.setdefault(cid, []).append(refuting)
+        return
+    if answer is Answer.YES:
+        support = sig if by is AnsweredBy.EVIDENCE and sig is not None else _operator_signal(node)
+        chain = (*chain, (support, node.weight * support.strength))
+        for leaf in node.yes:
+            if isinstance(leaf, Leaf):
+                tally.supports.setdefault(leaf.cause, []).extend(chain)
+    for child in node.yes:
+        if isinstance(child, Question):
+            _walk(child, depth + 1, case, signals, tally, chain)
+
+
+def _operator_signal(node: Question) -> Signal:
+    return yes(node.key, "operator", "the operator answered yes",
+               [Example("operator", text=f"answered yes: {node.ask}")])
+
+
+def _operator_no(node: Question) -> Signal:
+    return Signal(node.key, Answer.NO, "the operator answered no", "operator")
+
+
+def _rank(tally: _Tally) -> tuple[RankedCause, ...]:
+    out: list[RankedCause] = []
+    for cid, entries in tally.supports.items():
+        miss = 1.0
+        seen: set[int] = set()
+        for sig, w in entries:
+            if id(sig) in seen:
+                continue
+            seen.add(id(sig))
+            miss *= 1.0 - min(max(w, 0.0), 1.0)
+        score = 1.0 - miss
+        refutes = tuple(tally.refutes.get(cid, ()))
+        if refutes:
+            score *= REFUTED_FACTOR
+        if score < LIST_THRESHOLD:
+            continue
+        info = cause(cid)
+        by_id: dict[int, Signal] = {}
+        for sig, _ in sorted(entries, key=lambda e: -e[1]):
+            by_id.setdefault(id(sig), sig)
+        sigs = tuple(by_id.values())
+        why = "; ".join(dict.fromkeys(s.detail for s in sigs))
+        if refutes:
+            why += " (but " + "; ".join(r.detail for r in refutes) + ")"
+        out.append(RankedCause(cid, info.title, round(score, 4), why, sigs, refutes,
+                               info.broken, info.fixed, info.next_steps))
+    out.sort(key=lambda rc: (-rc.score, _ORDER.get(rc.id.split("/")[0], 999)))
+    return tuple(out)
+
+
+_COLLECT: dict[str, str] = {}
+
+
+def _collect_hint(key: str) -> str:
+    if not _COLLECT:
+        from probes.tree import iter_questions
+
+        for q, _ in iter_questions():
+            _COLLECT[q.key] = q.collect
+    return _COLLECT.get(key, key)

@@ -1,0 +1,142 @@
+"""The decision tree's structure and the walker's rules, on hand-built cases."""
+
+from __future__ import annotations
+
+import pytest
+
+from probes.causes import CAUSES, HEALTHY, INCONCLUSIVE
+from probes.diagnose import VERDICT_THRESHOLD, diagnose
+from probes.evidence import Answer, AnsweredBy, Case, Evidence, example, no, unknown, yes
+from probes.signals import SIGNALS
+from probes.tree import TREE, Leaf, Question, iter_questions, leaves_below
+
+EX = [example("app.log", 12, text="run started")]
+
+
+def _case(*signals: object) -> Case:
+    return Case(evidence=(Evidence("logs", "test", signals=tuple(signals)),))  # type: ignore[arg-type]
+
+
+def _paths_to(cause: str) -> list[list[Question]]:
+    """Every chain of questions from the root to a leaf of ``cause``."""
+    found: list[list[Question]] = []
+
+    def walk(nodes: tuple[object, ...], chain: list[Question]) -> None:
+        for node in nodes:
+            if isinstance(node, Leaf) and node.cause == cause:
+                found.append(chain)
+            elif isinstance(node, Question):
+                walk(node.yes, [*chain, node])
+
+    walk(TREE, [])
+    return found
+
+
+def test_every_question_key_is_a_listed_signal_and_every_signal_is_asked() -> None:
+    asked = [q.key for q, _ in iter_questions()]
+    assert len(asked) == len(set(asked)), "a question key appears twice in the tree"
+    assert set(asked) == set(SIGNALS), set(asked) ^ set(SIGNALS)
+
+
+def test_every_cause_in_the_catalogue_is_a_leaf_and_vice_versa() -> None:
+    leaves = {c for node in TREE for c in leaves_below(node)}
+    assert leaves == set(CAUSES) - {HEALTHY, INCONCLUSIVE}
+
+
+@pytest.mark.parametrize("cause", sorted(set(CAUSES) - {HEALTHY, INCONCLUSIVE}))
+def test_every_cause_is_reachable_by_operator_answers(cause: str) -> None:
+    """Answering yes along any one path to a cause makes it the verdict."""
+    for chain in _paths_to(cause):
+        case = Case()
+        for q in chain:
+            case = case.with_answer(q.key, Answer.YES)
+        v = diagnose(case)
+        if v.verdict == cause:
+            assert v.top is not None and v.top.score >= VERDICT_THRESHOLD
+            assert all(s.by is AnsweredBy.OPERATOR for s in v.path if s.answer is Answer.YES)
+            return
+    pytest.fail(f"no path makes {cause} the verdict")
+
+
+def test_empty_case_is_inconclusive_with_things_to_collect() -> None:
+    v = diagnose(Case())
+    assert v.verdict == INCONCLUSIVE
+    assert not v.causes
+    assert len(v.open_questions) == len(v.path) > 10
+    assert v.collect_next
+
+
+def test_clean_checks_give_healthy_not_inconclusive() -> None:
+    v = diagnose(_case(no("pods.restarts", "kube", "no restarts"),
+                       no("errors.rise_with_concurrency", "logs", "flat"),
+                       no("instance.many_sessions", "logs", "one session per instance")))
+    assert v.verdict == HEALTHY
+
+
+def test_unexplained_symptom_is_inconclusive_never_healthy() -> None:
+    v = diagnose(_case(yes("errors.rise_with_concurrency", "ramp", "errors rise", EX),
+                       no("pods.restarts", "kube", "none"),
+                       no("instance.many_sessions", "logs", "no"),
+                       no("errors.rate_limit", "logs", "none")))
+    assert v.verdict == INCONCLUSIVE
+    assert "errors rise" in v.summary
+
+
+def test_shared_instance_from_runtime_evidence() -> None:
+    v = diagnose(_case(yes("instance.many_sessions", "logs", "inst-a served 14 sessions", EX),
+                       yes("runs.overlap_instance", "logs", "12 overlapping pairs", EX),
+                       yes("errors.already_running", "logs", "37 'already running'", EX)))
+    assert v.verdict == "shared-instance"
+    assert v.causes[0].score > 0.8
+    assert {s.key for s in v.causes[0].supports} >= {"runs.overlap_instance",
+                                                     "errors.already_running"}
+
+
+def test_specific_cause_outranks_the_general_one_it_refines() -> None:
+    v = diagnose(_case(yes("runs.overlap_instance", "logs", "overlap", EX),
+                       yes("runs.periodic_overlap", "logs", "every 1 s", EX)))
+    assert [c.id for c in v.causes][:2] == ["overlapping-timer", "shared-instance"]
+
+
+def test_gate_no_rules_out_causes_below() -> None:
+    v = diagnose(_case(no("pods.restarts", "kube", "0 restarts"),
+                       yes("process.rss_growth", "process", "RSS +40%", EX)))
+    oom = next(c for c in v.causes if c.id == "oom")
+    assert oom.refutes and oom.score < VERDICT_THRESHOLD
+
+
+def test_code_findings_are_weaker_than_runtime_evidence() -> None:
+    code = yes("code.shared_instance", "code", "agent at module scope", EX, strength=0.4)
+    runtime = yes("errors.rate_limit", "logs", "429s", EX)
+    v = diagnose(_case(code, runtime, yes("errors.rise_with_concurrency", "logs", "rise", EX)))
+    scores = {c.id: c.score for c in v.causes}
+    assert scores["upstream-rate-limit"] > scores["shared-instance"]
+
+
+def test_operator_answer_overrides_evidence_and_is_marked() -> None:
+    case = _case(unknown("pods.restarts", "kube", "no cluster access"))
+    case = case.with_answer("pods.restarts", Answer.YES).with_answer("pods.oomkilled", Answer.YES)
+    v = diagnose(case)
+    assert v.verdict == "oom"
+    step = next(s for s in v.path if s.key == "pods.oomkilled")
+    assert step.by is AnsweredBy.OPERATOR
+    cleared = case.with_answer("pods.oomkilled", Answer.UNKNOWN)
+    assert diagnose(cleared).verdict != "oom"
+
+
+def test_walk_is_pure() -> None:
+    case = _case(yes("runs.overlap_instance", "logs", "overlap", EX))
+    assert diagnose(case) == diagnose(case)
+
+
+def test_yes_without_evidence_is_refused() -> None:
+    with pytest.raises(ValueError):
+        yes("runs.overlap_instance", "logs", "overlap", [])
+
+
+def test_case_round_trips_through_json() -> None:
+    case = _case(yes("runs.overlap_instance", "logs", "overlap", EX)).with_answer(
+        "pods.restarts", Answer.NO)
+    again = Case.from_json(case.to_json())
+    assert diagnose(again).verdict == diagnose(case).verdict
+    assert again.answers == case.answers
