@@ -1,0 +1,233 @@
+"""Requests in flight: error rate by concurrency, the latency ceiling, tool-call fan-out.
+
+The seeds' first debug step is "run one request at a time, then 10, 25, 50: if the
+error only appears under load, suspect shared state or downstream saturation". Logs of
+real traffic already hold that experiment: for every request we count how many were
+in flight when it started and compare error rates per level.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+from typing import Any
+
+from probes.analysis.runs import NS_PER_MS, excerpt
+from probes.events import LogEvent
+from probes.evidence import Example
+
+MIN_BUCKET_SAMPLES = 5
+"""Fewer requests than this at a concurrency level say nothing about its error rate."""
+MIN_REQUESTS = 10
+SINGLE_PASS_MAX_RATE = 0.10
+"""Requests alone in flight must mostly pass: at most this error rate."""
+RISE_MIN_DELTA = 0.20
+"""A higher level must fail at least this much more often than single requests."""
+
+CEILING_MIN_FAILURES = 5
+CEILING_SHARE = 0.60
+CEILING_TOLERANCE = 0.02
+""">= 60% of failures within +-2% of one duration: a limit, not a distribution."""
+
+FANOUT_MIN_CALLS = 8
+
+
+@dataclass(slots=True)
+class Request:
+    start_ns: int
+    end_ns: int
+    failed: bool
+    duration_ms: float | None
+    end_at: Example | None = None
+
+
+def bucket_label(concurrency: int) -> str:
+    """1, 2, 3-4, 5-8, 9-16, ...: doubling buckets so each level has enough samples."""
+    if concurrency <= 2:
+        return str(max(concurrency, 1))
+    hi = 1 << (concurrency - 1).bit_length()
+    return f"{hi // 2 + 1}-{hi}"
+
+
+def bucket_floor(label: str) -> int:
+    return int(label.split("-")[0])
+
+
+def event_failed(ev: LogEvent) -> bool:
+    return bool(ev.error) or (ev.status is not None and ev.status >= 500) or (
+        ev.level is not None and ev.level >= 50)
+
+
+@dataclass
+class RequestTracker:
+    """Request intervals from REQUEST_START/END pairs or REQUEST_END with a duration."""
+
+    open: dict[str, int] = field(default_factory=dict)
+    requests: list[Request] = field(default_factory=list)
+    unmatched_ends: int = 0
+
+    def start(self, ev: LogEvent) -> None:
+        if ev.request and ev.time_ns is not None:
+            self.open[ev.request] = ev.time_ns
+
+    def end(self, ev: LogEvent) -> None:
+        if ev.time_ns is None:
+            self.unmatched_ends += 1
+            return
+        start = self.open.pop(ev.request, None) if ev.request else None
+        if ev.duration_ms is not None:
+            start = ev.time_ns - int(ev.duration_ms * NS_PER_MS)
+        if start is None:
+            self.unmatched_ends += 1
+            return
+        dur = ev.duration_ms if ev.duration_ms is not None else (ev.time_ns - start) / NS_PER_MS
+        failed = event_failed(ev)
+        self.requests.append(Request(start, ev.time_ns, failed, dur,
+                                     excerpt(ev) if failed else None))
+
+
+@dataclass(frozen=True, slots=True)
+class ConcurrencyTable:
+    """Error rate per in-flight bucket."""
+
+    rows: tuple[dict[str, Any], ...]
+    total: int
+
+    def by_label(self) -> dict[str, dict[str, Any]]:
+        return {r["level"]: r for r in self.rows}
+
+
+def in_flight_at_start(requests: list[Request]) -> list[int]:
+    """For each request, how many requests (itself included) were in flight at its start.
+
+    Sweep with two sorted lists: started-by(s) minus ended-by(s), O(n log n).
+    """
+    starts = sorted(r.start_ns for r in requests)
+    ends = sorted(r.end_ns for r in requests)
+    return [bisect.bisect_right(starts, r.start_ns) - bisect.bisect_right(ends, r.start_ns)
+            for r in requests]
+
+
+def concurrency_table(requests: list[Request]) -> ConcurrencyTable:
+    levels = in_flight_at_start(requests)
+    counts: dict[str, list[int]] = {}
+    for r, c in zip(requests, levels, strict=True):
+        row = counts.setdefault(bucket_label(c), [0, 0])
+        row[0] += 1
+        row[1] += int(r.failed)
+    rows = tuple(
+        {"level": label, "requests": n, "errors": e, "error_rate": round(e / n, 3)}
+        for label, (n, e) in sorted(counts.items(), key=lambda kv: bucket_floor(kv[0])))
+    return ConcurrencyTable(rows, len(requests))
+
+
+@dataclass(frozen=True, slots=True)
+class RiseVerdict:
+    answer: str  # "yes" | "no" | "unknown"
+    detail: str
+    worst_level: str | None = None
+
+
+def judge_rise(table: ConcurrencyTable) -> RiseVerdict:
+    """Does the error rate rise with concurrency while single requests pass?"""
+    if table.total < MIN_REQUESTS:
+        return RiseVerdict("unknown", f"only {table.total} requests with known start and end "
+                                      f"(need {MIN_REQUESTS})")
+    rows = table.by_label()
+    single = rows.get("1")
+    if single is None or single["requests"] < MIN_BUCKET_SAMPLES:
+        n = single["requests"] if single else 0
+        return RiseVerdict("unknown", f"only {n} requests ran alone (need {MIN_BUCKET_SAMPLES})")
+    higher = [r for r in table.rows if r["level"] != "1" and r["requests"] >= MIN_BUCKET_SAMPLES]
+    if not higher:
+        return RiseVerdict("unknown", "no concurrency level above 1 has "
+                                      f"{MIN_BUCKET_SAMPLES} or more requests")
+    base = single["error_rate"]
+    worst = max(higher, key=lambda r: r["error_rate"])
+    summary = ", ".join(f"{r['level']}: {r['errors']}/{r['requests']}" for r in table.rows)
+    if base <= SINGLE_PASS_MAX_RATE and worst["error_rate"] >= base + RISE_MIN_DELTA:
+        return RiseVerdict("yes", f"errors {base:.0%} when alone, {worst['error_rate']:.0%} at "
+                                  f"{worst['level']} in flight ({summary})", worst["level"])
+    return RiseVerdict("no", f"error rate does not rise with concurrency ({summary})")
+
+
+@dataclass(frozen=True, slots=True)
+class Ceiling:
+    duration_ms: float
+    count: int
+    failures: int
+    examples: tuple[Example, ...]
+
+
+def find_ceiling(requests: list[Request], max_examples: int) -> Ceiling | None:
+    """The densest cluster of failing durations, when >= 60% of failures fall in it."""
+    failed = sorted((r for r in requests if r.failed and r.duration_ms is not None),
+                    key=lambda r: r.duration_ms or 0.0)
+    if len(failed) < CEILING_MIN_FAILURES:
+        return None
+    durs = [r.duration_ms or 0.0 for r in failed]
+    ratio = (1 + CEILING_TOLERANCE) / (1 - CEILING_TOLERANCE)
+    best_i, best_n, j = 0, 0, 0
+    for i, d in enumerate(durs):
+        j = max(j, i)
+        while j + 1 < len(durs) and durs[j + 1] <= d * ratio:
+            j += 1
+        if j - i + 1 > best_n:
+            best_i, best_n = i, j - i + 1
+    if best_n < CEILING_SHARE * len(durs) or best_n < CEILING_MIN_FAILURES:
+        return None
+    cluster = failed[best_i: best_i + best_n]
+    center = cluster[len(cluster) // 2].duration_ms or 0.0
+    return Ceiling(center, best_n, len(durs),
+                   tuple(r.end_at for r in cluster[:max_examples] if r.end_at is not None))
+
+
+@dataclass
+class FanoutTracker:
+    """Outbound tool/model calls in flight per request.
+
+    A TOOL_CALL with a duration, status or error is the call's end (its start is end
+    minus duration when known); one without is its start. Both ways are counted and the
+    larger peak kept, so logs with only start lines or only end lines both work.
+    """
+
+    in_flight: dict[str, int] = field(default_factory=dict)
+    peak_counter: dict[str, int] = field(default_factory=dict)
+    intervals: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
+    first_call: dict[str, Example] = field(default_factory=dict)  # where the peak hit 8
+    last_end: dict[str, Example] = field(default_factory=dict)  # fallback pointer
+    calls: int = 0
+
+    def feed(self, ev: LogEvent) -> None:
+        if not ev.request:
+            return
+        self.calls += 1
+        req = ev.request
+        is_end = ev.duration_ms is not None or ev.status is not None or bool(ev.error)
+        if is_end:
+            self.in_flight[req] = max(0, self.in_flight.get(req, 0) - 1)
+            if ev.duration_ms is not None and ev.time_ns is not None:
+                self.intervals.setdefault(req, []).append(
+                    (ev.time_ns - int(ev.duration_ms * NS_PER_MS), ev.time_ns))
+                self.last_end[req] = excerpt(ev, f"calls of request {req} overlapped in time")
+        else:
+            n = self.in_flight.get(req, 0) + 1
+            self.in_flight[req] = n
+            if n > self.peak_counter.get(req, 0):
+                self.peak_counter[req] = n
+                if n >= FANOUT_MIN_CALLS and req not in self.first_call:
+                    self.first_call[req] = excerpt(ev, f"call {n} in flight for request {req}")
+
+    def peaks(self) -> dict[str, int]:
+        out = dict(self.peak_counter)
+        for req, spans in self.intervals.items():
+            points = sorted([(s, 1) for s, _ in spans] + [(e, -1) for _, e in spans])
+            cur = peak = 0
+            for _, d in points:
+                cur += d
+                peak = max(peak, cur)
+            out[req] = max(out.get(req, 0), peak)
+        return out
+
+    def example_for(self, req: str) -> Example | None:
+        return self.first_call.get(req) or self.last_end.get(req)

@@ -1,0 +1,144 @@
+"""The error taxonomy: ONE table mapping error text to a family and the signal it supports.
+
+Why a table: the strings come from real frameworks and platforms (AutoGen's "The team is
+already running", Node's "Maximum call stack size exceeded", OpenAI's "Rate limit
+reached", Vercel's FUNCTION_INVOCATION_TIMEOUT...), they change over time, and a reviewer
+should be able to check each one against its source in one place. Every pattern is tested
+with a real string in ``tests/test_analysis_errors.py``.
+
+An error line may belong to several families (a wrapped "ReadTimeout ... 504 Gateway
+Timeout"); each family counts it once.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from probes.events import ERROR as ERROR_LEVEL
+from probes.events import EventKind, LogEvent
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorFamily:
+    """A family of errors: its name, the signal key it supports, and its pattern."""
+
+    name: str
+    signal: str
+    pattern: re.Pattern[str]
+
+
+def _family(name: str, signal: str, *alternatives: str) -> ErrorFamily:
+    return ErrorFamily(name, signal, re.compile("|".join(alternatives), re.IGNORECASE))
+
+
+ERROR_FAMILIES: tuple[ErrorFamily, ...] = (
+    _family(
+        "already_running", "errors.already_running",
+        r"already running",  # AutoGen team; asyncio "This event loop is already running"
+        r"cannot run again until it is stopped",
+        r"another task is active",  # "Cannot run while another task is active"
+        r"event loop is running",
+        r"run (?:is )?already in progress",
+    ),
+    _family(
+        "max_call_stack", "errors.max_call_stack",
+        r"Maximum call stack size exceeded",  # V8 RangeError
+        r"RecursionError",
+        r"maximum recursion depth exceeded",
+        r"too much recursion",  # Firefox/SpiderMonkey wording
+    ),
+    _family(
+        "rate_limit", "errors.rate_limit",
+        r"(?<![\d.])429(?![\d.]|\s*ms)",  # status 429, not "429ms" nor "1.429"
+        r"rate[ _-]?limit",  # "Rate limit reached", "rate_limit_exceeded", RateLimitError
+        r"Too Many Requests",
+        r"(?<![\d.])503(?![\d.]|\s*ms)",
+        r"Service Unavailable",
+        r"overloaded",  # Anthropic "overloaded_error", "The server is overloaded"
+        r"insufficient_quota",
+    ),
+    _family(
+        "timeout", "errors.timeout",
+        r"ETIMEDOUT", r"ESOCKETTIMEDOUT",
+        r"AbortError", r"operation was aborted",
+        r"(?<!Task )timed out",  # not Lambda's "Task timed out after" (platform family)
+        r"TimeoutError", r"ReadTimeout", r"ConnectTimeout", r"ConnectTimeoutError",
+        r"deadline exceeded", r"DEADLINE_EXCEEDED",
+    ),
+    _family(
+        "platform_timeout", "latency.ceiling",
+        r"FUNCTION_INVOCATION_TIMEOUT",  # Vercel
+        r"Task timed out after",  # AWS Lambda
+        r"(?<![\d.])504(?![\d.]|\s*ms)", r"Gateway Time-?out",
+        r"(?<![\d.])502(?![\d.]|\s*ms)", r"Bad Gateway",
+        r"upstream request timeout",  # Envoy
+    ),
+    _family(
+        "duplicate_write", "errors.duplicate_write",
+        r"duplicate key", r"already exists", r"E11000",
+        r"UniqueViolation", r"unique constraint", r"UNIQUE constraint failed",
+        r"409 Conflict", r"(?<![\d.])409(?![\d.]|\s*ms)", r"ConditionalCheckFailed",
+    ),
+    _family(
+        "serialization", "errors.serialization",
+        r"Converting circular structure to JSON",
+        r"is not JSON serializable",  # Python json: "Object of type X is not JSON serializable"
+        r"cyclic object value",
+        r"Do not know how to serialize a BigInt",
+        r"circular reference detected",
+    ),
+    _family(
+        "version_mismatch", "errors.version_mismatch",
+        r"is not a function",
+        r"not initialized",
+        r"cannot import name",
+        r"has no attribute",
+        r"ERR_REQUIRE_ESM",
+        r"Cannot find module",
+        r"No module named",
+    ),
+    _family(
+        "socket_exhaustion", "errors.socket_exhaustion",
+        r"EMFILE", r"too many open files",
+        r"ECONNRESET", r"socket hang up",
+        r"EADDRNOTAVAIL", r"ENOBUFS",
+        r"Cannot assign requested address",
+    ),
+)
+
+FAMILY_BY_NAME: dict[str, ErrorFamily] = {f.name: f for f in ERROR_FAMILIES}
+
+_STATUS_WORDS = {429: "429 Too Many Requests", 502: "502 Bad Gateway",
+                 503: "503 Service Unavailable", 504: "504 Gateway Timeout",
+                 409: "409 Conflict"}
+"""Statuses that name a family on their own, turned into text so the table decides."""
+
+
+def classify(text: str) -> tuple[ErrorFamily, ...]:
+    """The families whose pattern occurs in ``text`` (table order, each once)."""
+    if not text:
+        return ()
+    return tuple(f for f in ERROR_FAMILIES if f.pattern.search(text))
+
+
+def is_error_event(ev: LogEvent) -> bool:
+    """Whether an event reports a failure: error text, an ERROR kind, level >= error,
+    or an HTTP status >= 500 (or 429/409, which name a family of their own)."""
+    if ev.error or ev.kind is EventKind.ERROR:
+        return True
+    if ev.level is not None and ev.level >= ERROR_LEVEL:
+        return True
+    return ev.status is not None and (ev.status >= 500 or ev.status in _STATUS_WORDS)
+
+
+def error_text(ev: LogEvent) -> str:
+    """The text to classify: the error, the message and a known status in words.
+
+    Only these parts, not the whole raw line: durations and ids elsewhere on the line
+    would make numeric patterns (429, 504) fire by accident.
+    """
+    parts = [p for p in (ev.error, ev.message) if p]
+    if ev.status in _STATUS_WORDS:
+        parts.append(_STATUS_WORDS[ev.status])
+    return " | ".join(parts)

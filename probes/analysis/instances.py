@@ -1,0 +1,118 @@
+"""Instances: which agent/team/runtime object served which sessions, requests and users.
+
+The seeds' debug step "log session IDs and agent instance creation: if you see one
+instance handling many users, that's your problem", and its mirror image ("you recreate
+the agent on every request") are both answered from the same per-instance counts.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from probes.analysis.fields import field_value
+from probes.analysis.runs import excerpt
+from probes.events import EventKind, LogEvent
+from probes.evidence import Example, iso_ns
+
+LONG_LIVED_NS = 3600 * 1_000_000_000
+"""Invocations an hour or more apart on one instance: it outlived the request."""
+
+SERVERLESS_HINT = re.compile(
+    r"\b(?:aws[ _-]?lambda|lambda|vercel|netlify|cloud ?functions?|cold[ _-]?start|"
+    r"warm[ _-]?(?:start|instance|invocation|container)|hot[ _-]?reload(?:ed|ing)?|HMR|"
+    r"fast refresh|next dev|nodemon|watchfiles|--reload)\b",
+    re.IGNORECASE)
+"""Words that say the service runs where module state outlives a request."""
+SERVERLESS_FIELD_KEYS = frozenset({
+    "coldStart", "cold_start", "faas.coldstart", "faas.invocation_id", "awsRequestId",
+    "aws_request_id", "faas.name", "x-vercel-id", "vercelId", "lambda",
+})
+
+
+@dataclass(slots=True)
+class InstanceStats:
+    id: str
+    sessions: set[str] = field(default_factory=set)
+    requests: set[str] = field(default_factory=set)
+    users: dict[str, Example] = field(default_factory=dict)
+    processes: set[str] = field(default_factory=set)
+    first_ns: int | None = None
+    last_ns: int | None = None
+    first_at: Example | None = None
+    last_at: Example | None = None
+    events: int = 0
+    session_examples: list[Example] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "sessions": len(self.sessions), "requests": len(self.requests),
+            "users": len(self.users), "processes": sorted(self.processes)[:8],
+            "first": iso_ns(self.first_ns) if self.first_ns is not None else None,
+            "last": iso_ns(self.last_ns) if self.last_ns is not None else None,
+            "first_at": self.first_at.where if self.first_at else None,
+        }
+
+
+@dataclass
+class InstanceTracker:
+    stats: dict[str, InstanceStats] = field(default_factory=dict)
+    created: int = 0
+    created_requests: set[str] = field(default_factory=set)
+    created_examples: list[Example] = field(default_factory=list)
+    agent_requests: set[str] = field(default_factory=set)
+    hint: Example | None = None
+    max_examples: int = 8
+
+    def feed(self, ev: LogEvent) -> None:
+        if self.hint is None:
+            self._look_for_hint(ev)
+        agentish = ev.kind in (EventKind.CREATED, EventKind.RUN_START, EventKind.RUN_END)
+        if ev.request and (agentish or ev.instance):
+            self.agent_requests.add(ev.request)
+        if ev.kind is EventKind.CREATED:
+            self.created += 1
+            if ev.request:
+                self.created_requests.add(ev.request)
+            if len(self.created_examples) < self.max_examples:
+                self.created_examples.append(excerpt(
+                    ev, f"instance {ev.instance or '?'} created"
+                        + (f" for request {ev.request}" if ev.request else "")))
+        if not ev.instance:
+            return
+        st = self.stats.get(ev.instance)
+        if st is None:
+            st = self.stats[ev.instance] = InstanceStats(ev.instance)
+        st.events += 1
+        if ev.session and ev.session not in st.sessions:
+            st.sessions.add(ev.session)
+            if len(st.session_examples) < 4:
+                st.session_examples.append(excerpt(
+                    ev, f"instance {ev.instance} serves session {ev.session}"
+                        f" ({len(st.sessions)} so far)"))
+        if ev.request:
+            st.requests.add(ev.request)
+        if ev.process and len(st.processes) < 64:
+            st.processes.add(ev.process)
+        user = field_value(ev, "user")
+        if user is not None and str(user) not in st.users and len(st.users) < 256:
+            st.users[str(user)] = excerpt(ev, f"instance {ev.instance} serves user {user}")
+        if ev.time_ns is not None:
+            if st.first_ns is None or ev.time_ns < st.first_ns:
+                st.first_ns, st.first_at = ev.time_ns, excerpt(ev)
+            if st.last_ns is None or ev.time_ns > st.last_ns:
+                st.last_ns, st.last_at = ev.time_ns, excerpt(ev)
+
+    def _look_for_hint(self, ev: LogEvent) -> None:
+        if ev.fields and not SERVERLESS_FIELD_KEYS.isdisjoint(ev.fields):
+            self.hint = excerpt(ev, "serverless platform fields on this line")
+            return
+        text = ev.text or ev.message
+        m = SERVERLESS_HINT.search(text) if text else None
+        if m:
+            self.hint = excerpt(ev, f"serverless / hot-reload hint: {m.group(0)!r}")
+
+    def reuse_count(self, st: InstanceStats) -> int:
+        """Sessions when the instance's lines name sessions, else requests."""
+        return len(st.sessions) if st.sessions else len(st.requests)

@@ -1,0 +1,561 @@
+"""``LogAnalysis``: every log/trace-owned signal from one stream of ``LogEvent``s.
+
+The pipeline calls ``feed`` once per event (in time order across sources, untimed
+events anywhere) and ``finish`` once. State is per run, request, session, instance,
+process and key, plus a bounded number of examples; nothing is kept per line, so a
+multi-gigabyte log costs memory in proportion to its traffic, not its size.
+
+Every key owned by the "logs" or "traces" probe in ``probes.signals.SIGNALS`` gets
+exactly one Signal: YES with examples, NO with what was looked at, or UNKNOWN with the
+reason it could not be checked (no run events, no instance ids, too few requests...).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from probes.analysis.concurrency import (
+    FANOUT_MIN_CALLS,
+    ConcurrencyTable,
+    FanoutTracker,
+    Request,
+    RequestTracker,
+    bucket_label,
+    concurrency_table,
+    find_ceiling,
+    in_flight_at_start,
+    judge_rise,
+)
+from probes.analysis.error_families import ERROR_FAMILIES, classify, error_text, is_error_event
+from probes.analysis.instances import LONG_LIVED_NS, InstanceTracker
+from probes.analysis.runs import (
+    Overlap,
+    Run,
+    RunTracker,
+    excerpt,
+    max_in_flight,
+    start_gaps_cv,
+    sweep,
+)
+from probes.analysis.state import ContaminationTracker, HistoryTracker, StateTracker
+from probes.events import EventKind, LogEvent
+from probes.evidence import Evidence, Example, Signal, no, now_utc, unknown, yes
+from probes.signals import SIGNALS
+
+PROBE = "logs"
+
+LOG_KEYS: tuple[str, ...] = tuple(
+    k for k, spec in SIGNALS.items() if "logs" in spec.probes or "traces" in spec.probes)
+"""The keys this analysis answers, every one of them, every time."""
+
+PARALLEL_START_GAP_NS = 100_000_000
+"""Runs of one request started within 100 ms were started together (Promise.all,
+asyncio.gather); a run started later inside another came from a callback (re-entry)."""
+PERIODIC_MIN_RUNS = 4
+PERIODIC_MAX_CV = 0.25
+"""Gaps between starts varying by at most 25% of their mean: a timer, not traffic."""
+FEW_ERRORS = 3
+"""Fewer matches than this make a weaker signal (strength 0.6): one line can be noise."""
+MAX_RUNS_IN_DATA = 2000
+
+
+class LogAnalysis:
+    """Turns normalised log and trace events into signals (see the module docstring)."""
+
+    def __init__(self, *, max_examples: int = 8) -> None:
+        self.max_examples = max_examples
+        self.sources: set[str] = set()
+        self.events = 0
+        self.runs = RunTracker()
+        self.requests = RequestTracker()
+        self.fanout = FanoutTracker()
+        self.instances = InstanceTracker(max_examples=max_examples)
+        self.state = StateTracker(max_examples=max_examples)
+        self.history = HistoryTracker(max_examples=max_examples)
+        self.contamination = ContaminationTracker(max_examples=max_examples)
+        self.family_counts: dict[str, int] = {f.name: 0 for f in ERROR_FAMILIES}
+        self.family_examples: dict[str, list[Example]] = {f.name: [] for f in ERROR_FAMILIES}
+        self.errors_total = 0
+        self.unclassified = 0
+        self.unclassified_examples: list[Example] = []
+        self.request_event_seen = False
+
+    # ------------------------------------------------------------------ feeding
+    def feed(self, ev: LogEvent) -> None:
+        self.events += 1
+        self.sources.add(ev.source)
+        kind = ev.kind
+        if kind is EventKind.RUN_START:
+            self.runs.start(ev)
+        elif kind is EventKind.RUN_END:
+            self.runs.end(ev)
+        elif kind is EventKind.REQUEST_START:
+            self.request_event_seen = True
+            self.requests.start(ev)
+            self.contamination.request_start(ev)
+        elif kind is EventKind.REQUEST_END:
+            self.request_event_seen = True
+            self.requests.end(ev)
+        elif kind is EventKind.TOOL_CALL:
+            self.fanout.feed(ev)
+        if kind in (EventKind.STATE_READ, EventKind.STATE_WRITE, EventKind.TOOL_CALL):
+            self.state.feed(ev)
+        self.state.session_process(ev)
+        self.instances.feed(ev)
+        self.history.feed(ev)
+        self.contamination.feed(ev)
+        if kind is EventKind.REQUEST_END:
+            self.contamination.request_end(ev)
+        if is_error_event(ev):
+            self._count_error(ev)
+
+    def _count_error(self, ev: LogEvent) -> None:
+        self.errors_total += 1
+        families = classify(error_text(ev))
+        if not families:
+            self.unclassified += 1
+            if len(self.unclassified_examples) < self.max_examples:
+                self.unclassified_examples.append(excerpt(ev, "error of no known family"))
+            return
+        for f in families:
+            self.family_counts[f.name] += 1
+            exs = self.family_examples[f.name]
+            if len(exs) < self.max_examples:
+                exs.append(excerpt(ev, f"error family {f.name}" + self._who(ev)))
+
+    @staticmethod
+    def _who(ev: LogEvent) -> str:
+        parts = [f"{label} {v}" for label, v in (("request", ev.request), ("session", ev.session),
+                                                  ("instance", ev.instance),
+                                                  ("process", ev.process)) if v]
+        return (": " + ", ".join(parts)) if parts else ""
+
+    # ------------------------------------------------------------------ finishing
+    def finish(self) -> Evidence:
+        runs = self.runs.runs
+        closed = [r for r in runs if r.closed]
+        signals: dict[str, Signal] = {}
+
+        def put(s: Signal) -> None:
+            signals[s.key] = s
+
+        overlaps_inst = list(sweep(closed, lambda r: r.instance))
+        self._run_signals(put, runs, closed, overlaps_inst)
+        self._instance_signals(put, runs, overlaps_inst)
+        self._error_signals(put)
+        request_list = self._request_list(closed)
+        table = concurrency_table(request_list) if request_list else None
+        self._concurrency_signals(put, request_list, table)
+        self._fanout_signal(put)
+        self._state_signals(put)
+        self._history_signals(put)
+        for key in LOG_KEYS:  # the contract: every key answered
+            if key not in signals:
+                put(unknown(key, PROBE, "not measured from logs"))
+        overlap_count: dict[str, int] = {}
+        for o in overlaps_inst:
+            overlap_count[o.group] = overlap_count.get(o.group, 0) + 1
+        peaks = max_in_flight(closed, lambda r: r.instance)
+        instances = []
+        for st in sorted(self.instances.stats.values(), key=lambda s: s.id):
+            doc = st.to_json()
+            doc["overlapping_pairs"] = overlap_count.get(st.id, 0)
+            doc["max_concurrency"] = peaks.get(st.id, 0)
+            reuse = self.instances.reuse_count(st)
+            doc["reuse"] = ("single" if reuse <= 1 else
+                            "concurrent" if overlap_count.get(st.id) else "sequential")
+            instances.append(doc)
+        data: dict[str, Any] = {
+            "runs": [r.to_json() for r in runs[:MAX_RUNS_IN_DATA]],
+            "runs_total": len(runs),
+            "runs_open": len(self.runs.open_runs),
+            "runs_orphan_ends": self.runs.orphan_ends,
+            "instances": instances,
+            "concurrency": list(table.rows) if table else [],
+            "errors": {
+                "total": self.errors_total,
+                "unclassified": self.unclassified,
+                "families": {k: v for k, v in self.family_counts.items() if v},
+            },
+            "events": self.events,
+        }
+        n = len(self.sources)
+        return Evidence(probe=PROBE, target=f"{n} source{'s' if n != 1 else ''}",
+                        signals=tuple(signals[k] for k in LOG_KEYS), collected_at=now_utc(),
+                        data=data)
+
+    def _overlap_examples(self, overlaps: list[Overlap]) -> list[Example]:
+        out: list[Example] = []
+        for o in overlaps:
+            if len(out) >= self.max_examples:
+                break
+            out.extend(o.examples())
+        return out[: self.max_examples]
+
+    def _run_signals(self, put: Callable[[Signal], None], runs: list[Run], closed: list[Run],
+                     overlaps_inst: list[Overlap]) -> None:
+        keys = ("runs.overlap_instance", "runs.parallel_same_session",
+                "runs.nested_same_request", "runs.periodic_overlap")
+        if not runs:
+            for k in keys:
+                put(unknown(k, PROBE, "no run start/end events in the logs"))
+            return
+        if not closed:
+            for k in keys:
+                put(unknown(k, PROBE, f"{len(runs)} runs started but none has a known end "
+                                      "and start time"))
+            return
+        open_note = (f"; {len(self.runs.open_runs)} runs never ended in the logs"
+                     if self.runs.open_runs else "")
+        # runs.overlap_instance
+        with_inst = [r for r in closed if r.instance]
+        if not with_inst:
+            put(unknown("runs.overlap_instance", PROBE, "no instance ids on the runs"))
+            put(unknown("runs.nested_same_request", PROBE, "no instance ids on the runs"))
+        else:
+            peaks = max_in_flight(with_inst, lambda r: r.instance)
+            peak = max(peaks.values(), default=0)
+            if overlaps_inst:
+                groups = {o.group for o in overlaps_inst}
+                put(yes("runs.overlap_instance", PROBE,
+                        f"{len(overlaps_inst)} overlapping run pairs on {len(groups)} instance(s),"
+                        f" up to {peak} runs at once; e.g. {overlaps_inst[0].story()}{open_note}",
+                        self._overlap_examples(overlaps_inst), value=len(overlaps_inst),
+                        data={"pairs": len(overlaps_inst), "max_concurrency": peak,
+                              "instances": sorted(groups)[:20]}))
+            else:
+                put(no("runs.overlap_instance", PROBE,
+                       f"{len(with_inst)} runs on {len(peaks)} instance(s); no two overlap"
+                       f"{open_note}", value=0))
+            nested = [o for o in overlaps_inst
+                      if o.first.request and o.first.request == o.second.request
+                      and o.nested and o.start_gap_ns > PARALLEL_START_GAP_NS]
+            if nested:
+                put(yes("runs.nested_same_request", PROBE,
+                        f"{len(nested)} runs started inside another run of the same request on "
+                        f"the same instance; e.g. {nested[0].story()}",
+                        self._overlap_examples(nested), value=len(nested)))
+            elif not any(r.request for r in with_inst):
+                put(unknown("runs.nested_same_request", PROBE, "no request ids on the runs"))
+            else:
+                put(no("runs.nested_same_request", PROBE,
+                       "no run starts inside another run of its own request", value=0))
+        # runs.parallel_same_session
+        sess_req = [r for r in closed if r.session and r.request]
+        if not sess_req:
+            put(unknown("runs.parallel_same_session", PROBE,
+                        "no runs carry both a session id and a request id"))
+        else:
+            par = [o for o in sweep(sess_req, lambda r: r.session)
+                   if o.first.request == o.second.request
+                   and (not o.nested or o.start_gap_ns <= PARALLEL_START_GAP_NS)]
+            if par:
+                put(yes("runs.parallel_same_session", PROBE,
+                        f"{len(par)} pairs of runs of one session started together by one request;"
+                        f" e.g. {par[0].story()}", self._overlap_examples(par), value=len(par)))
+            else:
+                put(no("runs.parallel_same_session", PROBE,
+                       f"{len(sess_req)} runs with session and request ids; none started in "
+                       "parallel within one session", value=0))
+        self._periodic_signal(put, closed)
+
+    def _periodic_signal(self, put: Callable[[Signal], None], closed: list[Run]) -> None:
+        def group(r: Run) -> str | None:
+            if r.request:
+                return None
+            return r.instance or r.process or "(no instance)"
+
+        groups: dict[str, list[Run]] = {}
+        for r in closed:
+            g = group(r)
+            if g is not None:
+                groups.setdefault(g, []).append(r)
+        if not groups:
+            put(no("runs.periodic_overlap", PROBE, "every run carries a request id", value=0))
+            return
+        hits: list[tuple[str, float, float, list[Overlap]]] = []
+        checked = 0
+        for g, members in groups.items():
+            if len(members) < PERIODIC_MIN_RUNS:
+                continue
+            checked += 1
+            stats = start_gaps_cv([r.start_ns for r in members if r.start_ns is not None])
+            if stats is None or stats[1] > PERIODIC_MAX_CV:
+                continue
+            pairs = list(sweep(members, group))
+            if pairs:
+                hits.append((g, stats[0], stats[1], pairs))
+        if hits:
+            g, mean, cv, pairs = max(hits, key=lambda h: len(h[3]))
+            total = sum(len(h[3]) for h in hits)
+            put(yes("runs.periodic_overlap", PROBE,
+                    f"runs with no request start every {mean / 1e9:.1f} s (gap variation "
+                    f"{cv:.0%}) on {g} and {total} pairs overlap; e.g. {pairs[0].story()}",
+                    self._overlap_examples(pairs), value=total,
+                    data={"period_s": round(mean / 1e9, 3), "cv": round(cv, 3)}))
+        elif checked == 0:
+            put(no("runs.periodic_overlap", PROBE,
+                   f"fewer than {PERIODIC_MIN_RUNS} runs without a request id per instance",
+                   value=0))
+        else:
+            put(no("runs.periodic_overlap", PROBE,
+                   "runs without a request id are not periodic or do not overlap", value=0))
+
+    def _instance_signals(self, put: Callable[[Signal], None], runs: list[Run],
+                          overlaps_inst: list[Overlap]) -> None:
+        it = self.instances
+        stats = list(it.stats.values())
+        # instance.many_sessions
+        if not stats:
+            put(unknown("instance.many_sessions", PROBE, "no instance ids in the logs"))
+        else:
+            reused = [s for s in stats if it.reuse_count(s) >= 2]
+            if reused:
+                worst = max(reused, key=it.reuse_count)
+                overlapping = {o.group for o in overlaps_inst}
+                mode = ("concurrently" if worst.id in overlapping else "one after another")
+                exs = [e for s in sorted(reused, key=lambda s: -it.reuse_count(s))
+                       for e in s.session_examples][: self.max_examples]
+                if not exs and worst.first_at:
+                    exs = [worst.first_at]
+                what = "sessions" if worst.sessions else "requests"
+                put(yes("instance.many_sessions", PROBE,
+                        f"{len(reused)} instance(s) serve several sessions/requests; "
+                        f"{worst.id} served {it.reuse_count(worst)} {what} ({mode})",
+                        exs, value=it.reuse_count(worst),
+                        data={"instances": len(reused), "concurrent": bool(overlapping)}))
+            else:
+                put(no("instance.many_sessions", PROBE,
+                       f"{len(stats)} instance(s), each with one session or request", value=1))
+        # instance.per_request
+        agent_reqs = len(it.agent_requests)
+        if it.created == 0:
+            put(unknown("instance.per_request", PROBE, "no instance creation events in the logs"))
+        elif it.created_requests and agent_reqs >= 3:
+            ratio = len(it.created_requests) / agent_reqs
+            self._per_request(put, ratio, f"{len(it.created_requests)} of {agent_reqs} requests "
+                                          "created a new instance")
+        elif agent_reqs >= 3:
+            ratio = it.created / agent_reqs
+            self._per_request(put, ratio, f"{it.created} instances created for {agent_reqs} "
+                                          "requests")
+        else:
+            put(unknown("instance.per_request", PROBE,
+                        f"only {agent_reqs} requests reach an agent (need 3)"))
+        # instance.long_lived
+        if it.hint is None:
+            put(unknown("instance.long_lived", PROBE,
+                        "no serverless or hot-reload hint in the logs (the signal only means "
+                        "something there)"))
+        elif not stats:
+            put(unknown("instance.long_lived", PROBE, "no instance ids in the logs"))
+        else:
+            long_lived: list[Example] = []
+            worst_desc = ""
+            for s in stats:
+                span = (s.last_ns - s.first_ns) if s.first_ns is not None and \
+                    s.last_ns is not None else 0
+                if span >= LONG_LIVED_NS and len(s.requests) >= 2 and s.first_at and s.last_at:
+                    long_lived += [s.first_at, s.last_at]
+                    worst_desc = worst_desc or f"{s.id} seen {span / 3.6e12:.1f} h apart"
+                if len(s.users) >= 2:
+                    long_lived += list(s.users.values())[:3]
+                    worst_desc = worst_desc or f"{s.id} served {len(s.users)} users"
+            if long_lived:
+                put(yes("instance.long_lived", PROBE,
+                        f"module state outlives invocations: {worst_desc} (platform hint: "
+                        f"{it.hint.where})", [it.hint, *long_lived][: self.max_examples]))
+            else:
+                put(no("instance.long_lived", PROBE,
+                       "no instance seen an hour apart or with two users"))
+
+    def _per_request(self, put: Callable[[Signal], None], ratio: float, what: str) -> None:
+        if ratio >= 0.8:
+            put(yes("instance.per_request", PROBE, f"{what} ({ratio:.0%})",
+                    self.instances.created_examples, value=round(ratio, 3)))
+        else:
+            put(no("instance.per_request", PROBE, f"{what} ({ratio:.0%})", value=round(ratio, 3)))
+
+    def _error_signals(self, put: Callable[[Signal], None]) -> None:
+        for f in ERROR_FAMILIES:
+            if f.signal == "latency.ceiling":
+                continue  # joined with the duration clusters in _concurrency_signals
+            n = self.family_counts[f.name]
+            if n:
+                put(yes(f.signal, PROBE, f"{n} error line(s) of family {f.name}",
+                        self.family_examples[f.name], value=n,
+                        strength=1.0 if n >= FEW_ERRORS else 0.6))
+            else:
+                put(no(f.signal, PROBE, f"no {f.name} errors among {self.errors_total} error "
+                                        "lines", value=0))
+        repeats = self.state.repeated_writes
+        if repeats:
+            prev = self.family_counts["duplicate_write"]
+            exs = [e for e, _ in repeats] + self.family_examples["duplicate_write"]
+            put(yes("errors.duplicate_write", PROBE,
+                    f"{self.state.repeated_count} write(s) repeated within one request"
+                    + (f" and {prev} duplicate-key error line(s)" if prev else ""),
+                    exs[: self.max_examples], value=self.state.repeated_count + prev))
+
+    def _request_list(self, closed: list[Run]) -> list[Request]:
+        if self.requests.requests:
+            return self.requests.requests
+        if self.request_event_seen:
+            return []
+        out = []
+        for r in closed:
+            assert r.start_ns is not None and r.end_ns is not None
+            out.append(Request(r.start_ns, r.end_ns, r.failed, (r.end_ns - r.start_ns) / 1e6,
+                               r.end_at if r.failed else None))
+        return out
+
+    def _concurrency_signals(self, put: Callable[[Signal], None], reqs: list[Request],
+                             table: ConcurrencyTable | None) -> None:
+        if table is None:
+            put(unknown("errors.rise_with_concurrency", PROBE,
+                        "no requests or runs with a known start and end"))
+        else:
+            rise = judge_rise(table)
+            if rise.answer == "yes":
+                levels = in_flight_at_start(reqs)
+                failing = [r.end_at for r, c in zip(reqs, levels, strict=True)
+                           if r.failed and r.end_at is not None
+                           and bucket_label(c) == rise.worst_level][: self.max_examples]
+                failing = failing or [r.end_at for r in reqs if r.end_at][: self.max_examples]
+                if failing:
+                    put(yes("errors.rise_with_concurrency", PROBE, rise.detail, failing,
+                            data={"levels": list(table.rows)}))
+                else:
+                    put(unknown("errors.rise_with_concurrency", PROBE,
+                                "failing requests have no line to point at"))
+            elif rise.answer == "no":
+                put(no("errors.rise_with_concurrency", PROBE, rise.detail,
+                       data={"levels": list(table.rows)}))
+            else:
+                put(unknown("errors.rise_with_concurrency", PROBE, rise.detail))
+        # latency.ceiling: duration cluster of failures, or platform timeout errors
+        platform = self.family_counts["platform_timeout"]
+        ceiling = find_ceiling(reqs, self.max_examples) if reqs else None
+        parts: list[str] = []
+        exs: list[Example] = []
+        if ceiling:
+            parts.append(f"{ceiling.count} of {ceiling.failures} failing requests ended at "
+                         f"~{ceiling.duration_ms:.0f} ms")
+            exs += list(ceiling.examples)
+        if platform:
+            parts.append(f"{platform} gateway/platform timeout line(s) (502/504, "
+                         "FUNCTION_INVOCATION_TIMEOUT, 'Task timed out after')")
+            exs += self.family_examples["platform_timeout"]
+        if parts and exs:
+            put(yes("latency.ceiling", PROBE, "; ".join(parts), exs[: self.max_examples],
+                    value=round(ceiling.duration_ms, 1) if ceiling else platform))
+        elif reqs:
+            nfail = sum(r.failed for r in reqs)
+            put(no("latency.ceiling", PROBE,
+                   f"{nfail} failing requests, no common duration; no platform timeouts"))
+        elif self.errors_total:
+            put(no("latency.ceiling", PROBE,
+                   f"no platform timeouts among {self.errors_total} error lines"))
+        else:
+            put(unknown("latency.ceiling", PROBE, "no request durations and no error lines"))
+
+    def _fanout_signal(self, put: Callable[[Signal], None]) -> None:
+        fo = self.fanout
+        if not fo.calls:
+            put(unknown("fanout.concurrent_calls", PROBE,
+                        "no tool/model call events with a request id"))
+            return
+        peaks = fo.peaks()
+        worst = max(peaks.items(), key=lambda kv: kv[1], default=("", 0))
+        wide = sorted((r for r, n in peaks.items() if n >= FANOUT_MIN_CALLS),
+                      key=lambda r: -peaks[r])
+        exs = [e for e in (fo.example_for(r) for r in wide) if e is not None]
+        if wide and exs:
+            put(yes("fanout.concurrent_calls", PROBE,
+                    f"{len(wide)} request(s) had {FANOUT_MIN_CALLS}+ calls in flight at once; "
+                    f"request {worst[0]} peaked at {worst[1]}", exs[: self.max_examples],
+                    value=worst[1]))
+        else:
+            put(no("fanout.concurrent_calls", PROBE,
+                   f"at most {worst[1]} calls in flight in one request ({fo.calls} call events)",
+                   value=worst[1]))
+
+    def _state_signals(self, put: Callable[[Signal], None]) -> None:
+        st = self.state
+        multi = {s: p for s, p in st.processes_by_session.items() if len(p) >= 2}
+        if not st.processes_by_session:
+            put(unknown("state.session_multi_process", PROBE,
+                        "no lines carry both a session id and a process identity"))
+        elif multi:
+            exs = [e for s in list(multi)[: self.max_examples]
+                   for e in st.session_example[s]][: self.max_examples]
+            worst = max(multi, key=lambda s: len(multi[s]))
+            put(yes("state.session_multi_process", PROBE,
+                    f"{len(multi)} of {len(st.processes_by_session)} sessions served by several "
+                    f"processes; {worst} by {len(multi[worst])}: "
+                    f"{', '.join(sorted(multi[worst])[:4])}", exs, value=len(multi)))
+        else:
+            put(no("state.session_multi_process", PROBE,
+                   f"each of {len(st.processes_by_session)} sessions stays on one process",
+                   value=0))
+        if not st.versioned_reads:
+            put(unknown("state.stale_read", PROBE, "no state reads with a version in the logs"))
+        elif st.stale:
+            put(yes("state.stale_read", PROBE,
+                    f"{st.stale_count} read(s) returned a version older than another process's "
+                    "write", [e for pair in st.stale for e in pair][: self.max_examples],
+                    value=st.stale_count))
+        elif st.state_events_with_process == 0:
+            put(unknown("state.stale_read", PROBE, "state events carry no process identity"))
+        else:
+            put(no("state.stale_read", PROBE,
+                   f"{st.versioned_reads} versioned reads, none behind another process", value=0))
+        if not st.versioned_writes:
+            put(unknown("state.lost_update", PROBE, "no state writes with a version in the logs"))
+        elif st.lost:
+            put(yes("state.lost_update", PROBE,
+                    f"{st.lost_count} version(s) written twice by writers that read the same "
+                    "old version", [e for pair in st.lost for e in pair][: self.max_examples],
+                    value=st.lost_count))
+        else:
+            put(no("state.lost_update", PROBE,
+                   f"{st.versioned_writes} versioned writes, no version written twice", value=0))
+
+    def _history_signals(self, put: Callable[[Signal], None]) -> None:
+        h = self.history
+        if not h.events:
+            put(unknown("context.forgotten", PROBE, "no history size (history_len) in the logs"))
+            put(unknown("history.cross_session", PROBE,
+                        "no history size (history_len) in the logs"))
+        else:
+            exs, n = h.forgotten()
+            if exs:
+                put(yes("context.forgotten", PROBE,
+                        f"{n} session(s) lose their earlier turns", exs[: self.max_examples],
+                        value=n))
+            else:
+                put(no("context.forgotten", PROBE,
+                       f"history of {len(h.sessions)} sessions keeps its earlier turns", value=0))
+            cross, m = h.cross_session()
+            if cross:
+                put(yes("history.cross_session", PROBE,
+                        f"{m} new sessions start with the history the previous session left",
+                        cross[: self.max_examples], value=m))
+            elif not h.holders:
+                put(unknown("history.cross_session", PROBE,
+                            "history lines carry no session with a process or instance"))
+            else:
+                put(no("history.cross_session", PROBE,
+                       "history does not carry over between sessions", value=0))
+        c = self.contamination
+        if c.found:
+            put(yes("requests.contamination", PROBE,
+                    f"{c.count} line(s) carry another request's ids or values", c.found,
+                    value=c.count))
+        elif c.looked or self.request_event_seen:
+            put(no("requests.contamination", PROBE,
+                   "no line carries another in-flight request's ids or values", value=0))
+        else:
+            put(unknown("requests.contamination", PROBE,
+                        "no request ids or per-request values to compare"))

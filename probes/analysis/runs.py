@@ -1,0 +1,278 @@
+"""Runs: pairing start and end events, and the sweep that finds overlapping runs.
+
+A run is one agent.run / team.run / crew.kickoff (or a run span). Logs rarely carry a
+run id, so starts and ends are paired by the most specific key both events share: the
+run id, else (instance, request), else (process, request), else the request, the
+instance or the process alone. A start is registered under every key it has, so an end
+that carries fewer ids still finds it.
+
+When several open runs share a key, the end closes the NEWEST one if the key holds a
+request (runs nested in one request end inside-out) and the OLDEST one otherwise (a
+timer's runs end in the order they started, if they end at all).
+
+Overlaps are found with a sort-and-sweep per group (O(n log n) plus the pairs found),
+never by comparing every pair.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from probes.events import LogEvent
+from probes.evidence import Example, example, iso_ns
+
+NS_PER_MS = 1_000_000
+
+
+def excerpt(ev: LogEvent, note: str = "") -> Example:
+    """An Example pointing at one event's line."""
+    return example(ev.source, ev.line, ev.time_ns, ev.text or ev.message, note)
+
+
+def when(ns: int | None) -> str:
+    return iso_ns(ns) if ns is not None else "unknown time"
+
+
+@dataclass(slots=True, eq=False)
+class Run:
+    """One run: who ran it, when, how it ended, and where its start/end lines are."""
+
+    id: str
+    instance: str | None = None
+    session: str | None = None
+    request: str | None = None
+    process: str | None = None
+    start_ns: int | None = None
+    end_ns: int | None = None
+    outcome: str | None = None  # "ok", the error text, or None while open
+    start_at: Example | None = None
+    end_at: Example | None = None
+    keys: tuple[tuple[str, ...], ...] = ()
+    synthesized_start: bool = False  # start computed as end - duration
+
+    @property
+    def closed(self) -> bool:
+        return self.end_ns is not None and self.start_ns is not None
+
+    @property
+    def failed(self) -> bool:
+        return self.outcome is not None and self.outcome != "ok"
+
+    def who(self) -> str:
+        parts = [f"run {self.id}"]
+        if self.instance:
+            parts.append(f"on instance {self.instance}")
+        if self.session:
+            parts.append(f"session {self.session}")
+        if self.request:
+            parts.append(f"request {self.request}")
+        if self.process:
+            parts.append(f"process {self.process}")
+        return ", ".join(parts)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "instance": self.instance, "session": self.session,
+            "request": self.request, "process": self.process,
+            "start": iso_ns(self.start_ns) if self.start_ns is not None else None,
+            "end": iso_ns(self.end_ns) if self.end_ns is not None else None,
+            "outcome": self.outcome,
+            "start_at": self.start_at.where if self.start_at else None,
+            "end_at": self.end_at.where if self.end_at else None,
+        }
+
+
+def pairing_keys(ev: LogEvent) -> tuple[tuple[str, ...], ...]:
+    """Every key a run event can be paired by, most specific first."""
+    keys: list[tuple[str, ...]] = []
+    if ev.run:
+        keys.append(("run", ev.run))
+    proc = ev.process
+    if ev.request and ev.instance:
+        keys.append(("instance+request", ev.instance, ev.request))
+    if ev.request and proc:
+        keys.append(("process+request", proc, ev.request))
+    if ev.request:
+        keys.append(("request", ev.request))
+    if ev.instance:
+        keys.append(("instance", ev.instance))
+    if proc:
+        keys.append(("process", proc))
+    return tuple(keys)
+
+
+_NEWEST_FIRST = frozenset({"instance+request", "process+request", "request"})
+"""Pairing keys that hold a request: nested runs of one request end inside-out."""
+
+
+@dataclass
+class RunTracker:
+    """Pairs RUN_START and RUN_END events into ``Run``s as they stream in."""
+
+    runs: list[Run] = field(default_factory=list)
+    open_by_key: dict[tuple[str, ...], list[Run]] = field(default_factory=dict)
+    orphan_ends: int = 0  # ends with no start and no duration
+    untimed: int = 0  # run events with no clock
+    _seq: int = 0
+
+    def start(self, ev: LogEvent) -> None:
+        keys = pairing_keys(ev)
+        self._seq += 1
+        run = Run(id=ev.run or f"#{self._seq}", instance=ev.instance, session=ev.session,
+                  request=ev.request, process=ev.process, start_ns=ev.time_ns,
+                  start_at=excerpt(ev), keys=keys)
+        if ev.time_ns is None:
+            self.untimed += 1
+        self.runs.append(run)
+        for k in keys:
+            self.open_by_key.setdefault(k, []).append(run)
+
+    def end(self, ev: LogEvent) -> None:
+        if ev.time_ns is None:
+            self.untimed += 1
+        run = self._take_open(ev)
+        if run is None:
+            if ev.duration_ms is None or ev.time_ns is None:
+                self.orphan_ends += 1
+                return
+            self._seq += 1
+            run = Run(id=ev.run or f"#{self._seq}", instance=ev.instance, session=ev.session,
+                      request=ev.request, process=ev.process,
+                      start_ns=ev.time_ns - int(ev.duration_ms * NS_PER_MS),
+                      start_at=excerpt(ev, "start computed as end minus duration"),
+                      synthesized_start=True)
+            self.runs.append(run)
+        # The end line may name what the start line did not.
+        run.instance = run.instance or ev.instance
+        run.session = run.session or ev.session
+        run.request = run.request or ev.request
+        run.process = run.process or ev.process
+        run.end_ns = ev.time_ns
+        run.end_at = excerpt(ev)
+        run.outcome = ev.error if ev.error else (
+            f"status {ev.status}" if ev.status is not None and ev.status >= 500 else "ok")
+
+    def _take_open(self, ev: LogEvent) -> Run | None:
+        for k in pairing_keys(ev):
+            candidates = self.open_by_key.get(k)
+            if not candidates:
+                continue
+            run = candidates[-1] if k[0] in _NEWEST_FIRST else candidates[0]
+            for rk in run.keys:
+                lst = self.open_by_key.get(rk)
+                if lst is not None:
+                    lst.remove(run)
+                    if not lst:
+                        del self.open_by_key[rk]
+            return run
+        return None
+
+    @property
+    def open_runs(self) -> list[Run]:
+        return [r for r in self.runs if r.end_ns is None]
+
+
+@dataclass(frozen=True, slots=True)
+class Overlap:
+    """Two runs of one group in flight at once: ``first`` started before ``second``."""
+
+    group: str
+    first: Run
+    second: Run
+
+    @property
+    def nested(self) -> bool:
+        """The second run started and ended inside the first."""
+        assert self.first.end_ns is not None and self.second.end_ns is not None
+        return self.second.end_ns <= self.first.end_ns
+
+    @property
+    def start_gap_ns(self) -> int:
+        assert self.first.start_ns is not None and self.second.start_ns is not None
+        return self.second.start_ns - self.first.start_ns
+
+    def story(self) -> str:
+        """"start A, start B, end A" with times: the pattern the seeds tell you to look for."""
+        a, b = self.first, self.second
+        order = (f"start {a.id} {when(a.start_ns)}, start {b.id} {when(b.start_ns)}, "
+                 f"end {a.id if not self.nested else b.id} "
+                 f"{when(a.end_ns if not self.nested else b.end_ns)}")
+        return f"{order} ({self.group})"
+
+    def examples(self) -> list[Example]:
+        a, b = self.first, self.second
+        out: list[Example] = []
+        if a.start_at:
+            out.append(_renote(a.start_at, f"A: {a.who()} started; {self.story()}"))
+        if b.start_at:
+            out.append(_renote(b.start_at, f"B: {b.who()} started while A ({a.id}) was running"))
+        return out
+
+
+def _renote(ex: Example, note: str) -> Example:
+    return example(ex.source, ex.line, ex.time_ns, ex.text,
+                   f"{ex.note}; {note}" if ex.note else note)
+
+
+def sweep(runs: Iterable[Run], group_of: Callable[[Run], str | None]) -> Iterator[Overlap]:
+    """Every pair of closed runs in one group whose time spans overlap.
+
+    Runs are sorted by start per group; a heap holds the runs still in flight, ordered
+    by end. Touching spans (A ends exactly when B starts) do not overlap.
+    """
+    groups: dict[str, list[Run]] = {}
+    for r in runs:
+        if not r.closed:
+            continue
+        g = group_of(r)
+        if g is not None:
+            groups.setdefault(g, []).append(r)
+    for g in sorted(groups):
+        members = sorted(groups[g], key=lambda r: (r.start_ns, r.end_ns))
+        active: list[tuple[int, int, Run]] = []
+        for i, r in enumerate(members):
+            assert r.start_ns is not None and r.end_ns is not None
+            while active and active[0][0] <= r.start_ns:
+                heapq.heappop(active)
+            for _, _, a in sorted(active, key=lambda t: t[1]):
+                yield Overlap(g, a, r)
+            heapq.heappush(active, (r.end_ns, i, r))
+
+
+def max_in_flight(runs: Iterable[Run], group_of: Callable[[Run], str | None]) -> dict[str, int]:
+    """The largest number of closed runs in flight at once, per group."""
+    best: dict[str, int] = {}
+    groups: dict[str, list[Run]] = {}
+    for r in runs:
+        g = group_of(r)
+        if r.closed and g is not None:
+            groups.setdefault(g, []).append(r)
+    for g, members in groups.items():
+        points: list[tuple[int, int]] = []
+        for r in members:
+            assert r.start_ns is not None and r.end_ns is not None
+            points.append((r.start_ns, 1))
+            points.append((r.end_ns, -1))
+        points.sort()  # at equal times ends (-1) sort before starts (+1)
+        cur = peak = 0
+        for _, d in points:
+            cur += d
+            peak = max(peak, cur)
+        best[g] = peak
+    return best
+
+
+def start_gaps_cv(starts: list[int]) -> tuple[float, float] | None:
+    """Mean gap (ns) and coefficient of variation of the gaps between sorted starts."""
+    if len(starts) < 3:
+        return None
+    s = sorted(starts)
+    gaps = [b - a for a, b in zip(s, s[1:], strict=False)]
+    mean = sum(gaps) / len(gaps)
+    if mean <= 0:
+        return None
+    var = sum((g - mean) ** 2 for g in gaps) / len(gaps)
+    return mean, (var ** 0.5) / mean

@@ -1,0 +1,295 @@
+"""State, history and contamination: what processes and requests did to shared data.
+
+* ``StateTracker``: state reads/writes with versions per key (session/workflow), by
+  process. A read that misses another process's newer write is a stale read (state kept
+  in process memory); two writers that both read v and both wrote v+1 lost an update
+  (read-modify-write without compare-and-swap). One request repeating the same write
+  is a duplicate side effect.
+* ``HistoryTracker``: history sizes per session (did a session's context restart?) and
+  per process/instance (does history keep growing across sessions?).
+* ``ContaminationTracker``: a request's lines carrying another request's ids or values.
+
+Memory is per key, per session, per request and per process; never per line.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from probes.analysis.fields import IDENTITY_FIELDS, as_int, field_value
+from probes.analysis.runs import excerpt
+from probes.events import EventKind, LogEvent
+from probes.evidence import Example
+
+VERSIONS_KEPT_PER_KEY = 16
+"""Lost updates are races between neighbouring versions; older ones are dropped."""
+
+
+@dataclass(slots=True)
+class _Write:
+    writer: tuple[str | None, str | None]  # (process, request)
+    time_ns: int | None
+    at: Example
+
+
+@dataclass
+class StateTracker:
+    processes_by_session: dict[str, set[str]] = field(default_factory=dict)
+    session_example: dict[str, list[Example]] = field(default_factory=dict)
+    max_write_by_process: dict[str, dict[str, tuple[int, Example]]] = field(default_factory=dict)
+    last_read: dict[tuple[str, tuple[str | None, str | None]], tuple[int, int | None]] = field(
+        default_factory=dict)
+    keys_with_reads: set[str] = field(default_factory=set)
+    writes: dict[str, dict[int, _Write]] = field(default_factory=dict)
+    stale: list[tuple[Example, Example]] = field(default_factory=list)
+    stale_count: int = 0
+    lost: list[tuple[Example, Example]] = field(default_factory=list)
+    lost_count: int = 0
+    versioned_reads: int = 0
+    versioned_writes: int = 0
+    state_events_with_process: int = 0
+    writes_seen_by_request: dict[str, set[tuple[str, str, str]]] = field(default_factory=dict)
+    repeated_writes: list[tuple[Example, str]] = field(default_factory=list)
+    repeated_count: int = 0
+    max_examples: int = 8
+
+    def session_process(self, ev: LogEvent) -> None:
+        """Any event with a session and a process: who served this session."""
+        proc = ev.process
+        if not ev.session or not proc:
+            return
+        procs = self.processes_by_session.setdefault(ev.session, set())
+        if proc not in procs:
+            procs.add(proc)
+            exs = self.session_example.setdefault(ev.session, [])
+            if len(exs) < 3:
+                exs.append(excerpt(ev, f"session {ev.session} served by process {proc}"))
+
+    def feed(self, ev: LogEvent) -> None:
+        key = field_value(ev, "key") or ev.session
+        version = as_int(field_value(ev, "version"))
+        if ev.kind is EventKind.STATE_WRITE or ev.kind is EventKind.TOOL_CALL:
+            self._repeat(ev, key, version)
+        if ev.kind is EventKind.TOOL_CALL or key is None:
+            return
+        key = str(key)
+        proc = ev.process
+        if proc:
+            self.state_events_with_process += 1
+        if version is None:
+            return
+        writer = (proc, ev.request)
+        if ev.kind is EventKind.STATE_READ:
+            self.versioned_reads += 1
+            self.keys_with_reads.add(key)
+            self.last_read[(key, writer)] = (version, ev.time_ns)
+            if proc:
+                self._check_stale(ev, key, proc, version)
+        elif ev.kind is EventKind.STATE_WRITE:
+            self.versioned_writes += 1
+            self._check_lost(ev, key, writer, version)
+            if proc:
+                per = self.max_write_by_process.setdefault(key, {})
+                if proc not in per or per[proc][0] < version:
+                    per[proc] = (version, excerpt(ev, f"process {proc} wrote {key} "
+                                                      f"version {version}"))
+
+    def _check_stale(self, ev: LogEvent, key: str, proc: str, version: int) -> None:
+        for other, (wv, wex) in self.max_write_by_process.get(key, {}).items():
+            if other != proc and wv > version:
+                self.stale_count += 1
+                if len(self.stale) < self.max_examples:
+                    self.stale.append((excerpt(
+                        ev, f"process {proc} read {key} version {version}, but process "
+                            f"{other} had already written version {wv}"), wex))
+                return
+
+    def _check_lost(self, ev: LogEvent, key: str, writer: tuple[str | None, str | None],
+                    version: int) -> None:
+        per_key = self.writes.setdefault(key, {})
+        earlier = per_key.get(version)
+        if earlier is None:
+            per_key[version] = _Write(writer, ev.time_ns, excerpt(ev))
+            if len(per_key) > VERSIONS_KEPT_PER_KEY:
+                del per_key[min(per_key)]
+            return
+        if earlier.writer == writer:
+            return
+        read = self.last_read.get((key, writer))
+        if key in self.keys_with_reads:
+            # Both read the same old version before either wrote: the race.
+            if read is None or read[0] >= version:
+                return
+            if read[1] is not None and earlier.time_ns is not None and read[1] > earlier.time_ns:
+                return  # read after the other write: a stale read, not this race
+        self.lost_count += 1
+        if len(self.lost) < self.max_examples:
+            who = f"process {writer[0]}" + (f" request {writer[1]}" if writer[1] else "")
+            note = (f"{who} also wrote {key} version {version}"
+                    + (f" after reading version {read[0]}" if read else ""))
+            self.lost.append((earlier.at, excerpt(ev, note)))
+
+    def _repeat(self, ev: LogEvent, key: object, version: int | None) -> None:
+        """The same write (key and version/value) twice in one request."""
+        if not ev.request or key is None or field_value(ev, "key") is None:
+            return
+        if ev.kind is EventKind.TOOL_CALL and (ev.duration_ms is not None or ev.status is not None
+                                                or ev.error):
+            return  # the end of a call: its start was counted
+        value = version if version is not None else field_value(ev, "value")
+        ident = (ev.kind.value, str(key), "" if value is None else str(value))
+        seen = self.writes_seen_by_request.setdefault(ev.request, set())
+        if ident in seen:
+            self.repeated_count += 1
+            if len(self.repeated_writes) < self.max_examples:
+                self.repeated_writes.append((excerpt(
+                    ev, f"request {ev.request} repeats the write of {key}"), str(key)))
+        else:
+            seen.add(ident)
+
+
+@dataclass(slots=True)
+class _SessionHistory:
+    turns: int = 0
+    max_len: int = 0
+    all_small: bool = True
+    reset: Example | None = None
+    first: Example | None = None
+
+
+@dataclass(slots=True)
+class _HolderHistory:
+    last_len: int | None = None
+    last_session: str | None = None
+    sessions: set[str] = field(default_factory=set)
+    carried: int = 0
+    examples: list[Example] = field(default_factory=list)
+
+
+RESET_AFTER_LEN = 3
+"""A session whose history was >= this and later reads <= 1 forgot its context."""
+SMALL_TURNS = 3
+CARRIED_MIN = 3
+
+
+@dataclass
+class HistoryTracker:
+    sessions: dict[str, _SessionHistory] = field(default_factory=dict)
+    holders: dict[str, _HolderHistory] = field(default_factory=dict)
+    events: int = 0
+    max_examples: int = 8
+
+    def feed(self, ev: LogEvent) -> None:
+        n = as_int(field_value(ev, "history_len"))
+        if n is None:
+            return
+        self.events += 1
+        if ev.session:
+            s = self.sessions.setdefault(ev.session, _SessionHistory())
+            s.turns += 1
+            if s.first is None:
+                s.first = excerpt(ev, f"session {ev.session}: history_len {n}")
+            if n <= 1 and s.max_len >= RESET_AFTER_LEN and s.reset is None:
+                s.reset = excerpt(ev, f"session {ev.session}: history_len back to {n} after "
+                                      f"{s.max_len}")
+            s.max_len = max(s.max_len, n)
+            s.all_small = s.all_small and n <= 1
+        holder = ev.instance or ev.process
+        if holder and ev.session:
+            h = self.holders.setdefault(holder, _HolderHistory())
+            if (ev.session not in h.sessions and h.last_session not in (None, ev.session)
+                    and h.last_len is not None and n >= 2 and n >= h.last_len):
+                h.carried += 1
+                if len(h.examples) < self.max_examples:
+                    h.examples.append(excerpt(
+                        ev, f"new session {ev.session} on {holder} starts with history_len {n}"
+                            f" (the previous session {h.last_session} left {h.last_len})"))
+            h.sessions.add(ev.session)
+            h.last_len, h.last_session = n, ev.session
+
+    def forgotten(self) -> tuple[list[Example], int]:
+        out: list[Example] = []
+        count = 0
+        for sid, s in self.sessions.items():
+            if s.reset is not None:
+                count += 1
+                out.append(s.reset)
+            elif s.all_small and s.turns >= SMALL_TURNS and s.first is not None:
+                count += 1
+                out.append(excerpt_note(s.first, f"session {sid}: {s.turns} turns, history_len "
+                                                 "never above 1"))
+        return out, count
+
+    def cross_session(self) -> tuple[list[Example], int]:
+        out: list[Example] = []
+        count = 0
+        for h in self.holders.values():
+            new_sessions = max(len(h.sessions) - 1, 1)
+            if h.carried >= CARRIED_MIN and h.carried >= 0.5 * new_sessions:
+                count += h.carried
+                out.extend(h.examples)
+        return out, count
+
+
+def excerpt_note(ex: Example, note: str) -> Example:
+    return Example(ex.source, ex.line, ex.time_ns, ex.text, note)
+
+
+_ID_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{7,}")
+MIN_ID_LEN = 8
+"""Only ids this long are looked for in other requests' text (short counters collide)."""
+
+
+@dataclass
+class ContaminationTracker:
+    active: set[str] = field(default_factory=set)
+    identities: dict[str, dict[str, str]] = field(default_factory=dict)
+    found: list[Example] = field(default_factory=list)
+    count: int = 0
+    looked: int = 0
+    max_examples: int = 8
+
+    def request_start(self, ev: LogEvent) -> None:
+        if ev.request and len(ev.request) >= MIN_ID_LEN:
+            self.active.add(ev.request)
+
+    def request_end(self, ev: LogEvent) -> None:
+        if ev.request:
+            self.active.discard(ev.request)
+            self.identities.pop(ev.request, None)
+
+    def _hit(self, ev: LogEvent, note: str) -> None:
+        self.count += 1
+        if len(self.found) < self.max_examples:
+            self.found.append(excerpt(ev, note))
+
+    def feed(self, ev: LogEvent) -> None:
+        expected, value = field_value(ev, "expected"), field_value(ev, "value")
+        if expected is not None and value is not None:
+            self.looked += 1
+            if str(expected) != str(value):
+                who = f"request {ev.request}" if ev.request else "a request"
+                self._hit(ev, f"{who} expected {expected} but read {value}")
+                return
+        if not ev.request:
+            return
+        if ev.fields:
+            ids = self.identities.setdefault(ev.request, {})
+            for name in IDENTITY_FIELDS:
+                v = ev.fields.get(name)
+                if v is None or isinstance(v, dict | list):
+                    continue
+                self.looked += 1
+                sv = str(v)
+                seen = ids.setdefault(name, sv)
+                if seen != sv:
+                    self._hit(ev, f"request {ev.request} set {name}={seen} but this line "
+                                  f"carries {name}={sv}")
+                    return
+        if len(self.active) > 1 and ev.text:
+            for tok in _ID_TOKEN.findall(ev.text):
+                if tok != ev.request and tok in self.active:
+                    self._hit(ev, f"request {ev.request}'s line names request {tok}, "
+                                  "in flight at the same time")
+                    return
