@@ -1,0 +1,27 @@
+"""Kubernetes evidence: pods, events and container logs, live or from saved dumps.
+
+Public API (what front ends and the pipeline call):
+
+* ``pod_signals(pods, events)``: pure; dicts as ``kubectl get -o json`` prints them.
+* ``looks_like_kube(doc)`` / ``read_kube_path(path)`` / ``bundle_log_members(path)``:
+  offline inputs (``kubectl get -o json|yaml``, ``describe`` text, ``cluster-info dump``
+  folders, capture bundles).
+* ``KubeTarget`` / ``collect(target)`` / ``capture(target, out)``: live, read-only.
+
+Module map: ``objects`` (tolerant accessors), ``termination`` (why a container
+stopped), ``pods`` (signals and tables), ``describe`` (describe text), ``offline``
+(files, folders, bundles), ``live`` (the API), ``bundle`` (writing captures).
+"""
+
+from probes.kube.offline import LogMember, bundle_log_members, looks_like_kube, read_kube_path
+from probes.kube.pods import PodFacts, pod_data, pod_signals
+
+__all__ = [
+    "LogMember",
+    "PodFacts",
+    "bundle_log_members",
+    "looks_like_kube",
+    "pod_data",
+    "pod_signals",
+    "read_kube_path",
+]

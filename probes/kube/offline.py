@@ -1,0 +1,353 @@
+"""Read saved Kubernetes material with no cluster: dumps, folders and capture bundles.
+
+Accepted (detected by content, not by file name):
+
+* ``kubectl get ... -o json`` output: a List/PodList/EventList or a single Pod/Event,
+  also several JSON documents one after another (``kubectl cluster-info dump`` to stdout);
+* ``kubectl get ... -o yaml`` output, one or several documents (timestamps kept as text,
+  the way the API sends them);
+* ``kubectl describe pod`` text (see ``probes.kube.describe``);
+* a ``kubectl cluster-info dump --output-directory`` folder, or any folder of the above;
+* a capture bundle ``.tar.gz`` written by ``probes.kube.bundle``.
+
+Every file read gets an ``InputReport``; objects that are neither Pods nor Events
+(Deployments, Nodes...) are counted as skipped by kind, never dropped silently. Logs in
+folders and bundles are not parsed here: ``bundle_log_members`` hands them to the log
+pipeline with the pod identity in the source name.
+"""
+
+from __future__ import annotations
+
+import json
+import tarfile
+from collections import Counter
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import yaml
+
+from probes.evidence import Evidence, InputReport, now_utc
+from probes.kube import describe
+from probes.kube.objects import as_list, is_event, is_pod
+from probes.kube.pods import PodFacts, pod_data, signals_from
+
+PROBE = "kube"
+MANIFEST = "manifest.json"
+BUNDLE_FORMAT = "scaledoc-capture/v1"
+MAX_FILE_BYTES = 512 * 1024 * 1024
+_LIST_KINDS = {"List", "PodList", "EventList"}
+_KNOWN_KINDS = {"Pod", "Event", "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet",
+                "Job", "Node", "Service", "Namespace", "ConfigMap", "Endpoints",
+                "ReplicationController", "CronJob", "HorizontalPodAutoscaler"}
+
+
+def looks_like_kube(doc: Mapping[str, Any]) -> bool:
+    """Whether a parsed JSON/YAML document is Kubernetes API material we can use."""
+    if not isinstance(doc, Mapping):
+        return False
+    kind = doc.get("kind")
+    if isinstance(kind, str) and (kind in _LIST_KINDS or kind.endswith("List")):
+        items = as_list(doc.get("items"))
+        return "apiVersion" in doc and (not items or any(
+            isinstance(i, Mapping) and (is_pod(i) or is_event(i) or "metadata" in i)
+            for i in items[:20]))
+    if isinstance(kind, str):
+        return kind in _KNOWN_KINDS and "metadata" in doc
+    return is_pod(doc) or is_event(doc)
+
+
+class _TextTimestampLoader(yaml.SafeLoader):
+    """SafeLoader that leaves timestamps as strings, as the API server sends them."""
+
+
+_TextTimestampLoader.yaml_implicit_resolvers = {
+    ch: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for ch, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+@dataclass
+class _Collected:
+    """Objects gathered from one or many files, with what became of each file."""
+
+    pods: list[dict[str, Any]] = field(default_factory=list)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    owners: list[dict[str, Any]] = field(default_factory=list)
+    inputs: list[InputReport] = field(default_factory=list)
+    manifest: dict[str, Any] | None = None
+    found_kube: bool = False
+
+    def add_doc(self, doc: Any, skipped: Counter[str]) -> int:
+        """Sort one parsed document's objects into pods/events/owners; count the rest."""
+        if not isinstance(doc, Mapping) or not looks_like_kube(doc):
+            skipped["not Kubernetes material"] += 1
+            return 0
+        self.found_kube = True
+        items = as_list(doc.get("items")) if "items" in doc else [doc]
+        used = 0
+        for item in items:
+            if not isinstance(item, Mapping):
+                skipped["not an object"] += 1
+            elif is_pod(item):
+                self.pods.append(dict(item))
+                used += 1
+            elif is_event(item):
+                self.events.append(dict(item))
+                used += 1
+            elif item.get("kind") in ("Deployment", "ReplicaSet", "StatefulSet"):
+                self.owners.append(dict(item))
+                used += 1
+            else:
+                skipped[f"kind {item.get('kind') or 'unknown'} not used"] += 1
+        return used
+
+
+def _json_documents(text: str) -> Iterator[Any]:
+    """One or several JSON documents back to back (cluster-info dump to stdout)."""
+    decoder = json.JSONDecoder()
+    i, n = 0, len(text)
+    while True:
+        while i < n and text[i].isspace():
+            i += 1
+        if i >= n:
+            return
+        doc, i = decoder.raw_decode(text, i)
+        yield doc
+
+
+def _parse_text(name: str, text: str, into: _Collected) -> InputReport | None:
+    """Parse one file's text; None when it is not Kubernetes material at all."""
+    skipped: Counter[str] = Counter()
+    stripped = text.lstrip()
+    fmt = ""
+    docs: list[Any] = []
+    if describe.looks_like_describe(text):
+        pods, events = describe.parse_describe(text)
+        if not pods:
+            return None
+        into.found_kube = True
+        into.pods.extend(pods)
+        into.events.extend(events)
+        return InputReport(name=name, kind="kube", format="kubectl-describe",
+                           lines_read=text.count("\n") + 1, events=len(pods) + len(events),
+                           bytes_read=len(text.encode()))
+    if stripped.startswith(("{", "[")):
+        try:
+            docs = list(_json_documents(text))
+            fmt = "kubectl-json"
+        except json.JSONDecodeError:
+            docs = []
+    if not fmt:
+        try:
+            docs = list(yaml.load_all(text, Loader=_TextTimestampLoader))  # noqa: S506 (safe)
+            fmt = "kubectl-yaml"
+        except yaml.YAMLError:
+            return None
+    flat: list[Any] = []
+    for d in docs:
+        flat.extend(d if isinstance(d, list) else [d])
+    if not any(isinstance(d, Mapping) and looks_like_kube(d) for d in flat):
+        return None
+    used = sum(into.add_doc(d, skipped) for d in flat if d is not None)
+    kinds = sorted({str(d.get("kind") or "Pod/Event") for d in flat if isinstance(d, Mapping)})
+    return InputReport(name=name, kind="kube", format=f"{fmt}:{'+'.join(kinds)}",
+                       lines_read=text.count("\n") + 1, events=used, skipped=dict(skipped),
+                       bytes_read=len(text.encode()))
+
+
+def _read_file_text(path: Path) -> str:
+    if path.stat().st_size > MAX_FILE_BYTES:
+        raise ValueError(f"larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB")
+    data = path.read_bytes()
+    if b"\x00" in data[:8192]:
+        raise ValueError("binary file")
+    return data.decode("utf-8", errors="replace")
+
+
+def _is_bundle(path: Path) -> bool:
+    if not path.is_file() or not tarfile.is_tarfile(path):
+        return False
+    try:
+        with tarfile.open(path, "r:*") as tar:
+            return any(PurePosixPath(m.name).name == MANIFEST for m in tar.getmembers()[:5])
+    except (tarfile.TarError, OSError):
+        return False
+
+
+def read_kube_path(path: Path) -> Evidence | None:
+    """Evidence from a saved dump, folder or bundle; None when it holds no Kubernetes
+    material (so the caller can try other readers). Unreadable files are reported in
+    ``inputs`` with their error, never raised."""
+    path = Path(path)
+    got = _Collected()
+    try:
+        if path.is_dir():
+            _read_dir(path, got)
+        elif _is_bundle(path):
+            _read_bundle(path, got)
+        elif path.is_file():
+            report = _parse_text(str(path), _read_file_text(path), got)
+            if report is not None:
+                got.inputs.append(report)
+        else:
+            return None
+    except (OSError, ValueError, tarfile.TarError) as exc:
+        return Evidence(probe=PROBE, target=str(path), error=f"cannot read {path}: {exc}",
+                        inputs=(InputReport(name=str(path), kind="kube", format="unknown",
+                                            error=str(exc)),),
+                        collected_at=now_utc())
+    if not got.found_kube:
+        return None
+    return evidence_from(str(path), got.pods, got.events, got.inputs, manifest=got.manifest,
+                         owners=got.owners)
+
+
+def evidence_from(target: str, pods: list[dict[str, Any]], events: list[dict[str, Any]],
+                  inputs: list[InputReport], *, manifest: Mapping[str, Any] | None = None,
+                  owners: list[dict[str, Any]] | None = None, error: str | None = None,
+                  notes: Mapping[str, Any] | None = None) -> Evidence:
+    """Signals and tables for a set of objects: shared by offline and live reading."""
+    facts = PodFacts(pods, events)
+    data = pod_data(facts)
+    if manifest is not None:
+        data["manifest"] = dict(manifest)
+    if owners:
+        data["owners"] = [{"kind": o.get("kind"), "name": (o.get("metadata") or {}).get("name"),
+                           "namespace": (o.get("metadata") or {}).get("namespace")}
+                          for o in owners]
+    if notes:
+        data.update(notes)
+    return Evidence(probe=PROBE, target=target, signals=signals_from(facts),
+                    inputs=tuple(inputs), error=error, collected_at=now_utc(), data=data)
+
+
+def _read_dir(root: Path, got: _Collected) -> None:
+    for path in sorted(root.rglob("*")):
+        if not path.is_file() or path.suffix.lower() not in (".json", ".yaml", ".yml", ".txt"):
+            continue
+        if path.name == "logs.txt" or path.suffix == ".log":
+            continue  # container logs: see bundle_log_members
+        try:
+            report = _parse_text(str(path), _read_file_text(path), got)
+        except (OSError, ValueError) as exc:
+            got.inputs.append(InputReport(name=str(path), kind="kube", format="unknown",
+                                          error=str(exc)))
+            continue
+        if report is not None:
+            got.inputs.append(report)
+
+
+def _read_bundle(path: Path, got: _Collected) -> None:
+    with tarfile.open(path, "r:*") as tar:
+        logs = 0
+        for member in tar:
+            if not member.isfile():
+                continue
+            name = PurePosixPath(member.name)
+            if "logs" in name.parts:
+                logs += 1
+                continue
+            f = tar.extractfile(member)
+            if f is None:
+                continue
+            text = f.read().decode("utf-8", errors="replace")
+            if name.name == MANIFEST:
+                got.manifest = json.loads(text)
+                continue
+            report = _parse_text(f"{path}!{member.name}", text, got)
+            if report is not None:
+                got.inputs.append(report)
+    manifest = got.manifest or {}
+    notes = [f"{d.get('verb')} {d.get('resource')} in {d.get('namespace') or 'all namespaces'}:"
+             f" {d.get('reason')}" for d in as_list(manifest.get("denied"))
+             if isinstance(d, Mapping)]
+    got.inputs.insert(0, InputReport(
+        name=str(path), kind="bundle", format=str(manifest.get("format") or "tar.gz"),
+        events=len(got.pods) + len(got.events), bytes_read=path.stat().st_size,
+        notes=(f"{logs} log file(s) inside", *notes)))
+    got.found_kube = True
+
+
+# --- logs inside folders and bundles ----------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LogMember:
+    """One container log inside a bundle or dump folder, with the pod identity."""
+
+    source: str  # "pod/NAME/CONTAINER" or "pod/NAME/CONTAINER (previous)"
+    namespace: str
+    pod: str
+    container: str
+    previous: bool
+    member: str  # path inside the archive, or the file path
+
+
+def _member_from_path(rel: PurePosixPath) -> LogMember | None:
+    """Identity from a path: bundle ``logs/[NS/]POD/CONTAINER[.previous].log`` or dump
+    ``NS/POD/logs.txt`` / ``NS/POD/CONTAINER/logs.txt``."""
+    parts = rel.parts
+    if rel.name.endswith(".log") and "logs" in parts:
+        after = parts[parts.index("logs") + 1:]
+        if len(after) not in (2, 3):
+            return None
+        ns = after[0] if len(after) == 3 else ""
+        pod, file = after[-2], after[-1]
+        previous = file.endswith(".previous.log")
+        container = file.removesuffix(".log").removesuffix(".previous")
+    elif rel.name == "logs.txt" and len(parts) >= 3:
+        ns, pod = parts[-3], parts[-2]
+        container = ""
+        if len(parts) >= 4:
+            ns, pod, container = parts[-4], parts[-3], parts[-2]
+        previous = False
+    else:
+        return None
+    source = f"pod/{pod}/{container}" if container else f"pod/{pod}"
+    if previous:
+        source += " (previous)"
+    return LogMember(source, ns, pod, container, previous, str(rel))
+
+
+def _lines_from_tar(path: Path, member: str) -> Iterator[bytes]:
+    with tarfile.open(path, "r:*") as tar:
+        f = tar.extractfile(member)
+        if f is not None:
+            yield from f
+
+
+def _lines_from_file(path: Path) -> Iterator[bytes]:
+    with path.open("rb") as f:
+        yield from f
+
+
+def bundle_log_members(path: Path) -> list[tuple[LogMember, Iterator[bytes]]]:
+    """The container logs inside a capture bundle or a dump folder.
+
+    Each entry is the member's identity (``LogMember.source`` is the name to give the
+    log reader, e.g. ``pod/agent-7d9f/app (previous)``) and a lazy iterator of raw lines
+    (bytes, newline kept). Nothing is opened until an iterator is consumed; each opens
+    and closes its own file, so they may be consumed in any order or not at all. For a
+    .tar.gz, consuming in list order is cheapest (gzip is read forward). Lines carry
+    the ``--timestamps`` prefix when the capture asked for it (ours always does).
+    """
+    path = Path(path)
+    out: list[tuple[LogMember, Iterator[bytes]]] = []
+    if path.is_dir():
+        for file in sorted(path.rglob("*")):
+            if file.is_file():
+                m = _member_from_path(PurePosixPath(file.relative_to(path).as_posix()))
+                if m is not None:
+                    out.append((m, _lines_from_file(file)))
+        return out
+    if not _is_bundle(path):
+        return out
+    with tarfile.open(path, "r:*") as tar:
+        names = [m.name for m in tar.getmembers() if m.isfile()]
+    for name in names:
+        m = _member_from_path(PurePosixPath(name))
+        if m is not None:
+            out.append((m, _lines_from_tar(path, name)))
+    return out

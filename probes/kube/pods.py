@@ -1,0 +1,486 @@
+"""Pod evidence → signals, plus the tables the front ends show (pods, timeline, replicas).
+
+Pure functions over the dicts ``kubectl get -o json`` prints, so the live probe, offline
+dumps and bundles all take the same path and tests feed real captures directly.
+
+What each signal answers, and how (details in each function):
+
+* ``pods.restarts``: any container restarted or terminated (restartCount, lastState,
+  state.terminated). Pods that are Running and Ready *now* still count: the OOM or kill
+  happened to the previous instance and is only visible in ``lastState``.
+* ``pods.oomkilled``: a termination whose reason is OOMKilled (never exit 137 alone), or
+  a node ``OOMKilling``/``SystemOOM`` event (weaker: it names the node, not the pod).
+* ``pods.probe_killed``: probe kill events (see ``termination.probe_kills``). When events
+  have expired (1 h TTL by default) and a container with a liveness probe keeps
+  restarting with a clean exit or a bare SIGKILL/SIGTERM, it is reported as *consistent
+  with* a probe kill, at half strength.
+* ``pods.probe_config_risky``: liveness and readiness run the same check, or the
+  observed start-up is longer than the liveness ``initialDelaySeconds`` with no
+  startupProbe.
+* ``pods.no_memory_limit``: app containers without ``resources.limits.memory``.
+* ``process.multiple_workers``: a workload with more than one live replica.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from probes.evidence import Example, Signal, example, iso_ns, no, unknown, yes
+from probes.kube.objects import (
+    ContainerView,
+    EventView,
+    Obj,
+    as_list,
+    as_map,
+    containers,
+    event_view,
+    meta,
+    name_of,
+    namespace_of,
+    owner_of,
+    probe_check,
+    probe_text,
+    time_ns,
+)
+from probes.kube.termination import (
+    Ended,
+    Termination,
+    kill_window_seconds,
+    probe_kills,
+    terminations,
+)
+
+PROBE = "kube"
+MAX_EXAMPLES = 8
+STATUS_INFERRED_STRENGTH = 0.5
+CONFIG_RISK_STRENGTH = 0.7
+NODE_OOM_STRENGTH = 0.7
+_NODE_OOM_REASONS = {"OOMKilling", "SystemOOM"}
+_LIVE_PHASES = {"Running", "Pending"}
+
+
+def _pod_id(namespace: str, name: str) -> tuple[str, str]:
+    return (namespace, name)
+
+
+class PodFacts:
+    """Everything derived once from the input, shared by signals and tables.
+
+    Building it is one pass over pods and one over events (linear in the input): events
+    are indexed by (namespace, pod name), so a 10,000-pod namespace costs no pairwise
+    matching.
+    """
+
+    def __init__(self, pods: Iterable[Obj], events: Iterable[Obj]) -> None:
+        self.pods = [p for p in pods if isinstance(p, Mapping)]
+        self.events = [event_view(e) for e in events if isinstance(e, Mapping)]
+        self.pod_events: dict[tuple[str, str], list[EventView]] = defaultdict(list)
+        self.node_ooms: list[EventView] = []
+        pod_namespaces = {namespace_of(p) for p in self.pods}
+        for ev in self.events:
+            if ev.kind == "Pod":
+                self.pod_events[_pod_id(ev.namespace, ev.name)].append(ev)
+                if ev.namespace not in pod_namespaces and "" in pod_namespaces:
+                    self.pod_events[_pod_id("", ev.name)].append(ev)
+            elif ev.kind == "Node" and ev.reason in _NODE_OOM_REASONS:
+                self.node_ooms.append(ev)
+        self.kills = {key: probe_kills(evs) for key, evs in self.pod_events.items()}
+        self.pod_by_id = {_pod_id(namespace_of(p), name_of(p)): p for p in self.pods}
+        self.containers: list[ContainerView] = []
+        self.terms: list[Termination] = []
+        for pod in self.pods:
+            key = _pod_id(namespace_of(pod), name_of(pod))
+            kills = self.kills.get(key, {})
+            for c in containers(pod):
+                self.containers.append(c)
+                self.terms.extend(terminations(c, pod.get("status"), kills))
+        self.evicted = [p for p in self.pods
+                        if as_map(p.get("status")).get("reason") == "Evicted"]
+        self.container_by_id = {(c.namespace, c.pod, c.name, c.init): c for c in self.containers}
+
+    def events_for(self, pod: Obj) -> list[EventView]:
+        return self.pod_events.get(_pod_id(namespace_of(pod), name_of(pod)), [])
+
+
+def pod_signals(pods: list[dict[str, Any]], events: list[dict[str, Any]]) -> tuple[Signal, ...]:
+    """The pod signals for a set of pods and events (dicts as ``kubectl -o json``)."""
+    return signals_from(PodFacts(pods, events))
+
+
+def signals_from(facts: PodFacts) -> tuple[Signal, ...]:
+    return (
+        _restarts(facts),
+        _oomkilled(facts),
+        _probe_killed(facts),
+        _probe_config_risky(facts),
+        _no_memory_limit(facts),
+        _multiple_workers(facts),
+    )
+
+
+def _src(pod: str) -> str:
+    return f"pod/{pod}"
+
+
+def _term_example(t: Termination) -> Example:
+    return example(_src(t.pod), time_ns=t.finished_ns, text=t.text(),
+                   note=f"container {t.container}: {t.why}")
+
+
+def _no_pods(key: str) -> Signal:
+    return unknown(key, PROBE, "no Pod objects in the input")
+
+
+def _restarts(f: PodFacts) -> Signal:
+    key = "pods.restarts"
+    if not f.pods:
+        return _no_pods(key)
+    hit: list[tuple[int, ContainerView]] = []
+    for c in f.containers:
+        if c.restart_count > 0 or c.last_state.get("terminated") or c.state.get("terminated"):
+            hit.append((c.restart_count, c))
+    evicted = [p for p in f.evicted if name_of(p) not in {c.pod for _, c in hit}]
+    if not hit and not evicted:
+        return no(key, PROBE, f"no container of {len(f.pods)} pod(s) restarted or terminated",
+                  value=0)
+    hit.sort(key=lambda rc: -rc[0])
+    total = sum(n for n, _ in hit)
+    last_by = {(t.pod, t.container): t for t in f.terms if t.which == "lastState"}
+    now_by = {(t.pod, t.container): t for t in f.terms if t.which == "state"}
+    examples = []
+    for n, c in hit[:MAX_EXAMPLES]:
+        parts = [f"restartCount={n}"]
+        waiting = as_map(c.state.get("waiting")).get("reason")
+        if waiting:
+            parts.append(f"state.waiting: reason={waiting}")
+        for t in (now_by.get((c.pod, c.name)), last_by.get((c.pod, c.name))):
+            if t is not None:
+                parts.append(t.text())
+        t = last_by.get((c.pod, c.name)) or now_by.get((c.pod, c.name))
+        examples.append(example(_src(c.pod), time_ns=t.finished_ns if t else None,
+                                text="; ".join(parts),
+                                note=f"container {c.name}" + (f": {t.why}" if t else "")))
+    examples.extend(_eviction_example(p) for p in evicted[:MAX_EXAMPLES])
+    pods_hit = len({c.pod for _, c in hit}) + len(evicted)
+    return yes(key, PROBE, f"{len(hit)} container(s) in {pods_hit} pod(s) restarted or "
+               f"terminated ({total} restarts in all)", examples, value=total,
+               data={"containers": len(hit), "pods": pods_hit})
+
+
+def _eviction_example(pod: Obj) -> Example:
+    status = as_map(pod.get("status"))
+    return example(_src(name_of(pod)),
+                   text=f"status: phase={status.get('phase')} reason=Evicted "
+                        f"message={str(status.get('message') or '').strip()}",
+                   note="the kubelet evicted the pod under node pressure; not an OOM kill")
+
+
+def _oomkilled(f: PodFacts) -> Signal:
+    key = "pods.oomkilled"
+    ooms = [t for t in f.terms if t.ended is Ended.OOM_KILLED]
+    examples = [_term_example(t) for t in ooms[:MAX_EXAMPLES]]
+    if ooms:
+        return yes(key, PROBE, f"{len(ooms)} container termination(s) with reason OOMKilled "
+                   f"in {len({t.pod for t in ooms})} pod(s)", examples, value=len(ooms))
+    if f.node_ooms:
+        node_examples = [example(f"node/{e.name}", time_ns=e.time_ns, text=e.describe())
+                         for e in f.node_ooms[:MAX_EXAMPLES]]
+        return yes(key, PROBE, f"{len(f.node_ooms)} node OOM event(s) (the node's OOM killer "
+                   "ended a process; the pod is not named)", node_examples,
+                   value=len(f.node_ooms), strength=NODE_OOM_STRENGTH)
+    if not f.pods:
+        return _no_pods(key)
+    other = Counter(t.ended.value for t in f.terms)
+    not_oom_137 = [t for t in f.terms if t.exit_code == 137]
+    detail = "no termination has reason OOMKilled"
+    if other:
+        kinds = ", ".join(f"{k} x{v}" for k, v in sorted(other.items()))
+        detail += f" (terminations: {kinds})"
+    if not_oom_137:
+        detail += "; exit code 137 here is not an OOM kill: " + not_oom_137[0].why
+    if f.evicted:
+        detail += f"; {len(f.evicted)} pod(s) evicted under node pressure (not OOMKilled)"
+    return no(key, PROBE, detail, value=0,
+              examples=[_term_example(t) for t in not_oom_137[:MAX_EXAMPLES]]
+              + [_eviction_example(p) for p in f.evicted[:MAX_EXAMPLES]])
+
+
+def _probe_killed(f: PodFacts) -> Signal:
+    key = "pods.probe_killed"
+    examples: list[Example] = []
+    pods_hit: set[str] = set()
+    for (_ns, pod), kills in f.kills.items():
+        for container, proof in kills.items():
+            pods_hit.add(pod)
+            evs = f.pod_events[(_ns, pod)]
+            when = max((e.time_ns for e in evs if e.reason == "Killing" and e.time_ns),
+                       default=None)
+            examples.append(example(_src(pod), time_ns=when, text=proof,
+                                    note="" if container == "*" else f"container {container}"))
+    if examples:
+        return yes(key, PROBE, f"probes failed and the kubelet restarted containers in "
+                   f"{len(pods_hit)} pod(s)", examples[:MAX_EXAMPLES], value=len(pods_hit))
+    if not f.pods:
+        if f.events:
+            return no(key, PROBE, f"no probe-kill events among {len(f.events)} event(s)")
+        return unknown(key, PROBE, "no Pod objects and no events in the input")
+    inferred = []
+    for t in f.terms:
+        owner_pod = f.pod_by_id.get((t.namespace, t.pod))
+        if owner_pod is None or f.events_for(owner_pod):
+            continue
+        spec = f.container_by_id[(t.namespace, t.pod, t.container, t.init)].spec
+        policy = as_map(owner_pod.get("spec")).get("restartPolicy", "Always")
+        if (spec.get("livenessProbe") is not None and policy == "Always"
+                and t.ended in (Ended.CLEAN_EXIT, Ended.KILLED)):
+            inferred.append(example(
+                _src(t.pod), time_ns=t.finished_ns,
+                text=f"{t.text()}; livenessProbe: {probe_text(spec.get('livenessProbe'))}",
+                note=f"container {t.container}: a server container with a liveness probe "
+                     "restarted without an error; no events left to confirm a probe kill"))
+    if inferred:
+        return yes(key, PROBE, "restarts consistent with liveness kills (clean exit or "
+                   "SIGKILL/SIGTERM under restartPolicy Always); events expired, not confirmed",
+                   inferred[:MAX_EXAMPLES], value=len(inferred), strength=STATUS_INFERRED_STRENGTH)
+    if not f.terms and not any(c.restart_count for c in f.containers):
+        return no(key, PROBE, "no container restarted or terminated, so no probe killed one",
+                  value=0)
+    if not f.events:
+        return unknown(key, PROBE, "no events in the input (events expire after 1 h by default) "
+                       "and pod status shows no restart a probe could explain")
+    return no(key, PROBE, f"no probe-kill events among {len(f.events)} event(s)")
+
+
+def startup_seconds(pod: Obj, c: ContainerView) -> float | None:
+    """Observed start-up of a running, ready container: from its startedAt to the pod's
+    Ready condition turning True. None when either is missing or out of order."""
+    started = time_ns(as_map(c.state.get("running")).get("startedAt"))
+    if started is None or not c.status.get("ready"):
+        return None
+    for cond in as_list(as_map(pod.get("status")).get("conditions")):
+        cond = as_map(cond)
+        if cond.get("type") == "Ready" and cond.get("status") == "True":
+            ready = time_ns(cond.get("lastTransitionTime"))
+            if ready is not None and ready >= started:
+                return (ready - started) / 1e9
+    return None
+
+
+def _probe_config_risky(f: PodFacts) -> Signal:
+    key = "pods.probe_config_risky"
+    if not f.pods:
+        return _no_pods(key)
+    examples: list[Example] = []
+    seen_templates: set[tuple[str | None, str, str]] = set()
+    with_liveness = 0
+    for c in f.containers:
+        live, ready = c.spec.get("livenessProbe"), c.spec.get("readinessProbe")
+        if live is None:
+            continue
+        with_liveness += 1
+        pod = f.pod_by_id[(c.namespace, c.pod)]
+        # Replicas share one template: report a config risk once per workload/container.
+        template = (owner_of(pod) or c.pod, c.namespace, c.name)
+        if template in seen_templates:
+            continue
+        check = probe_check(live)
+        if ready is not None and check is not None and check == probe_check(ready):
+            seen_templates.add(template)
+            examples.append(example(
+                _src(c.pod), text=f"Liveness: {probe_text(live)} | Readiness: {probe_text(ready)}",
+                note=f"container {c.name}: liveness and readiness run the same check, so a "
+                     "slow or busy replica is restarted instead of only taken out of traffic"))
+            continue
+        startup = startup_seconds(pod, c)
+        delay = as_map(live).get("initialDelaySeconds", 0)
+        if (startup is not None and c.spec.get("startupProbe") is None
+                and isinstance(delay, int) and startup > delay):
+            seen_templates.add(template)
+            window = kill_window_seconds(live)
+            examples.append(example(
+                _src(c.pod), text=f"observed start-up {startup:.0f}s; Liveness: {probe_text(live)}",
+                note=f"container {c.name}: initialDelaySeconds={delay} is shorter than the "
+                     f"observed start-up; a start-up longer than {window}s gets it killed"))
+    if examples:
+        return yes(key, PROBE, f"{len(examples)} container template(s) with risky probe settings",
+                   examples[:MAX_EXAMPLES], value=len(examples), strength=CONFIG_RISK_STRENGTH)
+    if not with_liveness:
+        return no(key, PROBE, "no container has a liveness probe", value=0)
+    return no(key, PROBE, f"{with_liveness} liveness probe(s) differ from readiness and no "
+              "start-up was seen to outlast initialDelaySeconds", value=0)
+
+
+def _no_memory_limit(f: PodFacts) -> Signal:
+    key = "pods.no_memory_limit"
+    if not f.pods:
+        return _no_pods(key)
+    app = [c for c in f.containers if not c.init]
+    missing = [c for c in app if c.memory_limit is None]
+    if not missing:
+        return no(key, PROBE, f"all {len(app)} app container(s) have a memory limit", value=0)
+    examples = [example(_src(c.pod), text=f"container {c.name}: resources.limits.memory not set"
+                        f" (requests.memory: {_memory_request(c)})")
+                for c in missing[:MAX_EXAMPLES]]
+    return yes(key, PROBE, f"{len(missing)} of {len(app)} app container(s) have no memory limit",
+               examples, value=len(missing))
+
+
+def _memory_request(c: ContainerView) -> str:
+    requests = as_map(as_map(c.spec.get("resources")).get("requests"))
+    return str(requests.get("memory") or "none")
+
+
+def _live(pod: Obj) -> bool:
+    status = as_map(pod.get("status"))
+    return status.get("phase") in _LIVE_PHASES and not meta(pod).get("deletionTimestamp")
+
+
+def _multiple_workers(f: PodFacts) -> Signal:
+    key = "process.multiple_workers"
+    if not f.pods:
+        return _no_pods(key)
+    groups: dict[str, list[Obj]] = defaultdict(list)
+    for pod in f.pods:
+        owner = owner_of(pod)
+        if owner and not owner.startswith(("job/", "ds/")) and _live(pod):
+            groups[f"{namespace_of(pod)}/{owner}".lstrip("/")].append(pod)
+    multi = {k: v for k, v in groups.items() if len(v) > 1}
+    if not multi:
+        return no(key, PROBE, "every workload runs a single live replica", value=1)
+    examples = []
+    for owner, pods in sorted(multi.items(), key=lambda kv: -len(kv[1])):
+        for i, pod in enumerate(pods, 1):
+            node = as_map(pod.get("spec")).get("nodeName") or "?"
+            examples.append(example(_src(name_of(pod)),
+                                    text=f"replica {i}/{len(pods)} of {owner} on node {node}"))
+    biggest = max(len(v) for v in multi.values())
+    return yes(key, PROBE, f"{len(multi)} workload(s) run several replicas (up to {biggest}): "
+               "in-process state is not shared between them", examples[:MAX_EXAMPLES],
+               value=biggest, data={"workloads": {k: len(v) for k, v in multi.items()}})
+
+
+# --- tables for front ends ---------------------------------------------------------
+
+
+def _iso(ns: int | None) -> str | None:
+    return iso_ns(ns) if ns is not None else None
+
+
+def pod_rows(f: PodFacts) -> list[dict[str, Any]]:
+    """One row per pod: the table an operator scans first."""
+    last: dict[str, Termination] = {}
+    for t in f.terms:
+        prev = last.get(t.pod)
+        if prev is None or (t.finished_ns or 0) >= (prev.finished_ns or 0):
+            last[t.pod] = t
+    rows = []
+    by_pod: dict[str, list[ContainerView]] = defaultdict(list)
+    for c in f.containers:
+        by_pod[c.pod].append(c)
+    for pod in f.pods:
+        name = name_of(pod)
+        app = [c for c in by_pod[name] if not c.init]
+        status = as_map(pod.get("status"))
+        lt = last.get(name)
+        rows.append({
+            "namespace": namespace_of(pod), "pod": name, "owner": owner_of(pod),
+            "phase": status.get("phase"), "reason": status.get("reason"),
+            "ready": f"{sum(1 for c in app if c.status.get('ready'))}/{len(app)}",
+            "restarts": sum(c.restart_count for c in by_pod[name]),
+            "last_termination": lt.to_json() if lt else None,
+            "node": as_map(pod.get("spec")).get("nodeName"),
+            "qos": status.get("qosClass"),
+            "created": meta(pod).get("creationTimestamp"),
+            "images": sorted({c.image_digest for c in app if c.image_digest}),
+            "memory_limits": {c.name: c.memory_limit for c in app},
+        })
+    return rows
+
+
+def timeline(f: PodFacts) -> dict[str, list[dict[str, Any]]]:
+    """Per pod, in time order: created, started, terminations, probe failures, kills,
+    back-offs, readiness. Entries without a usable time come last, in input order."""
+    out: dict[str, list[tuple[int | None, dict[str, Any]]]] = defaultdict(list)
+
+    def add(pod: str, ns: int | None, what: str, text: str, container: str | None = None) -> None:
+        out[pod].append((ns, {"time": _iso(ns), "what": what, "container": container,
+                              "text": text}))
+
+    for pod in f.pods:
+        name = name_of(pod)
+        add(name, time_ns(meta(pod).get("creationTimestamp")), "created", f"pod {name} created")
+        for cond in as_list(as_map(pod.get("status")).get("conditions")):
+            cond = as_map(cond)
+            if cond.get("type") == "Ready":
+                add(name, time_ns(cond.get("lastTransitionTime")), "ready",
+                    f"Ready={cond.get('status')} {cond.get('reason') or ''}".strip())
+    for c in f.containers:
+        running = as_map(c.state.get("running")).get("startedAt")
+        if running:
+            add(c.pod, time_ns(running), "running", "container running since " + str(running),
+                c.name)
+    for t in f.terms:
+        add(t.pod, t.started_ns, "started", f"{t.which} instance started", t.container)
+        add(t.pod, t.finished_ns, t.ended.value, f"{t.text()}: {t.why}", t.container)
+    for (_ns, pod_name), evs in f.pod_events.items():
+        for e in evs:
+            add(pod_name, e.time_ns, "event:" + e.reason, e.describe())
+    return {pod: [d for _, d in sorted(items, key=lambda i: (i[0] is None, i[0] or 0))]
+            for pod, items in out.items()}
+
+
+_COMPARE = ("node", "restarts", "last_reason", "last_exit", "ended", "images", "created",
+            "ready", "phase")
+
+
+def replica_comparison(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """For each workload with two or more replicas: which replicas differ, in what.
+
+    ``differs`` lists the columns whose values are not all equal; ``outliers`` maps a
+    column to the replicas that differ from the most common value (ties: none singled
+    out), which is where "replica 3 of 5 behaves differently" shows.
+    """
+    groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for r in rows:
+        if r["owner"]:
+            groups[f"{r['namespace']}/{r['owner']}".lstrip("/")].append(r)
+    out = []
+    for owner, members in sorted(groups.items()):
+        if len(members) < 2:
+            continue
+        table = []
+        for r in members:
+            t = r["last_termination"] or {}
+            table.append({"pod": r["pod"], "node": r["node"], "restarts": r["restarts"],
+                          "last_reason": t.get("reason"), "last_exit": t.get("exit_code"),
+                          "ended": t.get("ended"), "images": ",".join(r["images"]),
+                          "created": r["created"], "ready": r["ready"], "phase": r["phase"]})
+        differs, outliers = [], {}
+        for col in _COMPARE:
+            counts = Counter(str(row[col]) for row in table)
+            if len(counts) < 2:
+                continue
+            differs.append(col)
+            (top, n_top), *rest = counts.most_common()
+            if rest and rest[0][1] == n_top:
+                continue
+            outliers[col] = [row["pod"] for row in table if str(row[col]) != top]
+        out.append({"owner": owner, "replicas": table, "differs": differs,
+                    "outliers": outliers})
+    return out
+
+
+def pod_data(f: PodFacts) -> dict[str, Any]:
+    """The ``Evidence.data`` payload: plain JSON values only."""
+    rows = pod_rows(f)
+    return {
+        "pods": rows,
+        "terminations": [t.to_json() for t in f.terms],
+        "events": [{"namespace": e.namespace, "kind": e.kind, "name": e.name, "type": e.type,
+                    "reason": e.reason, "message": e.message, "count": e.count,
+                    "first": _iso(e.first_ns), "last": _iso(e.last_ns)} for e in f.events],
+        "timeline": timeline(f),
+        "replicas": replica_comparison(rows),
+    }
