@@ -378,6 +378,10 @@ class LogAnalysis:
             put(no("instance.per_request", PROBE, f"{what} ({ratio:.0%})", value=round(ratio, 3)))
 
     def _error_signals(self, put: Callable[[Signal], None]) -> None:
+        if not self.events:
+            for f in ERROR_FAMILIES:
+                put(unknown(f.signal, PROBE, "no log events to look at"))
+            return
         for f in ERROR_FAMILIES:
             if f.signal == "latency.ceiling":
                 continue  # joined with the duration clusters in _concurrency_signals

@@ -266,7 +266,9 @@ class ContaminationTracker:
 
     def feed(self, ev: LogEvent) -> None:
         expected, value = field_value(ev, "expected"), field_value(ev, "value")
-        if expected is not None and value is not None:
+        # A state write's "expected" is its compare-and-swap version, not an identity.
+        is_state = ev.kind in (EventKind.STATE_READ, EventKind.STATE_WRITE)
+        if expected is not None and value is not None and not is_state:
             self.looked += 1
             if str(expected) != str(value):
                 who = f"request {ev.request}" if ev.request else "a request"
