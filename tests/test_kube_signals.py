@@ -49,7 +49,8 @@ EXPECTED: dict[str, dict[str, Answer]] = {
         "pods.probe_killed": Y, "pods.oomkilled": N, "pods.restarts": Y,
         "pods.no_memory_limit": Y},
     # Same check for liveness and readiness.
-    "pod-same-liveness-readiness-probe-restarts-no-memlimit-packageserver-openshift-insights.json": {
+    "pod-same-liveness-readiness-probe-restarts-no-memlimit-packageserver-openshift-insights"
+    ".json": {
         "pods.probe_config_risky": Y, "pods.no_memory_limit": Y, "pods.restarts": Y,
         "pods.oomkilled": N},
     "pod-same-probe-initialdelay3-exit255-config-operator-openshift-insights.json": {
