@@ -1,0 +1,42 @@
+"""Streaming ingestion of logs and traces into normalised ``LogEvent``s.
+
+Pieces, in the order data flows through them:
+
+* ``sources``: ``InputFile`` / ``discover`` (paths to inputs), gzip and stdin
+  streams, line reading with a length cap.
+* ``sniff``: what an input is (log, trace, kube, bundle, code, binary, empty) from a
+  64 KiB head sample.
+* ``wrappers``: container prefixes (CRI, kubectl --timestamps/--prefix, Docker
+  json-file, stern) peeled off before parsing.
+* ``lineformats``: JSON (typed msgspec decode), logfmt and text lines into events;
+  ``roles`` holds THE alias table (which key means time, instance, session...) and
+  ``kinds`` THE message pattern table (run start, request completed...).
+* ``traces``: OTLP JSON lines and ConsoleSpanExporter spans into events.
+* ``reader``: ``LogReader`` ties these together per input; ``merge``: time-ordered
+  merge of many inputs.
+
+Typical use::
+
+    config = IngestConfig.load(args.config, args.field)
+    readers = [LogReader(inp, config, stdin=sys.stdin.buffer) for inp in discover(paths)]
+    for ev in merge_by_time([r.events() for r in readers]):
+        ...
+    reports = [r.report() for r in readers]
+"""
+
+from probes.ingest.config import IngestConfig
+from probes.ingest.merge import merge_by_time
+from probes.ingest.reader import LogReader, read_all
+from probes.ingest.sniff import Sniffed, sniff
+from probes.ingest.sources import InputFile, discover
+
+__all__ = [
+    "IngestConfig",
+    "InputFile",
+    "LogReader",
+    "Sniffed",
+    "discover",
+    "merge_by_time",
+    "read_all",
+    "sniff",
+]

@@ -1,0 +1,89 @@
+"""What a line says happened: one table of message / event-name patterns.
+
+``KIND_PATTERNS`` maps each ``EventKind`` to phrases (case-insensitive regular
+expressions) seen in real agent services. They are compiled once into a single
+alternation with one named group per kind, so classifying a line is one ``search``.
+The earliest match in the message wins. Rules that need more than the message (a
+status plus a duration means a request ended; a ``history_len`` field means a
+history report; level >= 50 or an error field means an error) are in ``classify``.
+Extend by adding a phrase to the table; ``tests/test_ingest_kinds.py`` holds the
+golden lines.
+"""
+
+from __future__ import annotations
+
+import re
+
+from probes.events import ERROR, EventKind
+
+KIND_PATTERNS: dict[EventKind, tuple[str, ...]] = {
+    EventKind.CREATED: (
+        r"agent created", r"created agent", r"new assistantagent", r"instance created",
+        r"team created", r"runtime created", r"crew created", r"client created",
+        r"created (?:team|runtime|crew|client|instance)", r"agent_created",
+    ),
+    EventKind.RUN_START: (
+        r"run started", r"run start\b", r"starting run", r"kickoff started",
+        r"agent\.run start", r"run_start", r"run begin", r"started run",
+    ),
+    EventKind.RUN_END: (
+        r"run finished", r"run completed", r"run ended", r"run failed", r"run_end",
+        r"kickoff finished", r"kickoff completed", r"run done", r"finished run",
+    ),
+    EventKind.REQUEST_START: (r"incoming request", r"request received", r"request started"),
+    EventKind.REQUEST_END: (
+        r"request completed", r"request errored", r"request aborted", r"request finished",
+        r"request failed",
+    ),
+    EventKind.STATE_READ: (r"state read", r"loaded state", r"state loaded", r"read state",
+                           r"state_read"),
+    EventKind.STATE_WRITE: (r"state written", r"saved state", r"state saved", r"write state",
+                            r"wrote state", r"state_write"),
+    EventKind.TOOL_CALL: (r"tool call", r"calling tool", r"model call", r"llm call",
+                          r"outbound call", r"tool_call", r"calling model"),
+    EventKind.PROCESS_START: (r"listening on", r"server listening", r"application startup complete",
+                              r"started server", r"server started"),
+}
+
+_GROUP_KIND: dict[str, EventKind] = {f"k{i}": kind for i, kind in enumerate(KIND_PATTERNS)}
+_KIND_RE = re.compile(
+    "|".join(f"(?P<k{i}>{'|'.join(pats)})" for i, pats in enumerate(KIND_PATTERNS.values())),
+    re.IGNORECASE,
+)
+
+_ENDS = (EventKind.RUN_END, EventKind.REQUEST_END)
+
+
+def kind_of_text(text: str) -> EventKind:
+    """The kind a message or event name names, or OTHER."""
+    m = _KIND_RE.search(text)
+    if m is None:
+        return EventKind.OTHER
+    return _GROUP_KIND[m.lastgroup or ""]
+
+
+def classify(message: str, event_name: str | None, level: int | None, error: str | None,
+             status: int | None, duration_ms: float | None,
+             has_history: bool) -> EventKind:
+    """Classify one line from its message, event name and extracted values."""
+    kind = kind_of_text(message) if message else EventKind.OTHER
+    if kind is EventKind.OTHER and event_name and event_name != message:
+        kind = kind_of_text(event_name)
+    if kind is EventKind.OTHER:
+        if status is not None and duration_ms is not None:
+            kind = EventKind.REQUEST_END
+        elif has_history:
+            kind = EventKind.HISTORY
+    if kind not in _ENDS and ((level is not None and level >= ERROR) or error):
+        return EventKind.ERROR
+    return kind
+
+
+def end_failed(kind: EventKind, message: str, level: int | None, status: int | None) -> bool:
+    """Did a RUN_END / REQUEST_END report a failure (so it should carry error text)?"""
+    if level is not None and level >= ERROR:
+        return True
+    if status is not None and status >= 500:
+        return True
+    low = message.lower()
+    return "fail" in low or "errored" in low or "aborted" in low

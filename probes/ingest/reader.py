@@ -1,0 +1,300 @@
+"""``LogReader``: one input streamed into ``LogEvent``s, with an honest report.
+
+The reader opens the input (file, gzip, stdin), takes a 64 KiB head sample to decide
+what it is and which format to lock (``sniff.classify_head``), replays that sample
+and streams the rest line by line: unwrap container prefixes, join partial records,
+parse, classify. Nothing is held but the current record, so memory stays bounded
+whatever the file size. Every physical line is counted: it becomes an event, is
+joined into a record (CRI ``P`` / Docker partials), or is skipped with a reason.
+``report()`` is valid at any moment, during or after iteration.
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any, BinaryIO, cast
+
+from probes.events import LogEvent
+from probes.evidence import InputReport
+from probes.ingest.config import IngestConfig
+from probes.ingest.lineformats import LineParser, detect_format
+from probes.ingest.sniff import classify_head, sample_lines
+from probes.ingest.sources import (
+    SAMPLE_BYTES,
+    InputFile,
+    LineCounter,
+    ReplayStream,
+    capped_lines,
+    decoded_stream,
+    open_raw,
+    peek_stdin,
+    read_sample,
+)
+from probes.ingest.traces import console_objects, console_span, otlp_line_events, span_events
+from probes.ingest.wrappers import Unwrapper, detect_wrappers, inner_sample
+
+CANCEL_EVERY = 1024
+TRACE_LINE_FACTOR = 16
+"""OTLP lines hold whole batches of spans: they may be this many times the line cap."""
+
+
+class _Pending:
+    """A record being joined from partial lines (CRI ``P``, Docker without ``\\n``)."""
+
+    __slots__ = ("cut", "host", "line", "parts", "size", "time_ns")
+
+    def __init__(self, line: int, time_ns: int | None, host: str | None) -> None:
+        self.line = line
+        self.time_ns = time_ns
+        self.host = host
+        self.parts: list[str] = []
+        self.size = 0
+        self.cut = False
+
+
+class LogReader:
+    """Streams one log or trace input as LogEvents (see the module docstring)."""
+
+    def __init__(self, inp: InputFile, config: IngestConfig, *, stdin: BinaryIO | None = None,
+                 cancel: threading.Event | None = None) -> None:
+        self.inp = inp
+        self.config = config
+        self.stdin = stdin
+        self.cancel = cancel
+        self._kind = "log"
+        self._format = ""
+        self._error: str | None = inp.error
+        self._counter = LineCounter()
+        self._events = 0
+        self._skipped: Counter[str] = Counter()
+        self._replaced = 0
+        self._joined = 0
+        self._unterminated = 0
+        self._parser: LineParser | None = None
+        self._notes: list[str] = []
+        self._started = False
+
+    # ------------------------------------------------------------------ report
+
+    def report(self) -> InputReport:
+        """What happened to this input so far (final once ``events()`` is exhausted)."""
+        c = self._counter
+        notes = list(self._notes)
+        if c.cut:
+            notes.append(f"{c.cut} line(s) longer than {self.config.max_line_bytes} bytes, cut")
+        if self._replaced:
+            notes.append(f"{self._replaced} line(s) had invalid UTF-8 (replaced with U+FFFD)")
+        if self._joined:
+            notes.append(f"{self._joined} partial line(s) joined into the following record")
+        if self._unterminated:
+            notes.append(f"{self._unterminated} partial record(s) never finished (kept as is)")
+        if self._parser is not None and self._parser.unparsed:
+            notes.append(f"{self._parser.unparsed} line(s) of unparsed text "
+                         f"(not {self._parser.format}; kept as text events)")
+        return InputReport(
+            name=self.inp.name, kind=self._kind, format=self._format, lines_read=c.lines,
+            events=self._events, skipped=dict(self._skipped), bytes_read=c.bytes_read,
+            error=self._error, notes=tuple(notes),
+        )
+
+    # ------------------------------------------------------------------ reading
+
+    def events(self) -> Iterator[LogEvent]:
+        """The input's events in file order. Expected failures end up in ``report()``."""
+        if self._started:
+            raise RuntimeError("LogReader.events() can be iterated once")
+        self._started = True
+        if self.inp.error:
+            return
+        try:
+            raw = open_raw(self.inp, self.stdin)
+        except OSError as exc:
+            self._error = "permission denied" if isinstance(exc, PermissionError) else str(exc)
+            return
+        try:
+            yield from self._read(raw)
+        except OSError as exc:  # a device error mid-file: keep what was read
+            self._error = f"read error: {exc}"
+        finally:
+            if self.inp.path is not None:
+                raw.close()
+
+    def _read(self, raw: BinaryIO) -> Iterator[LogEvent]:
+        if self.inp.path is None:
+            raw = peek_stdin(raw)
+        stream, _gz = decoded_stream(raw)
+        head, head_err = read_sample(stream)
+        complete = len(head) < SAMPLE_BYTES
+        kind, fmt, reason = classify_head(self.inp.name if self.inp.path else "-", head,
+                                          complete, False)
+        self._format = fmt
+        if kind == "empty":
+            self._notes.append("empty file" if not head else "file has only whitespace")
+            if head_err:
+                self._skipped[head_err] += 1
+            elif head:
+                # count the blank lines as such, so lines_read stays truthful
+                yield from self._lines(self._body(head, stream, None), Unwrapper(()), None)
+            return
+        if kind == "binary":
+            self._error = "binary file"
+            self._notes.append(reason)
+            return
+        if kind in ("kube", "bundle", "code"):
+            self._kind = kind
+            self._error = f"not a log or trace: {reason}"
+            return
+        body = self._body(head, stream, head_err)
+        if kind == "trace":
+            self._kind = "trace"
+            if fmt == "otel-console":
+                yield from self._console(body)
+            else:
+                yield from self._otlp(body)
+            return
+        lines = sample_lines(head, complete)
+        wrappers = detect_wrappers(lines)
+        unwrap = Unwrapper(wrappers)
+        inner_fmt, samples = detect_format(inner_sample(lines, unwrap))
+        self._parser = LineParser(inner_fmt, samples, self.config.field_overrides, self.inp.name)
+        yield from self._lines(body, unwrap, self._parser)
+
+    def _body(self, head: bytes, stream: BinaryIO, head_err: str | None) -> BinaryIO:
+        """The stream from its first byte again: the sample replayed, then the rest."""
+        if head_err:
+            self._counter.stop_reason = head_err
+            return cast(BinaryIO, io.BufferedReader(ReplayStream(head, io.BytesIO())))
+        return cast(BinaryIO, io.BufferedReader(ReplayStream(head, stream),
+                                                buffer_size=SAMPLE_BYTES))
+
+    def _cancelled(self) -> bool:
+        if self.cancel is not None and self.cancel.is_set():
+            self._error = "cancelled"
+            return True
+        return False
+
+    def _finish(self) -> None:
+        reason = self._counter.stop_reason
+        if reason:
+            self._skipped[reason] += 1
+            self._notes.append(f"stopped early: {reason}; kept what was read before it")
+
+    def _lines(self, body: BinaryIO, unwrap: Unwrapper,
+               parser: LineParser | None) -> Iterator[LogEvent]:
+        counter = self._counter
+        skipped = self._skipped
+        wrapped = bool(unwrap.names)
+        pending: dict[str, _Pending] = {}
+        cap = self.config.max_line_bytes
+        for b in capped_lines(body, cap, counter):
+            line_no = counter.lines
+            if (line_no & (CANCEL_EVERY - 1)) == 0 and self._cancelled():
+                return
+            if not b or b.isspace():
+                skipped["empty line"] += 1
+                continue
+            if b"\x00" in b:
+                skipped["line has NUL bytes"] += 1
+                continue
+            try:
+                s = b.decode()
+            except UnicodeDecodeError:
+                s = b.decode(errors="replace")
+                self._replaced += 1
+            if parser is None:  # only blank lines were expected
+                skipped["not parsed"] += 1
+                continue
+            wrap_time: int | None = None
+            wrap_host: str | None = None
+            if wrapped:
+                u = unwrap(s)
+                s, wrap_time, wrap_host = u.text, u.time_ns, u.host
+                if u.partial:
+                    part = pending.get(u.stream or "")
+                    if part is None:
+                        part = pending[u.stream or ""] = _Pending(line_no, wrap_time, wrap_host)
+                    self._add_part(part, s, cap)
+                    self._joined += 1
+                    continue
+                done = pending.pop(u.stream or "", None) if pending else None
+                if done is not None:
+                    self._add_part(done, s, cap)
+                    s = "".join(done.parts)
+                    line_no, wrap_time, wrap_host = done.line, done.time_ns, done.host
+            self._events += 1
+            yield parser.parse(s, line_no, wrap_time, wrap_host)
+        for part in pending.values():
+            if parser is not None:
+                self._unterminated += 1
+                self._joined -= 1  # its first line is now the event's line
+                self._events += 1
+                yield parser.parse("".join(part.parts), part.line, part.time_ns, part.host)
+        self._finish()
+
+    def _add_part(self, part: _Pending, s: str, cap: int) -> None:
+        if part.cut:
+            return
+        if part.size + len(s) > cap:
+            s = s[: max(0, cap - part.size)]
+            part.cut = True
+            self._counter.cut += 1
+        part.parts.append(s)
+        part.size += len(s)
+
+    def _otlp(self, body: BinaryIO) -> Iterator[LogEvent]:
+        counter = self._counter
+        cap = self.config.max_line_bytes * TRACE_LINE_FACTOR
+        for b in capped_lines(body, cap, counter):
+            line_no = counter.lines
+            if (line_no & (CANCEL_EVERY - 1)) == 0 and self._cancelled():
+                return
+            if not b or b.isspace():
+                self._skipped["empty line"] += 1
+                continue
+            evs = otlp_line_events(b, self.inp.name, line_no)
+            if evs is None:
+                self._skipped["not an OTLP JSON object"] += 1
+                continue
+            if not evs:
+                self._skipped["no spans or log records on the line"] += 1
+                continue
+            self._events += len(evs)
+            yield from evs
+        self._finish()
+
+    def _console(self, body: BinaryIO) -> Iterator[LogEvent]:
+        counter = self._counter
+
+        def on_skip(reason: str) -> None:
+            self._skipped[reason] += 1
+
+        def on_chunk(newlines: int, nbytes: int) -> None:
+            counter.lines += newlines
+            counter.bytes_read += nbytes
+
+        objects = 0
+        for line_no, obj in console_objects(body, self.config.max_line_bytes * TRACE_LINE_FACTOR,
+                                            on_skip, on_chunk):
+            objects += 1
+            if (objects & (CANCEL_EVERY - 1)) == 0 and self._cancelled():
+                return
+            span = console_span(obj) if isinstance(obj, dict) else None
+            if span is None:
+                self._skipped["JSON object is not a span"] += 1
+                continue
+            evs = span_events(span, self.inp.name, line_no)
+            self._events += len(evs)
+            yield from evs
+        self._notes.append(f"{objects} span object(s) read")
+        self._finish()
+
+
+def read_all(inp: InputFile, config: IngestConfig | None = None, **kw: Any
+             ) -> tuple[list[LogEvent], InputReport]:
+    """Convenience for tests and small inputs: every event plus the final report."""
+    reader = LogReader(inp, config or IngestConfig(), **kw)
+    evs = list(reader.events())
+    return evs, reader.report()
