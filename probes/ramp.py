@@ -161,7 +161,8 @@ def loopback_host(url: httpx.URL) -> bool:
         return False
 
 
-def _check_plan(plan: RampPlan) -> tuple[httpx.URL | None, str | None]:
+def check_plan(plan: RampPlan) -> tuple[httpx.URL | None, str | None]:
+    """The plan's URL, or None and why the plan cannot run (bad URL, remote, bad caps)."""
     try:
         url = httpx.URL(plan.url)
     except (httpx.InvalidURL, TypeError) as exc:
@@ -194,7 +195,7 @@ def run_ramp(plan: RampPlan, cancel: threading.Event | None = None,
     already has one). ``progress(done, total)`` is called after every request.
     ``transport`` replaces the network (tests pass ``httpx.MockTransport``).
     """
-    url, problem = _check_plan(plan)
+    url, problem = check_plan(plan)
     if url is None:
         return failed(NAME, plan.url, problem or "bad plan")
     run = _Run()
