@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .findings import Finding, make_finding
-from .rules import FOOTNOTE
 
 
 @dataclass(frozen=True)
@@ -402,7 +401,7 @@ def mismatches(deps: Iterable[Dep]) -> list[Finding]:
                         out.append(make_finding(
                             "code.version_mismatch", path, d.line, 1, d.excerpt,
                             f"{fam.name} packages are released together but sit at "
-                            f"different minor versions here: {listing} {FOOTNOTE}"))
+                            f"different minor versions here: {listing}"))
         locked: dict[str, dict[str, Dep]] = {}
         for d in items:
             if d.locked:
@@ -415,7 +414,7 @@ def mismatches(deps: Iterable[Dep]) -> list[Finding]:
                         "code.version_mismatch", path, d.line, 1, d.excerpt,
                         f"{name} is installed at {len(versions)} versions: {listing}; two "
                         f"copies of one framework break instanceof checks and shared "
-                        f"registries {FOOTNOTE}"))
+                        f"registries"))
     # manifest ranges against lockfiles in the same folder: one locked copy must fit
     for d in deps:
         if d.locked or not WATCHED.match(d.name):
@@ -434,5 +433,5 @@ def mismatches(deps: Iterable[Dep]) -> list[Finding]:
                 "code.version_mismatch", d.path, d.line, 1, d.excerpt,
                 f"{d.name} asks for {d.spec} but {lock.path}:{lock.line} locks "
                 f"{lock.spec}: the lock and the manifest disagree, so installs "
-                f"resolve differently {FOOTNOTE}"))
+                f"resolve differently"))
     return out

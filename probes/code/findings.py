@@ -13,6 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..evidence import MAX_EXAMPLE_TEXT
+from ..redact import redact_text
+
 SIGNAL_CAUSE: dict[str, str] = {
     "code.shared_instance": "shared-instance",
     "code.shared_history": "shared-history",
@@ -51,7 +54,12 @@ class Finding:
 
 def make_finding(signal: str, path: str, line: int, column: int, excerpt: str,
                  why: str) -> Finding:
-    return Finding(path, line, column, SIGNAL_CAUSE[signal], signal, excerpt, why)
+    """A finding with its excerpt redacted (source holds API keys more often than it
+    should) and cut to ``MAX_EXAMPLE_TEXT``."""
+    text = redact_text(excerpt)
+    if len(text) > MAX_EXAMPLE_TEXT:
+        text = text[: MAX_EXAMPLE_TEXT - 1] + "…"
+    return Finding(path, line, column, SIGNAL_CAUSE[signal], signal, text, why)
 
 
 @dataclass

@@ -22,7 +22,6 @@ from tree_sitter import Language, Node, Parser
 
 from . import tables as T
 from .findings import Binding, Func, ModuleFacts, Use, make_finding
-from .rules import FOOTNOTE
 
 FUNCTION_TYPES = frozenset({"function_declaration", "function_expression", "arrow_function",
                             "method_definition", "generator_function_declaration",
@@ -147,7 +146,7 @@ class JsReader:
     def finding(self, signal: str, node: Node, why: str) -> None:
         self.facts.findings.append(make_finding(
             signal, self.path, node.start_point[0] + 1, node.start_point[1] + 1,
-            self.excerpt(node), f"{why} {FOOTNOTE}"))
+            self.excerpt(node), why))
 
     def use(self, action: str, name: str, fid: int | None, node: Node, detail: str = "",
             constant: bool = False) -> None:

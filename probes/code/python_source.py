@@ -17,7 +17,6 @@ from collections.abc import Mapping
 
 from . import tables as T
 from .findings import Binding, Func, ModuleFacts, Use, make_finding
-from .rules import FOOTNOTE
 
 FuncNode = ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
 
@@ -89,7 +88,7 @@ class PythonReader(ast.NodeVisitor):
     def finding(self, signal: str, node: ast.AST, why: str) -> None:
         line, col = position(node)
         self.facts.findings.append(make_finding(
-            signal, self.path, line, col, self.excerpt(node), f"{why} {FOOTNOTE}"))
+            signal, self.path, line, col, self.excerpt(node), why))
 
     # ---------- module level ----------
     def read_module(self, tree: ast.Module) -> ModuleFacts:

@@ -10,8 +10,6 @@ from __future__ import annotations
 from .findings import Binding, Finding, Func, ModuleFacts, Use, make_finding
 from .tables import is_session_key
 
-FOOTNOTE = "(a code risk, weaker than runtime evidence of the fault)"
-
 
 def reachable(facts: ModuleFacts) -> dict[int, str]:
     """fid -> why the function runs per request (the handler it is reached from)."""
@@ -84,20 +82,20 @@ def apply(facts: ModuleFacts) -> list[Finding]:
             out.append(make_finding(
                 "code.shared_history", facts.path, u.line, u.column, u.excerpt,
                 f"'{u.name}' is a module-level list (line {b.line}) appended to in "
-                f"{live[u.fid]}: every request adds to one shared history {FOOTNOTE}"))
+                f"{live[u.fid]}: every request adds to one shared history"))
         elif u.action == "field_set" and b.kind in ("instance", "object") and not u.constant:
             out.append(make_finding(
                 "code.stateful_tool", facts.path, u.line, u.column, u.excerpt,
                 f"per-request data is written to field '{u.detail}' of '{u.name}', one "
                 f"long-lived object created at line {b.line}, in {live[u.fid]}: "
-                f"concurrent requests overwrite each other {FOOTNOTE}"))
+                f"concurrent requests overwrite each other"))
         elif u.action == "key_set" and b.kind == "map" and is_session_key(u.detail):
             where = f"in {live[u.fid]}" if u.fid in live else "at run time"
             out.append(make_finding(
                 "code.in_memory_state", facts.path, u.line, u.column, u.excerpt,
                 f"'{u.name}' is a module-level map (line {b.line}) keyed by "
                 f"'{u.detail}' and written {where}: each process or replica keeps its "
-                f"own copy, so other workers read stale or missing state {FOOTNOTE}"))
+                f"own copy, so other workers read stale or missing state"))
     for name, b in instances.items():  # a shared team shares the agents it was built from
         if name in used_instances:
             for part in b.parts:
@@ -110,12 +108,11 @@ def apply(facts: ModuleFacts) -> list[Finding]:
             out.append(make_finding(
                 "code.shared_instance", facts.path, b.line, b.column, b.excerpt,
                 f"{b.what or name} '{name}' is created once per process and {verb} at "
-                f"line {use.line} in {live[use.fid]}: concurrent requests share it "
-                f"{FOOTNOTE}"))
+                f"line {use.line} in {live[use.fid]}: concurrent requests share it"))
         elif b.exported and b.kind == "instance":
             out.append(make_finding(
                 "code.shared_instance", facts.path, b.line, b.column, b.excerpt,
                 f"{b.what or name} '{name}' is created at module scope and exported: "
                 f"every importer (route, tool) shares one object, and it survives warm "
-                f"serverless invocations and hot reloads {FOOTNOTE}"))
+                f"serverless invocations and hot reloads"))
     return out
