@@ -22,7 +22,7 @@ from typing import Any
 
 import msgspec
 
-from probes.events import LogEvent
+from probes.events import EventKind, LogEvent
 from probes.ingest import roles as R
 from probes.ingest.kinds import classify, end_failed
 
@@ -113,8 +113,9 @@ def assemble(vals: Sequence[Any], level_key: str, source: str, line_no: int, tex
                 fields[role] = x
     kind = classify(message, event_name, level, error, status, duration,
                     fields is not None and "history_len" in fields)
-    if error is None and kind in _END_KINDS and end_failed(kind, message, level, status):
-        error = message or (f"status {status}" if status is not None else None)
+    if error is None and (kind is EventKind.ERROR
+                          or (kind in _END_KINDS and end_failed(kind, message, level, status))):
+        error = message[: R.MAX_ERROR_TEXT] or (f"status {status}" if status is not None else None)
     return LogEvent(t, source, line_no, level, message, kind, host, pid, instance, session,
                     request, run, error, status, duration, fields, text)
 
@@ -175,10 +176,12 @@ class JsonLayout:
                     if role == "level":
                         self.level_key = p
                     break
+            # The sampled key first; every other alias after it, because keys the sample
+            # lacks show up later (pino's err on 4% of lines, a "created" time).
+            cands = [tuple(p.split(".")) for p in self.paths[role]]
             if found is not None:
-                chosen.append([found])
-            else:  # not in the sample: try every alias, it may show up later (err on 4%)
-                chosen.append([tuple(p.split(".")) for p in self.paths[role]])
+                cands = [found, *(c for c in cands if c != found)]
+            chosen.append(cands)
         whole = {kp[0] for cands in chosen for kp in cands if len(kp) == 1}
         tree: dict[str, Any] = {}
         for cands in chosen:

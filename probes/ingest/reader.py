@@ -33,12 +33,13 @@ from probes.ingest.sources import (
     peek_stdin,
     read_sample,
 )
-from probes.ingest.traces import console_objects, console_span, otlp_line_events, span_events
+from probes.ingest.traces import console_objects, trace_object_events
 from probes.ingest.wrappers import Unwrapper, detect_wrappers, inner_sample
 
 CANCEL_EVERY = 1024
 TRACE_LINE_FACTOR = 16
-"""OTLP lines hold whole batches of spans: they may be this many times the line cap."""
+"""An OTLP line holds a whole batch of spans: one trace object may be this many times
+the line cap before it is skipped as too large."""
 
 
 class _Pending:
@@ -150,10 +151,7 @@ class LogReader:
         body = self._body(head, stream, head_err)
         if kind == "trace":
             self._kind = "trace"
-            if fmt == "otel-console":
-                yield from self._console(body)
-            else:
-                yield from self._otlp(body)
+            yield from self._trace_objects(body)
             return
         lines = sample_lines(head, complete)
         wrappers = detect_wrappers(lines)
@@ -244,28 +242,7 @@ class LogReader:
         part.parts.append(s)
         part.size += len(s)
 
-    def _otlp(self, body: BinaryIO) -> Iterator[LogEvent]:
-        counter = self._counter
-        cap = self.config.max_line_bytes * TRACE_LINE_FACTOR
-        for b in capped_lines(body, cap, counter):
-            line_no = counter.lines
-            if (line_no & (CANCEL_EVERY - 1)) == 0 and self._cancelled():
-                return
-            if not b or b.isspace():
-                self._skipped["empty line"] += 1
-                continue
-            evs = otlp_line_events(b, self.inp.name, line_no)
-            if evs is None:
-                self._skipped["not an OTLP JSON object"] += 1
-                continue
-            if not evs:
-                self._skipped["no spans or log records on the line"] += 1
-                continue
-            self._events += len(evs)
-            yield from evs
-        self._finish()
-
-    def _console(self, body: BinaryIO) -> Iterator[LogEvent]:
+    def _trace_objects(self, body: BinaryIO) -> Iterator[LogEvent]:
         counter = self._counter
 
         def on_skip(reason: str) -> None:
@@ -281,14 +258,13 @@ class LogReader:
             objects += 1
             if (objects & (CANCEL_EVERY - 1)) == 0 and self._cancelled():
                 return
-            span = console_span(obj) if isinstance(obj, dict) else None
-            if span is None:
-                self._skipped["JSON object is not a span"] += 1
+            evs = trace_object_events(obj, self.inp.name, line_no)
+            if evs is None:
+                self._skipped["JSON object is not a span or OTLP record"] += 1
                 continue
-            evs = span_events(span, self.inp.name, line_no)
             self._events += len(evs)
             yield from evs
-        self._notes.append(f"{objects} span object(s) read")
+        self._notes.append(f"{objects} JSON object(s) read")
         self._finish()
 
 

@@ -1,16 +1,20 @@
-"""Spans into LogEvents: OTLP JSON lines and the Python ConsoleSpanExporter.
+"""Spans into LogEvents: OTLP JSON (lines or one document) and the ConsoleSpanExporter.
 
 Two on-disk shapes (log-formats.md §3.9):
 
 * OTLP JSON lines (file exporter, collector ``file`` exporter): one ``TracesData``
   per line, hex ids, 64-bit ints as strings or numbers, int enums. The older
   Grafana/Tempo export (``batches``, ``instrumentationLibrarySpans``, base64 ids,
-  ``"SPAN_KIND_SERVER"``) is read too. ``resourceLogs`` lines become log events.
+  ``"SPAN_KIND_SERVER"``, often one pretty-printed document) is read too.
+  ``resourceLogs`` objects become log events.
 * The Python SDK's ConsoleSpanExporter: ``span.to_json(indent=4)`` objects written one
-  after another (multi-line, not JSONL). Read with ``json.JSONDecoder.raw_decode``
-  over a bounded, sliding text buffer; never the whole file.
+  after another (multi-line, not JSONL).
 
-Both are normalised into ``Span`` and turned into events by ``span_events``: a SERVER
+Both are read with ``json.JSONDecoder.raw_decode`` over a bounded, sliding text buffer
+(``console_objects``), which takes JSON lines and multi-line objects alike and never
+holds the whole file.
+
+Spans are normalised into ``Span`` and turned into events by ``span_events``: a SERVER
 span is a request (REQUEST_START/REQUEST_END, request = trace id), an agent-run span
 (``RUN_SPAN_NAMES`` or ``gen_ai.operation.name``) is a run (run = span id, request =
 trace id, so the runs of one request share it), a model/tool call span gives TOOL_CALL
@@ -28,8 +32,6 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
-import msgspec
-
 from probes.events import DEBUG, ERROR, FATAL, INFO, TRACE, WARN, EventKind, LogEvent
 from probes.evidence import parse_iso_ns
 from probes.ingest.lineformats import assemble, role_paths, values_from_dict
@@ -37,7 +39,7 @@ from probes.ingest.lineformats import assemble, role_paths, values_from_dict
 # Span names that are an agent/team/crew run (case-insensitive, searched in the name).
 RUN_SPAN_NAMES = re.compile(
     r"agent\.run|team\.run|crew\.kickoff|invoke_agent|autogen run|agent run|workflow\.run"
-    r"|agent\.invoke|run_stream|kickoff|agent_run|team_run",
+    r"|agent\.invoke|run_stream|agent_run|team_run|kickoff_async",
     re.IGNORECASE)
 RUN_OPERATIONS = frozenset({"invoke_agent", "invoke_workflow"})
 CREATE_OPERATIONS = frozenset({"create_agent"})
@@ -231,7 +233,7 @@ def span_events(span: Span, source: str, line: int) -> list[LogEvent]:
     """The LogEvents one span stands for (empty for spans with no role we track)."""
     op = span.attrs.get("gen_ai.operation.name")
     is_server = span.kind == "server"
-    is_run = op in RUN_OPERATIONS or bool(RUN_SPAN_NAMES.search(span.name))
+    is_run = op in RUN_OPERATIONS or (not is_server and bool(RUN_SPAN_NAMES.search(span.name)))
     is_create = op in CREATE_OPERATIONS
     is_tool = not is_run and not is_server and not is_create and (
         op in TOOL_OPERATIONS
@@ -318,15 +320,9 @@ def otlp_log_events(doc: Mapping[str, Any], source: str, line: int) -> list[LogE
     return out
 
 
-_untyped = msgspec.json.Decoder()
-
-
-def otlp_line_events(data: bytes, source: str, line: int) -> list[LogEvent] | None:
-    """Events of one OTLP JSON line; None when the line is not valid OTLP JSON."""
-    try:
-        doc = _untyped.decode(data)
-    except (msgspec.DecodeError, msgspec.ValidationError):
-        return None
+def trace_object_events(doc: Any, source: str, line: int) -> list[LogEvent] | None:
+    """Events of one decoded trace object (OTLP ``TracesData``/``LogsData`` or a
+    ConsoleSpanExporter span); None when the object is neither."""
     if not isinstance(doc, dict):
         return None
     if "resourceLogs" in doc:
@@ -338,7 +334,10 @@ def otlp_line_events(data: bytes, source: str, line: int) -> list[LogEvent] | No
         return out
     if "resourceMetrics" in doc:
         return []
-    return None
+    console = console_span(doc)
+    if console is None:
+        return None
+    return span_events(console, source, line)
 
 
 _WS = re.compile(r"\s*")
