@@ -1,0 +1,482 @@
+"""A compact, columnar index of log lines for the Logs screen.
+
+The Logs screen must scroll a million merged lines without stutter, so it never holds a
+Python object per line. Ingestion (``probes.ingest.LogReader``) streams ``LogEvent``s
+once, in a thread worker; for each we keep only small columns in ``array``s: the time,
+a source id, the line number, the level and interned ids for instance, session, request,
+host/pod and run (about 40 bytes a line). The text is fetched lazily, when a row is
+drawn, by seeking to the line's byte offset in its file (offsets are found by one scan
+of each plain file). Sources that are not plain files on disk (inside an archive, or
+decoded from JSON) keep the event's excerpt instead.
+
+Filtering (``apply_filter``) also runs in a worker and returns an ``array`` of row
+numbers in time order: the view only ever indexes into it. Nothing here imports Textual.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from array import array
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+from probes.events import DEBUG, ERROR, FATAL, INFO, TRACE, WARN, LogEvent
+
+NO_TIME = -(2**63)
+"""Stored for events with no clock (none of their own and no earlier line gave one)."""
+
+MAX_LINE_CHARS = 4000
+"""Text fetched for display is cut here; the file holds the rest."""
+
+LEVEL_NAMES: dict[int, str] = {
+    TRACE: "trace", DEBUG: "debug", INFO: "info", WARN: "warn", ERROR: "error", FATAL: "fatal",
+}
+LEVEL_BY_NAME: dict[str, int] = {
+    **{name: level for level, name in LEVEL_NAMES.items()},
+    "warning": WARN, "err": ERROR, "critical": FATAL, "crit": FATAL, "dbg": DEBUG,
+}
+
+Progress = Callable[[str, int, int], None]
+
+
+def level_name(level: int) -> str:
+    """The nearest level name at or below ``level`` (0 means unknown: empty string)."""
+    if level <= 0:
+        return ""
+    best = ""
+    for value in sorted(LEVEL_NAMES):
+        if level >= value:
+            best = LEVEL_NAMES[value]
+    return best or LEVEL_NAMES[TRACE]
+
+
+class Interner:
+    """Strings to small ints and back; id 0 is None. Values repeat a lot (pods, ids)."""
+
+    def __init__(self) -> None:
+        self._values: list[str | None] = [None]
+        self._ids: dict[str, int] = {}
+
+    def intern(self, value: str | None) -> int:
+        if value is None or value == "":
+            return 0
+        found = self._ids.get(value)
+        if found is None:
+            found = len(self._values)
+            self._values.append(value)
+            self._ids[value] = found
+        return found
+
+    def get(self, ident: int) -> str | None:
+        return self._values[ident]
+
+    def lookup(self, value: str) -> int | None:
+        """The id of exactly ``value``, or None when it never occurred."""
+        return self._ids.get(value)
+
+    def matching(self, needle: str) -> set[int]:
+        """Ids of every value containing ``needle`` (case-insensitive)."""
+        low = needle.lower()
+        return {i for i, v in enumerate(self._values) if v is not None and low in v.lower()}
+
+    def values(self) -> list[str]:
+        return [v for v in self._values if v is not None]
+
+    def __len__(self) -> int:
+        return len(self._values) - 1
+
+
+@dataclass(frozen=True, slots=True)
+class RunWindow:
+    """Select a run's lines: those tagged with its id, or on its instance within its span
+    (and, when the run has a request id, carrying that request or none at all)."""
+
+    run_id: str
+    instance: str | None
+    start_ns: int | None
+    end_ns: int | None  # None: the run never ended, so up to the end of the logs
+    request: str | None = None
+
+
+FILTER_KEYS: dict[str, str] = {
+    "instance": "instance", "inst": "instance", "i": "instance",
+    "session": "session", "sess": "session", "s": "session",
+    "request": "request", "req": "request", "r": "request",
+    "pod": "host", "host": "host", "p": "host",
+    "run": "run",
+    "source": "source", "file": "source",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class LogFilter:
+    """What the Logs screen shows. Every set field must match (AND).
+
+    Field values match by case-insensitive substring, so ``pod:web`` matches every
+    ``web-7d9...`` replica. ``text`` is matched against the raw line.
+    """
+
+    text: str = ""
+    instance: str | None = None
+    session: str | None = None
+    request: str | None = None
+    host: str | None = None
+    run: str | None = None
+    source: str | None = None
+    min_level: int | None = None
+    window: RunWindow | None = None
+
+    @property
+    def is_empty(self) -> bool:
+        return self == LogFilter()
+
+    @classmethod
+    def parse(cls, query: str) -> LogFilter:
+        """Parse ``instance:a1 pod:web level>=warn some text`` (lnav-like, keyboard-first).
+
+        Known ``key:value`` tokens set fields; ``level>=warn`` / ``level:error`` set the
+        minimum level; every other token is part of the free text (joined by spaces).
+        """
+        fields: dict[str, Any] = {}
+        words: list[str] = []
+        for token in query.split():
+            low = token.lower()
+            if low.startswith(("level>=", "level:", "lvl:", "lvl>=")):
+                name = low.split(">=", 1)[-1] if ">=" in low else low.split(":", 1)[-1]
+                if name in LEVEL_BY_NAME:
+                    fields["min_level"] = LEVEL_BY_NAME[name]
+                    continue
+                if name.isdigit():
+                    fields["min_level"] = int(name)
+                    continue
+            key, sep, value = token.partition(":")
+            if sep and value and key.lower() in FILTER_KEYS:
+                fields[FILTER_KEYS[key.lower()]] = value
+                continue
+            words.append(token)
+        return cls(text=" ".join(words), **fields)
+
+    def describe(self) -> str:
+        parts = [f"{name}:{getattr(self, name)}" for name in
+                 ("instance", "session", "request", "host", "run", "source")
+                 if getattr(self, name)]
+        if self.min_level is not None:
+            parts.append(f"level>={level_name(self.min_level) or self.min_level}")
+        if self.window is not None:
+            parts.append(f"run {self.window.run_id}")
+        if self.text:
+            parts.append(repr(self.text))
+        return " ".join(parts) if parts else "all lines"
+
+
+@dataclass(slots=True)
+class _Source:
+    name: str
+    path: str | None  # a plain file we can seek in, or None (use stored excerpts)
+    offsets: array[int] = field(default_factory=lambda: array("q"))
+
+
+def _plain_file(name: str) -> str | None:
+    try:
+        if not os.path.isfile(name):
+            return None
+        with open(name, "rb") as fh:
+            if fh.read(2) == b"\x1f\x8b":  # gzip: not seekable by line offset
+                return None
+    except OSError:
+        return None
+    return name
+
+
+def _line_offsets(path: str, cancel: threading.Event | None) -> array[int]:
+    """Byte offset of the start of each line (index 0 is line 1)."""
+    offsets = array("q", [0])
+    base = 0
+    with open(path, "rb") as fh:
+        while True:
+            if cancel is not None and cancel.is_set():
+                break
+            chunk = fh.read(1 << 20)
+            if not chunk:
+                break
+            offsets.extend(m.end() + base for m in re.finditer(b"\n", chunk))
+            base += len(chunk)
+    if len(offsets) > 1 and offsets[-1] == base:
+        offsets.pop()  # the file ends with a newline: no line starts there
+    return offsets
+
+
+class LogIndex:
+    """The columns. Build with ``add()`` for each event, then ``finish()`` once."""
+
+    def __init__(self) -> None:
+        self.sources: list[_Source] = []
+        self._source_ids: dict[str, int] = {}
+        self.time_ns = array("q")
+        self.source = array("I")
+        self.line = array("I")
+        self.level = array("B")
+        self.instances = Interner()
+        self.sessions = Interner()
+        self.requests = Interner()
+        self.hosts = Interner()
+        self.runs = Interner()
+        self.instance = array("I")
+        self.session = array("I")
+        self.request = array("I")
+        self.host = array("I")
+        self.run = array("I")
+        self.order = array("I")
+        """Row numbers sorted by time (stable: file order within equal times)."""
+        self._excerpts: dict[int, str] = {}
+        self._last_time: dict[int, int] = {}
+        self._cache: OrderedDict[int, str] = OrderedDict()
+        self._handles: dict[int, IO[bytes]] = {}
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self.line)
+
+    def _source_id(self, name: str) -> int:
+        found = self._source_ids.get(name)
+        if found is None:
+            found = len(self.sources)
+            self.sources.append(_Source(name, _plain_file(name)))
+            self._source_ids[name] = found
+        return found
+
+    def add(self, event: LogEvent) -> None:
+        sid = self._source_id(event.source)
+        t = event.time_ns
+        if t is None:  # keep its place in the merge: the source's previous clock
+            t = self._last_time.get(sid, NO_TIME)
+        else:
+            self._last_time[sid] = t
+        row = len(self.line)
+        self.time_ns.append(t)
+        self.source.append(sid)
+        self.line.append(max(0, event.line))
+        self.level.append(max(0, min(255, event.level or 0)))
+        self.instance.append(self.instances.intern(event.instance))
+        self.session.append(self.sessions.intern(event.session))
+        self.request.append(self.requests.intern(event.request))
+        self.host.append(self.hosts.intern(event.host))
+        self.run.append(self.runs.intern(event.run))
+        if self.sources[sid].path is None:
+            self._excerpts[row] = event.text or event.message
+
+    def finish(self, cancel: threading.Event | None = None) -> None:
+        """Sort into time order and find line offsets of each plain file."""
+        times = self.time_ns
+        self.order = array("I", sorted(range(len(times)), key=times.__getitem__))
+        for src in self.sources:
+            if cancel is not None and cancel.is_set():
+                return
+            if src.path is not None:
+                try:
+                    src.offsets = _line_offsets(src.path, cancel)
+                except OSError:
+                    src.path = None
+
+    # -- text ---------------------------------------------------------------------
+
+    def text(self, row: int) -> str:
+        """The raw text of a row (first line of its record), cut to ``MAX_LINE_CHARS``."""
+        cached = self._cache.get(row)
+        if cached is not None:
+            self._cache.move_to_end(row)
+            return cached
+        text = self._read(row)
+        self._cache[row] = text
+        if len(self._cache) > 4096:
+            self._cache.popitem(last=False)
+        return text
+
+    def _read(self, row: int) -> str:
+        excerpt = self._excerpts.get(row)
+        if excerpt is not None:
+            return excerpt[:MAX_LINE_CHARS]
+        sid = self.source[row]
+        src = self.sources[sid]
+        line = self.line[row]
+        if src.path is None or not 1 <= line <= len(src.offsets):
+            return ""
+        with self._lock:
+            try:
+                fh = self._handles.get(sid)
+                if fh is None:
+                    fh = self._handles[sid] = open(src.path, "rb")  # noqa: SIM115 (kept open)
+                fh.seek(src.offsets[line - 1])
+                raw = fh.readline(MAX_LINE_CHARS * 4)
+            except OSError as exc:
+                return f"<cannot read {src.name}:{line}: {exc.strerror or exc}>"
+        return raw.decode("utf-8", "replace").rstrip("\r\n")[:MAX_LINE_CHARS]
+
+    def close(self) -> None:
+        with self._lock:
+            for fh in self._handles.values():
+                fh.close()
+            self._handles.clear()
+
+    # -- lookups ------------------------------------------------------------------
+
+    def source_name(self, row: int) -> str:
+        return self.sources[self.source[row]].name
+
+    def where(self, row: int) -> str:
+        return f"{self.source_name(row)}:{self.line[row]}"
+
+    def find(self, rows: Sequence[int], source: str, line: int | None) -> int | None:
+        """Position in ``rows`` of ``source:line`` (or of the nearest later line).
+
+        ``source`` matches a source name exactly, or by its file name when the example
+        names the file without its directory.
+        """
+        sids = {i for i, s in enumerate(self.sources)
+                if s.name == source or os.path.basename(s.name) == os.path.basename(source)}
+        if not sids:
+            return None
+        best: tuple[int, int] | None = None  # (line distance, position)
+        for pos, row in enumerate(rows):
+            if self.source[row] in sids:
+                if line is None:
+                    return pos
+                distance = self.line[row] - line
+                if distance == 0:
+                    return pos
+                if distance > 0 and (best is None or distance < best[0]):
+                    best = (distance, pos)
+        return best[1] if best else None
+
+
+def _text_hits(index: LogIndex, needle: str, cancel: threading.Event | None) -> set[int]:
+    """Rows whose raw text contains ``needle`` (case-insensitive), reading each file once."""
+    low = needle.lower()
+    hits: set[int] = set()
+    wanted: dict[int, dict[int, int]] = {}  # source id -> line -> row
+    for row in range(len(index)):
+        if row in index._excerpts:
+            if low in index._excerpts[row].lower():
+                hits.add(row)
+        else:
+            wanted.setdefault(index.source[row], {})[index.line[row]] = row
+    for sid, lines in wanted.items():
+        path = index.sources[sid].path
+        if path is None:
+            continue
+        try:
+            with open(path, "rb") as fh:
+                for number, raw in enumerate(fh, start=1):
+                    if number % 65536 == 0 and cancel is not None and cancel.is_set():
+                        return hits
+                    hit = lines.get(number)
+                    if hit is not None and low in raw.decode("utf-8", "replace").lower():
+                        hits.add(hit)
+        except OSError:
+            continue
+    return hits
+
+
+def apply_filter(index: LogIndex, flt: LogFilter,
+                 cancel: threading.Event | None = None) -> array[int]:
+    """Rows matching ``flt``, in time order. Runs in a worker for large indexes."""
+    if flt.is_empty:
+        return array("I", index.order)
+
+    checks: list[tuple[array[int], set[int]]] = []
+    for name, column, interner in (
+        ("instance", index.instance, index.instances),
+        ("session", index.session, index.sessions),
+        ("request", index.request, index.requests),
+        ("host", index.host, index.hosts),
+        ("run", index.run, index.runs),
+    ):
+        value = getattr(flt, name)
+        if value:
+            ids = interner.matching(value)
+            if not ids:
+                return array("I")
+            checks.append((column, ids))
+    if flt.source:
+        sids = {i for i, s in enumerate(index.sources) if flt.source.lower() in s.name.lower()}
+        if not sids:
+            return array("I")
+        checks.append((index.source, sids))
+
+    window = flt.window
+    run_id = index.runs.lookup(window.run_id) if window else None
+    win_instance = index.instances.lookup(window.instance) if window and window.instance else None
+    start = window.start_ns if window and window.start_ns is not None else NO_TIME
+    end = window.end_ns if window and window.end_ns is not None else 2**63 - 1
+    win_request = -1  # -1: any request; otherwise that request's id (or 0, none)
+    if window is not None and window.request:
+        found = index.requests.lookup(window.request)
+        win_request = found if found is not None else -2
+
+    hits = _text_hits(index, flt.text, cancel) if flt.text else None
+    min_level = flt.min_level
+    out = array("I")
+    for n, row in enumerate(index.order):
+        if n % 65536 == 0 and cancel is not None and cancel.is_set():
+            break
+        if hits is not None and row not in hits:
+            continue
+        if min_level is not None and index.level[row] < min_level:
+            continue
+        if any(column[row] not in ids for column, ids in checks):
+            continue
+        if window is not None:
+            tagged = run_id is not None and index.run[row] == run_id
+            in_span = (win_instance is not None and index.instance[row] == win_instance
+                       and start <= index.time_ns[row] <= end
+                       and (win_request == -1 or index.request[row] in (0, win_request)))
+            if not (tagged or in_span):
+                continue
+        out.append(row)
+    return out
+
+
+def index_events(events: Iterable[LogEvent], cancel: threading.Event | None = None,
+                 progress: Progress | None = None, total: int = 0) -> LogIndex:
+    """Index an event stream (stops early, keeping what it has, when ``cancel`` is set)."""
+    index = LogIndex()
+    for n, event in enumerate(events, start=1):
+        index.add(event)
+        if n % 20000 == 0:
+            if cancel is not None and cancel.is_set():
+                break
+            if progress is not None:
+                progress("indexing logs", n, total)
+    if progress is not None:
+        progress("sorting", len(index), len(index))
+    index.finish(cancel)
+    return index
+
+
+def read_events(paths: Sequence[str], cancel: threading.Event | None = None
+                ) -> Iterable[LogEvent]:
+    """Stream the events of every log/trace file, merged by time, through the pipeline.
+
+    Imported lazily: the index works on any event stream (tests feed events directly),
+    and the Logs screen reports a failing reader as an error instead of crashing.
+    """
+    from probes.pipeline import iter_events
+
+    return iter_events(paths, cancel=cancel)
+
+
+def build_index(paths: Sequence[str], cancel: threading.Event | None = None,
+                progress: Progress | None = None) -> LogIndex:
+    """Index the log/trace files at ``paths`` (the ``Analysis.log_paths``)."""
+    total = 0
+    for path in paths:
+        try:
+            total += max(1, os.path.getsize(path) // 120)  # a rough line estimate
+        except OSError:
+            continue
+    return index_events(read_events(paths, cancel), cancel, progress, total)
+

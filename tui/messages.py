@@ -1,0 +1,84 @@
+"""Messages the app's workers and screens send upwards.
+
+Workers run in threads and never touch widgets: they ``post_message`` one of these
+(thread-safe) and the app's handlers update state on the UI thread. Screens ask the
+app to navigate with ``OpenLogLine`` / ``OpenRun`` instead of reaching into each other.
+"""
+
+from __future__ import annotations
+
+from array import array
+from dataclasses import dataclass
+from typing import Any
+
+from textual.message import Message
+
+from tui.logview import LogFilter, LogIndex
+
+
+@dataclass
+class AnalysisProgress(Message):
+    """Ingestion/analysis moved on: ``stage`` with ``done`` of ``total`` (0: unknown)."""
+
+    stage: str
+    done: int
+    total: int
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, AnalysisProgress)
+
+
+@dataclass
+class AnalysisReady(Message):
+    """The analysis finished; ``analysis`` has ``.case``, ``.verdict``, ``.inputs``..."""
+
+    analysis: Any
+
+
+@dataclass
+class AnalysisFailed(Message):
+    """The analysis could not run at all (an unexpected error, shown in a modal)."""
+
+    error: str
+
+
+@dataclass
+class LogIndexProgress(Message):
+    stage: str
+    done: int
+    total: int
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, LogIndexProgress)
+
+
+@dataclass
+class LogIndexReady(Message):
+    """The log index is built (``error`` set when the files could not be read)."""
+
+    index: LogIndex
+    error: str | None = None
+
+
+@dataclass
+class FilterApplied(Message):
+    """A filter finished in its worker: ``rows`` are the matching row numbers."""
+
+    filter: LogFilter
+    rows: array[int]
+    target: str  # which log view asked ("logs" or "timeline")
+
+
+@dataclass
+class OpenLogLine(Message):
+    """Show ``source:line`` in the Logs screen (from an example, a run, a step)."""
+
+    source: str
+    line: int | None
+
+
+@dataclass
+class OpenRun(Message):
+    """Show the run ``run_id`` in the Timeline screen."""
+
+    run_id: str
