@@ -1,0 +1,488 @@
+"""Live, read-only collection from a cluster with the official kubernetes client.
+
+Shape of the traffic, on purpose:
+
+* only GET requests (list, get, log): nothing here can change a cluster;
+* one paginated list per kind (``limit``/``continue``, 500 per page like ``kubectl
+  --chunk-size``), never one call per pod, and filtering done client-side so a
+  10,000-pod namespace costs about 20 pod pages plus the event pages;
+* ``_request_timeout`` on every call and no urllib3 retries, so an unreachable API server
+  is reported within the timeout instead of after minutes of back-off;
+* raw JSON (``_preload_content=False``): the dicts are exactly what ``kubectl get -o
+  json`` prints, which is what the pure signal code reads, and parsing is several times
+  faster than building client model objects;
+* logs (current and previous, with timestamps) fetched by a pool of 4 threads, bounded
+  by ``--since`` and a tail.
+
+Failures are data. A 403 on one kind is recorded in ``Evidence.data["denied"]`` (verb,
+resource, namespace, the API server's message) and in the input report's notes; the
+rest is still collected. If nothing at all can be reached, ``Evidence.error`` says why
+in one line.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from probes.evidence import Evidence, InputReport, failed
+from probes.kube.objects import as_list, as_map, meta, name_of, namespace_of
+
+PROBE = "kube"
+PAGE_SIZE = 500
+LOG_WORKERS = 4
+DEFAULT_TAIL_LINES = 5000
+DEFAULT_LIMIT_BYTES = 8 * 1024 * 1024
+TARGET_KINDS = {
+    "deploy": "deployments", "deployment": "deployments", "deployments": "deployments",
+    "sts": "statefulsets", "statefulset": "statefulsets", "statefulsets": "statefulsets",
+    "rs": "replicasets", "replicaset": "replicasets", "replicasets": "replicasets",
+    "po": "pods", "pod": "pods", "pods": "pods",
+}
+
+
+@dataclass
+class KubeTarget:
+    """What to look at, in kubectl's own terms (flags of the same names).
+
+    ``targets`` are ``TYPE/NAME`` (deploy, sts, rs, pod); a workload fans out to all of
+    its replicas through its own label selector. With neither targets nor a selector,
+    every pod of the namespace is read.
+    """
+
+    kubeconfig: str | None = None
+    context: str | None = None
+    namespace: str | None = None
+    all_namespaces: bool = False
+    selector: str | None = None
+    container: str | None = None
+    since_seconds: int | None = None
+    request_timeout: float = 10.0
+    targets: tuple[str, ...] = ()
+    tail_lines: int | None = DEFAULT_TAIL_LINES
+    limit_bytes: int | None = DEFAULT_LIMIT_BYTES
+
+    def describe(self) -> str:
+        where = "all namespaces" if self.all_namespaces else f"namespace {self.namespace or '?'}"
+        what = ", ".join(self.targets) or (f"-l {self.selector}" if self.selector else "all pods")
+        ctx = f"context {self.context}, " if self.context else ""
+        return f"{ctx}{where}: {what}"
+
+
+@dataclass
+class Denied:
+    """One read the cluster refused (or failed), as the bundle manifest records it."""
+
+    verb: str
+    resource: str
+    namespace: str | None
+    reason: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"verb": self.verb, "resource": self.resource, "namespace": self.namespace,
+                "reason": self.reason}
+
+    def text(self) -> str:
+        where = f"namespace {self.namespace}" if self.namespace else "all namespaces"
+        return f"{self.verb} {self.resource} in {where}: {self.reason}"
+
+
+class Unreachable(Exception):
+    """The API server could not be reached at all (network, TLS, timeout)."""
+
+
+class Cancelled(Exception):
+    """The caller set the cancel event."""
+
+
+@dataclass
+class Collected:
+    """Everything one collection gathered: objects, logs, and what was refused."""
+
+    pods: list[dict[str, Any]] = field(default_factory=list)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    owners: list[dict[str, Any]] = field(default_factory=list)
+    logs: list[tuple[str, list[str]]] = field(default_factory=list)
+    log_files: list[dict[str, Any]] = field(default_factory=list)
+    denied: list[Denied] = field(default_factory=list)
+    api_calls: int = 0
+    context: str | None = None
+    namespace: str | None = None
+    server: str | None = None
+    started: float = 0.0
+    finished: float = 0.0
+
+
+def _status_message(exc: Any) -> str:
+    """The API server's own message from an ApiException body, else its reason."""
+    body = getattr(exc, "body", None)
+    if body:
+        try:
+            doc = json.loads(body)
+            if isinstance(doc, dict) and doc.get("message"):
+                return str(doc["message"])
+        except (ValueError, TypeError):
+            pass
+    return f"HTTP {getattr(exc, 'status', '?')} {getattr(exc, 'reason', '')}".strip()
+
+
+class Session:
+    """One read-only conversation with the API server: client, counters, refusals."""
+
+    def __init__(self, target: KubeTarget, cancel: threading.Event | None = None) -> None:
+        from kubernetes import client, config
+        from kubernetes.config.config_exception import ConfigException
+
+        self.target = target
+        self.cancel = cancel
+        self.collected = Collected(started=time.time())
+        self._lock = threading.Lock()
+        cfg = client.Configuration()
+        try:
+            config.load_kube_config(config_file=target.kubeconfig, context=target.context,
+                                    client_configuration=cfg, persist_config=False)
+            contexts, active = config.list_kube_config_contexts(config_file=target.kubeconfig)
+            chosen = next((c for c in contexts if c.get("name") == target.context), active)
+            self.collected.context = chosen.get("name") if chosen else target.context
+            default_ns = as_map(as_map(chosen).get("context")).get("namespace")
+        except (ConfigException, OSError, TypeError, ValueError) as kube_exc:
+            if target.kubeconfig or target.context:
+                raise Unreachable(f"cannot load kubeconfig: {kube_exc}") from kube_exc
+            try:
+                config.load_incluster_config(client_configuration=cfg)
+            except ConfigException as in_exc:
+                raise Unreachable(
+                    f"no usable kubeconfig ({kube_exc}) and not running in a cluster "
+                    f"({in_exc})") from in_exc
+            self.collected.context = "in-cluster"
+            default_ns = _incluster_namespace()
+        cfg.retries = False  # fail within the timeout; never retry for minutes
+        self.collected.server = cfg.host
+        self.collected.namespace = None if target.all_namespaces else (
+            target.namespace or default_ns or "default")
+        self.api = client.ApiClient(cfg)
+        self.core = client.CoreV1Api(self.api)
+        self.apps = client.AppsV1Api(self.api)
+
+    def close(self) -> None:
+        self.api.close()
+
+    def _check_cancel(self) -> None:
+        if self.cancel is not None and self.cancel.is_set():
+            raise Cancelled()
+
+    def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> bytes:
+        """One GET with the timeout; ``ApiException`` passes through, network errors
+        become ``Unreachable`` with a one-line message."""
+        import urllib3
+        from kubernetes.client.exceptions import ApiException
+
+        self._check_cancel()
+        with self._lock:
+            self.collected.api_calls += 1
+        try:
+            resp = fn(*args, _preload_content=False,
+                      _request_timeout=self.target.request_timeout, **kwargs)
+            return bytes(resp.data)
+        except ApiException as exc:
+            if exc.status == 0:
+                raise Unreachable(f"cannot reach the API server at {self.collected.server}: "
+                                  f"{exc.reason}") from exc
+            raise
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            raise Unreachable(
+                f"cannot reach the API server at {self.collected.server} within "
+                f"{self.target.request_timeout:g}s: {_short(exc)}") from exc
+
+    def list_all(self, fn: Callable[..., Any], *args: Any,
+                 **kwargs: Any) -> Iterator[dict[str, Any]]:
+        """Every item of a paginated list (limit/continue), page by page."""
+        token: str | None = None
+        while True:
+            page = json.loads(self.call(fn, *args, limit=PAGE_SIZE, _continue=token, **kwargs))
+            for item in as_list(page.get("items")):
+                if isinstance(item, dict):
+                    yield item
+            token = as_map(page.get("metadata")).get("continue") or None
+            if not token:
+                return
+
+    def deny(self, verb: str, resource: str, namespace: str | None, exc: Any) -> None:
+        with self._lock:
+            self.collected.denied.append(Denied(verb, resource, namespace,
+                                                _status_message(exc)))
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc)
+    for marker in ("Connection refused", "timed out", "Name or service not known",
+                   "No route to host", "certificate verify failed"):
+        if marker.lower() in text.lower():
+            return marker.lower()
+    return text.splitlines()[0][:200] if text else type(exc).__name__
+
+
+def _incluster_namespace() -> str | None:
+    try:
+        with open("/var/run/secrets/kubernetes.io/serviceaccount/namespace") as f:
+            return f.read().strip() or None
+    except OSError:
+        return None
+
+
+def _selector_from(workload: dict[str, Any]) -> str:
+    """A workload's ``spec.selector`` as a label-selector string."""
+    sel = as_map(as_map(workload.get("spec")).get("selector"))
+    parts = [f"{k}={v}" for k, v in as_map(sel.get("matchLabels")).items()]
+    for expr in as_list(sel.get("matchExpressions")):
+        expr = as_map(expr)
+        key, op, values = expr.get("key"), expr.get("operator"), as_list(expr.get("values"))
+        if op == "In":
+            parts.append(f"{key} in ({','.join(map(str, values))})")
+        elif op == "NotIn":
+            parts.append(f"{key} notin ({','.join(map(str, values))})")
+        elif op == "Exists":
+            parts.append(str(key))
+        elif op == "DoesNotExist":
+            parts.append(f"!{key}")
+    return ",".join(parts)
+
+
+def _resolve_pods(s: Session) -> list[dict[str, Any]]:
+    """Pods of the targets (fanned out through each owner's selector), or of the
+    selector / namespace. Duplicates (a pod matched twice) are kept once."""
+    from kubernetes.client.exceptions import ApiException
+
+    t, ns = s.target, s.collected.namespace
+    selectors: list[tuple[str | None, str | None]] = []  # (label selector, field selector)
+    for spec in t.targets:
+        kind, _, name = spec.partition("/")
+        resource = TARGET_KINDS.get(kind.lower())
+        if resource is None or not name:
+            raise ValueError(f"unsupported target {spec!r}: use deploy/NAME, sts/NAME, "
+                             "rs/NAME or pod/NAME")
+        if resource == "pods":
+            selectors.append((t.selector, f"metadata.name={name}"))
+            continue
+        if ns is None:
+            raise ValueError(f"target {spec} needs a namespace (-n), not -A")
+        reader = {"deployments": s.apps.read_namespaced_deployment,
+                  "statefulsets": s.apps.read_namespaced_stateful_set,
+                  "replicasets": s.apps.read_namespaced_replica_set}[resource]
+        try:
+            workload = json.loads(s.call(reader, name, ns))
+        except ApiException as exc:
+            if exc.status == 404:
+                raise ValueError(f"{spec} not found in namespace {ns}") from exc
+            s.deny("get", resource, ns, exc)
+            continue
+        s.collected.owners.append(workload)
+        selector = _selector_from(workload)
+        if t.selector:
+            selector = f"{selector},{t.selector}" if selector else t.selector
+        selectors.append((selector, None))
+    if not t.targets:
+        selectors.append((t.selector, None))
+    seen: set[tuple[str, str]] = set()
+    pods: list[dict[str, Any]] = []
+    for label_selector, field_selector in selectors:
+        kwargs: dict[str, Any] = {}
+        if label_selector:
+            kwargs["label_selector"] = label_selector
+        if field_selector:
+            kwargs["field_selector"] = field_selector
+        try:
+            if ns is None:
+                items = s.list_all(s.core.list_pod_for_all_namespaces, **kwargs)
+            else:
+                items = s.list_all(s.core.list_namespaced_pod, ns, **kwargs)
+            for pod in items:
+                key = (namespace_of(pod), name_of(pod))
+                if key not in seen:
+                    seen.add(key)
+                    pods.append(pod)
+        except ApiException as exc:
+            s.deny("list", "pods", ns, exc)
+    return pods
+
+
+def _owner_names(pods: list[dict[str, Any]], owners: list[dict[str, Any]]) -> set[tuple[str, str]]:
+    """(kind, name) of every owner of the pods, two levels up (RS → Deployment)."""
+    names = {(str(o.get("kind")), name_of(o)) for o in owners}
+    for pod in pods:
+        for ref in as_list(meta(pod).get("ownerReferences")):
+            ref = as_map(ref)
+            names.add((str(ref.get("kind")), str(ref.get("name"))))
+            if ref.get("kind") == "ReplicaSet":
+                template_hash = as_map(meta(pod).get("labels")).get("pod-template-hash")
+                rs = str(ref.get("name"))
+                if template_hash and rs.endswith(f"-{template_hash}"):
+                    names.add(("Deployment", rs[: -len(template_hash) - 1]))
+    return names
+
+
+def _events(s: Session, pods: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Events of the pods and of their owners: one paginated list per namespace (or
+    cluster-wide with -A), filtered here, rather than one list per pod."""
+    from kubernetes.client.exceptions import ApiException
+
+    ns = s.collected.namespace
+    wanted_pods = {(namespace_of(p), name_of(p)) for p in pods}
+    wanted_owners = _owner_names(pods, s.collected.owners)
+    namespaces = [ns] if ns is not None else [None]
+    out = []
+    for namespace in namespaces:
+        try:
+            items = (s.list_all(s.core.list_event_for_all_namespaces) if namespace is None
+                     else s.list_all(s.core.list_namespaced_event, namespace))
+            for ev in items:
+                obj = as_map(ev.get("involvedObject"))
+                kind, name = str(obj.get("kind")), str(obj.get("name"))
+                obj_ns = str(obj.get("namespace") or namespace_of(ev))
+                if (kind == "Pod" and (obj_ns, name) in wanted_pods) or (
+                        kind != "Pod" and (kind, name) in wanted_owners):
+                    out.append(ev)
+        except ApiException as exc:
+            s.deny("list", "events", namespace, exc)
+    return out
+
+
+def _log_jobs(s: Session, pods: list[dict[str, Any]]) -> list[tuple[dict[str, Any], str, bool]]:
+    """(pod, container, previous) for every container log worth reading: current logs
+    of started containers, previous logs where an earlier instance terminated."""
+    jobs = []
+    for pod in pods:
+        status = as_map(pod.get("status"))
+        for key in ("initContainerStatuses", "containerStatuses"):
+            for cs in as_list(status.get(key)):
+                cs = as_map(cs)
+                cname = str(cs.get("name") or "")
+                if s.target.container and cname != s.target.container:
+                    continue
+                state = as_map(cs.get("state"))
+                if state.get("running") or state.get("terminated"):
+                    jobs.append((pod, cname, False))
+                if as_map(cs.get("lastState")).get("terminated"):
+                    jobs.append((pod, cname, True))
+    return jobs
+
+
+def _fetch_log(s: Session, pod: dict[str, Any], container: str, previous: bool
+               ) -> tuple[dict[str, Any], str, bool, list[str] | None, str | None]:
+    from kubernetes.client.exceptions import ApiException
+
+    kwargs: dict[str, Any] = {"container": container, "timestamps": True}
+    if previous:
+        kwargs["previous"] = True
+    if s.target.since_seconds:
+        kwargs["since_seconds"] = int(s.target.since_seconds)
+    if s.target.tail_lines:
+        kwargs["tail_lines"] = s.target.tail_lines
+    if s.target.limit_bytes:
+        kwargs["limit_bytes"] = s.target.limit_bytes
+    try:
+        raw = s.call(s.core.read_namespaced_pod_log, name_of(pod), namespace_of(pod), **kwargs)
+    except ApiException as exc:
+        return pod, container, previous, None, _status_message(exc)
+    return pod, container, previous, raw.decode("utf-8", errors="replace").splitlines(), None
+
+
+def _logs(s: Session, pods: list[dict[str, Any]]) -> None:
+    """Current and previous logs, 4 at a time. A refused log (403) is a denial; a
+    missing previous log (400, the instance is gone) is a note on that file."""
+    jobs = _log_jobs(s, pods)
+    if not jobs:
+        return
+    with ThreadPoolExecutor(max_workers=LOG_WORKERS, thread_name_prefix="kube-logs") as pool:
+        results = list(pool.map(lambda j: _fetch_log(s, *j), jobs))
+    forbidden_namespaces: set[str] = set()
+    for pod, container, previous, lines, error in results:
+        source = f"pod/{name_of(pod)}/{container}" + (" (previous)" if previous else "")
+        entry = {"namespace": namespace_of(pod), "pod": name_of(pod), "container": container,
+                 "previous": previous, "source": source}
+        if lines is None:
+            entry["error"] = error
+            if error and "forbidden" in error.lower() and namespace_of(pod) not in \
+                    forbidden_namespaces:
+                forbidden_namespaces.add(namespace_of(pod))
+                s.collected.denied.append(Denied("get", "pods/log", namespace_of(pod), error))
+        else:
+            entry["lines"] = len(lines)
+            s.collected.logs.append((source, lines))
+        s.collected.log_files.append(entry)
+
+
+def gather(target: KubeTarget, cancel: threading.Event | None = None, *,
+           logs: bool = True) -> Collected:
+    """Collect pods, events, owners and (optionally) logs. Raises ``Unreachable``,
+    ``Cancelled`` or ``ValueError`` (bad target); ``collect`` turns them into data."""
+    s = Session(target, cancel)
+    try:
+        pods = _resolve_pods(s)
+        s.collected.pods = pods
+        s.collected.events = _events(s, pods)
+        if logs:
+            _logs(s, pods)
+    finally:
+        s.collected.finished = time.time()
+        s.close()
+    return s.collected
+
+
+def collect(target: KubeTarget, cancel: threading.Event | None = None, *,
+            logs: bool = True) -> tuple[Evidence, list[tuple[str, list[str]]]]:
+    """Live evidence for a target plus the pods' log lines for the log analysis.
+
+    Log sources are named ``pod/NAME/CONTAINER`` and ``pod/NAME/CONTAINER (previous)``;
+    lines keep kubectl's ``--timestamps`` RFC3339 prefix. Never raises for expected
+    failures: an unreachable cluster or a bad target is ``Evidence.error``.
+    """
+    label = target.describe()
+    try:
+        got = gather(target, cancel, logs=logs)
+    except Unreachable as exc:
+        return failed(PROBE, label, str(exc)), []
+    except Cancelled:
+        return failed(PROBE, label, "cancelled"), []
+    except ValueError as exc:
+        return failed(PROBE, label, str(exc)), []
+    return evidence_of(got, target), got.logs
+
+
+def evidence_of(got: Collected, target: KubeTarget) -> Evidence:
+    """Evidence for collected objects, with refusals as notes and UNKNOWN reasons."""
+    from probes.kube.offline import evidence_from
+
+    notes = tuple(f"not collected: {d.text()}" for d in got.denied)
+    report = InputReport(
+        name=f"cluster {got.context or '?'} ({got.server or '?'})", kind="kube",
+        format="kubernetes-api", events=len(got.pods) + len(got.events),
+        notes=(f"{len(got.pods)} pod(s), {len(got.events)} event(s), {len(got.logs)} log(s), "
+               f"{got.api_calls} API call(s)", *notes))
+    ev = evidence_from(target.describe(), got.pods, got.events, [report], owners=got.owners,
+                       notes={"denied": [d.to_json() for d in got.denied],
+                              "api_calls": got.api_calls, "context": got.context,
+                              "namespace": got.namespace, "logs": got.log_files})
+    pods_denied = [d for d in got.denied if d.resource == "pods"]
+    events_denied = [d for d in got.denied if d.resource == "events"]
+    if not pods_denied and not events_denied:
+        return ev
+    from dataclasses import replace
+
+    from probes.evidence import Answer, unknown
+
+    restarted = any(s.key == "pods.restarts" and s.answer is Answer.YES for s in ev.signals)
+    signals = []
+    for sig in ev.signals:
+        if pods_denied and not got.pods and sig.answer is not Answer.YES:
+            sig = unknown(sig.key, PROBE, f"not collected: {pods_denied[0].text()}")
+        elif (events_denied and sig.key == "pods.probe_killed" and restarted
+              and sig.answer is not Answer.YES):
+            sig = unknown(sig.key, PROBE, f"events not collected: {events_denied[0].text()}")
+        signals.append(sig)
+    return replace(ev, signals=tuple(signals))
