@@ -49,10 +49,11 @@ def path_problem(p: Path) -> str:
     return ""
 
 
-def findings_table(ev: Evidence) -> Table:
+def findings_table(ev: Evidence, width: int = 120) -> Table:
+    """One row per finding; the file:line column takes at most 2/5 of the width."""
     table = Table(title="Code findings (risks seen in source; weaker than runtime evidence)",
                   title_justify="left", expand=True, show_lines=True)
-    table.add_column("where / cause", ratio=2, overflow="fold")
+    table.add_column("where / cause", overflow="fold", max_width=max(30, width * 2 // 5))
     table.add_column("why", ratio=3)
     table.add_column("excerpt", ratio=3, overflow="fold")
     for f in ev.data.get("findings", []):
@@ -100,7 +101,7 @@ def cmd_code(args: argparse.Namespace) -> int:
         return ExitCode.OK
     console = Console(markup=False, highlight=False, emoji=False)
     if ev.data.get("findings"):
-        console.print(findings_table(ev))
+        console.print(findings_table(ev, console.width))
     else:
         console.print(Text("No risky patterns found."))
     for line in summary_lines(ev):

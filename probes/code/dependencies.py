@@ -119,10 +119,8 @@ def satisfies(version: tuple[int, int, int], spec: str, ecosystem: str) -> bool 
             elif part.startswith("<"):
                 ok &= version < v
             elif part.lstrip("=v")[:1].isdigit():
-                if "x" in part or "*" in part or part.count(".") < 2:
-                    ok &= version[: part.count(".") + 1] == v[: part.count(".") + 1]
-                else:
-                    ok &= version == v
+                fixed = len([p for p in part.lstrip("=v").split(".") if p.isdigit()])
+                ok &= version[:fixed] == v[:fixed]  # "0.4.x" and "0.4" fix two parts
             else:
                 return None
         return ok

@@ -1,0 +1,123 @@
+"""Rule tables tested with small golden inputs: what counts as a request handler, how
+version ranges are read, which keys are per-session."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from probes.code import scan
+from probes.code.dependencies import base_version, satisfies
+from probes.code.tables import has_version_guard, is_session_key
+
+TS_AGENT = ('import { AssistantAgent } from "@autogen/core";\n'
+            "const agent = new AssistantAgent({});\n")
+PY_AGENT = "from autogen_agentchat.agents import AssistantAgent\nagent = AssistantAgent('a')\n"
+
+# (file name, body after the module-level agent, whether it is a request path)
+HANDLER_SHAPES = [
+    ("route.ts", "export async function POST() { return agent.run('x'); }", True),
+    ("route.ts", "export const GET = async () => agent.run('x');", True),
+    ("api.ts", "export default async function (req, res) { res.json(await agent.run('x')); }",
+     True),
+    ("server.js", "app.post('/run', async (req, res) => res.json(await agent.run('x')));",
+     True),
+    ("server.js", "async function run(q) { return agent.run(q); }\n"
+                  "router.post('/run', run);", True),
+    ("server.js", "const go = (req) => agent.run(req.body);", True),
+    ("ctl.ts", "class ChatController { async ask(q: string) { return agent.run(q); } }", True),
+    ("ctl.ts", "class Chat { @Post() async ask(q: string) { return agent.run(q); } }", True),
+    ("deep.ts", "async function step(q: string) { return agent.run(q); }\n"
+                "export async function handler(req: Request) { return step('x'); }", True),
+    ("script.ts", "async function main() { await agent.run('once'); }\nmain();", False),
+    ("script.ts", "const cache = new Map(); cache.get('x');", False),
+    ("app.py", "from fastapi import FastAPI\napp = FastAPI()\n@app.get('/a')\n"
+               "async def a():\n    return await agent.run(task='x')", True),
+    ("app.py", "from flask import Blueprint\nbp = Blueprint('b', __name__)\n"
+               "@bp.route('/a')\ndef a():\n    return agent.run(task='x')", True),
+    ("app.py", "async def view(request):\n    return await agent.run(task='x')", True),
+    ("app.py", "def ask():\n    return agent.run(task='x')\n"
+               "app.add_url_rule('/ask', view_func=ask)", True),
+    ("app.py", "class AskView(MethodView):\n    def post(self):\n"
+               "        return agent.run(task='x')", True),
+    ("app.py", "def lambda_handler(event, context):\n    return agent.run(task='x')", True),
+    ("app.py", "def helper():\n    return agent.run(task='x')\n"
+               "def handle_chat(msg):\n    return helper()", True),
+    ("cli.py", "def main():\n    agent.run(task='x')\nif __name__ == '__main__':\n    main()",
+     False),
+]
+
+
+@pytest.mark.parametrize(("name", "body", "is_handler"), HANDLER_SHAPES,
+                         ids=[f"{i}-{s[0]}" for i, s in enumerate(HANDLER_SHAPES)])
+def test_request_handler_shapes(tmp_path: Path, name: str, body: str, is_handler: bool) -> None:
+    head = PY_AGENT if name.endswith(".py") else TS_AGENT
+    (tmp_path / name).write_text(head + body + "\n")
+    ev = scan([tmp_path])
+    found = [f for f in ev.data["findings"] if f["signal"] == "code.shared_instance"]
+    assert bool(found) is is_handler, found
+    if found:
+        assert found[0]["line"] == 2
+
+
+def test_shadowing_local_is_not_the_module_instance(tmp_path: Path) -> None:
+    (tmp_path / "route.ts").write_text(TS_AGENT + "export async function POST() {\n"
+                                       "  const agent = makeAgent();\n"
+                                       "  return agent.run('x');\n}\n")
+    (tmp_path / "app.py").write_text(PY_AGENT + "def handler(event):\n"
+                                     "    agent = make_agent()\n"
+                                     "    return agent.run(task='x')\n")
+    assert scan([tmp_path]).data["findings"] == []
+
+
+@pytest.mark.parametrize(("spec", "base"), [
+    ("^0.4.0", (0, 4, 0)), ("~=0.4.1", (0, 4, 1)), (">=0.3,<0.4", (0, 3, 0)),
+    ("==1.2.3", (1, 2, 3)), ("*", None), ("git+https://x/y.git", None),
+    ("workspace:*", None),
+])
+def test_base_version(spec: str, base: tuple[int, int, int] | None) -> None:
+    assert base_version(spec) == base
+
+
+@pytest.mark.parametrize(("version", "spec", "eco", "ok"), [
+    ((0, 4, 2), "^0.4.0", "npm", True),
+    ((0, 5, 0), "^0.4.0", "npm", False),
+    ((1, 9, 0), "^1.2.0", "npm", True),
+    ((2, 0, 0), "^1.2.0", "npm", False),
+    ((0, 0, 4), "^0.0.3", "npm", False),
+    ((1, 2, 9), "~1.2.3", "npm", True),
+    ((1, 3, 0), "~1.2.3", "npm", False),
+    ((4, 40, 0), ">=4.50.0 <5", "npm", False),
+    ((0, 4, 1), "0.4.1", "npm", True),
+    ((0, 4, 7), "0.4.x", "npm", True),
+    ((0, 4, 1), "^1 || ^0.4", "npm", None),
+    ((0, 3, 9), ">=0.3,<0.4", "pypi", True),
+    ((0, 4, 0), ">=0.3,<0.4", "pypi", False),
+    ((0, 4, 9), "~=0.4.1", "pypi", True),
+    ((0, 5, 0), "~=0.4.1", "pypi", False),
+    ((1, 9, 0), "~=1.2", "pypi", True),
+    ((0, 4, 7), "==0.4.*", "pypi", True),
+    ((0, 4, 7), "^0.4.2", "pypi", True),
+])
+def test_satisfies(version: tuple[int, int, int], spec: str, eco: str, ok: bool | None) -> None:
+    assert satisfies(version, spec, eco) is ok
+
+
+@pytest.mark.parametrize(("key", "session"), [
+    ("sessionId", True), ("body.workflow_id", True), ("id", True), ("threadKey", True),
+    ('"default"', False), ("name", False), ("0", False), ("req.params.userId", True),
+])
+def test_session_keys(key: str, session: bool) -> None:
+    assert is_session_key(key) is session
+
+
+@pytest.mark.parametrize(("src", "guarded"), [
+    ("await store.set(id, next, { ifVersion: cur.version })", True),
+    ("await db.transaction(async (tx) => ...)", True),
+    ("await store.set(id, cur, expected_version=v)", True),
+    ("await store.set(id, current) // the case of caster", False),
+    ("const block = await store.get(id); await store.set(id, block)", False),
+])
+def test_version_guard_words(src: str, guarded: bool) -> None:
+    assert has_version_guard(src) is guarded
