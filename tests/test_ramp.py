@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import signal
 import sys
 import threading
@@ -320,3 +321,63 @@ def test_cli_ramp_unreachable(capsys: pytest.CaptureFixture[str]) -> None:
     assert _cli(["ramp", f"http://127.0.0.1:{port}/", "--per-level", "2",
                  "--json"]) == ExitCode.UNREACHABLE
     assert json.loads(capsys.readouterr().out)["error"].startswith("cannot reach")
+
+
+# --- the demo incident ------------------------------------------------------------------
+
+KUBECTL_PREFIX = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z (\{.*\})$")
+LOG_FIELDS = {"time", "level", "hostname", "pid", "msg"}
+HEX = re.compile(r"^[0-9a-f]+$")
+
+
+def _check_demo(folder: Path) -> None:
+    """The shape the README promises, checked line by line."""
+    plain = (folder / "agent-7d9f8b6c4-x2k9p.log").read_text().splitlines()
+    wrapped = (folder / "agent-7d9f8b6c4-q8wzm.log").read_text().splitlines()
+    inner = []
+    for line in wrapped:
+        m = KUBECTL_PREFIX.match(line)
+        assert m, line
+        inner.append(m.group(1))
+    for host, lines in (("agent-7d9f8b6c4-x2k9p", plain), ("agent-7d9f8b6c4-q8wzm", inner)):
+        docs = [json.loads(line) for line in lines]
+        assert all(set(d) >= LOG_FIELDS and d["hostname"] == host for d in docs)
+        msgs = [d["msg"] for d in docs]
+        assert msgs.count("agent created") == 1
+        assert {"incoming request", "run started", "run finished", "run failed",
+                "request completed"} <= set(msgs)
+        failed = [d for d in docs if d["msg"] == "run failed"]
+        assert all("already running" in d["err"]["message"] for d in failed)
+        done = [d for d in docs if d["msg"] == "request completed"]
+        assert all(isinstance(d["statusCode"], int) and d["responseTime"] >= 0 for d in done)
+        assert all(d["requestId"].startswith("scaledoc-") for d in done)
+    spans = []
+    for line in (folder / "traces.jsonl").read_text().splitlines():
+        doc = json.loads(line)
+        for rs in doc["resourceSpans"]:
+            spans += [s for ss in rs["scopeSpans"] for s in ss["spans"]]
+    assert all(HEX.match(s["traceId"]) and len(s["traceId"]) == 32 for s in spans)
+    assert all(isinstance(s["startTimeUnixNano"], str) for s in spans)
+    runs = [s for s in spans if s["name"] == "agent.run"]
+    servers = [s for s in spans if s["kind"] == 2]
+    assert len(runs) == len(servers) > 0
+    assert {s["status"]["code"] for s in runs} == {1, 2}
+
+
+def test_bundled_demo_has_the_documented_shape() -> None:
+    from importlib import resources
+    folder = Path(str(resources.files("probes") / "demo"))
+    _check_demo(folder)
+    assert "python3 tests/make_demo_incident.py" in (folder / "README.md").read_text()
+
+
+def test_demo_script_reproduces_the_incident(tmp_path: Path) -> None:
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import make_demo_incident
+
+    counts = make_demo_incident.make(tmp_path, (1, 4), 12)
+    assert counts["traces.jsonl"] == 24
+    _check_demo(tmp_path)
+    readme = (tmp_path / "README.md").read_text()
+    assert "`errors.rise_with_concurrency`: **yes**" in readme
+    assert "`process.multiple_workers` **yes**" in readme
