@@ -343,6 +343,7 @@ def load_agent_scenario(kube: FakeKube, replicas: int = 3) -> list[str]:
             f"{now}.000000001Z {{\"level\":30,\"msg\":\"incoming request\",\"pod\":\"{name}\"}}\n"
             f"{now}.000000002Z {{\"level\":30,\"msg\":\"request completed\"}}\n")
     kube.logs[(NS, names[0], "config-db", True)] = (
-        "2024-07-18T09:59:58.000000000Z starting config-db\n"
-        "2024-07-18T10:00:00.000000000Z Authorization: Bearer sk-proj-Ab3dEf6hIj9kLm2nOp5qRs8t\n")
+        "2024-07-18T09:59:58.000000000Z a line from long ago (outside any --since window)\n"
+        f"{now}.000000000Z starting config-db\n"
+        f"{now}.000000003Z Authorization: Bearer sk-proj-Ab3dEf6hIj9kLm2nOp5qRs8t\n")
     return names

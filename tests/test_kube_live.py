@@ -58,7 +58,8 @@ def test_deployment_fans_out_to_all_replicas(kube: tuple[FakeKube, list[str], Pa
     sources = dict(logs)
     assert f"pod/{names[0]}/config-db (previous)" in sources
     assert {f"pod/{n}/config-db" for n in names} <= set(sources)
-    assert sources[f"pod/{names[0]}/config-db (previous)"][0].startswith("2024-07-18T09:59:58")
+    previous = sources[f"pod/{names[0]}/config-db (previous)"]
+    assert previous[0].startswith("2024-07-18T09:59:58") and len(previous) == 3
     log_queries = [q for _, p, q in fake.requests if p.endswith("/log")]
     assert all(q["timestamps"] == ["true"] for q in log_queries)
     assert ev.data["api_calls"] == len(fake.requests)

@@ -13,13 +13,19 @@ stopped), ``pods`` (signals and tables), ``describe`` (describe text), ``offline
 (files, folders, bundles), ``live`` (the API), ``bundle`` (writing captures).
 """
 
+from probes.kube.bundle import CaptureError, capture
+from probes.kube.live import KubeTarget, collect
 from probes.kube.offline import LogMember, bundle_log_members, looks_like_kube, read_kube_path
 from probes.kube.pods import PodFacts, pod_data, pod_signals
 
 __all__ = [
+    "CaptureError",
+    "KubeTarget",
     "LogMember",
     "PodFacts",
     "bundle_log_members",
+    "capture",
+    "collect",
     "looks_like_kube",
     "pod_data",
     "pod_signals",
