@@ -512,8 +512,6 @@ class PythonReader(ast.NodeVisitor):
     # ---------- read-modify-write ----------
     def non_atomic(self, fn: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         reads: dict[str, tuple[str, str, ast.AST]] = {}  # var -> (receiver, key, node)
-        if T.has_version_guard(ast.unparse(fn)):
-            return
         for node in ast.walk(fn):
             value: ast.AST | None = None
             if isinstance(node, ast.Assign) and len(node.targets) == 1 and \
@@ -530,7 +528,7 @@ class PythonReader(ast.NodeVisitor):
                     recv = dotted(value.func.value)
                     if recv:
                         reads[node.targets[0].id] = (recv, ast.unparse(value.args[0]), node)
-        if not reads:
+        if not reads or T.has_version_guard(ast.unparse(fn)):
             return
         for node in ast.walk(fn):  # next = {**current, ...}: next carries the read
             if isinstance(node, ast.Assign) and len(node.targets) == 1 and \
