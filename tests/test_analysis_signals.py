@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from test_analysis_support import analyse, answer, ev, run, sig
 
 from probes.analysis.concurrency import (
@@ -11,14 +13,14 @@ from probes.analysis.concurrency import (
     find_ceiling,
     in_flight_at_start,
 )
-from probes.events import EventKind
+from probes.events import EventKind, LogEvent
 from probes.evidence import Answer
 
 K = EventKind
 
 
-def request_end(t_ms: float, dur: float, *, status: int = 200, req: str, **kw: object
-                ) -> object:
+def request_end(t_ms: float, dur: float, *, status: int = 200, req: str, **kw: Any
+                ) -> LogEvent:
     err = "Error: Cannot run while another task is active" if status >= 500 else None
     return ev(t_ms, K.REQUEST_END, request=req, status=status, duration_ms=dur, error=err,
               message="request completed", **kw)

@@ -28,6 +28,8 @@ CEILING_MIN_FAILURES = 5
 CEILING_SHARE = 0.60
 CEILING_TOLERANCE = 0.02
 """>= 60% of failures within +-2% of one duration: a limit, not a distribution."""
+CEILING_MAX_OK_SHARE = 0.25
+"""A cut-off ends failures only: successful requests seldom end in the same window."""
 
 FANOUT_MIN_CALLS = 8
 
@@ -177,6 +179,11 @@ def find_ceiling(requests: list[Request], max_examples: int) -> Ceiling | None:
     if best_n < CEILING_SHARE * len(durs) or best_n < CEILING_MIN_FAILURES:
         return None
     cluster = failed[best_i: best_i + best_n]
+    lo, hi = durs[best_i], durs[best_i + best_n - 1]
+    ok_inside = sum(1 for r in requests if not r.failed and r.duration_ms is not None
+                    and lo <= r.duration_ms <= hi)
+    if ok_inside > CEILING_MAX_OK_SHARE * best_n:
+        return None  # successes end there too: a typical duration, not a cut-off
     center = cluster[len(cluster) // 2].duration_ms or 0.0
     return Ceiling(center, best_n, len(durs),
                    tuple(r.end_at for r in cluster[:max_examples] if r.end_at is not None))
@@ -186,8 +193,9 @@ def find_ceiling(requests: list[Request], max_examples: int) -> Ceiling | None:
 class FanoutTracker:
     """Outbound tool/model calls in flight per request.
 
-    A TOOL_CALL with a duration, status or error is the call's end (its start is end
-    minus duration when known); one without is its start. Both ways are counted and the
+    A TOOL_CALL whose ``phase`` field says "start"/"end" (trace spans) is taken at its
+    word; otherwise one with a duration, status or error is the call's end (its start
+    is end minus duration when known) and one without is its start. Both ways are counted and the
     larger peak kept, so logs with only start lines or only end lines both work.
     """
 
@@ -203,7 +211,9 @@ class FanoutTracker:
             return
         self.calls += 1
         req = ev.request
-        is_end = ev.duration_ms is not None or ev.status is not None or bool(ev.error)
+        phase = ev.fields.get("phase") if ev.fields else None  # spans say it outright
+        is_end = phase == "end" or (phase != "start" and (
+            ev.duration_ms is not None or ev.status is not None or bool(ev.error)))
         if is_end:
             self.in_flight[req] = max(0, self.in_flight.get(req, 0) - 1)
             if ev.duration_ms is not None and ev.time_ns is not None:

@@ -80,6 +80,7 @@ class LogAnalysis:
         self.unclassified = 0
         self.unclassified_examples: list[Example] = []
         self.request_event_seen = False
+        self.failure_visible = False  # some line could have said it failed
 
     # ------------------------------------------------------------------ feeding
     def feed(self, ev: LogEvent) -> None:
@@ -107,6 +108,8 @@ class LogAnalysis:
         self.contamination.feed(ev)
         if kind is EventKind.REQUEST_END:
             self.contamination.request_end(ev)
+        if ev.level is not None or ev.status is not None or ev.error or kind is EventKind.ERROR:
+            self.failure_visible = True
         if is_error_event(ev):
             self._count_error(ev)
 
@@ -378,10 +381,25 @@ class LogAnalysis:
             put(no("instance.per_request", PROBE, f"{what} ({ratio:.0%})", value=round(ratio, 3)))
 
     def _error_signals(self, put: Callable[[Signal], None]) -> None:
-        if not self.events:
+        if not self.events or not self.failure_visible:
+            why = ("no log events to look at" if not self.events else
+                   "no line carries a level, status or error field, so errors cannot be "
+                   "told apart")
             for f in ERROR_FAMILIES:
-                put(unknown(f.signal, PROBE, "no log events to look at"))
-            return
+                if f.signal != "latency.ceiling":
+                    put(unknown(f.signal, PROBE, why))
+        else:
+            self._family_signals(put)
+        repeats = self.state.repeated_writes
+        if repeats:
+            prev = self.family_counts["duplicate_write"]
+            exs = [e for e, _ in repeats] + self.family_examples["duplicate_write"]
+            put(yes("errors.duplicate_write", PROBE,
+                    f"{self.state.repeated_count} write(s) repeated within one request"
+                    + (f" and {prev} duplicate-key error line(s)" if prev else ""),
+                    exs[: self.max_examples], value=self.state.repeated_count + prev))
+
+    def _family_signals(self, put: Callable[[Signal], None]) -> None:
         for f in ERROR_FAMILIES:
             if f.signal == "latency.ceiling":
                 continue  # joined with the duration clusters in _concurrency_signals
@@ -393,14 +411,6 @@ class LogAnalysis:
             else:
                 put(no(f.signal, PROBE, f"no {f.name} errors among {self.errors_total} error "
                                         "lines", value=0))
-        repeats = self.state.repeated_writes
-        if repeats:
-            prev = self.family_counts["duplicate_write"]
-            exs = [e for e, _ in repeats] + self.family_examples["duplicate_write"]
-            put(yes("errors.duplicate_write", PROBE,
-                    f"{self.state.repeated_count} write(s) repeated within one request"
-                    + (f" and {prev} duplicate-key error line(s)" if prev else ""),
-                    exs[: self.max_examples], value=self.state.repeated_count + prev))
 
     def _request_list(self, closed: list[Run]) -> list[Request]:
         if self.requests.requests:
@@ -428,7 +438,9 @@ class LogAnalysis:
                            and bucket_label(c) == rise.worst_level][: self.max_examples]
                 failing = failing or [r.end_at for r in reqs if r.end_at][: self.max_examples]
                 if failing:
+                    worst = table.by_label().get(rise.worst_level or "", {})
                     put(yes("errors.rise_with_concurrency", PROBE, rise.detail, failing,
+                            value=worst.get("error_rate"),
                             data={"levels": list(table.rows)}))
                 else:
                     put(unknown("errors.rise_with_concurrency", PROBE,
@@ -458,11 +470,12 @@ class LogAnalysis:
             nfail = sum(r.failed for r in reqs)
             put(no("latency.ceiling", PROBE,
                    f"{nfail} failing requests, no common duration; no platform timeouts"))
-        elif self.errors_total:
+        elif self.failure_visible:
             put(no("latency.ceiling", PROBE,
                    f"no platform timeouts among {self.errors_total} error lines"))
         else:
-            put(unknown("latency.ceiling", PROBE, "no request durations and no error lines"))
+            put(unknown("latency.ceiling", PROBE, "no request durations and no line that "
+                                                  "could show an error"))
 
     def _fanout_signal(self, put: Callable[[Signal], None]) -> None:
         fo = self.fanout

@@ -134,8 +134,9 @@ class StateTracker:
         """The same write (key and version/value) twice in one request."""
         if not ev.request or key is None or field_value(ev, "key") is None:
             return
-        if ev.kind is EventKind.TOOL_CALL and (ev.duration_ms is not None or ev.status is not None
-                                                or ev.error):
+        phase = ev.fields.get("phase") if ev.fields else None
+        if ev.kind is EventKind.TOOL_CALL and (phase == "end" or (phase != "start" and (
+                ev.duration_ms is not None or ev.status is not None or ev.error))):
             return  # the end of a call: its start was counted
         value = version if version is not None else field_value(ev, "value")
         ident = (ev.kind.value, str(key), "" if value is None else str(value))
@@ -164,6 +165,7 @@ class _HolderHistory:
     last_session: str | None = None
     sessions: set[str] = field(default_factory=set)
     carried: int = 0
+    dropped: int = 0  # a new session started lower than the previous one left
     examples: list[Example] = field(default_factory=list)
 
 
@@ -171,6 +173,8 @@ RESET_AFTER_LEN = 3
 """A session whose history was >= this and later reads <= 1 forgot its context."""
 SMALL_TURNS = 3
 CARRIED_MIN = 3
+MAX_DROP_SHARE = 0.25
+"""A shared buffer only grows (a restart may drop it once): few new sessions start lower."""
 
 
 @dataclass
@@ -198,8 +202,11 @@ class HistoryTracker:
         holder = ev.instance or ev.process
         if holder and ev.session:
             h = self.holders.setdefault(holder, _HolderHistory())
-            if (ev.session not in h.sessions and h.last_session not in (None, ev.session)
-                    and h.last_len is not None and n >= 2 and n >= h.last_len):
+            new_session = (ev.session not in h.sessions
+                           and h.last_session not in (None, ev.session) and h.last_len is not None)
+            if new_session and h.last_len is not None and n < h.last_len:
+                h.dropped += 1
+            elif new_session and h.last_len is not None and n >= 2 and n > h.last_len:
                 h.carried += 1
                 if len(h.examples) < self.max_examples:
                     h.examples.append(excerpt(
@@ -226,7 +233,10 @@ class HistoryTracker:
         count = 0
         for h in self.holders.values():
             new_sessions = max(len(h.sessions) - 1, 1)
-            if h.carried >= CARRIED_MIN and h.carried >= 0.5 * new_sessions:
+            # One growing buffer: new sessions start above where the last one left, and
+            # (almost) never below it. Per-session histories start low again.
+            if (h.carried >= CARRIED_MIN and h.carried >= 0.5 * new_sessions
+                    and h.dropped <= h.carried * MAX_DROP_SHARE):
                 count += h.carried
                 out.extend(h.examples)
         return out, count
