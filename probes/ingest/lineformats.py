@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from operator import attrgetter
 from typing import Any
 
 import msgspec
+from msgspec.structs import astuple
 
 from probes.events import EventKind, LogEvent
 from probes.ingest import roles as R
@@ -30,13 +31,12 @@ _END_KINDS = frozenset({"run_end", "request_end"})
 
 N_ROLES = len(R.ROLES)
 _ROLE_INDEX = {role: i for i, role in enumerate(R.ROLES)}
-_I_TIME, _I_LEVEL, _I_MSG, _I_EVENT = (
-    _ROLE_INDEX[k] for k in ("time", "level", "message", "event"))
-_I_PID, _I_HOST, _I_INST, _I_SESS = (_ROLE_INDEX[k] for k in ("pid", "host", "instance", "session"))
-_I_REQ, _I_RUN, _I_ERR = (_ROLE_INDEX[k] for k in ("request", "run", "error"))
-_I_STATUS, _I_DUR = _ROLE_INDEX["status"], _ROLE_INDEX["duration"]
-_EXTRA = tuple((role, _ROLE_INDEX[role]) for role in R.EXTRA_ROLES)
-_I_HIST = _ROLE_INDEX["history_len"]
+_I_TIME, _I_LEVEL, _I_MSG = _ROLE_INDEX["time"], _ROLE_INDEX["level"], _ROLE_INDEX["message"]
+_N_EXTRA = len(R.EXTRA_ROLES)
+# ``assemble`` unpacks role values by position: the table's order is part of its contract.
+assert R.ROLES[:13] == ("time", "level", "message", "event", "pid", "host", "instance",
+                        "session", "request", "run", "error", "status", "duration")
+assert R.ROLES[13:] == R.EXTRA_ROLES
 
 _untyped = msgspec.json.Decoder()
 
@@ -69,48 +69,50 @@ def values_from_dict(doc: Mapping[str, Any], paths: Mapping[str, tuple[str, ...]
 
 def assemble(vals: Sequence[Any], level_key: str, source: str, line_no: int, text: str,
              wrap_time: int | None, wrap_host: str | None) -> LogEvent:
-    """One LogEvent from raw role values, whatever format they came from."""
-    v = vals[_I_TIME]
-    t = R.time_value(v) if v is not None else None
-    if t is None:
-        t = wrap_time
-    v = vals[_I_LEVEL]
-    level = R.level_value(v, level_key) if v is not None else None
-    v = vals[_I_MSG]
-    message = v if type(v) is str else ("" if v is None else str(v))
-    v = vals[_I_EVENT]
-    event_name = v if type(v) is str else None
-    v = vals[_I_PID]
-    pid = R.text_value(v) if v is not None else None
-    v = vals[_I_HOST]
-    host = (R.text_value(v) if v is not None else None) or wrap_host
-    v = vals[_I_INST]
-    instance = R.text_value(v) if v is not None else None
-    v = vals[_I_SESS]
-    session = R.text_value(v) if v is not None else None
-    v = vals[_I_REQ]
+    """One LogEvent from raw role values (``ROLES`` order), whatever format they came
+    from. The hot path of ingestion: common value types are handled inline and only
+    unusual ones go through the ``roles`` converters."""
+    (tv, lv, msg, evn, pidv, hostv, instv, sessv, reqv, runv, errv, stv, durv,
+     *extras) = vals
+    # time: pino's epoch ms int is the common case
+    if type(tv) is int and 100_000_000_000 <= tv < 100_000_000_000_000:
+        t: int | None = tv * 1_000_000
+    else:
+        t = R.time_value(tv) if tv is not None else None
+        if t is None:
+            t = wrap_time
+    if type(lv) is int and level_key == "level" and 10 <= lv <= 60:
+        level: int | None = lv
+    else:
+        level = R.level_value(lv, level_key) if lv is not None else None
+    message = msg if type(msg) is str else ("" if msg is None else str(msg))
+    event_name = evn if type(evn) is str else None
+    pid = pidv if type(pidv) is str or pidv is None else R.text_value(pidv)
+    host = hostv if type(hostv) is str else (R.text_value(hostv) if hostv is not None else None)
+    if not host:
+        host = wrap_host
+    instance = instv if type(instv) is str or instv is None else R.text_value(instv)
+    session = sessv if type(sessv) is str or sessv is None else R.text_value(sessv)
     request: str | None = None
-    if v is not None:
-        request = R.text_value(v)
-        if request is not None and (host or pid) and R.is_counter_id(v):
+    if reqv is not None:
+        request = reqv if type(reqv) is str else R.text_value(reqv)
+        if request and (host or pid) and R.is_counter_id(reqv):
             request = f"{host or '-'}/{pid or '-'}/{request}"
-    v = vals[_I_RUN]
-    run = R.text_value(v) if v is not None else None
-    v = vals[_I_ERR]
-    error = R.error_value(v) if v is not None else None
-    v = vals[_I_STATUS]
-    status = R.status_value(v) if v is not None else None
-    v = vals[_I_DUR]
-    duration = R.number_value(v) if v is not None else None
+    run = runv if type(runv) is str or runv is None else R.text_value(runv)
+    error = R.error_value(errv) if errv is not None else None
+    status = stv if type(stv) is int and 100 <= stv <= 599 else (
+        R.status_value(stv) if stv is not None else None)
+    duration = float(durv) if type(durv) is int or type(durv) is float else (
+        R.number_value(durv) if durv is not None else None)
     fields: dict[str, Any] | None = None
-    for role, i in _EXTRA:
-        v = vals[i]
-        if v is not None:
-            x = R.extra_value(role, v)
-            if x is not None:
-                if fields is None:
-                    fields = {}
-                fields[role] = x
+    if extras.count(None) != _N_EXTRA:
+        for role, v in zip(R.EXTRA_ROLES, extras, strict=True):
+            if v is not None:
+                x = R.extra_value(role, v)
+                if x is not None:
+                    if fields is None:
+                        fields = {}
+                    fields[role] = x
     kind = classify(message, event_name, level, error, status, duration,
                     fields is not None and "history_len" in fields)
     if error is None and (kind is EventKind.ERROR
@@ -160,13 +162,31 @@ def json_format_name(flavors: Counter[str]) -> str:
     return top
 
 
+SINGLE_KEY_ROLES = frozenset({"time", "level", "message", "event", "pid", "host", "status",
+                              "duration"})
+"""Roles one logger writes under one key: once the sample shows it, other aliases are
+not tried on typed lines (each extra Struct field costs decode time). Id roles and
+errors keep their fallbacks: a service may log ``sessionId`` on some lines and
+``workflowId`` on others."""
+
+ABSENT_KEY = "~scaledoc absent~"
+"""A key no JSON line has: roles the sample did not show read this always-None field."""
+
+
 class JsonLayout:
-    """A typed msgspec decoder for one JSON layout, built from sample objects."""
+    """A typed msgspec decoder for one JSON layout, built from sample objects.
+
+    Per role, the key the sample showed is the *primary* field; every other alias is a
+    *fallback* field. One ``attrgetter`` call reads all primaries (C speed); a second
+    reads all fallbacks, and only when one of them is present (``count(None)``, also
+    in C) does Python coalesce them. Most lines of a locked format never get there.
+    """
 
     def __init__(self, samples: Sequence[Mapping[str, Any]], overrides: Mapping[str, str]) -> None:
         self.paths = role_paths(overrides)
-        chosen: list[list[tuple[str, ...]]] = []  # per role: key paths (tuples) to coalesce
         self.level_key = "level"
+        primary: list[tuple[str, ...]] = []
+        fallback: list[list[tuple[str, ...]]] = []
         for role in R.ROLES:
             found = None
             for p in self.paths[role]:
@@ -176,63 +196,87 @@ class JsonLayout:
                     if role == "level":
                         self.level_key = p
                     break
-            # The sampled key first; every other alias after it, because keys the sample
-            # lacks show up later (pino's err on 4% of lines, a "created" time).
             cands = [tuple(p.split(".")) for p in self.paths[role]]
-            if found is not None:
-                cands = [found, *(c for c in cands if c != found)]
-            chosen.append(cands)
-        whole = {kp[0] for cands in chosen for kp in cands if len(kp) == 1}
+            primary.append(found if found is not None else (ABSENT_KEY,))
+            if found is not None and role in SINGLE_KEY_ROLES:
+                fallback.append([])
+            else:
+                fallback.append([c for c in cands if c != found])
+        # A key is read either whole (a leaf of any type) or as a nested object, never
+        # both: the primaries decide, fallbacks that disagree are dropped.
+        primary_whole = {kp[0] for kp in primary if len(kp) == 1}
+        nested_parents = {kp[0] for kp in primary if len(kp) > 1} - primary_whole
+        whole = primary_whole | ({kp[0] for cands in fallback for kp in cands if len(kp) == 1}
+                                 - nested_parents)
+        # Top-level keys in this order: primaries, the absent marker, then keys only
+        # fallbacks use (contiguous, so one slice of the field tuple tests them all).
         tree: dict[str, Any] = {}
-        for cands in chosen:
+        for kp in primary:
+            _add_path(tree, kp)
+        tree.setdefault(ABSENT_KEY, None)
+        self._fb_start = len(tree)
+        for cands in fallback:
             for kp in cands:
-                if len(kp) > 1 and kp[0] in whole:
-                    continue  # the parent is read whole for another candidate
-                node = tree
-                for part in kp[:-1]:
-                    nxt = node.setdefault(part, {})
-                    if nxt is None:
-                        break
-                    node = nxt
-                else:
-                    node.setdefault(kp[-1], None)
-        self.struct, attr_of = _build_struct("Line", tree)
-        slot_paths: list[str] = []
-        slot_of: dict[str, int] = {}
-        self.slots: list[tuple[int, ...]] = []
-        for cands in chosen:
-            idxs: list[int] = []
+                if (len(kp) > 1 and kp[0] in whole) or (len(kp) == 1 and kp[0] in nested_parents):
+                    continue
+                _add_path(tree, kp)
+        optional = set(list(tree)[self._fb_start :])
+        self.struct, attr_of = _build_struct("Line", tree, optional)
+        self.decoder = msgspec.json.Decoder(self.struct)
+        absent = attr_of[(ABSENT_KEY,)]
+        self._primary = attrgetter(*[attr_of.get(kp, absent) for kp in primary])
+        self._n_fb_top = len(tree) - self._fb_start
+        # Fallbacks nested under a primary's parent object are never None-tested by
+        # the slice, so they are read on every line (there are none in the alias table).
+        self._always: list[tuple[int, tuple[str, ...]]] = []
+        self._fallback_slots: list[tuple[int, tuple[tuple[str, ...], ...]]] = []
+        for role_i, cands in enumerate(fallback):
+            attrs: list[tuple[str, ...]] = []
             for kp in cands:
                 attr = attr_of.get(kp)
                 if attr is None:
                     continue
-                if attr not in slot_of:
-                    slot_of[attr] = len(slot_paths)
-                    slot_paths.append(attr)
-                idxs.append(slot_of[attr])
-            self.slots.append(tuple(idxs))
-        self.decoder = msgspec.json.Decoder(self.struct)
-        self._getter = attrgetter(*slot_paths) if len(slot_paths) > 1 else None
-        self._single = slot_paths[0] if len(slot_paths) == 1 else None
+                if kp[0] not in optional and kp[0] not in primary_whole and len(kp) > 1:
+                    self._always.append((role_i, tuple(attr.split("."))))
+                attrs.append(tuple(attr.split(".")))
+            if attrs:
+                self._fallback_slots.append((role_i, tuple(attrs)))
 
-    def values(self, data: bytes | str) -> list[Any]:
+    def values(self, data: bytes | str) -> Sequence[Any]:
         """Role values of one line; raises msgspec errors when the line does not fit."""
         obj = self.decoder.decode(data)
-        if self._getter is not None:
-            got = self._getter(obj)
-        elif self._single is not None:
-            got = (attrgetter(self._single)(obj),)
-        else:
-            got = ()
-        out: list[Any] = []
-        for idxs in self.slots:
-            v = None
-            for i in idxs:
-                v = got[i]
-                if v is not None:
-                    break
-            out.append(v)
-        return out
+        vals = self._primary(obj)
+        if self._n_fb_top and astuple(obj)[self._fb_start :].count(None) != self._n_fb_top \
+                or self._always:
+            out = list(vals)
+            for role_i, attrs in self._fallback_slots:
+                if out[role_i] is None:
+                    for attr in attrs:
+                        v = _attr_path(obj, attr)
+                        if v is not None:
+                            out[role_i] = v
+                            break
+            return out
+        return vals
+
+
+def _add_path(tree: dict[str, Any], kp: tuple[str, ...]) -> None:
+    node = tree
+    for part in kp[:-1]:
+        nxt = node.get(part)
+        if nxt is None:
+            nxt = node[part] = {}
+        node = nxt
+    if kp[-1] not in node:
+        node[kp[-1]] = None
+
+
+def _attr_path(obj: Any, attrs: tuple[str, ...]) -> Any:
+    for a in attrs:
+        obj = getattr(obj, a)
+        if obj is None:
+            return None
+    return obj
 
 
 def _path_in_samples(samples: Sequence[Mapping[str, Any]], path: str) -> tuple[str, ...] | None:
@@ -250,10 +294,12 @@ def _path_in_samples(samples: Sequence[Mapping[str, Any]], path: str) -> tuple[s
 _struct_counter = 0
 
 
-def _build_struct(name: str, tree: Mapping[str, Any]
+def _build_struct(name: str, tree: Mapping[str, Any], optional: Collection[str] = ()
                   ) -> tuple[type[msgspec.Struct], dict[tuple[str, ...], str]]:
     """A frozen, gc-free Struct for a key tree (leaf None = any value, dict = nested
-    object). Returns the type and, per key path, the attrgetter path to its value."""
+    object). Nested objects default to an empty instance so dotted attrgetter paths
+    never fail, except keys in ``optional``, which default to None. Returns the type
+    and, per key path, the attrgetter path to its value."""
     global _struct_counter
     _struct_counter += 1
     fields: list[tuple[str, Any, Any]] = []
@@ -267,7 +313,10 @@ def _build_struct(name: str, tree: Mapping[str, Any]
             attr_of[(key,)] = fname
         else:
             sub_type, sub_attr = _build_struct(f"{name}_{i}", sub)
-            fields.append((fname, sub_type, sub_type()))
+            if key in optional:
+                fields.append((fname, sub_type | None, None))
+            else:
+                fields.append((fname, sub_type, sub_type()))
             for kp, attr in sub_attr.items():
                 attr_of[(key, *kp)] = f"{fname}.{attr}"
     st = msgspec.defstruct(f"{name}{_struct_counter}", fields, rename=rename, gc=False,
@@ -408,7 +457,7 @@ class LineParser:
         """One event from one inner line (never raises on bad content)."""
         if text[:1] == "{" or (text[:1].isspace() and text.lstrip()[:1] == "{"):
             level_key = "level"
-            vals: list[Any] | None = None
+            vals: Sequence[Any] | None = None
             if self.layout is not None:
                 try:
                     vals = self.layout.values(text)
