@@ -158,7 +158,9 @@ export async function POST(req: Request) {
     ev = scan([tmp_path])
     text = json.dumps(ev.to_json())
     assert "sk-proj-abcdef" not in text
-    assert signal(ev, "code.shared_instance").answer is Answer.YES
+    s = signal(ev, "code.shared_instance")
+    assert s.answer is Answer.YES
+    assert "provider SDK client keeps no conversation" in s.examples[0].note
 
 
 def test_evidence_round_trips_through_json(tmp_path: Path) -> None:

@@ -252,7 +252,7 @@ class JsReader:
             call = parent.parent
             if call is not None and call.type == "call_expression":
                 callee = callee_name(field(call, "function"))
-                if "." in callee and last(callee) in T.ROUTE_METHODS and T.lower_has(
+                if "." in callee and last(callee) in T.ROUTE_METHODS and T.has_word(
                         callee.split(".")[0], T.ROUTER_OBJECT_WORDS):
                     return f"passed to {callee}()"
         params: set[str] = set()
@@ -312,7 +312,7 @@ class JsReader:
                             self.facts.funcs[fid].local_names.add(text(name))
                         else:
                             param_names(name, self.facts.funcs[fid].local_names)
-            elif t == "identifier":
+            elif t in ("identifier", "shorthand_property_identifier"):  # x, { x }
                 if fid is not None:
                     self.use("ref", text(node), fid, node)
                 continue
@@ -336,8 +336,7 @@ class JsReader:
                 self.use("append", obj, fid, node)
             elif meth in T.KEY_SET_METHODS and "." not in obj and arg_nodes:
                 self.use("key_set", obj, fid, node, text(arg_nodes[0]))
-            if meth in T.ROUTE_METHODS and T.lower_has(name.split(".")[0],
-                                                       T.ROUTER_OBJECT_WORDS):
+            if meth in T.ROUTE_METHODS and T.has_word(name.split(".")[0], T.ROUTER_OBJECT_WORDS):
                 for a in arg_nodes:
                     if a.type == "identifier":
                         self.facts.handler_names.setdefault(text(a), f"passed to {name}()")
@@ -400,7 +399,7 @@ class JsReader:
                 parts = set(name.split("."))
                 if ("." in name and meth in T.RUN_METHODS) or (
                         meth == "create" and parts & T.MODEL_CALL_SEGMENTS) or \
-                        T.lower_has(meth, T.AGENTISH_WORDS):
+                        T.has_word(meth, T.AGENTISH_WORDS):
                     return f"{name}()"
                 if depth == 0 and meth in self.named_funcs:
                     inner = self.agentish(self.named_funcs[meth], 1)
@@ -415,7 +414,7 @@ class JsReader:
             n = stack.pop()
             if n.type == "call_expression":
                 name = callee_name(field(n, "function"))
-                if T.lower_has(name, T.LIMITER_WORDS):
+                if T.has_word(name, T.LIMITER_WORDS):
                     return True
             stack.extend(n.named_children)
         return False
@@ -431,7 +430,7 @@ class JsReader:
         callee = callee_name(field(target, "function"))
         if last(callee) not in ("map", "flatMap") and callee != "Array.from":
             return
-        if T.lower_has(callee, T.LIMITER_WORDS):
+        if T.has_word(callee, T.LIMITER_WORDS):
             return
         margs = field(target, "arguments")
         fn = margs.named_children[-1] if margs is not None and margs.named_children else None

@@ -291,7 +291,7 @@ class PythonReader(ast.NodeVisitor):
                 self.add("key_set", obj, node, ast.unparse(node.args[0]))
         name = dotted(func)
         meth = last(name)
-        if "." in name and meth in T.ROUTE_METHODS and T.lower_has(
+        if "." in name and meth in T.ROUTE_METHODS and T.has_word(
                 name.split(".")[0], T.ROUTER_OBJECT_WORDS):
             for a in [*node.args, *(k.value for k in node.keywords)]:
                 if isinstance(a, ast.Name):
@@ -356,7 +356,7 @@ class PythonReader(ast.NodeVisitor):
                 return f"{name}()"
             if meth == "create" and parts & T.MODEL_CALL_SEGMENTS:
                 return f"{name}()"
-            if T.lower_has(meth, T.AGENTISH_WORDS):
+            if T.has_word(meth, T.AGENTISH_WORDS):
                 return f"{name}()"
             if depth == 0 and meth in self.defs:
                 inner = self.agentish(self.defs[meth], 1)  # type: ignore[arg-type]
@@ -368,7 +368,7 @@ class PythonReader(ast.NodeVisitor):
         for node in ast.walk(expr):
             if isinstance(node, ast.Call):
                 name = dotted(node.func)
-                if T.lower_has(last(name), T.LIMITER_WORDS):
+                if T.has_word(last(name), T.LIMITER_WORDS):
                     return True
                 fn = self.defs.get(last(name))
                 if fn is not None and self.uses_limiter(fn):
@@ -379,7 +379,7 @@ class PythonReader(ast.NodeVisitor):
         for node in ast.walk(fn):
             if isinstance(node, ast.AsyncWith | ast.With):
                 for item in node.items:
-                    if T.lower_has(ast.unparse(item.context_expr), T.LIMITER_WORDS):
+                    if T.has_word(ast.unparse(item.context_expr), T.LIMITER_WORDS):
                         return True
         return False
 

@@ -8,7 +8,7 @@ same file. Cross-file calls are not followed (said in the finding's why when it 
 from __future__ import annotations
 
 from .findings import Binding, Finding, Func, ModuleFacts, Use, make_finding
-from .tables import is_session_key
+from .tables import STATELESS_CLIENT_KINDS, is_session_key
 
 
 def reachable(facts: ModuleFacts) -> dict[int, str]:
@@ -103,16 +103,20 @@ def apply(facts: ModuleFacts) -> list[Finding]:
                     used_instances.setdefault(part, used_instances[name])
     for name, b in instances.items():
         use = used_instances.get(name)
+        note = ""
+        if any(b.what.startswith(k) for k in STATELESS_CLIENT_KINDS):
+            note = ("; a provider SDK client keeps no conversation, so this is often "
+                    "deliberate: check that no per-request setting is put on it")
         if use is not None:
             verb = "called" if b.kind == "factory" else "used"
             out.append(make_finding(
                 "code.shared_instance", facts.path, b.line, b.column, b.excerpt,
                 f"{b.what or name} '{name}' is created once per process and {verb} at "
-                f"line {use.line} in {live[use.fid]}: concurrent requests share it"))
+                f"line {use.line} in {live[use.fid]}: concurrent requests share it{note}"))
         elif b.exported and b.kind == "instance":
             out.append(make_finding(
                 "code.shared_instance", facts.path, b.line, b.column, b.excerpt,
                 f"{b.what or name} '{name}' is created at module scope and exported: "
                 f"every importer (route, tool) shares one object, and it survives warm "
-                f"serverless invocations and hot reloads"))
+                f"serverless invocations and hot reloads{note}"))
     return out

@@ -53,6 +53,11 @@ FRAMEWORK_CLASSES: Mapping[str, str] = MappingProxyType({
 })
 """Class name -> what it is. Instances of these own conversation or connection state."""
 
+STATELESS_CLIENT_KINDS = frozenset({"OpenAI client", "Anthropic client"})
+"""Provider SDK clients keep no conversation: sharing one is often deliberate (connection
+reuse). They are still reported, with that said, because per-request settings put on a
+shared client leak across requests."""
+
 FRAMEWORK_FACTORIES: Mapping[str, str] = MappingProxyType({
     # Calls that build a stateful object without ``new``/a class name.
     "create_react_agent": "LangGraph agent",
@@ -71,13 +76,17 @@ RUN_METHODS = frozenset({
 MODEL_CALL_SEGMENTS = frozenset({"completions", "messages", "responses", "chat"})
 """``client.chat.completions.create(...)``: a ``create`` under one of these is a model call."""
 
-AGENTISH_WORDS = ("agent", "crew", "kickoff", "llm", "model", "completion", "gpt", "claude",
-                  "assistant", "team", "chat", "prompt")
-"""A called function whose name holds one of these words is taken as a model/agent call."""
+AGENTISH_WORDS = frozenset({"agent", "agents", "crew", "kickoff", "llm", "model", "completion",
+                            "completions", "gpt", "claude", "assistant", "team", "chat",
+                            "prompt", "summarize", "summarise", "generate", "ask"})
+"""A called function with one of these words in its name (``runAgent``, ``ask_llm``) is
+taken as a model/agent call."""
 
-LIMITER_WORDS = ("limit", "throttle", "semaphore", "sem", "mutex", "queue", "bottleneck",
-                 "schedule", "acquire", "pool", "bounded", "batch", "chunk")
-"""A fan-out whose element call or callee holds one of these words is taken as bounded."""
+LIMITER_WORDS = frozenset({"limit", "limiter", "limited", "throttle", "throttled", "semaphore",
+                           "sem", "mutex", "queue", "enqueue", "bottleneck", "schedule",
+                           "acquire", "pool", "bounded", "batch", "batches", "chunk",
+                           "chunks", "concurrency"})
+"""A fan-out whose element call or callee has one of these words is taken as bounded."""
 
 ROUTE_METHODS = frozenset({
     "get", "post", "put", "patch", "delete", "del", "all", "use", "route", "head",
@@ -86,8 +95,9 @@ ROUTE_METHODS = frozenset({
 })
 """``app.<method>(..., fn)`` / ``@router.<method>(...)``: fn is a request handler."""
 
-ROUTER_OBJECT_WORDS = ("app", "router", "server", "fastify", "api", "bp", "blueprint",
-                       "route", "hono", "express", "web")
+ROUTER_OBJECT_WORDS = frozenset({"app", "application", "router", "routes", "route", "server",
+                                 "srv", "fastify", "api", "bp", "blueprint", "hono",
+                                 "express", "web"})
 """Only ``x.get(fn)`` where x looks like one of these counts (``map.get`` never does)."""
 
 HANDLER_NAMES = frozenset({
@@ -136,6 +146,15 @@ SESSION_KEY_WORDS = ("session", "workflow", "conversation", "thread", "chat", "u
 GUARD_CALL_WORDS = ("done", "locked", "isrunning", "is_running", "runexclusive",
                     "run_exclusive", "acquire", "trylock", "try_lock")
 """``if (lock.locked()) return`` style guards against overlapping timer runs."""
+
+
+def words_of(name: str) -> set[str]:
+    """``apiRouter.v1`` -> {"api", "router", "v"}; ``ask_llm`` -> {"ask", "llm"}."""
+    return {w.lower() for w in re.findall(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])", name)}
+
+
+def has_word(name: str, words: frozenset[str]) -> bool:
+    return bool(words_of(name) & words)
 
 
 def lower_has(name: str, words: tuple[str, ...]) -> bool:
