@@ -383,7 +383,9 @@ def text_values(text: str, paths: Mapping[str, tuple[str, ...]]) -> tuple[list[A
     else:
         m = _TEXT_LEVEL.match(body)
         if m is not None:
-            level, body = m.group(1), body[m.end() :].lstrip()
+            level = m.group(1)
+            if not m.group(0).endswith(":"):  # "Error: boom" (a JS error) keeps its word
+                body = body[m.end() :].lstrip()
     if "=" in body:
         pairs, rest = kv_pairs(body)
     else:
