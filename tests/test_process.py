@@ -18,6 +18,7 @@ import sys
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import psutil
 import pytest
@@ -44,7 +45,7 @@ def _signals(ev: Evidence) -> dict[str, Answer]:
     return {s.key: s.answer for s in ev.signals}
 
 
-def _by_pid(ev: Evidence) -> dict[int, dict]:  # type: ignore[type-arg]
+def _by_pid(ev: Evidence) -> dict[int, dict[str, Any]]:
     return {p["pid"]: p for p in ev.data["processes"]}
 
 
@@ -329,3 +330,18 @@ def test_cli_ps_bad_input(argv: list[str], code: ExitCode,
 def test_cli_ps_nothing_listening_is_unreachable(capsys: pytest.CaptureFixture[str]) -> None:
     assert _cli(["ps", "--port", str(free_port()), "--sample", "0"]) == ExitCode.UNREACHABLE
     assert "no process found" in capsys.readouterr().err
+
+
+def test_listener_of_another_user_gives_unknown_not_an_error(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Mock: the system socket table as psutil returns it to a non-root user, where a
+    socket owned by another user's process has pid None (cannot be produced as root)."""
+    from types import SimpleNamespace
+    port = free_port()
+    hidden = SimpleNamespace(fd=-1, family=2, type=1, raddr=(), status=psutil.CONN_LISTEN,
+                             laddr=SimpleNamespace(ip="0.0.0.0", port=port), pid=None)
+    monkeypatch.setattr(psutil, "net_connections", lambda kind="inet": [hidden])
+    ev = collect(ProcessTarget(port=port, sample_seconds=0))
+    assert ev.error is None
+    assert set(_signals(ev).values()) == {Answer.UNKNOWN}
+    assert all("permission denied" in s.reason for s in ev.signals)
+    assert any("not readable" in n for n in ev.data["notes"])

@@ -14,6 +14,7 @@ import json
 import os
 import re
 import signal
+import subprocess
 import sys
 import threading
 import time
@@ -111,12 +112,18 @@ def test_request_ids_join_the_service_log(buggy) -> None:  # type: ignore[no-unt
     assert failed_ids <= sent
 
 
+def _recorder(calls: list[httpx.Request]) -> httpx.MockTransport:
+    def answer(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
+        return httpx.Response(200)
+    return httpx.MockTransport(answer)
+
+
 @pytest.mark.parametrize("url", ["http://192.0.2.10:8080/chat", "https://example.com/chat",
                                  "http://10.0.0.1/", "http://[2001:db8::1]/"])
 def test_remote_target_refused_without_allow_remote(url: str) -> None:
     calls: list[httpx.Request] = []
-    transport = httpx.MockTransport(lambda req: calls.append(req) or httpx.Response(200))
-    ev = run_ramp(RampPlan(url=url, levels=(1,), per_level=3), transport=transport)
+    ev = run_ramp(RampPlan(url=url, levels=(1,), per_level=3), transport=_recorder(calls))
     assert ev.error is not None and "refused" in ev.error and "--yes" in ev.error
     assert calls == []
 
@@ -124,9 +131,8 @@ def test_remote_target_refused_without_allow_remote(url: str) -> None:
 def test_allow_remote_opens_the_gate() -> None:
     """MockTransport stands in for the remote host: no real traffic may leave here."""
     calls: list[httpx.Request] = []
-    transport = httpx.MockTransport(lambda req: calls.append(req) or httpx.Response(200))
     ev = run_ramp(RampPlan(url="http://192.0.2.10:8080/chat", levels=(1, 2), per_level=3,
-                           allow_remote=True), transport=transport)
+                           allow_remote=True), transport=_recorder(calls))
     assert ev.error is None and len(calls) == 6
     assert sorted(c.headers["x-request-id"] for c in calls) == sorted(
         f"scaledoc-{lv}-{n}" for lv in (1, 2) for n in (1, 2, 3))
@@ -381,3 +387,20 @@ def test_demo_script_reproduces_the_incident(tmp_path: Path) -> None:
     readme = (tmp_path / "README.md").read_text()
     assert "`errors.rise_with_concurrency`: **yes**" in readme
     assert "`process.multiple_workers` **yes**" in readme
+
+
+def test_cli_ctrl_c_prints_what_ran_and_exits_130() -> None:
+    """A real SIGINT to a real `scaledoc ramp` process, as a terminal's Ctrl-C sends it."""
+    with running(mode="fixed", env={"AGENT_MODEL_DELAY": "0.3"}) as slow:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "tui.live", "ramp", f"{slow.url}/chat", "--levels", "1,2",
+             "--per-level", "30", "--json"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            cwd=Path(__file__).resolve().parent.parent)
+        time.sleep(2.5)
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=10)
+    assert proc.returncode == ExitCode.INTERRUPTED
+    doc = json.loads(out)
+    assert doc["data"]["stopped"] == "cancelled"
+    assert 1 <= doc["data"]["levels"][0]["ok"] < 30

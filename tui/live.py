@@ -88,14 +88,22 @@ def _err(msg: str) -> None:
 def _run_interruptibly(probe: Callable[[threading.Event], Evidence]) -> tuple[Evidence, bool]:
     """Run ``probe(cancel)`` in a thread; Ctrl-C sets ``cancel`` and waits for what ran."""
     cancel = threading.Event()
+    finished = threading.Event()
     box: list[Evidence] = []
-    worker = threading.Thread(target=lambda: box.append(probe(cancel)), daemon=True,
-                              name="scaledoc-probe")
-    worker.start()
-    interrupted = False
-    while worker.is_alive():
+
+    def work() -> None:
         try:
-            worker.join(0.1)
+            box.append(probe(cancel))
+        finally:
+            finished.set()
+
+    # Wait on an Event, not Thread.join: a KeyboardInterrupt inside join() can leave
+    # is_alive() wrongly False (CPython gh-90882), and we would return before the probe.
+    threading.Thread(target=work, daemon=True, name="scaledoc-probe").start()
+    interrupted = False
+    while not finished.is_set():
+        try:
+            finished.wait(0.1)
         except KeyboardInterrupt:
             interrupted = True
             cancel.set()
@@ -277,7 +285,7 @@ def cmd_ramp(args: argparse.Namespace) -> int:
             console.print(levels_table(ev))
         if ev.signals:
             console.print(signals_table(ev))
-        stopped = ev.data.get("stopped")
+        stopped = "interrupted" if interrupted else ev.data.get("stopped")
         if stopped and stopped != "unreachable":
             console.print(Text(f"stopped early ({stopped}) after {ev.data.get('sent')} "
                                "requests", style="yellow"))
