@@ -186,3 +186,17 @@ def test_is_code_dir(tmp_path: Path, files: dict[str, str], expected: bool) -> N
         write(tmp_path, rel, text)
     assert is_code_dir(tmp_path) is expected
     assert is_code_dir(tmp_path / "missing") is False
+
+
+def test_the_demo_service_lazy_team_is_found_with_its_class_named(tmp_path: Path) -> None:
+    """tests/services/agent_app.py is the project's real buggy ASGI service (read only
+    here): its ``Team`` is not a framework class, so it is found only when named."""
+    service = Path(__file__).parent / "services"
+    source = (service / "agent_app.py").read_text().splitlines()
+    line = next(i for i, s in enumerate(source, 1) if s.strip() == "_SHARED_TEAM = Team()")
+    assert signal(scan([service]), "code.shared_instance").answer is Answer.NO
+    ev = scan([service], frameworks={"Team": "agent team"})
+    s = signal(ev, "code.shared_instance")
+    assert s.answer is Answer.YES
+    assert [(Path(e.source).name, e.line) for e in s.examples] == [("agent_app.py", line)]
+    assert "lazy singleton" in s.examples[0].note

@@ -67,8 +67,9 @@ class Binding:
     """A name bound at module scope (or assigned to a module name from a function).
 
     ``kind``: "instance" (a framework object), "object" (any other long-lived object),
-    "list", "map", "slot" (declared empty, filled later), "factory" (a cached function
-    returning a framework object: calling it hands out one shared object).
+    "list", "map", "slot" (declared empty, filled later), "lazy" (a slot a function
+    fills with a framework object on first use), "factory" (a cached function returning
+    a framework object: calling it hands out one shared object).
     """
 
     name: str
@@ -79,6 +80,7 @@ class Binding:
     what: str = ""  # "AutoGen agent (AssistantAgent)"
     exported: bool = False
     parts: tuple[str, ...] = ()  # earlier instances it is built from (a team's agents)
+    origin: str = ""  # for "lazy"/"factory": the function that builds it on first use
 
 
 @dataclass

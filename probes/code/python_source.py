@@ -160,7 +160,7 @@ class PythonReader(ast.NodeVisitor):
                 if what:
                     self.facts.bindings[fn.name] = Binding(
                         fn.name, "factory", node.lineno, node.col_offset + 1,
-                        self.excerpt(node), f"{what} from cached {fn.name}()")
+                        self.excerpt(node), what, origin=fn.name)
                     return
 
     # ---------- functions ----------
@@ -174,6 +174,9 @@ class PythonReader(ast.NodeVisitor):
                 return f"route @{name}"
         if fn.name in T.HANDLER_NAMES or fn.name.startswith(T.HANDLER_PREFIXES):
             return "handler name"
+        params = {a.arg for a in [*fn.args.posonlyargs, *fn.args.args]}
+        if params >= T.ASGI_PARAMS:
+            return "ASGI application"
         for a in [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]:
             ann = dotted(a.annotation) if a.annotation is not None else ""
             if a.arg in T.HANDLER_PARAMS or last(ann) in ("Request", "WebSocket"):

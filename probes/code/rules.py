@@ -59,8 +59,10 @@ def _instance_bindings(facts: ModuleFacts) -> dict[str, Binding]:
     (``let agent; function get() { agent ??= new AssistantAgent() }``)."""
     out = {n: b for n, b in facts.bindings.items() if b.kind in ("instance", "factory")}
     for u in facts.uses:
-        if u.action == "assign_instance" and u.name in facts.bindings and u.name not in out:
-            out[u.name] = Binding(u.name, "instance", u.line, u.column, u.excerpt, u.detail)
+        if u.action == "assign_instance" and u.name in facts.bindings and \
+                u.name not in out and not shadowed(facts, u):
+            out[u.name] = Binding(u.name, "lazy", u.line, u.column, u.excerpt, u.detail,
+                                  origin=facts.funcs[u.fid].name or "a function")
     return out
 
 
@@ -109,10 +111,17 @@ def apply(facts: ModuleFacts) -> list[Finding]:
                     "deliberate: check that no per-request setting is put on it")
         if use is not None:
             verb = "called" if b.kind == "factory" else "used"
+            label = f"{b.origin}()" if b.kind == "factory" else name
             out.append(make_finding(
                 "code.shared_instance", facts.path, b.line, b.column, b.excerpt,
-                f"{b.what or name} '{name}' is created once per process and {verb} at "
+                f"{b.what or name} '{label}' is created once per process and {verb} at "
                 f"line {use.line} in {live[use.fid]}: concurrent requests share it{note}"))
+        elif b.kind in ("lazy", "factory"):
+            out.append(make_finding(
+                "code.shared_instance", facts.path, b.line, b.column, b.excerpt,
+                f"{b.what} is built once per process by {b.origin}() on first use and "
+                f"the same object is handed to every caller (a lazy singleton): "
+                f"concurrent requests share it{note}"))
         elif b.exported and b.kind == "instance":
             out.append(make_finding(
                 "code.shared_instance", facts.path, b.line, b.column, b.excerpt,

@@ -101,6 +101,7 @@ class RootScan:
     skipped: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     error: str | None = None
+    shown: set[str] = field(default_factory=set)  # paths as findings name them
 
     def skip(self, reason: str, note: str = "") -> None:
         self.skipped[reason] = self.skipped.get(reason, 0) + 1
@@ -172,7 +173,9 @@ def scan_root(root: Path, cancel: threading.Event | None,
         if root.is_file() and file.suffix not in SOURCE_SUFFIXES and not is_manifest(file):
             out.skip("not source or manifest", f"not source or a manifest: {file}")
             continue
-        scan_file(file, display(root, file), out, classes)
+        shown = display(root, file)
+        out.shown.add(shown)
+        scan_file(file, shown, out, classes)
     return out
 
 
@@ -233,7 +236,7 @@ def scan(paths: Sequence[Path], cancel: threading.Event | None = None,
     manifests = sum(r.manifests for r in roots)
     reports: list[InputReport] = []
     for r in roots:
-        count = sum(1 for f in findings if f.path.startswith(r.report_name.rstrip("/")))
+        count = sum(1 for f in findings if f.path in r.shown)
         fmt = "+".join([*sorted(r.languages), *(["manifests"] if r.manifests else [])])
         reports.append(InputReport(
             name=r.report_name, kind="code", format=fmt, lines_read=r.lines, events=count,

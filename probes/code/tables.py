@@ -106,6 +106,7 @@ HANDLER_NAMES = frozenset({
 })
 HANDLER_PREFIXES = ("handle", "on_request", "onRequest")
 HANDLER_PARAMS = frozenset({"req", "request"})
+ASGI_PARAMS = frozenset({"scope", "receive", "send"})
 HANDLER_CLASS_SUFFIXES = ("Controller", "Handler", "Resource", "View", "Endpoint", "Route")
 HANDLER_METHOD_DECORATORS = frozenset({"Get", "Post", "Put", "Patch", "Delete", "All",
                                        "MessagePattern", "EventPattern"})
