@@ -130,7 +130,7 @@ GOLDEN: dict[str, tuple[str, int, int, dict[str, int], dict[int, dict[str, Any]]
             "time_ns": ns("2024-05-01T10:00:00Z")},
         1: {"host": "api-7c9d8b6f5d-m8n7q", "kind": K.ERROR, "error": "Error: ETIMEDOUT"},
     }),
-    "mixed.log": ("text", 6, 6, {}, {
+    "mixed.log": ("pino", 6, 6, {}, {
         0: {"kind": K.RUN_START, "run": "r1", "host": "h"},
         1: {"kind": K.ERROR, "error": "Error: Converting circular structure to JSON"},
         2: {"kind": K.OTHER, "message": "at JSON.stringify (<anonymous>)"},

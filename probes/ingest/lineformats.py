@@ -425,8 +425,7 @@ def detect_format(inner_lines: Sequence[str]) -> tuple[str, list[dict[str, Any]]
             try:
                 doc = _untyped.decode(s)
             except (msgspec.DecodeError, msgspec.ValidationError):
-                votes["text"] += 1
-                continue
+                continue  # truncated/malformed JSON: no vote either way
             if isinstance(doc, dict):
                 votes["json"] += 1
                 flavors[json_flavor(doc)] += 1
@@ -475,7 +474,8 @@ class LineParser:
                     vals, level_key = values_from_dict(doc, self.paths)
             if vals is not None:
                 return assemble(vals, level_key, self.source, line_no, text, wrap_time, wrap_host)
-        if not self._expect_text:
+            self.unparsed += 1  # looked like JSON and was not
+        elif not self._expect_text:
             self.unparsed += 1
         vals, level_key = text_values(text, self.paths)
         return assemble(vals, level_key, self.source, line_no, text, wrap_time, wrap_host)

@@ -29,7 +29,9 @@ from probes.ingest.wrappers import Unwrapper, detect_wrappers, inner_sample
 
 SAMPLE_LINES = 200
 BINARY_SHARE = 0.10
-"""Share of NUL, control and undecodable characters above which a sample is binary."""
+"""A sample is binary when more than this share of its characters are NUL, control or
+undecodable, or more than this share of its lines hold a NUL byte. A log with a
+stray NUL line stays a log (that line is skipped and counted)."""
 
 CODE_SUFFIXES = frozenset({".py", ".ts", ".tsx", ".js", ".mjs", ".cjs"})
 MANIFEST_NAMES = frozenset({"package.json", "pyproject.toml", "poetry.lock", "uv.lock",
@@ -112,8 +114,9 @@ def classify_head(name: str, sample: bytes, complete: bool, tar: bool) -> tuple[
     if not sample.strip():
         return "empty", "", "no content" if not sample else "only whitespace"
     share = binary_share(sample)
-    nul = sample.count(b"\x00")
-    if share > BINARY_SHARE or nul > len(sample) // 100:
+    lines = sample.split(b"\n")
+    nul_lines = sum(1 for ln in lines if b"\x00" in ln)
+    if share > BINARY_SHARE or nul_lines > len(lines) * BINARY_SHARE:
         return "binary", "", (f"binary data ({share:.0%} NUL/control/undecodable bytes "
                               "in the sample)")
     text = sample.decode("utf-8", errors="replace").lstrip("\ufeff")
