@@ -15,7 +15,13 @@ stopped), ``pods`` (signals and tables), ``describe`` (describe text), ``offline
 
 from probes.kube.bundle import CaptureError, capture
 from probes.kube.live import KubeTarget, collect
-from probes.kube.offline import LogMember, bundle_log_members, looks_like_kube, read_kube_path
+from probes.kube.offline import (
+    LogMember,
+    bundle_log_inputs,
+    bundle_log_members,
+    looks_like_kube,
+    read_kube_path,
+)
 from probes.kube.pods import PodFacts, pod_data, pod_signals
 
 __all__ = [
@@ -23,6 +29,7 @@ __all__ = [
     "KubeTarget",
     "LogMember",
     "PodFacts",
+    "bundle_log_inputs",
     "bundle_log_members",
     "capture",
     "collect",

@@ -464,7 +464,11 @@ def evidence_of(got: Collected, target: KubeTarget) -> Evidence:
         format="kubernetes-api", events=len(got.pods) + len(got.events),
         notes=(f"{len(got.pods)} pod(s), {len(got.events)} event(s), {len(got.logs)} log(s), "
                f"{got.api_calls} API call(s)", *notes))
-    ev = evidence_from(target.describe(), got.pods, got.events, [report], owners=got.owners,
+    from dataclasses import replace as _replace
+
+    label = _replace(target, namespace=got.namespace).describe() if got.namespace else \
+        target.describe()
+    ev = evidence_from(label, got.pods, got.events, [report], owners=got.owners,
                        notes={"denied": [d.to_json() for d in got.denied],
                               "api_calls": got.api_calls, "context": got.context,
                               "namespace": got.namespace, "logs": got.log_files})

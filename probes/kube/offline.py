@@ -18,8 +18,11 @@ pipeline with the pod identity in the source name.
 
 from __future__ import annotations
 
+import atexit
 import json
+import shutil
 import tarfile
+import tempfile
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -29,6 +32,7 @@ from typing import Any
 import yaml
 
 from probes.evidence import Evidence, InputReport, now_utc
+from probes.ingest.sources import InputFile
 from probes.kube import describe
 from probes.kube.objects import as_list, is_event, is_pod
 from probes.kube.pods import PodFacts, pod_data, signals_from
@@ -351,3 +355,48 @@ def bundle_log_members(path: Path) -> list[tuple[LogMember, Iterator[bytes]]]:
         if m is not None:
             out.append((m, _lines_from_tar(path, name)))
     return out
+
+
+_EXTRACTED: dict[tuple[str, float], list[tuple[LogMember, Path]]] = {}
+
+
+def _extract_logs(path: Path) -> list[tuple[LogMember, Path]]:
+    """Copy a bundle's log members into a private temporary folder, once per bundle
+    (removed when the process exits). Files are named by position, never by the
+    member's own path, so a crafted archive cannot write outside the folder."""
+    key = (str(path.resolve()), path.stat().st_mtime)
+    if key in _EXTRACTED:
+        return _EXTRACTED[key]
+    folder = Path(tempfile.mkdtemp(prefix="scaledoc-bundle-"))
+    atexit.register(shutil.rmtree, folder, True)
+    out: list[tuple[LogMember, Path]] = []
+    with tarfile.open(path, "r:*") as tar:
+        for i, info in enumerate(tar):
+            if not info.isfile():
+                continue
+            m = _member_from_path(PurePosixPath(info.name))
+            src = tar.extractfile(info) if m is not None else None
+            if m is None or src is None:
+                continue
+            dest = folder / f"{i:06d}.log"
+            with dest.open("wb") as f:
+                shutil.copyfileobj(src, f)
+            out.append((m, dest))
+    _EXTRACTED[key] = out
+    return out
+
+
+def bundle_log_inputs(path: Path) -> list[InputFile]:
+    """The container logs of a bundle or dump folder as ``InputFile``s for
+    ``probes.ingest.LogReader``: ``name`` is the pod identity (``pod/NAME/CONTAINER``,
+    ``… (previous)``), ``path`` a readable file (bundle members are extracted to a
+    private temporary folder first, since LogReader reads files)."""
+    path = Path(path)
+    if path.is_dir():
+        return [InputFile(m.source, path / m.member) for m, _ in bundle_log_members(path)]
+    if not _is_bundle(path):
+        return []
+    try:
+        return [InputFile(m.source, dest) for m, dest in _extract_logs(path)]
+    except (OSError, tarfile.TarError) as exc:
+        return [InputFile(f"{path} (logs)", None, f"cannot extract logs: {exc}")]

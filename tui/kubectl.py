@@ -1,0 +1,376 @@
+"""The kubectl plugin (``kubectl scaledoc``) and the ``scaledoc kube`` / ``capture`` commands.
+
+kubectl finds any executable named ``kubectl-scaledoc`` on PATH and runs it for
+``kubectl scaledoc ...`` with all arguments (krew's plugin conventions). The flags are
+kubectl's own, with kubectl's meanings: ``--kubeconfig``, ``--context``,
+``-n/--namespace``, ``-A/--all-namespaces``, ``-l/--selector``, ``-c/--container``,
+``--since``, ``--request-timeout``, ``-h/--help``, and ``TYPE/NAME`` targets (deploy,
+sts, rs, pod) fanned out to every replica. ``-l`` and ``-h`` mean nothing else, ever.
+
+Modes of the plugin:
+
+* ``kubectl scaledoc [flags] [TYPE/NAME...]``: collect pods, events and current/previous
+  logs (read-only), analyse the logs with the pod identity as source, then open the TUI
+  on a terminal or print the report (``--report``, or ``-o text|markdown|json``; also
+  when stdout is not a terminal);
+* ``kubectl scaledoc capture [flags] [TYPE/NAME...] -o FILE.tar.gz``: write a redacted
+  bundle to analyse later with ``scaledoc analyze FILE.tar.gz``.
+
+The report and the TUI are the lead's (``kubectl_main(argv, report=..., tui=...)``), so
+this module does not depend on them. ``scaledoc kube`` prints the pod evidence itself:
+tables of pods, signals and replica differences, or the Evidence as JSON.
+
+Exit codes: INPUT_ERROR for bad flags, kubeconfig or targets; UNREACHABLE when the API
+server cannot be reached; INTERRUPTED after Ctrl-C; OK otherwise (a 403 on one kind is
+a partial result, reported, not a failure).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import tempfile
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from probes.evidence import Answer, Case, Evidence
+from probes.kube.bundle import write_bundle
+from probes.kube.live import Cancelled, Collected, KubeTarget, Unreachable, evidence_of, gather
+from probes.safe_text import visible
+from tui.exit_codes import ExitCode
+
+PLUGIN = "kubectl scaledoc"
+DEFAULT_REQUEST_TIMEOUT = 10.0
+ANSWER_STYLE = {Answer.YES: "bold red", Answer.NO: "green", Answer.UNKNOWN: "yellow"}
+REPORT_FORMATS = ("text", "markdown", "json")
+_DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+(?:\.\d+)?)s?)?$")
+
+ReportFn = Callable[..., int]
+"""``report(case)`` or ``report(case, fmt)``: prints a report, returns an exit code."""
+TuiFn = Callable[[Case], int]
+T = TypeVar("T")
+
+
+def parse_duration(text: str) -> float:
+    """kubectl durations: "30s", "5m", "1h30m", or plain seconds ("10", "2.5")."""
+    m = _DURATION.match(text.strip())
+    if not text.strip() or m is None or not any(m.groups()):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a duration (like 30s, 5m, 1h)")
+    h, mins, secs = m.groups()
+    return int(h or 0) * 3600 + int(mins or 0) * 60 + float(secs or 0)
+
+
+def _positive_duration(text: str) -> float:
+    value = parse_duration(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError("must be more than 0: every call has a timeout")
+    return value
+
+
+def add_kube_flags(p: argparse.ArgumentParser) -> None:
+    """kubectl's flags, with kubectl's names and meanings."""
+    p.add_argument("targets", nargs="*", metavar="TYPE/NAME",
+                   help="deploy/NAME, sts/NAME, rs/NAME or pod/NAME; a workload means all of "
+                        "its replicas (default: every pod of the namespace)")
+    p.add_argument("--kubeconfig", metavar="PATH", help="path to the kubeconfig file")
+    p.add_argument("--context", metavar="NAME", help="the kubeconfig context to use")
+    p.add_argument("-n", "--namespace", metavar="NS", help="namespace (default: the context's)")
+    p.add_argument("-A", "--all-namespaces", action="store_true",
+                   help="look in all namespaces")
+    p.add_argument("-l", "--selector", metavar="SELECTOR",
+                   help="label selector, e.g. app=agent,tier!=web")
+    p.add_argument("-c", "--container", metavar="NAME", help="only this container's logs")
+    p.add_argument("--since", type=parse_duration, metavar="DURATION",
+                   help="only logs newer than this, e.g. 1h (default: all, up to --tail)")
+    p.add_argument("--tail", type=int, default=5000, metavar="LINES",
+                   help="last lines of each container log (default 5000)")
+    p.add_argument("--request-timeout", type=_positive_duration,
+                   default=DEFAULT_REQUEST_TIMEOUT, metavar="DURATION",
+                   help=f"timeout of each API call (default {DEFAULT_REQUEST_TIMEOUT:g}s)")
+
+
+def target_from(args: argparse.Namespace) -> KubeTarget:
+    return KubeTarget(
+        kubeconfig=args.kubeconfig, context=args.context, namespace=args.namespace,
+        all_namespaces=bool(args.all_namespaces), selector=args.selector,
+        container=args.container, since_seconds=int(args.since) if args.since else None,
+        request_timeout=float(args.request_timeout), targets=tuple(args.targets),
+        tail_lines=args.tail if args.tail and args.tail > 0 else None)
+
+
+def _err(msg: str) -> None:
+    Console(stderr=True, highlight=False).print(Text(f"scaledoc: {visible(msg)}", style="red"))
+
+
+def _run_interruptibly(work: Callable[[threading.Event], T]) -> tuple[T | BaseException, bool]:
+    """Run ``work(cancel)`` in a thread; Ctrl-C sets ``cancel`` and waits for it to stop.
+    Returns its result, or the exception it raised, and whether Ctrl-C was pressed."""
+    cancel = threading.Event()
+    done = threading.Event()
+    box: list[T | BaseException] = []
+
+    def run() -> None:
+        try:
+            box.append(work(cancel))
+        except BaseException as exc:  # handed back to the main thread as data
+            box.append(exc)
+        finally:
+            done.set()
+
+    threading.Thread(target=run, daemon=True, name="scaledoc-kube").start()
+    interrupted = False
+    while not done.is_set():
+        try:
+            done.wait(0.1)
+        except KeyboardInterrupt:
+            interrupted = True
+            cancel.set()
+    return box[0], interrupted
+
+
+def _gather(target: KubeTarget, *, logs: bool) -> tuple[Collected | None, int]:
+    """Collect, mapping failures to exit codes with a one-line message on stderr."""
+    result, interrupted = _run_interruptibly(lambda cancel: gather(target, cancel, logs=logs))
+    if isinstance(result, Collected):
+        return result, ExitCode.OK
+    if interrupted or isinstance(result, Cancelled):
+        _err("interrupted")
+        return None, ExitCode.INTERRUPTED
+    if isinstance(result, Unreachable):
+        _err(str(result))
+        return None, ExitCode.UNREACHABLE if "kubeconfig" not in str(result) \
+            else ExitCode.INPUT_ERROR
+    if isinstance(result, ValueError):
+        _err(str(result))
+        return None, ExitCode.INPUT_ERROR
+    raise result  # an unexpected bug: let it show
+
+
+def _warn_denied(got: Collected) -> None:
+    for d in got.denied:
+        _err(f"not collected: {d.text()}")
+
+
+# --- the case: pod evidence plus the pods' logs ----------------------------------------
+
+
+def case_from(got: Collected, target: KubeTarget) -> Case:
+    """Pod evidence plus the analysis of the pods' logs, each named by pod identity.
+
+    Logs go through the same reader as files (``probes.ingest.LogReader``), written to a
+    private temporary folder first because the reader reads files.
+    """
+    ev = evidence_of(got, target)
+    if not got.logs:
+        return Case(evidence=(ev,))
+    from probes.analysis import LogAnalysis
+    from probes.ingest import IngestConfig, InputFile, LogReader, merge_by_time
+
+    with tempfile.TemporaryDirectory(prefix="scaledoc-kube-") as folder:
+        readers = []
+        for i, (source, lines) in enumerate(got.logs):
+            path = Path(folder) / f"{i:06d}.log"
+            path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+            readers.append(LogReader(InputFile(source, path), IngestConfig()))
+        analysis = LogAnalysis()
+        for event in merge_by_time([r.events() for r in readers]):
+            analysis.feed(event)
+        log_ev = analysis.finish()
+    from dataclasses import replace
+
+    log_ev = replace(log_ev, inputs=(*log_ev.inputs, *(r.report() for r in readers)))
+    return Case(evidence=(log_ev, ev))
+
+
+# --- kubectl scaledoc ------------------------------------------------------------------
+
+
+def plugin_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog=PLUGIN,
+        description="Diagnose why an AI-agent workload breaks when scaled out: pods, events "
+                    "and the logs of every replica (current and previous), read-only.",
+        epilog=f"examples:\n  {PLUGIN} -n prod deploy/agent\n"
+               f"  {PLUGIN} -n prod -l app=agent --since 1h --report\n"
+               f"  {PLUGIN} capture -n prod deploy/agent -o incident.tar.gz",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_kube_flags(p)
+    p.add_argument("--report", action="store_true",
+                   help="print the report instead of opening the TUI")
+    p.add_argument("-o", "--output", choices=REPORT_FORMATS, metavar="FORMAT",
+                   help="report format: text, markdown or json (implies --report)")
+    return p
+
+
+def capture_parser(prog: str) -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog=prog, description="Write a redacted capture bundle (pods, events, owners, "
+                               "current and previous logs, manifest) to analyse offline.")
+    _capture_flags(p)
+    return p
+
+
+def _capture_flags(p: argparse.ArgumentParser) -> None:
+    add_kube_flags(p)
+    p.add_argument("-o", "--output", required=True, metavar="FILE",
+                   help="bundle to write, e.g. incident.tar.gz")
+    p.add_argument("--no-logs", action="store_true", help="objects only, no container logs")
+
+
+def kubectl_main(argv: Sequence[str], report: ReportFn, tui: TuiFn) -> int:
+    """Entry point when run as ``kubectl-scaledoc`` (``kubectl scaledoc``).
+
+    ``report(case)`` (or ``report(case, fmt)`` for ``-o markdown|json``) prints the
+    headless report; ``tui(case)`` opens the TUI. Both return an exit code.
+    """
+    args_list = list(argv)
+    if args_list[:1] == ["capture"]:
+        parsed = _parse(capture_parser(f"{PLUGIN} capture"), args_list[1:])
+        return parsed if isinstance(parsed, int) else run_capture(parsed)
+    parsed = _parse(plugin_parser(), args_list)
+    if isinstance(parsed, int):
+        return parsed
+    args = parsed
+    target = target_from(args)
+    got, code = _gather(target, logs=True)
+    if got is None:
+        return code
+    _warn_denied(got)
+    case = case_from(got, target)
+    fmt = args.output or "text"
+    if args.report or args.output or not sys.stdout.isatty():
+        return report(case) if fmt == "text" else report(case, fmt)
+    return tui(case)
+
+
+def _parse(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace | int:
+    """Parse, turning argparse's exits into exit codes (-h: OK, bad flags: INPUT_ERROR)."""
+    try:
+        return parser.parse_args(argv)
+    except SystemExit as exc:
+        return ExitCode.OK if exc.code in (0, None) else ExitCode.INPUT_ERROR
+
+
+def run_capture(args: argparse.Namespace) -> int:
+    out = Path(args.output)
+    if out.is_dir():
+        _err(f"{out} is a directory; give a file name like incident.tar.gz")
+        return ExitCode.INPUT_ERROR
+    if not out.parent.exists():
+        _err(f"folder {out.parent} does not exist")
+        return ExitCode.INPUT_ERROR
+    target = target_from(args)
+    got, code = _gather(target, logs=not args.no_logs)
+    if got is None:
+        return code
+    _warn_denied(got)
+    try:
+        write_bundle(got, target, out)
+    except OSError as exc:
+        _err(f"cannot write {out}: {exc}")
+        return ExitCode.INPUT_ERROR
+    logs = sum(1 for e in got.log_files if "lines" in e)
+    Console(stderr=True, highlight=False).print(Text(
+        f"wrote {out}: {len(got.pods)} pod(s), {len(got.events)} event(s), {logs} log(s), "
+        f"{len(got.denied)} denied; analyse with: scaledoc analyze {out}"))
+    return ExitCode.OK
+
+
+# --- scaledoc kube / scaledoc capture --------------------------------------------------
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``kube`` (live pod evidence, headless) and ``capture`` (write a bundle)."""
+    kube = subparsers.add_parser(
+        "kube", help="read pods, events and restarts of a workload (read-only) and report",
+        description="Read pods, events and container terminations of a workload from the "
+                    "cluster (read-only) and print pod signals, terminations and replica "
+                    "differences. The same flags as kubectl.")
+    add_kube_flags(kube)
+    kube.add_argument("--json", action="store_true", help="print the Evidence as JSON")
+    kube.set_defaults(func=cmd_kube)
+    cap = subparsers.add_parser(
+        "capture", help="write a redacted bundle of pods, events and logs for offline analysis",
+        description="Collect pods, events, owners and current/previous logs (read-only) into "
+                    "one redacted .tar.gz; analyse it later with 'scaledoc analyze FILE'.")
+    _capture_flags(cap)
+    cap.set_defaults(func=run_capture)
+
+
+def cmd_kube(args: argparse.Namespace) -> int:
+    target = target_from(args)
+    got, code = _gather(target, logs=False)
+    if got is None:
+        return code
+    _warn_denied(got)
+    ev = evidence_of(got, target)
+    if args.json:
+        print(json.dumps(ev.to_json(), indent=2))
+        return ExitCode.OK
+    console = Console(highlight=False)
+    console.print(pods_table(ev))
+    console.print(signals_table(ev))
+    for table in replica_tables(ev):
+        console.print(table)
+    return ExitCode.OK
+
+
+def _t(value: Any) -> Text:
+    """Cluster text as plain, visible text: never markup, never raw escapes."""
+    return Text(visible("" if value is None else str(value)))
+
+
+def pods_table(ev: Evidence) -> Table:
+    table = Table(title=Text(f"Pods: {visible(ev.target)}"), title_justify="left")
+    for col in ("pod", "ready", "phase", "restarts", "last termination", "node"):
+        table.add_column(col)
+    for row in ev.data.get("pods", []):
+        t = row.get("last_termination") or {}
+        last = f"{t.get('ended')} ({t.get('reason')}, exit {t.get('exit_code')})" if t else ""
+        table.add_row(_t(row.get("pod")), _t(row.get("ready")),
+                      _t(row.get("reason") or row.get("phase")), _t(row.get("restarts")),
+                      _t(last), _t(row.get("node")))
+    return table
+
+
+def signals_table(ev: Evidence) -> Table:
+    table = Table(title=Text("Pod signals"), title_justify="left")
+    table.add_column("signal")
+    table.add_column("answer")
+    table.add_column("detail / evidence")
+    for s in ev.signals:
+        detail = Text(visible(s.detail))
+        for e in s.examples[:3]:
+            detail.append("\n  " + visible(f"{e.where}: {e.text}"), style="dim")
+        table.add_row(_t(s.key), Text(s.answer.value, style=ANSWER_STYLE[s.answer]), detail)
+    return table
+
+
+def replica_tables(ev: Evidence) -> list[Table]:
+    tables = []
+    for group in ev.data.get("replicas", []):
+        differs = set(group.get("differs", []))
+        table = Table(title=Text(f"Replicas of {visible(group.get('owner', '?'))} "
+                                 f"(differ in: {', '.join(sorted(differs)) or 'nothing'})"),
+                      title_justify="left")
+        cols = ("pod", "node", "restarts", "last_reason", "last_exit", "ready", "images")
+        for col in cols:
+            table.add_column(col)
+        outliers = group.get("outliers", {})
+        for row in group.get("replicas", []):
+            cells = []
+            for col in cols:
+                style = "bold red" if row["pod"] in outliers.get(col, []) else ""
+                value = row.get(col)
+                cells.append(Text(visible("" if value is None else str(value)), style=style))
+            table.add_row(*cells)
+        tables.append(table)
+    return tables
