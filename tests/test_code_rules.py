@@ -121,3 +121,15 @@ def test_session_keys(key: str, session: bool) -> None:
 ])
 def test_version_guard_words(src: str, guarded: bool) -> None:
     assert has_version_guard(src) is guarded
+
+
+def test_a_comment_is_not_a_version_check(tmp_path: Path) -> None:
+    (tmp_path / "step.ts").write_text(
+        "export async function advance(id: string) {\n"
+        "  // TODO: add a version check / transaction here\n"
+        "  const current = await store.get(id);\n"
+        "  current.step += 1;\n"
+        "  await store.set(id, current);\n"
+        "}\n")
+    [f] = scan([tmp_path]).data["findings"]
+    assert (f["signal"], f["line"]) == ("code.non_atomic_update", 5)

@@ -555,7 +555,7 @@ class JsReader:
             return
         recv, key = name.rsplit(".", 1)[0], text(args[0])
         fnode = self.fnodes[fid]
-        if T.has_version_guard(text(fnode)):
+        if T.has_version_guard(code_text(fnode)):
             return
         value_refs = identifiers(args[1])
         declarators: list[Node] = []
@@ -590,6 +590,26 @@ class JsReader:
                          f"{name}({key}, ...) writes back a value read at line "
                          f"{hit.start_point[0] + 1} with no version check or atomic "
                          f"operation: concurrent writers overwrite each other's update")
+
+
+def code_text(node: Node) -> str:
+    """The node's source without its comments (a comment saying "no version check"
+    must not count as a version check)."""
+    cuts: list[tuple[int, int]] = []
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if n.type == "comment":
+            cuts.append((n.start_byte, n.end_byte))
+            continue
+        stack.extend(n.children)
+    raw = node.text or b""
+    out, pos = [], node.start_byte
+    for start, end in sorted(cuts):
+        out.append(raw[pos - node.start_byte:start - node.start_byte])
+        pos = end
+    out.append(raw[pos - node.start_byte:])
+    return b" ".join(out).decode("utf-8", "replace")
 
 
 def identifiers(node: Node | None) -> set[str]:

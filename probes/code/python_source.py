@@ -57,6 +57,7 @@ class PythonReader(ast.NodeVisitor):
         self.class_stack: list[ast.ClassDef] = []
         self.next_id = 0
         self.defs: dict[str, FuncNode] = {}
+        self.node_stack: list[FuncNode] = []
 
     # ---------- helpers ----------
     def excerpt(self, node: ast.AST) -> str:
@@ -216,6 +217,7 @@ class PythonReader(ast.NodeVisitor):
                 self.visit(d)
         fid = self.enter(fn)
         self.stack.append(fid)
+        self.node_stack.append(fn)
         if isinstance(fn, ast.Lambda):
             self.visit(fn.body)
         else:
@@ -224,6 +226,7 @@ class PythonReader(ast.NodeVisitor):
             self.stateful_self(fn)
             self.non_atomic(fn)
         self.stack.pop()
+        self.node_stack.pop()
 
     def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
         self.visit_function(node)
@@ -312,24 +315,16 @@ class PythonReader(ast.NodeVisitor):
 
     # ---------- fan-out ----------
     def resolve_name(self, name: str, before: int) -> ast.expr | None:
-        """The value last assigned to ``name`` before line ``before`` in this function."""
-        fn = self.current_function_node(before)
-        found: ast.expr | None = None
-        if fn is None:
+        """The value last assigned to ``name`` before line ``before`` in the function
+        being visited (the innermost one)."""
+        if not self.node_stack:
             return None
-        for node in ast.walk(fn):
+        found: ast.expr | None = None
+        for node in ast.walk(self.node_stack[-1]):
             if (isinstance(node, ast.Assign) and node.lineno < before
                     and any(isinstance(t, ast.Name) and t.id == name for t in node.targets)):
                 found = node.value
         return found
-
-    def current_function_node(self, line: int) -> ast.AST | None:
-        best: ast.AST | None = None
-        for fn in self.defs.values():
-            end = fn.end_lineno or fn.lineno
-            if fn.lineno <= line <= end and (best is None or fn.lineno >= best.lineno):  # type: ignore[attr-defined]
-                best = fn
-        return best
 
     def element_call(self, expr: ast.expr, line: int) -> ast.expr | None:
         """The per-item expression of ``*[f(x) for x in xs]``, ``*map(f, xs)``, ``*tasks``."""
