@@ -18,7 +18,6 @@ from __future__ import annotations
 import inspect
 import json
 import os
-import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import is_dataclass, replace
 from pathlib import Path
@@ -53,9 +52,10 @@ from tui.screens.timeline import TimelineScreen
 from tui.screens.tree import TreeScreen
 from tui.screens.verdict import VerdictScreen
 
-AnalysisFactory = Callable[[threading.Event], Any]
-"""Builds the Analysis in a worker thread; must stop early when the Event is set. If it
-also accepts a ``progress`` keyword (``progress(stage, done, total)``), it gets one."""
+AnalysisFactory = Callable[..., Any]
+"""``factory(cancel: threading.Event) -> Analysis``, called in a worker thread; it must
+stop early when the Event is set. If it also accepts a ``progress`` keyword
+(``progress(stage, done, total)``), it gets one and the Verdict view shows a bar."""
 
 SCREENS_BY_MODE: dict[str, type[Screen[Any]]] = {
     "verdict": VerdictScreen, "tree": TreeScreen, "timeline": TimelineScreen,
@@ -124,6 +124,8 @@ class ScaledocApp(App[int]):
     log_index: var[LogIndex | None] = var(None)
     index_progress: var[tuple[str, int, int] | None] = var(None)
     index_error: var[str] = var("")
+    failure: var[str] = var("")
+    """Why the analysis could not run at all (empty when it ran)."""
 
     def __init__(self, analysis_factory: AnalysisFactory | None = None, *,
                  analysis: Any = None, title: str = "", save_dir: str | Path | None = None,
@@ -158,7 +160,7 @@ class ScaledocApp(App[int]):
             self.post_message(AnalysisProgress(stage, done, total))
 
         if accepts_progress(factory):
-            result = factory(worker.cancelled_event, progress=progress)  # type: ignore[call-arg]
+            result = factory(worker.cancelled_event, progress=progress)
         else:
             result = factory(worker.cancelled_event)
         self.post_message(AnalysisReady(result))
@@ -209,6 +211,7 @@ class ScaledocApp(App[int]):
         self.progress = None
         self._exit_code = ExitCode.INPUT_ERROR
         self.sub_title = "analysis failed"
+        self.failure = message.error
         self.push_screen(ErrorScreen("The analysis could not run", message.error))
 
     def on_log_index_progress(self, message: LogIndexProgress) -> None:
@@ -328,6 +331,7 @@ class ScaledocApp(App[int]):
 
     def action_screenshot_svg(self) -> None:
         try:
+            self.save_dir.mkdir(parents=True, exist_ok=True)
             name = self.save_screenshot(path=str(self.save_dir))
         except OSError as exc:
             self.notify(str(exc), title="Could not save the screenshot", severity="error")
@@ -352,7 +356,8 @@ class ScaledocApp(App[int]):
             self.notify("Stopping the analysis…")
 
     async def action_quit(self) -> None:
-        self.exit(int(self._exit_code))
+        code = int(self._exit_code)
+        self.exit(code, return_code=code)
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)

@@ -15,6 +15,7 @@ numbers in time order: the view only ever indexes into it. Nothing here imports 
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import threading
@@ -52,6 +53,40 @@ def level_name(level: int) -> str:
         if level >= value:
             best = LEVEL_NAMES[value]
     return best or LEVEL_NAMES[TRACE]
+
+
+SUMMARY_HIDDEN_KEYS = frozenset({
+    "level", "time", "timestamp", "@timestamp", "ts", "pid", "hostname", "v", "msg",
+    "message", "event", "levelname", "levelno", "severity", "asctime", "created",
+})
+"""Keys a structured line's summary leaves out: shown in their own columns already."""
+MESSAGE_KEYS = ("msg", "message", "event")
+
+
+def summarise_line(text: str) -> str:
+    """A structured (JSON) line as ``message  key=value ...``; other lines unchanged.
+
+    The Logs view shows this by default (``m`` toggles the raw line): on an 80-column
+    terminal a raw pino line is all ``{"level": 30, "time": ...`` and no message. A
+    container prefix (kubectl ``--timestamps``) before the ``{`` is dropped.
+    """
+    start = text.find("{")
+    if start < 0 or start > 48 or not text.rstrip().endswith("}"):
+        return text
+    try:
+        doc = json.loads(text[start:])
+    except ValueError:
+        return text
+    if not isinstance(doc, dict):
+        return text
+    message = next((str(doc[k]) for k in MESSAGE_KEYS if isinstance(doc.get(k), str)), "")
+    parts = [message] if message else []
+    for key, value in doc.items():
+        if key in SUMMARY_HIDDEN_KEYS:
+            continue
+        shown = value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
+        parts.append(f"{key}={shown}")
+    return "  ".join(parts)
 
 
 class Interner:
@@ -444,13 +479,13 @@ def index_events(events: Iterable[LogEvent], cancel: threading.Event | None = No
                  progress: Progress | None = None, total: int = 0) -> LogIndex:
     """Index an event stream (stops early, keeping what it has, when ``cancel`` is set)."""
     index = LogIndex()
-    for n, event in enumerate(events, start=1):
-        index.add(event)
-        if n % 20000 == 0:
+    for n, event in enumerate(events):
+        if n % 4096 == 0:
             if cancel is not None and cancel.is_set():
                 break
-            if progress is not None:
+            if progress is not None and n:
                 progress("indexing logs", n, total)
+        index.add(event)
     if progress is not None:
         progress("sorting", len(index), len(index))
     index.finish(cancel)

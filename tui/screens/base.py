@@ -31,6 +31,7 @@ class View:
     key: str
     title: str
     probe: str | None = None  # shown dim when this probe's evidence is absent
+    short: str = ""  # the title on narrow terminals
 
 
 VIEWS: tuple[View, ...] = (
@@ -38,10 +39,10 @@ VIEWS: tuple[View, ...] = (
     View("tree", "2", "Tree"),
     View("timeline", "3", "Timeline"),
     View("logs", "4", "Logs"),
-    View("concurrency", "5", "Concurrency"),
+    View("concurrency", "5", "Concurrency", short="Load"),
     View("inputs", "6", "Inputs"),
     View("pods", "7", "Pods", "kube"),
-    View("processes", "8", "Processes", "process"),
+    View("processes", "8", "Processes", "process", short="Procs"),
     View("code", "9", "Code", "code"),
 )
 
@@ -87,7 +88,8 @@ class NavBar(Static):
 
     def refresh_tabs(self) -> None:
         app: ScaledocApp = self.app  # type: ignore[assignment]
-        text = Text(" scaledoc ", style="bold reverse", end="")
+        narrow = self.app.size.width < 100
+        text = Text("" if narrow else " scaledoc ", style="bold reverse", end="")
         self._spans = []
         for view in VIEWS:
             text.append(" ")
@@ -99,9 +101,13 @@ class NavBar(Static):
                 style = "dim"
             else:
                 style = ""
-            text.append(f"{view.key} {view.title}", style=style)
+            title = (view.short or view.title) if narrow else view.title
+            text.append(f"{view.key} {title}", style=style)
             self._spans.append((start, len(text.plain), view.mode))
         self.update(text)
+
+    def on_resize(self) -> None:
+        self.refresh_tabs()
 
     async def on_click(self, event: events.Click) -> None:
         for start, end, mode in self._spans:

@@ -43,6 +43,8 @@ class InputsScreen(BaseScreen):
             why = ", ".join(f"{reason} {count}" for reason, count in report.skipped.items())
             if report.error:
                 why = f"{report.error}; {why}" if why else report.error
+            elif not why and report.notes:
+                why = "; ".join(report.notes)
             table.add_row(
                 plain(clip(report.name, 48)), plain(report.kind), plain(report.format or "?"),
                 Text(f"{report.lines_read:,}", justify="right"),

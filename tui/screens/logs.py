@@ -115,6 +115,7 @@ class LogsScreen(BaseScreen):
         self.filter = LogFilter()
         self._pending: tuple[str, int | None] | None = None
         self._runs: list[Mapping[str, Any]] = []
+        self._filtering = False  # a filter worker is running; its rows are not shown yet
 
     def body(self) -> ComposeResult:
         yield Input(placeholder="filter: instance:ID session:ID request:ID pod:NAME "
@@ -163,6 +164,7 @@ class LogsScreen(BaseScreen):
             self.filter = flt
             return
         self.filter = flt
+        self._filtering = True
         self.query_one("#log-status", Static).update(plain(f"filtering: {flt.describe()}…"))
         self._filter_worker(index, flt)
 
@@ -179,6 +181,7 @@ class LogsScreen(BaseScreen):
         index = self.scaledoc.log_index
         if index is None or message.filter != self.filter:
             return
+        self._filtering = False
         keep = self.view.cursor_row
         self.view.set_rows(index, message.rows, keep_row=keep)
         self._update_status()
@@ -249,7 +252,7 @@ class LogsScreen(BaseScreen):
     def go_to_line(self, source: str, line: int | None) -> None:
         """Put the cursor on ``source:line``; clear the filter if it hides the line."""
         index = self.scaledoc.log_index
-        if index is None:
+        if index is None or self._filtering:
             self._pending = (source, line)
             return
         position = index.find(self.view.rows, source, line)

@@ -39,8 +39,8 @@ class TreeScreen(BaseScreen):
 
     def on_mount(self) -> None:
         table = self.query_one("#steps", DataTable)
-        table.add_column("question", key="ask")
         table.add_column("answer", key="answer", width=6)
+        table.add_column("question", key="ask")
         table.add_column("by", key="by", width=11)
         table.add_column("value", key="value", width=10)
         table.add_column("signal", key="key", width=28)
@@ -65,7 +65,6 @@ class TreeScreen(BaseScreen):
         top = verdict.top
         if top is not None:
             text.append(f"  top cause {top.id} {top.score:.2f}", style="dim")
-        text.append("   y/n answer · u clear · enter evidence · ctrl+s save case", style="dim")
         head.update(text)
         for step in verdict.path:
             indent = "  " * step.depth + ("└ " if step.depth else "")
@@ -73,7 +72,7 @@ class TreeScreen(BaseScreen):
             ask.append_text(plain(step.ask, "bold" if step.by is AnsweredBy.OPERATOR else ""))
             by = Text(BY_LABELS[step.by],
                       style="#5f87d7 bold" if step.by is AnsweredBy.OPERATOR else "dim")
-            table.add_row(ask, answer_mark(step), by, plain(signal_value(step.signal)),
+            table.add_row(answer_mark(step), ask, by, plain(signal_value(step.signal)),
                           plain(step.key, "dim"), key=step.key)
         if keep is not None:
             keys = [s.key for s in verdict.path]

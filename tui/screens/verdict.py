@@ -46,6 +46,7 @@ class VerdictScreen(BaseScreen):
         table.border_title = "Causes"
         self.query_one("#cause-pane").border_title = "Why, fix and evidence"
         self.watch(self.app, "progress", self.show_progress)
+        self.watch(self.app, "failure", self.show_failure)
         super().on_mount()
 
     def show_progress(self, progress: tuple[str, int, int] | None) -> None:
@@ -57,6 +58,13 @@ class VerdictScreen(BaseScreen):
         self.query_one("#progress-stage", Static).update(plain(f"{stage}…"))
         bar = self.query_one("#progress", ProgressBar)
         bar.update(total=total or None, progress=done)
+
+    def show_failure(self, failure: str) -> None:
+        if failure:
+            text = Text(" NO VERDICT ", style="bold reverse #e05050")
+            text.append("  the analysis could not run: ", style="bold")
+            text.append_text(plain(failure))
+            self.query_one("#verdict-line", Static).update(text)
 
     def show_analysis(self, analysis: Any) -> None:
         line = self.query_one("#verdict-line", Static)

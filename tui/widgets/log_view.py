@@ -23,7 +23,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from tui.logview import NO_TIME, LogIndex, level_name
+from tui.logview import NO_TIME, LogIndex, level_name, summarise_line
 from tui.widgets.plain import clip, visible
 
 PALETTE = (
@@ -73,9 +73,12 @@ class LogView(ScrollView, can_focus=True):
         Binding("home", "jump(0)", "First", show=False),
         Binding("end", "jump(-1)", "Last", show=False),
         Binding("enter", "select", "Line", show=False),
+        Binding("m", "toggle_raw", "Raw/summary"),
     ]
 
     cursor: reactive[int] = reactive(0, always_update=True)
+    raw: reactive[bool] = reactive(False)
+    """Show raw lines; by default structured lines are summarised (message first)."""
 
     class Highlighted(Message):
         """The cursor moved to index row ``row`` (None: the view is empty)."""
@@ -145,6 +148,10 @@ class LogView(ScrollView, can_focus=True):
         if self.rows:
             self.cursor = max(0, min(self.cursor + delta, len(self.rows) - 1))
 
+    def action_toggle_raw(self) -> None:
+        self.raw = not self.raw
+        self.refresh()
+
     def action_page(self, direction: int) -> None:
         self.action_cursor(direction * max(1, self.scrollable_content_region.height - 1))
 
@@ -176,7 +183,8 @@ class LogView(ScrollView, can_focus=True):
         text.append(level.ljust(LEVEL_WIDTH + 1), style=LEVEL_STYLES.get(level, ""))
         text.append(clip(visible(who), WHO_WIDTH).ljust(WHO_WIDTH + 1),
                     style=stable_colour(who))
-        text.append(visible(index.text(row)))
+        line = index.text(row)
+        text.append(visible(line if self.raw else summarise_line(line)))
         return text
 
     def render_line(self, y: int) -> Strip:
