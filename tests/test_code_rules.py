@@ -30,6 +30,8 @@ HANDLER_SHAPES = [
     ("ctl.ts", "class Chat { @Post() async ask(q: string) { return agent.run(q); } }", True),
     ("deep.ts", "async function step(q: string) { return agent.run(q); }\n"
                 "export async function handler(req: Request) { return step('x'); }", True),
+    ("actions.tsx", "export async function send(form: FormData) {\n"
+                    "  return <p>{await agent.run(String(form.get('q')))}</p>;\n}", False),
     ("script.ts", "async function main() { await agent.run('once'); }\nmain();", False),
     ("script.ts", "const cache = new Map(); cache.get('x');", False),
     ("app.py", "from fastapi import FastAPI\napp = FastAPI()\n@app.get('/a')\n"
@@ -133,3 +135,43 @@ def test_a_comment_is_not_a_version_check(tmp_path: Path) -> None:
         "}\n")
     [f] = scan([tmp_path]).data["findings"]
     assert (f["signal"], f["line"]) == ("code.non_atomic_update", 5)
+
+
+def test_lockfile_dialects() -> None:
+    """pnpm v5/v6/v9 keys and yarn classic/berry entries give name, version and line."""
+    from probes.code.dependencies import read_pnpm_lock, read_yarn_lock
+
+    pnpm = ("lockfileVersion: 5.4\n\npackages:\n\n"
+            "  /@autogen/core/0.4.1:\n    resolution: {integrity: x}\n\n"
+            "  /@autogen/openai@0.3.2(@autogen/core@0.4.1):\n    resolution: {integrity: y}\n\n"
+            "  /left-pad/1.3.0:\n    resolution: {integrity: z}\n")
+    got = [(d.name, d.spec, d.line) for d in read_pnpm_lock("p", pnpm)]
+    assert got == [("@autogen/core", "0.4.1", 5), ("@autogen/openai", "0.3.2", 8)]
+    berry = ('__metadata:\n  version: 6\n\n'
+             '"@autogen/core@npm:^0.4.0, @autogen/core@npm:^0.4.1":\n'
+             '  version: 0.4.1\n  resolution: "@autogen/core@npm:0.4.1"\n\n'
+             '"crewai@npm:1.2.0":\n  version: 1.2.0\n')
+    got = [(d.name, d.spec, d.line) for d in read_yarn_lock("y", berry)]
+    assert got == [("@autogen/core", "0.4.1", 4), ("crewai", "1.2.0", 8)]
+
+
+def test_requirements_and_pyproject_lines() -> None:
+    from probes.code.dependencies import read_pyproject, read_requirements
+
+    req = "-r base.txt\n# c\ncrewai[tools]>=0.80 ; python_version>'3.10'\n\nopenai\n"
+    assert [(d.name, d.spec, d.line) for d in read_requirements("r", req)] == [
+        ("crewai", ">=0.80", 3), ("openai", "", 5)]
+    toml = ('[tool.poetry.dependencies]\npython = "^3.11"\n'
+            'autogen-core = "^0.4.1"\nautogen-agentchat = { version = "0.5.0" }\n')
+    assert [(d.name, d.spec, d.line) for d in read_pyproject("p", toml)] == [
+        ("autogen-core", "^0.4.1", 3), ("autogen-agentchat", "0.5.0", 4)]
+
+
+def test_next_server_actions_are_handlers(tmp_path: Path) -> None:
+    (tmp_path / "actions.tsx").write_text(
+        '"use server";\n' + TS_AGENT +
+        "export async function send(form: FormData) {\n"
+        "  return <p>{await agent.run(String(form.get('q')))}</p>;\n}\n")
+    [f] = scan([tmp_path]).data["findings"]
+    assert (f["signal"], f["line"]) == ("code.shared_instance", 3)
+    assert "server action" in f["why"]

@@ -136,6 +136,7 @@ class JsReader:
         self.fnodes: dict[int, Node] = {}
         self.named_funcs: dict[str, Node] = {}
         self.class_of: dict[int, str] = {}  # fid -> enclosing class name
+        self.server_actions = False  # a Next.js "use server" module: exports are actions
 
     # ---------- helpers ----------
     def excerpt(self, node: Node) -> str:
@@ -172,6 +173,9 @@ class JsReader:
 
     # ---------- module level ----------
     def read(self, root: Node) -> ModuleFacts:
+        first = root.named_children[0] if root.named_children else None
+        self.server_actions = first is not None and first.type == "expression_statement" \
+            and text(first).strip("'\"; ") == "use server"
         for st in root.named_children:
             exported = False
             if st.type == "export_statement":
@@ -248,6 +252,8 @@ class JsReader:
                 name in T.HANDLER_NAMES or name.startswith(T.HANDLER_PREFIXES)
                 or field(parent, "value") == node):
             return "exported route function"
+        if parent is not None and parent.type == "export_statement" and self.server_actions:
+            return "server action ('use server' module)"
         if parent is not None and parent.type == "arguments":
             call = parent.parent
             if call is not None and call.type == "call_expression":
