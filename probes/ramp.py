@@ -73,6 +73,8 @@ CEILING_BAND = 0.05
 CEILING_SHARE = 0.7
 """...and the cluster must hold at least this share of the slow failures."""
 BODY_EXCERPT_CHARS = 300
+MAX_BODY_BYTES = 64 * 1024
+"""Bytes of each response body kept for error text; the rest is read and dropped."""
 MAX_FAILED_IDS_PER_LEVEL = 10
 MAX_EXAMPLES = 5
 
@@ -148,12 +150,13 @@ class _Run:
     levels_started: list[int] = field(default_factory=list)
     stopped: str | None = None
     started: float = field(default_factory=time.monotonic)
+    progress_errors: int = 0
 
 
 def loopback_host(url: httpx.URL) -> bool:
     """Whether the URL's host is a loopback address (or ``localhost``)."""
     host = url.host.strip("[]").lower()
-    if host == "localhost" or host.endswith(".localhost"):
+    if host == "localhost":  # not "*.localhost": a resolver may send those anywhere
         return True
     try:
         return ipaddress.ip_address(host).is_loopback
@@ -256,7 +259,10 @@ async def _level(client: httpx.AsyncClient, plan: RampPlan, run: _Run, level: in
         result = await _send(client, plan, level, n, request_id, timeout)
         run.results.append(result)
         if progress is not None:
-            progress(len(run.results), total)
+            try:
+                progress(len(run.results), total)
+            except Exception:  # a display callback must not break the ramp
+                run.progress_errors += 1
 
     def launch() -> bool:
         nonlocal launched
@@ -299,7 +305,8 @@ async def _send(client: httpx.AsyncClient, plan: RampPlan, level: int, n: int,
     elif plan.body is not None:
         kwargs["content"] = plan.body
     try:
-        response = await client.request(plan.method, plan.url, **kwargs)
+        async with client.stream(plan.method, plan.url, **kwargs) as response:
+            body = await _read_capped(response)
     except httpx.TimeoutException as exc:
         return _Result(level, n, request_id, time.monotonic() - started, failure="timeout",
                        message=f"{type(exc).__name__} after {limit_s:g} s")
@@ -314,8 +321,20 @@ async def _send(client: httpx.AsyncClient, plan: RampPlan, level: int, n: int,
                        failure="transport_error",
                        message=redact_text(f"{type(exc).__name__}: {exc}"))
     latency = time.monotonic() - started
-    message = None if response.status_code < 400 else error_message(response.text)
+    message = None
+    if response.status_code >= 400:
+        message = error_message(body.decode(response.encoding or "utf-8", errors="replace"))
     return _Result(level, n, request_id, latency, status=response.status_code, message=message)
+
+
+async def _read_capped(response: httpx.Response) -> bytes:
+    """The body up to ``MAX_BODY_BYTES``; the rest is drained unread (so latency counts
+    the whole response) without holding a huge body in memory."""
+    kept = bytearray()
+    async for chunk in response.aiter_bytes():
+        if len(kept) < MAX_BODY_BYTES:
+            kept.extend(chunk[: MAX_BODY_BYTES - len(kept)])
+    return bytes(kept)
 
 
 def error_message(body: str) -> str:
@@ -497,6 +516,8 @@ def _evidence(plan: RampPlan, url: httpx.URL, run: _Run) -> Evidence:
         error = f"cannot reach {shown}: {first}"
     signals = () if error else ramp_signals(shown, run.results, plan.timeout_s)
     notes = [f"stopped: {run.stopped}"] if run.stopped else []
+    if run.progress_errors:
+        notes.append(f"the progress callback raised {run.progress_errors} time(s)")
     report = InputReport(name=shown, kind="ramp", format="http", events=len(run.results),
                          error=error or (f"stopped early: {run.stopped}" if run.stopped else None),
                          notes=tuple(notes))
