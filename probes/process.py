@@ -23,6 +23,11 @@ reports parent, command line (redacted), container id and pod uid from
 readable, RSS over the sampling window, open fds against the soft limit, sockets by
 state, threads and CPU.
 
+Limits: every child of a supervisor is taken as one of its workers, so a pm2 daemon
+that runs several apps brings all of them; TIME_WAIT sockets have no owner, so only
+those on the served port are counted (outbound churn to a model API is not attributed);
+sampling is capped at ``MAX_SAMPLE_SECONDS``.
+
 Errors are data: another user's process we may not read gives UNKNOWN signals whose
 reason names the pid ("permission denied reading pid N"); a process that exits while
 we sample keeps what was read. Only an unusable target or nothing found at all sets
@@ -204,7 +209,7 @@ def collect(target: ProcessTarget, cancel: threading.Event | None = None) -> Evi
     _expand(found, target.port, listeners, _ancestors_of_self())
     _sample(list(found.values()), target.sample_seconds, cancel)
     for f in found.values():
-        _describe(f, target.port)
+        _describe(f)
 
     processes = sorted(found.values(), key=lambda f: f.pid)
     _assign_roles(processes)
@@ -446,7 +451,7 @@ def _limits(f: _Found) -> tuple[int | None, int | None]:
     return nofile_limits_from_proc(text) if text else (None, None)
 
 
-def _describe(f: _Found, port: int | None) -> None:
+def _describe(f: _Found) -> None:
     """Fill ``f.facts`` with plain JSON-able values for the front ends."""
     p = f.proc
     facts = f.facts
