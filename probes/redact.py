@@ -25,9 +25,11 @@ ENV_MASK = "***redacted***"
 
 # Names whose values are secrets. Matched as a whole word part of a key or env name,
 # case-insensitive: DB_PASSWORD, openaiApiKey, x-api-key, client_secret, AUTH_TOKEN.
+# Session *ids* are not here: agent frameworks use them as conversation ids, which the
+# analysis and its reports must show; web session secrets travel as cookies or tokens.
 _SECRET_NAME = re.compile(
     r"(pass(word|wd|phrase)?|pwd|secret|token|api[-_]?key|apikey|access[-_]?key|"
-    r"private[-_]?key|credential|auth|session[-_]?id|cookie|signature|dsn|"
+    r"private[-_]?key|credential|auth|session[-_]?(token|secret|key)|cookie|signature|dsn|"
     r"connection[-_]?string|conn[-_]?str)",
     re.IGNORECASE,
 )

@@ -67,10 +67,10 @@ def test_non_secrets_survive(text: str) -> None:
 
 def test_secret_names() -> None:
     for name in ("DB_PASSWORD", "openaiApiKey", "client_secret", "AUTH_TOKEN", "x-api-key",
-                 "SESSION_ID", "aws_secret_access_key", "SENTRY_DSN"):
+                 "SESSION_TOKEN", "aws_secret_access_key", "SENTRY_DSN"):
         assert is_secret_name(name), name
     for name in ("LOG_LEVEL", "secretName", "TOKEN_PATH", "max_tokens", "author", "PORT",
-                 "password_file", "tokenExpirationSeconds"):
+                 "password_file", "tokenExpirationSeconds", "sessionId", "session_id"):
         assert not is_secret_name(name), name
 
 
