@@ -276,7 +276,8 @@ def test_console_span_exporter(tmp_path: Path) -> None:
     assert [e.line for e in events] == [1, 1, 1 + per_object, 1 + per_object,
                                         1 + 2 * per_object, 1 + 2 * per_object]
     run_end = events[3]
-    assert run_end.run == "90519ee1ae244aa3" and run_end.request == "90cf0754024da13f39a9fd2749939109"
+    assert run_end.run == "90519ee1ae244aa3"
+    assert run_end.request == "90cf0754024da13f39a9fd2749939109"
     assert run_end.error == "span team.run failed" and run_end.duration_ms == pytest.approx(1000.01)
     assert (run_end.instance, run_end.session, run_end.host) == (
         "0f235ed2-replica", "s-1", "0f235ed2-replica")

@@ -132,6 +132,9 @@ class LogReader:
         kind, fmt, reason = classify_head(self.inp.name if self.inp.path else "-", head,
                                           complete, False)
         self._format = fmt
+        if head_err and not head:
+            self._error = f"cannot read: {head_err}"
+            return
         if kind == "empty":
             self._notes.append("empty file" if not head else "file has only whitespace")
             if head_err:

@@ -109,10 +109,11 @@ def time_value(v: Any) -> int | None:
     if t is float:
         if v <= 0 or v != v:
             return None
+        # a double holds epoch seconds to about a microsecond: round there, not to noise
         if v < 1e11:
-            return int(v * 1e9)  # python logging "created", structlog fmt=None
+            return round(v * 1e6) * 1000  # python logging "created", structlog fmt=None
         if v < 1e14:
-            return int(v * 1e6)
+            return round(v * 1e3) * 1000  # ms with a fraction
         return None
     if t is str:
         s = v.strip()

@@ -114,9 +114,9 @@ def classify_head(name: str, sample: bytes, complete: bool, tar: bool) -> tuple[
     if not sample.strip():
         return "empty", "", "no content" if not sample else "only whitespace"
     share = binary_share(sample)
-    lines = sample.split(b"\n")
-    nul_lines = sum(1 for ln in lines if b"\x00" in ln)
-    if share > BINARY_SHARE or nul_lines > len(lines) * BINARY_SHARE:
+    raw_lines = sample.split(b"\n")
+    nul_lines = sum(1 for ln in raw_lines if b"\x00" in ln)
+    if share > BINARY_SHARE or nul_lines > len(raw_lines) * BINARY_SHARE:
         return "binary", "", (f"binary data ({share:.0%} NUL/control/undecodable bytes "
                               "in the sample)")
     text = sample.decode("utf-8", errors="replace").lstrip("\ufeff")
