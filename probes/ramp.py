@@ -202,7 +202,7 @@ def run_ramp(plan: RampPlan, cancel: threading.Event | None = None,
     if url is None:
         return failed(NAME, plan.url, problem or "bad plan")
     run = _Run()
-    total = min(len(plan.levels) * plan.per_level, plan.max_requests)
+    total = min(len(set(plan.levels)) * plan.per_level, plan.max_requests)
     coro_factory = lambda: _ramp(plan, run, cancel, progress, total, transport)  # noqa: E731
     try:
         asyncio.get_running_loop()
@@ -227,7 +227,7 @@ async def _ramp(plan: RampPlan, run: _Run, cancel: threading.Event | None,
                           max_keepalive_connections=max(plan.levels))
     async with httpx.AsyncClient(transport=transport, limits=limits, trust_env=False,
                                  follow_redirects=False, headers=headers) as client:
-        for level in plan.levels:
+        for level in dict.fromkeys(plan.levels):  # a repeated level would repeat request ids
             if run.stopped:
                 break
             run.levels_started.append(level)

@@ -345,3 +345,71 @@ def test_listener_of_another_user_gives_unknown_not_an_error(monkeypatch) -> Non
     assert set(_signals(ev).values()) == {Answer.UNKNOWN}
     assert all("permission denied" in s.reason for s in ev.signals)
     assert any("not readable" in n for n in ev.data["notes"])
+
+
+_HOLDING_SERVER = textwrap.dedent("""
+    import socket, sys, time
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(128)
+    print(srv.getsockname()[1], flush=True)
+    mode = sys.argv[1]
+    held = []
+    while True:
+        conn, _ = srv.accept()
+        if mode == "hold":
+            held.append(conn)  # never closed: CLOSE_WAIT once the client closes
+        else:
+            conn.close()  # the server closes first: TIME_WAIT on the server port
+""")
+
+
+@pytest.fixture
+def tcp_server() -> Iterator[object]:
+    started: list[subprocess.Popen[str]] = []
+
+    def start(mode: str) -> tuple[subprocess.Popen[str], int]:
+        proc = subprocess.Popen([sys.executable, "-c", _HOLDING_SERVER, mode],
+                                stdout=subprocess.PIPE, text=True)
+        started.append(proc)
+        assert proc.stdout is not None
+        return proc, int(proc.stdout.readline())
+
+    yield start
+    for proc in started:
+        proc.kill()
+        proc.wait(5)
+
+
+def _connect_and_close(port: int, count: int, wait_for_server_close: bool) -> None:
+    import socket
+    for _ in range(count):
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as c:
+            if wait_for_server_close:
+                c.recv(1)  # returns b"" once the server has closed its end
+
+
+def test_close_wait_leak_is_fd_pressure(tcp_server) -> None:  # type: ignore[no-untyped-def]
+    import time
+    proc, port = tcp_server("hold")
+    _connect_and_close(port, 40, wait_for_server_close=False)
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        ev = collect(ProcessTarget(port=port, sample_seconds=0))
+        if (_by_pid(ev)[proc.pid]["sockets"] or {}).get("CLOSE_WAIT", 0) >= 40:
+            break
+        time.sleep(0.1)
+    pressure = next(s for s in ev.signals if s.key == "process.fd_pressure")
+    assert pressure.answer is Answer.YES
+    assert any("CLOSE_WAIT" in e.text and e.source == f"pid {proc.pid}"
+               for e in pressure.examples)
+
+
+def test_time_wait_churn_on_the_port_is_fd_pressure(tcp_server) -> None:  # type: ignore[no-untyped-def]
+    proc, port = tcp_server("close")
+    _connect_and_close(port, 300, wait_for_server_close=True)
+    ev = collect(ProcessTarget(port=port, sample_seconds=0))
+    assert ev.data["port_sockets"].get("TIME_WAIT", 0) >= 256
+    pressure = next(s for s in ev.signals if s.key == "process.fd_pressure")
+    assert pressure.answer is Answer.YES
+    assert any(e.source == f"tcp :{port}" and "TIME_WAIT" in e.text for e in pressure.examples)

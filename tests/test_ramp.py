@@ -404,3 +404,24 @@ def test_cli_ctrl_c_prints_what_ran_and_exits_130() -> None:
     doc = json.loads(out)
     assert doc["data"]["stopped"] == "cancelled"
     assert 1 <= doc["data"]["levels"][0]["ok"] < 30
+
+
+def test_repeated_levels_run_once_so_request_ids_stay_unique() -> None:
+    """MockTransport: only the request ids matter here, not a service's answers."""
+    calls: list[httpx.Request] = []
+    ev = run_ramp(RampPlan(url="http://127.0.0.1:9/x", levels=(1, 1, 2), per_level=3),
+                  transport=_recorder(calls))
+    ids = [c.headers["x-request-id"] for c in calls]
+    assert len(ids) == len(set(ids)) == 6
+    assert [row["level"] for row in ev.data["levels"]] == [1, 2]
+
+
+def test_huge_error_body_is_cut_not_kept() -> None:
+    """MockTransport serves a 5 MB error page; a real one would only be slower."""
+    page = b"upstream exploded: " + b"x" * 5_000_000
+    transport = httpx.MockTransport(lambda request: httpx.Response(500, content=page))
+    ev = run_ramp(RampPlan(url="http://127.0.0.1:9/x", levels=(1,), per_level=2),
+                  transport=transport)
+    [entry] = ev.data["levels"][0]["errors_5xx"]
+    assert entry["message"].startswith("upstream exploded: xxx")
+    assert len(entry["message"]) <= 300 and entry["count"] == 2
