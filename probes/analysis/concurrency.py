@@ -189,21 +189,54 @@ def find_ceiling(requests: list[Request], max_examples: int) -> Ceiling | None:
                    tuple(r.end_at for r in cluster[:max_examples] if r.end_at is not None))
 
 
+CALL_WINDOW = 64
+"""Calls of one request remembered for the duration sweep: enough to see 8+ at once."""
+
+
+@dataclass(slots=True)
+class _CallWindow:
+    """The last ``CALL_WINDOW`` call intervals of one request, each with the number of
+    calls known to cover its start. Ends arrive in time order but starts are back-dated
+    (end minus duration), so each new interval both gets a count and adds to the counts
+    of the earlier intervals whose start it covers. The largest count is the peak."""
+
+    starts: list[int] = field(default_factory=list)
+    ends: list[int] = field(default_factory=list)
+    cover: list[int] = field(default_factory=list)
+    peak: int = 0
+
+    def add(self, start: int, end: int) -> int:
+        mine = 1
+        for i, (s, e) in enumerate(zip(self.starts, self.ends, strict=True)):
+            if s <= start < e:
+                mine += 1
+            if start <= s < end:
+                self.cover[i] += 1
+                self.peak = max(self.peak, self.cover[i])
+        self.starts.append(start)
+        self.ends.append(end)
+        self.cover.append(mine)
+        self.peak = max(self.peak, mine)
+        if len(self.starts) > CALL_WINDOW:
+            del self.starts[0], self.ends[0], self.cover[0]
+        return self.peak
+
+
 @dataclass
 class FanoutTracker:
     """Outbound tool/model calls in flight per request.
 
     A TOOL_CALL whose ``phase`` field says "start"/"end" (trace spans) is taken at its
     word; otherwise one with a duration, status or error is the call's end (its start
-    is end minus duration when known) and one without is its start. Both ways are counted and the
-    larger peak kept, so logs with only start lines or only end lines both work.
+    is end minus duration when known) and one without is its start. Start/end counting
+    and the duration sweep both run and the larger peak is kept, so logs with only
+    start lines or only end lines both work. State is per request, bounded.
     """
 
     in_flight: dict[str, int] = field(default_factory=dict)
     peak_counter: dict[str, int] = field(default_factory=dict)
-    intervals: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
-    first_call: dict[str, Example] = field(default_factory=dict)  # where the peak hit 8
-    last_end: dict[str, Example] = field(default_factory=dict)  # fallback pointer
+    windows: dict[str, _CallWindow] = field(default_factory=dict)
+    first_call: dict[str, Example] = field(default_factory=dict)  # where 8+ was first seen
     calls: int = 0
 
     def feed(self, ev: LogEvent) -> None:
@@ -217,9 +250,13 @@ class FanoutTracker:
         if is_end:
             self.in_flight[req] = max(0, self.in_flight.get(req, 0) - 1)
             if ev.duration_ms is not None and ev.time_ns is not None:
-                self.intervals.setdefault(req, []).append(
-                    (ev.time_ns - int(ev.duration_ms * NS_PER_MS), ev.time_ns))
-                self.last_end[req] = excerpt(ev, f"calls of request {req} overlapped in time")
+                window = self.windows.get(req)
+                if window is None:
+                    window = self.windows[req] = _CallWindow()
+                peak = window.add(ev.time_ns - int(ev.duration_ms * NS_PER_MS), ev.time_ns)
+                if peak >= FANOUT_MIN_CALLS and req not in self.first_call:
+                    self.first_call[req] = excerpt(
+                        ev, f"{peak} calls of request {req} overlapped in time")
         else:
             n = self.in_flight.get(req, 0) + 1
             self.in_flight[req] = n
@@ -230,14 +267,9 @@ class FanoutTracker:
 
     def peaks(self) -> dict[str, int]:
         out = dict(self.peak_counter)
-        for req, spans in self.intervals.items():
-            points = sorted([(s, 1) for s, _ in spans] + [(e, -1) for _, e in spans])
-            cur = peak = 0
-            for _, d in points:
-                cur += d
-                peak = max(peak, cur)
-            out[req] = max(out.get(req, 0), peak)
+        for req, window in self.windows.items():
+            out[req] = max(out.get(req, 0), window.peak)
         return out
 
     def example_for(self, req: str) -> Example | None:
-        return self.first_call.get(req) or self.last_end.get(req)
+        return self.first_call.get(req)

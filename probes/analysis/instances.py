@@ -25,6 +25,7 @@ SERVERLESS_HINT = re.compile(
     r"fast refresh|next dev|nodemon|watchfiles|--reload)\b",
     re.IGNORECASE)
 """Words that say the service runs where module state outlives a request."""
+HINT_RAW_LINES = 5000
 SERVERLESS_FIELD_KEYS = frozenset({
     "coldStart", "cold_start", "faas.coldstart", "faas.invocation_id", "awsRequestId",
     "aws_request_id", "faas.name", "x-vercel-id", "vercelId", "lambda",
@@ -40,10 +41,18 @@ class InstanceStats:
     processes: set[str] = field(default_factory=set)
     first_ns: int | None = None
     last_ns: int | None = None
-    first_at: Example | None = None
-    last_at: Example | None = None
+    first_ev: LogEvent | None = None
+    last_ev: LogEvent | None = None
     events: int = 0
     session_examples: list[Example] = field(default_factory=list)
+
+    @property
+    def first_at(self) -> Example | None:
+        return excerpt(self.first_ev, f"instance {self.id} first seen") if self.first_ev else None
+
+    @property
+    def last_at(self) -> Example | None:
+        return excerpt(self.last_ev, f"instance {self.id} last seen") if self.last_ev else None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -51,7 +60,7 @@ class InstanceStats:
             "users": len(self.users), "processes": sorted(self.processes)[:8],
             "first": iso_ns(self.first_ns) if self.first_ns is not None else None,
             "last": iso_ns(self.last_ns) if self.last_ns is not None else None,
-            "first_at": self.first_at.where if self.first_at else None,
+            "first_at": f"{self.first_ev.source}:{self.first_ev.line}" if self.first_ev else None,
         }
 
 
@@ -63,6 +72,7 @@ class InstanceTracker:
     created_examples: list[Example] = field(default_factory=list)
     agent_requests: set[str] = field(default_factory=set)
     hint: Example | None = None
+    hint_looked: int = 0
     max_examples: int = 8
 
     def feed(self, ev: LogEvent) -> None:
@@ -99,16 +109,21 @@ class InstanceTracker:
         if user is not None and str(user) not in st.users and len(st.users) < 256:
             st.users[str(user)] = excerpt(ev, f"instance {ev.instance} serves user {user}")
         if ev.time_ns is not None:
+            # Keep the event itself; its excerpt is built once, when asked for.
             if st.first_ns is None or ev.time_ns < st.first_ns:
-                st.first_ns, st.first_at = ev.time_ns, excerpt(ev)
+                st.first_ns, st.first_ev = ev.time_ns, ev
             if st.last_ns is None or ev.time_ns > st.last_ns:
-                st.last_ns, st.last_at = ev.time_ns, excerpt(ev)
+                st.last_ns, st.last_ev = ev.time_ns, ev
 
     def _look_for_hint(self, ev: LogEvent) -> None:
+        """Messages are searched on every line (they are short); whole raw lines only
+        while the first ``HINT_RAW_LINES`` events stream past, where platforms print
+        their banners (cold start, runtime, dev server), to keep the hot path cheap."""
+        self.hint_looked += 1
         if ev.fields and not SERVERLESS_FIELD_KEYS.isdisjoint(ev.fields):
             self.hint = excerpt(ev, "serverless platform fields on this line")
             return
-        text = ev.text or ev.message
+        text = ev.text if self.hint_looked <= HINT_RAW_LINES and ev.text else ev.message
         m = SERVERLESS_HINT.search(text) if text else None
         if m:
             self.hint = excerpt(ev, f"serverless / hot-reload hint: {m.group(0)!r}")

@@ -31,11 +31,12 @@ from probes.analysis.error_families import ERROR_FAMILIES, classify, error_text,
 from probes.analysis.instances import LONG_LIVED_NS, InstanceTracker
 from probes.analysis.runs import (
     Overlap,
+    OverlapSummary,
     Run,
     RunTracker,
     excerpt,
-    max_in_flight,
     start_gaps_cv,
+    summarize,
     sweep,
 )
 from probes.analysis.state import ContaminationTracker, HistoryTracker, StateTracker
@@ -58,6 +59,14 @@ PERIODIC_MAX_CV = 0.25
 FEW_ERRORS = 3
 """Fewer matches than this make a weaker signal (strength 0.6): one line can be noise."""
 MAX_RUNS_IN_DATA = 2000
+
+
+def _instance_and_request(r: Run) -> str | None:
+    return f"instance {r.instance}, request {r.request}" if r.instance and r.request else None
+
+
+def _session_and_request(r: Run) -> str | None:
+    return f"session {r.session}, request {r.request}" if r.session and r.request else None
 
 
 class LogAnalysis:
@@ -143,9 +152,9 @@ class LogAnalysis:
         def put(s: Signal) -> None:
             signals[s.key] = s
 
-        overlaps_inst = list(sweep(closed, lambda r: r.instance))
-        self._run_signals(put, runs, closed, overlaps_inst)
-        self._instance_signals(put, runs, overlaps_inst)
+        by_instance = summarize(closed, lambda r: r.instance, self.max_examples)
+        self._run_signals(put, runs, closed, by_instance)
+        self._instance_signals(put, by_instance)
         self._error_signals(put)
         request_list = self._request_list(closed)
         table = concurrency_table(request_list) if request_list else None
@@ -156,10 +165,8 @@ class LogAnalysis:
         for key in LOG_KEYS:  # the contract: every key answered
             if key not in signals:
                 put(unknown(key, PROBE, "not measured from logs"))
-        overlap_count: dict[str, int] = {}
-        for o in overlaps_inst:
-            overlap_count[o.group] = overlap_count.get(o.group, 0) + 1
-        peaks = max_in_flight(closed, lambda r: r.instance)
+        overlap_count = by_instance.per_group
+        peaks = by_instance.peak
         instances = []
         for st in sorted(self.instances.stats.values(), key=lambda s: s.id):
             doc = st.to_json()
@@ -174,6 +181,7 @@ class LogAnalysis:
             "runs_total": len(runs),
             "runs_open": len(self.runs.open_runs),
             "runs_orphan_ends": self.runs.orphan_ends,
+            "runs_untimed_events": self.runs.untimed,
             "instances": instances,
             "concurrency": list(table.rows) if table else [],
             "errors": {
@@ -197,7 +205,7 @@ class LogAnalysis:
         return out[: self.max_examples]
 
     def _run_signals(self, put: Callable[[Signal], None], runs: list[Run], closed: list[Run],
-                     overlaps_inst: list[Overlap]) -> None:
+                     by_instance: OverlapSummary) -> None:
         keys = ("runs.overlap_instance", "runs.parallel_same_session",
                 "runs.nested_same_request", "runs.periodic_overlap")
         if not runs:
@@ -217,23 +225,23 @@ class LogAnalysis:
             put(unknown("runs.overlap_instance", PROBE, "no instance ids on the runs"))
             put(unknown("runs.nested_same_request", PROBE, "no instance ids on the runs"))
         else:
-            peaks = max_in_flight(with_inst, lambda r: r.instance)
-            peak = max(peaks.values(), default=0)
-            if overlaps_inst:
-                groups = {o.group for o in overlaps_inst}
+            peak = max(by_instance.peak.values(), default=0)
+            if by_instance.pairs:
+                groups = sorted(by_instance.per_group)
                 put(yes("runs.overlap_instance", PROBE,
-                        f"{len(overlaps_inst)} overlapping run pairs on {len(groups)} instance(s),"
-                        f" up to {peak} runs at once; e.g. {overlaps_inst[0].story()}{open_note}",
-                        self._overlap_examples(overlaps_inst), value=len(overlaps_inst),
-                        data={"pairs": len(overlaps_inst), "max_concurrency": peak,
-                              "instances": sorted(groups)[:20]}))
+                        f"{by_instance.pairs} overlapping run pairs on {len(groups)} instance(s),"
+                        f" up to {peak} runs at once; e.g. {by_instance.sample[0].story()}"
+                        f"{open_note}",
+                        self._overlap_examples(by_instance.sample), value=by_instance.pairs,
+                        data={"pairs": by_instance.pairs, "max_concurrency": peak,
+                              "instances": groups[:20]}))
             else:
                 put(no("runs.overlap_instance", PROBE,
-                       f"{len(with_inst)} runs on {len(peaks)} instance(s); no two overlap"
-                       f"{open_note}", value=0))
-            nested = [o for o in overlaps_inst
-                      if o.first.request and o.first.request == o.second.request
-                      and o.nested and o.start_gap_ns > PARALLEL_START_GAP_NS]
+                       f"{len(with_inst)} runs on {len(by_instance.peak)} instance(s); no two "
+                       f"overlap{open_note}", value=0))
+            # Fine groups (one instance, one request): few pairs, so every pair is looked at.
+            nested = [o for o in sweep(with_inst, _instance_and_request)
+                      if o.nested and o.start_gap_ns > PARALLEL_START_GAP_NS]
             if nested:
                 put(yes("runs.nested_same_request", PROBE,
                         f"{len(nested)} runs started inside another run of the same request on "
@@ -250,9 +258,8 @@ class LogAnalysis:
             put(unknown("runs.parallel_same_session", PROBE,
                         "no runs carry both a session id and a request id"))
         else:
-            par = [o for o in sweep(sess_req, lambda r: r.session)
-                   if o.first.request == o.second.request
-                   and (not o.nested or o.start_gap_ns <= PARALLEL_START_GAP_NS)]
+            par = [o for o in sweep(sess_req, _session_and_request)
+                   if not o.nested or o.start_gap_ns <= PARALLEL_START_GAP_NS]
             if par:
                 put(yes("runs.parallel_same_session", PROBE,
                         f"{len(par)} pairs of runs of one session started together by one request;"
@@ -277,7 +284,7 @@ class LogAnalysis:
         if not groups:
             put(no("runs.periodic_overlap", PROBE, "every run carries a request id", value=0))
             return
-        hits: list[tuple[str, float, float, list[Overlap]]] = []
+        hits: list[tuple[str, float, float, OverlapSummary]] = []
         checked = 0
         for g, members in groups.items():
             if len(members) < PERIODIC_MIN_RUNS:
@@ -286,12 +293,13 @@ class LogAnalysis:
             stats = start_gaps_cv([r.start_ns for r in members if r.start_ns is not None])
             if stats is None or stats[1] > PERIODIC_MAX_CV:
                 continue
-            pairs = list(sweep(members, group))
-            if pairs:
-                hits.append((g, stats[0], stats[1], pairs))
+            found = summarize(members, group, self.max_examples)
+            if found.pairs:
+                hits.append((g, stats[0], stats[1], found))
         if hits:
-            g, mean, cv, pairs = max(hits, key=lambda h: len(h[3]))
-            total = sum(len(h[3]) for h in hits)
+            g, mean, cv, best = max(hits, key=lambda h: h[3].pairs)
+            pairs = best.sample
+            total = sum(h[3].pairs for h in hits)
             put(yes("runs.periodic_overlap", PROBE,
                     f"runs with no request start every {mean / 1e9:.1f} s (gap variation "
                     f"{cv:.0%}) on {g} and {total} pairs overlap; e.g. {pairs[0].story()}",
@@ -305,8 +313,8 @@ class LogAnalysis:
             put(no("runs.periodic_overlap", PROBE,
                    "runs without a request id are not periodic or do not overlap", value=0))
 
-    def _instance_signals(self, put: Callable[[Signal], None], runs: list[Run],
-                          overlaps_inst: list[Overlap]) -> None:
+    def _instance_signals(self, put: Callable[[Signal], None],
+                          by_instance: OverlapSummary) -> None:
         it = self.instances
         stats = list(it.stats.values())
         # instance.many_sessions
@@ -316,7 +324,7 @@ class LogAnalysis:
             reused = [s for s in stats if it.reuse_count(s) >= 2]
             if reused:
                 worst = max(reused, key=it.reuse_count)
-                overlapping = {o.group for o in overlaps_inst}
+                overlapping = set(by_instance.per_group)
                 mode = ("concurrently" if worst.id in overlapping else "one after another")
                 exs = [e for s in sorted(reused, key=lambda s: -it.reuse_count(s))
                        for e in s.session_examples][: self.max_examples]

@@ -217,12 +217,8 @@ def _renote(ex: Example, note: str) -> Example:
                    f"{ex.note}; {note}" if ex.note else note)
 
 
-def sweep(runs: Iterable[Run], group_of: Callable[[Run], str | None]) -> Iterator[Overlap]:
-    """Every pair of closed runs in one group whose time spans overlap.
-
-    Runs are sorted by start per group; a heap holds the runs still in flight, ordered
-    by end. Touching spans (A ends exactly when B starts) do not overlap.
-    """
+def _grouped(runs: Iterable[Run], group_of: Callable[[Run], str | None]
+             ) -> dict[str, list[Run]]:
     groups: dict[str, list[Run]] = {}
     for r in runs:
         if not r.closed:
@@ -230,6 +226,18 @@ def sweep(runs: Iterable[Run], group_of: Callable[[Run], str | None]) -> Iterato
         g = group_of(r)
         if g is not None:
             groups.setdefault(g, []).append(r)
+    return groups
+
+
+def sweep(runs: Iterable[Run], group_of: Callable[[Run], str | None]) -> Iterator[Overlap]:
+    """Every pair of closed runs in one group whose time spans overlap.
+
+    Runs are sorted by start per group; a heap holds the runs still in flight, ordered
+    by end. Touching spans (A ends exactly when B starts) do not overlap. Costs
+    O(n log n + pairs): use it on fine groups (one request, one session) where pairs are
+    few, and ``summarize`` on coarse ones.
+    """
+    groups = _grouped(runs, group_of)
     for g in sorted(groups):
         members = sorted(groups[g], key=lambda r: (r.start_ns, r.end_ns))
         active: list[tuple[int, int, Run]] = []
@@ -242,27 +250,41 @@ def sweep(runs: Iterable[Run], group_of: Callable[[Run], str | None]) -> Iterato
             heapq.heappush(active, (r.end_ns, i, r))
 
 
-def max_in_flight(runs: Iterable[Run], group_of: Callable[[Run], str | None]) -> dict[str, int]:
-    """The largest number of closed runs in flight at once, per group."""
-    best: dict[str, int] = {}
-    groups: dict[str, list[Run]] = {}
-    for r in runs:
-        g = group_of(r)
-        if r.closed and g is not None:
-            groups.setdefault(g, []).append(r)
-    for g, members in groups.items():
-        points: list[tuple[int, int]] = []
-        for r in members:
+@dataclass
+class OverlapSummary:
+    """Overlapping pairs counted per group, with only the first few kept as examples."""
+
+    pairs: int = 0
+    per_group: dict[str, int] = field(default_factory=dict)
+    peak: dict[str, int] = field(default_factory=dict)
+    sample: list[Overlap] = field(default_factory=list)
+
+
+def summarize(runs: Iterable[Run], group_of: Callable[[Run], str | None], keep: int
+              ) -> OverlapSummary:
+    """Count overlapping pairs per group in O(n log n), whatever the number of pairs:
+    each new run overlaps exactly the runs still in flight, so it adds len(active)."""
+    out = OverlapSummary()
+    groups = _grouped(runs, group_of)
+    for g in sorted(groups):
+        members = sorted(groups[g], key=lambda r: (r.start_ns, r.end_ns))
+        active: list[tuple[int, int, Run]] = []
+        count = peak = 0
+        for i, r in enumerate(members):
             assert r.start_ns is not None and r.end_ns is not None
-            points.append((r.start_ns, 1))
-            points.append((r.end_ns, -1))
-        points.sort()  # at equal times ends (-1) sort before starts (+1)
-        cur = peak = 0
-        for _, d in points:
-            cur += d
-            peak = max(peak, cur)
-        best[g] = peak
-    return best
+            while active and active[0][0] <= r.start_ns:
+                heapq.heappop(active)
+            count += len(active)
+            if active and len(out.sample) < keep:
+                first = min(active, key=lambda t: t[1])[2]
+                out.sample.append(Overlap(g, first, r))
+            heapq.heappush(active, (r.end_ns, i, r))
+            peak = max(peak, len(active))
+        out.peak[g] = peak
+        if count:
+            out.per_group[g] = count
+            out.pairs += count
+    return out
 
 
 def start_gaps_cv(starts: list[int]) -> tuple[float, float] | None:
