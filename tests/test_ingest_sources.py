@@ -127,6 +127,15 @@ def test_sniff_stdin_replays_the_sample() -> None:
     assert rep.bytes_read == len(data)
 
 
+def test_sniff_then_reader_on_the_same_raw_stdin_loses_nothing() -> None:
+    """A caller may pass the raw stream to both sniff and LogReader (not Sniffed.stdin)."""
+    data = "".join(PINO % (1714557600000 + i, i) for i in range(3000)).encode()
+    raw = io.BytesIO(data)
+    assert sniff(InputFile("-", None), raw).format == "pino"
+    events, _ = read_all(InputFile("-", None), stdin=raw)
+    assert len(events) == 3000 and events[0].run == "r0"
+
+
 def test_peek_replays_exact_bytes() -> None:
     data = bytes(range(256)) * 1000
     stream = peek_stdin(io.BytesIO(data), size=1000)

@@ -13,9 +13,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import io
 import os
+import weakref
 import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -130,11 +132,23 @@ class ReplayStream(io.RawIOBase):
         return n
 
 
+_REPLAYS: weakref.WeakKeyDictionary[Any, ReplayStream] = weakref.WeakKeyDictionary()
+"""Pipes already peeked, so ``sniff(inp, stdin=s)`` followed by ``LogReader(inp, ...,
+stdin=s)`` with the same raw stream still sees the sampled bytes."""
+
+
 def peek_stdin(stdin: BinaryIO, size: int = SAMPLE_BYTES) -> BinaryIO:
     """Read up to ``size`` bytes of a pipe (stopping early at EOF) and wrap the pipe so
-    the bytes are replayed. A stream that is already a ReplayStream is returned as is."""
+    the bytes are replayed. A ReplayStream, or a pipe peeked before, gives the same
+    replaying wrapper again: the sample is never lost between sniff and reader."""
     if isinstance(stdin, ReplayStream):
         return cast(BinaryIO, stdin)
+    try:
+        known = _REPLAYS.get(stdin)
+    except TypeError:  # not weak-referenceable: no registry for this stream
+        known = None
+    if known is not None:
+        return cast(BinaryIO, known)
     chunks: list[bytes] = []
     got = 0
     read1 = getattr(stdin, "read1", None)
@@ -144,7 +158,10 @@ def peek_stdin(stdin: BinaryIO, size: int = SAMPLE_BYTES) -> BinaryIO:
             break
         chunks.append(data)
         got += len(data)
-    return cast(BinaryIO, ReplayStream(b"".join(chunks), stdin))
+    replay = ReplayStream(b"".join(chunks), stdin)
+    with contextlib.suppress(TypeError):
+        _REPLAYS[stdin] = replay
+    return cast(BinaryIO, replay)
 
 
 def open_raw(inp: InputFile, stdin: BinaryIO | None) -> BinaryIO:
