@@ -216,3 +216,15 @@ def test_long_lived_needs_a_serverless_hint() -> None:
     s = sig(analyse(hinted), "instance.long_lived")
     assert s.answer is Answer.YES
     assert "2.0 h" in s.detail
+
+
+def test_per_request_inferred_from_instance_ids_when_no_creation_lines() -> None:
+    fresh = [e for i in range(4) for e in run(i * 1000, i * 1000 + 500, instance=f"agent-{i}",
+                                              request=f"r{i}")]
+    s = sig(analyse(fresh), "instance.per_request")
+    assert s.answer is Answer.YES and s.strength < 1.0 and "no creation lines" in s.detail
+    shared = [e for i in range(4) for e in run(i * 1000, i * 1000 + 500, instance="agent-x",
+                                               request=f"r{i}")]
+    assert answer(analyse(shared), "instance.per_request") is Answer.NO
+    few = analyse(run(0, 10, instance="a", request="r"))
+    assert answer(few, "instance.per_request") is Answer.UNKNOWN

@@ -56,6 +56,8 @@ asyncio.gather); a run started later inside another came from a callback (re-ent
 PERIODIC_MIN_RUNS = 4
 PERIODIC_MAX_CV = 0.25
 """Gaps between starts varying by at most 25% of their mean: a timer, not traffic."""
+PER_REQUEST_SHARE = 0.8
+"""A new instance for at least 80% of the requests that reach an agent: per request."""
 FEW_ERRORS = 3
 """Fewer matches than this make a weaker signal (strength 0.6): one line can be noise."""
 MAX_RUNS_IN_DATA = 2000
@@ -154,7 +156,7 @@ class LogAnalysis:
 
         by_instance = summarize(closed, lambda r: r.instance, self.max_examples)
         self._run_signals(put, runs, closed, by_instance)
-        self._instance_signals(put, by_instance)
+        self._instance_signals(put, runs, by_instance)
         self._error_signals(put)
         request_list = self._request_list(closed)
         table = concurrency_table(request_list) if request_list else None
@@ -313,7 +315,7 @@ class LogAnalysis:
             put(no("runs.periodic_overlap", PROBE,
                    "runs without a request id are not periodic or do not overlap", value=0))
 
-    def _instance_signals(self, put: Callable[[Signal], None],
+    def _instance_signals(self, put: Callable[[Signal], None], runs: list[Run],
                           by_instance: OverlapSummary) -> None:
         it = self.instances
         stats = list(it.stats.values())
@@ -342,7 +344,7 @@ class LogAnalysis:
         # instance.per_request
         agent_reqs = len(it.agent_requests)
         if it.created == 0:
-            put(unknown("instance.per_request", PROBE, "no instance creation events in the logs"))
+            self._per_request_from_runs(put, runs)
         elif it.created_requests and agent_reqs >= 3:
             ratio = len(it.created_requests) / agent_reqs
             self._per_request(put, ratio, f"{len(it.created_requests)} of {agent_reqs} requests "
@@ -381,8 +383,35 @@ class LogAnalysis:
                 put(no("instance.long_lived", PROBE,
                        "no instance seen an hour apart or with two users"))
 
+    def _per_request_from_runs(self, put: Callable[[Signal], None], runs: list[Run]) -> None:
+        """No creation lines: infer from instance ids on runs. A request whose runs use
+        instances no other request used got its own instance. Weaker (strength 0.8)."""
+        requests_of: dict[str, set[str]] = {}
+        runs_of: dict[str, list[Run]] = {}
+        for r in runs:
+            if r.instance and r.request:
+                requests_of.setdefault(r.instance, set()).add(r.request)
+                runs_of.setdefault(r.request, []).append(r)
+        if len(runs_of) < 3:
+            put(unknown("instance.per_request", PROBE,
+                        "no instance creation events, and too few runs with both an instance "
+                        "and a request id"))
+            return
+        fresh = [req for req, rs in runs_of.items()
+                 if all(len(requests_of[r.instance or ""]) == 1 for r in rs)]
+        ratio = len(fresh) / len(runs_of)
+        what = (f"no creation lines; {len(fresh)} of {len(runs_of)} requests ran on an "
+                "instance no other request used")
+        if ratio >= PER_REQUEST_SHARE:
+            exs = [r.start_at for req in fresh[: self.max_examples] for r in runs_of[req][:1]
+                   if r.start_at is not None]
+            put(yes("instance.per_request", PROBE, f"{what} ({ratio:.0%})", exs,
+                    value=round(ratio, 3), strength=0.8))
+        else:
+            put(no("instance.per_request", PROBE, f"{what} ({ratio:.0%})", value=round(ratio, 3)))
+
     def _per_request(self, put: Callable[[Signal], None], ratio: float, what: str) -> None:
-        if ratio >= 0.8:
+        if ratio >= PER_REQUEST_SHARE:
             put(yes("instance.per_request", PROBE, f"{what} ({ratio:.0%})",
                     self.instances.created_examples, value=round(ratio, 3)))
         else:

@@ -197,6 +197,23 @@ def fastify_out(rep: Replica, t: float, req: str, status: int, dur: float, **ext
             reqId=req, res={"statusCode": status}, responseTime=round(dur, 3), **extra)
 
 
+def pino_http_done(rep: Replica, t: float, counter: int, url: str, status: int, dur: float,
+                   err: dict[str, Any] | None = None) -> None:
+    """pino-http's completion line: ``req.id`` is a per-process counter (1, 2, 3...),
+    "request errored" for status >= 500 with the ``err`` object."""
+    fields: dict[str, Any] = {
+        "req": {"id": counter, "method": "POST", "url": url,
+                "headers": {"host": "edge.example.com", "user-agent": "research-ui/3.2"},
+                "remoteAddress": "::ffff:10.42.0.9", "remotePort": 50000 + counter % 9000},
+        "res": {"statusCode": status, "headers": {"content-type": "application/json"}},
+        "responseTime": round(dur),
+    }
+    if err is not None:
+        fields["err"] = err
+    rep.log(t, "error" if status >= 500 else "info",
+            "request errored" if status >= 500 else "request completed", **fields)
+
+
 def health_checks(rep: Replica, rng: random.Random, start: float, end: float,
                   every: float = 10_000) -> None:
     t = start + rng.uniform(0, every)
@@ -746,7 +763,8 @@ def tool_timeout() -> Case:
 
 def platform_timeout() -> Case:
     """The gateway in front of the agent service cuts requests at 30 s (504); the agent
-    keeps running past it. Gateway and service are both Fastify + pino."""
+    keeps running past it. The gateway is Express + pino-http (counter request ids), the
+    service Fastify + pino."""
     rng = random.Random(1414)
     gw = replicas(rng, "edge-gateway", 1)[0]
     svc = replicas(rng, "research-agent", 2)
@@ -757,7 +775,6 @@ def platform_timeout() -> Case:
                                    gap_ms=(2_000, 9_000))):
         rep = svc[i % 2]
         req = uid(rng)
-        fastify_in(gw, t, req, "/research")
         deep = rng.random() < 0.2
         dur = rng.uniform(31_000, 75_000) if deep else rng.uniform(2_000, 20_000)
         fastify_in(rep, t + 3, req, "/research")
@@ -767,17 +784,17 @@ def platform_timeout() -> Case:
                 durationMs=round(dur))
         if deep:
             cut = 30_000 + rng.uniform(1, 25)
-            gw.log(t + cut, "error", "request completed", reqId=req, res={"statusCode": 504},
-                   responseTime=round(cut, 3), err={"type": "Error",
-                                                    "message": "504 Gateway Timeout: upstream "
-                                                               "research-agent did not respond "
-                                                               "in 30000 ms"})
+            pino_http_done(gw, t + cut, i + 1, "/research", 504, cut,
+                           {"type": "Error", "message": "504 Gateway Timeout: upstream "
+                            "research-agent did not respond in 30000 ms",
+                            "stack": "Error: 504 Gateway Timeout\n    at ClientRequest."
+                                     "<anonymous> (/app/proxy.js:57:19)"})
             rep.log(t + 8 + dur, "warn", "client went away before the response",
                     reqId=req)
             fastify_out(rep, t + 8 + dur, req, 200, dur + 5)
         else:
             fastify_out(rep, t + 8 + dur, req, 200, dur + 5)
-            fastify_out(gw, t + 10 + dur, req, 200, dur + 10)
+            pino_http_done(gw, t + 10 + dur, i + 1, "/research", 200, dur + 10)
     files = {f"{gw.host}.log": render(gw.recs, kubectl_timestamps(pino, rng))}
     files.update({f"{rep.host}.log": render(rep.recs, kubectl_timestamps(pino, rng))
                   for rep in svc})
