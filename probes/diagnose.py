@@ -39,6 +39,9 @@ REFUTED_FACTOR = 0.3
 MIN_CHECKED_FOR_HEALTHY = 3
 """Healthy needs at least this many questions answered NO by evidence or the operator."""
 
+WHY_PARTS = 3
+"""A cause's one-line why names its strongest few supports; the rest are in evidence."""
+
 _ORDER = {cid: i for i, cid in enumerate(CAUSES)}
 
 
@@ -157,13 +160,17 @@ def _rank(tally: _Tally) -> tuple[RankedCause, ...]:
         for sig, _ in sorted(entries, key=lambda e: -e[1]):
             by_id.setdefault(id(sig), sig)
         sigs = tuple(by_id.values())
-        why = "; ".join(dict.fromkeys(s.detail for s in sigs))
+        why = "; ".join(dict.fromkeys(_short(s.detail) for s in sigs[:WHY_PARTS]))
         if refutes:
             why += " (but " + "; ".join(r.detail for r in refutes) + ")"
         out.append(RankedCause(cid, info.title, round(score, 4), why, sigs, refutes,
                                info.broken, info.fixed, info.next_steps))
     out.sort(key=lambda rc: (-rc.score, _ORDER.get(rc.id.split("/")[0], 999)))
     return tuple(out)
+
+
+def _short(text: str, limit: int = 160) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 _COLLECT: dict[str, str] = {}

@@ -1,0 +1,168 @@
+"""From input paths to a verdict: routing, streaming, analysis, the walk.
+
+One function, ``analyze_paths``, serves ``scaledoc analyze``, the TUI and the demo. Each
+input is sniffed on a bounded head sample and routed: logs and traces stream through
+``probes.ingest`` into one ``LogAnalysis`` (merged by time); Kubernetes dumps and capture
+bundles go to ``probes.kube``; service source trees and manifests go to ``probes.code``.
+Inputs that cannot be used are reported, with the reason, never dropped silently.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import BinaryIO
+
+from probes.analysis import LogAnalysis
+from probes.diagnose import diagnose
+from probes.events import LogEvent
+from probes.evidence import Case, Evidence, InputReport
+from probes.ingest import IngestConfig, InputFile, LogReader, discover, merge_by_time, sniff
+from probes.verdict import Verdict
+
+Progress = Callable[[str, int, int], None]
+"""progress(stage, done, total): called from the worker thread; total 0 means unknown."""
+
+
+@dataclass
+class Analysis:
+    """The result of one analysis: the case, its verdict, and what each input gave."""
+
+    case: Case
+    verdict: Verdict
+    inputs: list[InputReport] = field(default_factory=list)
+    log_paths: list[str] = field(default_factory=list)
+    """Log and trace files that were read, for the TUI's log view (stdin is not kept)."""
+    cancelled: bool = False
+    opened: int = 0
+    """How many inputs could be opened at all (binary and empty ones included)."""
+
+    @property
+    def usable(self) -> bool:
+        """True when at least one input gave events or evidence."""
+        return any(i.events > 0 for i in self.inputs) or any(
+            ev.probe != "logs" and not ev.error for ev in self.case.evidence)
+
+    def rewalk(self, case: Case) -> Analysis:
+        """The same analysis with a changed case (an operator answer): walk again."""
+        return Analysis(case, diagnose(case), self.inputs, self.log_paths, self.cancelled,
+                        self.opened)
+
+
+def demo_paths() -> list[str]:
+    """The bundled demo incident's files (package data in ``probes/demo``)."""
+    root = resources.files("probes") / "demo"
+    return sorted(str(p) for p in Path(str(root)).iterdir()
+                  if p.is_file() and p.name != "README.md")
+
+
+def analyze_paths(paths: Sequence[str], *, config: IngestConfig | None = None,
+                  cancel: threading.Event | None = None, progress: Progress | None = None,
+                  stdin: BinaryIO | None = None,
+                  extra: Sequence[Evidence] = ()) -> Analysis:
+    """Analyse files, directories, archives and ``-`` (stdin) into one verdict.
+
+    ``extra`` adds evidence gathered live (pods, processes, a ramp) to the same case.
+    """
+    config = config or IngestConfig()
+    cancel = cancel or threading.Event()
+    evidence: list[Evidence] = list(extra)
+    reports: list[InputReport] = []
+    readers: list[LogReader] = []
+    code_roots: list[Path] = []
+
+    from probes import code as code_probe
+    from probes import kube as kube_probe
+
+    files: list[InputFile] = []
+    opened = 0  # inputs that could be opened, usable or not (binary, empty)
+    for raw in paths:
+        p = Path(raw)
+        if raw != "-" and p.is_dir() and code_probe.is_code_dir(p) and not _has_logs(p):
+            code_roots.append(p)
+            opened += 1
+            continue
+        files.extend(discover([raw]))
+
+    for n, inp in enumerate(files):
+        if cancel.is_set():
+            break
+        if progress:
+            progress("sniffing", n, len(files))
+        if inp.error:
+            reports.append(InputReport(inp.name, "unknown", "", error=inp.error))
+            continue
+        kind = sniff(inp, stdin=stdin if inp.path is None else None)
+        if kind.error:
+            reports.append(InputReport(inp.name, "unknown", kind.format, error=kind.error))
+        elif kind.kind in ("log", "trace"):
+            opened += 1
+            # For stdin, the reader gets the stream that replays what sniff sampled.
+            readers.append(LogReader(inp, config, stdin=kind.stdin or stdin, cancel=cancel))
+        elif kind.kind in ("kube", "bundle") and inp.path is not None:
+            opened += 1
+            ev = kube_probe.read_kube_path(inp.path)
+            if ev is None:
+                reports.append(InputReport(inp.name, kind.kind, kind.format,
+                                           error=f"not Kubernetes material: {kind.reason}"))
+            else:
+                evidence.append(ev)
+                readers.extend(LogReader(member, config, cancel=cancel)
+                               for member in kube_probe.bundle_log_inputs(inp.path))
+        elif kind.kind == "code" and inp.path is not None:
+            opened += 1
+            code_roots.append(inp.path)
+        elif kind.kind == "empty":
+            opened += 1
+            reports.append(InputReport(inp.name, "log", "empty", notes=("empty input",)))
+        else:
+            opened += 1
+            reports.append(InputReport(inp.name, kind.kind, kind.format,
+                                       error=kind.reason or f"not a usable input ({kind.kind})"))
+
+    if code_roots and not cancel.is_set():
+        if progress:
+            progress("scanning source", 0, len(code_roots))
+        evidence.append(code_probe.scan(code_roots, cancel=cancel))
+
+    log_paths = [r_path for r in readers if (r_path := _path_of(r)) is not None]
+    if readers:
+        analysis = LogAnalysis()
+        total = len(readers)
+        for i, event in enumerate(merge_by_time([r.events() for r in readers])):
+            analysis.feed(event)
+            if progress and i % 50_000 == 0:
+                progress("reading logs", sum(1 for r in readers if r.report().lines_read), total)
+        log_ev = analysis.finish()
+        reports.extend(r.report() for r in readers)
+        evidence.insert(0, log_ev)
+
+    case = Case(evidence=tuple(evidence))
+    for ev in evidence:
+        reports.extend(i for i in ev.inputs if i not in reports and ev.probe != "logs")
+    return Analysis(case, diagnose(case), reports, log_paths, cancel.is_set(),
+                    opened=opened + len(extra))
+
+
+def _has_logs(root: Path) -> bool:
+    """A directory given on the command line is a source tree unless it holds logs."""
+    for p in root.rglob("*"):
+        if p.suffix in (".log", ".jsonl", ".gz", ".ndjson") and "node_modules" not in p.parts:
+            return True
+    return False
+
+
+def _path_of(reader: LogReader) -> str | None:
+    path = reader.inp.path
+    return str(path) if path is not None else None
+
+
+def iter_events(paths: Sequence[str], config: IngestConfig | None = None,
+                cancel: threading.Event | None = None) -> Iterator[LogEvent]:
+    """All log and trace events of the given files, merged by time (for exports)."""
+    config = config or IngestConfig()
+    readers = [LogReader(inp, config, cancel=cancel) for inp in discover(paths) if not inp.error]
+    yield from merge_by_time([r.events() for r in readers])

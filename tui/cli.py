@@ -1,0 +1,302 @@
+"""The command line: ``scaledoc`` and ``kubectl-scaledoc``.
+
+stdout carries data (the report, the JSON document); stderr carries diagnostics (input
+errors, progress). Exit codes come from ``tui.exit_codes.ExitCode``. Textual is imported
+only when a TUI is actually opened, so headless commands start fast and run anywhere.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from probes import __version__
+from probes.evidence import Answer, Case
+from probes.signals import SIGNALS
+from tui.exit_codes import ExitCode
+
+COMMAND_MODULES: tuple[str, ...] = ("tui.live", "tui.code_cli", "tui.kubectl")
+"""Modules that add sub-commands: each exposes ``register(subparsers)``."""
+
+FORMATS = ("text", "markdown", "json")
+
+
+def _err(msg: str) -> None:
+    print(f"scaledoc: {msg}", file=sys.stderr)
+
+
+def _add_input_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("paths", nargs="*", metavar="PATH",
+                   help="log files, directories, .gz, trace exports, kubectl dumps, capture "
+                        "bundles, source trees; '-' reads stdin")
+    p.add_argument("--field", action="append", default=[], metavar="ROLE=KEY",
+                   help="map a field role to a key, e.g. instance=agent.instanceId (repeatable)")
+    p.add_argument("--config", metavar="FILE", help="TOML config with a [fields] table")
+    p.add_argument("--answer", action="append", default=[], metavar="KEY=yes|no",
+                   help="answer a question of the tree yourself (repeatable)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="scaledoc",
+        description="Find why an AI-agent service breaks when scaled out: logs, traces, pods, "
+                    "processes and code joined into one ranked verdict. Deterministic, offline, "
+                    "no LLM.",
+        epilog="Run 'scaledoc demo' to see it on the bundled incident; 'scaledoc PATH...' opens "
+               "the TUI on your own inputs.")
+    parser.add_argument("--version", action="version", version=f"scaledoc {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    a = sub.add_parser("analyze", help="analyse inputs offline and print a report",
+                       description="Analyse inputs offline and print the verdict with evidence.")
+    _add_input_options(a)
+    a.add_argument("--format", choices=FORMATS, default=None,
+                   help="report format (default: text)")
+    a.add_argument("--json", action="store_true", help="same as --format json")
+    a.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE")
+    a.add_argument("--save-case", metavar="FILE",
+                   help="also write the full case (all evidence and answers) as JSON")
+    a.add_argument("--fail-on", metavar="IDS",
+                   help="exit 2 when the verdict is one of these cause ids (comma-separated; "
+                        "'any' = any cause, not healthy or inconclusive)")
+    a.set_defaults(func=cmd_analyze)
+
+    t = sub.add_parser("tui", help="open the incident TUI on inputs")
+    _add_input_options(t)
+    t.set_defaults(func=cmd_tui)
+
+    d = sub.add_parser("demo", help="the bundled demo incident (TUI on a terminal, else report)")
+    d.add_argument("--format", choices=FORMATS, default=None,
+                   help="print a report instead of opening the TUI")
+    d.add_argument("--json", action="store_true", help="same as --format json")
+    d.set_defaults(func=cmd_demo, paths=[], field=[], config=None, answer=[], output=None,
+                   save_case=None, fail_on=None)
+
+    s = sub.add_parser("signals", help="list the signal keys the tree asks about")
+    s.set_defaults(func=cmd_signals)
+
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if Path(sys.argv[0]).name.startswith("kubectl-scaledoc") and argv is None:
+        from tui.kubectl import kubectl_main
+
+        return kubectl_main(args_list, report=_report_case, tui=_tui_case)
+    parser = build_parser()
+    commands = _command_names(parser)
+    if args_list and args_list[0] not in commands and not args_list[0].startswith("-"):
+        args_list = ["tui", *args_list]  # 'scaledoc PATH...' opens the TUI
+    args = parser.parse_args(args_list)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return ExitCode.OK
+    try:
+        return int(args.func(args))
+    except KeyboardInterrupt:
+        _err("interrupted")
+        return ExitCode.INTERRUPTED
+
+
+def _command_names(parser: argparse.ArgumentParser) -> set[str]:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return set(action.choices)
+    return set()
+
+
+# ----------------------------------------------------------------------------- analyze
+
+
+def _answers(specs: Sequence[str]) -> dict[str, Answer]:
+    out: dict[str, Answer] = {}
+    for spec in specs:
+        key, sep, val = spec.partition("=")
+        if not sep or val.lower() not in ("yes", "no", "y", "n"):
+            raise ValueError(f"--answer {spec!r}: expected KEY=yes or KEY=no")
+        if key not in SIGNALS:
+            raise ValueError(f"--answer {spec!r}: unknown question key {key!r} "
+                             "(see 'scaledoc signals')")
+        out[key] = Answer.YES if val.lower().startswith("y") else Answer.NO
+    return out
+
+
+def _analyze(args: argparse.Namespace, paths: Sequence[str]) -> Any:
+    from probes.ingest import IngestConfig
+    from probes.pipeline import analyze_paths
+
+    config = IngestConfig.load(args.config, args.field)
+    answers = _answers(args.answer)
+    analysis = analyze_paths(paths, config=config,
+                             stdin=sys.stdin.buffer if "-" in paths else None)
+    if answers:
+        case = analysis.case
+        for k, v in answers.items():
+            case = case.with_answer(k, v)
+        analysis = analysis.rewalk(case)
+    return analysis
+
+
+def cmd_analyze(args: argparse.Namespace) -> int:
+    if not args.paths:
+        _err("analyze needs at least one PATH ('-' for stdin)")
+        return ExitCode.INPUT_ERROR
+    try:
+        analysis = _analyze(args, args.paths)
+    except ValueError as exc:
+        _err(str(exc))
+        return ExitCode.INPUT_ERROR
+    return _emit(args, analysis)
+
+
+def _emit(args: argparse.Namespace, analysis: Any) -> int:
+    from tui import report
+
+    fmt = "json" if getattr(args, "json", False) else (args.format or "text")
+    code = ExitCode.OK
+    for inp in analysis.inputs:
+        if inp.error:
+            _err(f"{report.clean(inp.name)}: {report.clean(inp.error)}")
+            code = ExitCode.INPUT_ERROR
+    opened = analysis.opened > 0 or bool(analysis.case.evidence)
+    if not analysis.usable:
+        _err("no recognisable events in the inputs: verdict is inconclusive "
+             "(see the inputs table for what each file held)")
+        code = ExitCode.INPUT_ERROR
+        if not opened:
+            return code
+    out_text: str | None = None
+    if fmt == "json":
+        out_text = report.render_json(analysis) + "\n"
+    elif fmt == "markdown":
+        out_text = report.render_markdown(analysis)
+    if args.output:
+        from rich.console import Console
+
+        with open(args.output, "w", encoding="utf-8") as fh:
+            if out_text is not None:
+                fh.write(out_text)
+            else:
+                report.print_text(analysis, Console(file=fh, markup=False, highlight=False,
+                                                    emoji=False, width=120, no_color=True))
+    elif out_text is not None:
+        sys.stdout.write(out_text)
+    else:
+        from rich.console import Console
+
+        report.print_text(analysis, Console(markup=False, highlight=False, emoji=False))
+    if args.save_case:
+        Path(args.save_case).write_text(json.dumps(analysis.case.to_json(), indent=1))
+    if code == ExitCode.OK and args.fail_on:
+        wanted = {w.strip() for w in args.fail_on.split(",") if w.strip()}
+        v = analysis.verdict.verdict
+        hit = v in wanted or v.split("/")[0] in wanted or (
+            "any" in wanted and v not in ("healthy", "inconclusive"))
+        if hit:
+            _err(f"verdict {v} matches --fail-on")
+            return ExitCode.FAIL_ON
+    return code
+
+
+# ----------------------------------------------------------------------------- TUI
+
+
+def _open_tui(paths: Sequence[str], args: argparse.Namespace, title: str) -> int:
+    from probes.ingest import IngestConfig
+    from probes.pipeline import Analysis, analyze_paths
+
+    try:
+        config = IngestConfig.load(args.config, args.field)
+        answers = _answers(args.answer)
+    except ValueError as exc:
+        _err(str(exc))
+        return ExitCode.INPUT_ERROR
+
+    def factory(cancel: threading.Event) -> Analysis:
+        analysis = analyze_paths(paths, config=config, cancel=cancel)
+        if answers:
+            case = analysis.case
+            for k, v in answers.items():
+                case = case.with_answer(k, v)
+            analysis = analysis.rewalk(case)
+        return analysis
+
+    from tui.app import run_app
+
+    return run_app(factory, title=title)
+
+
+def cmd_tui(args: argparse.Namespace) -> int:
+    if not args.paths:
+        _err("give at least one PATH, or run 'scaledoc demo'")
+        return ExitCode.INPUT_ERROR
+    if "-" in args.paths:
+        _err("the TUI cannot read stdin (the terminal is its input); use 'scaledoc analyze -'")
+        return ExitCode.INPUT_ERROR
+    if not sys.stdout.isatty():
+        return cmd_analyze(_as_report(args))
+    return _open_tui(args.paths, args, "scaledoc")
+
+
+def _as_report(args: argparse.Namespace) -> argparse.Namespace:
+    defaults = {"format": None, "json": False, "output": None, "save_case": None,
+                "fail_on": None}
+    for k, v in defaults.items():
+        if not hasattr(args, k):
+            setattr(args, k, v)
+    return args
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from probes.pipeline import demo_paths
+
+    paths = demo_paths()
+    if args.json or args.format or not sys.stdout.isatty():
+        try:
+            return _emit(args, _analyze(args, paths))
+        except ValueError as exc:
+            _err(str(exc))
+            return ExitCode.INPUT_ERROR
+    return _open_tui(paths, args, "scaledoc demo")
+
+
+def cmd_signals(args: argparse.Namespace) -> int:
+    for key, spec in SIGNALS.items():
+        print(f"{key:32} {','.join(spec.probes):16} {spec.meaning}")
+    return ExitCode.OK
+
+
+# ----------------------------------------------------------------------------- kubectl
+
+
+def _report_case(case: Case, fmt: str = "text") -> int:
+    """Report on a live case (kubectl-scaledoc --report)."""
+    from probes.diagnose import diagnose
+    from probes.pipeline import Analysis
+
+    analysis = Analysis(case, diagnose(case), [i for i in case.inputs()])
+    args = argparse.Namespace(format=fmt, json=fmt == "json", output=None, save_case=None,
+                              fail_on=None)
+    return _emit(args, analysis)
+
+
+def _tui_case(case: Case) -> int:
+    from probes.diagnose import diagnose
+    from probes.pipeline import Analysis
+    from tui.app import run_app
+
+    return run_app(None, analysis=Analysis(case, diagnose(case), list(case.inputs())),
+                   title="kubectl scaledoc")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,271 @@
+"""Reports of an analysis: text (Rich, plain when not a TTY), Markdown, JSON.
+
+Every string that came from logs, clusters or code is redacted (``probes.redact``), made
+visible (``probes.safe_text.visible``) and handed to Rich as ``Text`` or with markup off,
+so a log line cannot style the report or send escapes to the terminal.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable
+from typing import Any
+
+from rich.console import Console, Group, RenderableType
+from rich.padding import Padding
+from rich.rule import Rule
+from rich.table import Table
+from rich.text import Text
+
+from probes import __version__
+from probes.evidence import Answer, AnsweredBy, Example, InputReport
+from probes.pipeline import Analysis
+from probes.redact import redact_text
+from probes.safe_text import visible
+from probes.verdict import RankedCause, Step
+
+MAX_EXAMPLES_PER_CAUSE = 5
+SCHEMA_VERSION = 1
+
+
+def clean(text: str, *, keep_newlines: bool = False) -> str:
+    """Redact secrets and make control characters visible: for any untrusted string."""
+    return visible(redact_text(text), keep_newlines=keep_newlines)
+
+
+# ----------------------------------------------------------------------------- JSON
+
+
+def to_json(analysis: Analysis) -> dict[str, Any]:
+    """The ``--json`` document. Keys documented in the README ("JSON output")."""
+    v = analysis.verdict
+    top = v.top
+    signals = analysis.case.signals()
+    return {
+        "schema": SCHEMA_VERSION,
+        "tool": {"name": "scaledoc", "version": __version__},
+        "verdict": v.verdict,
+        "title": v.title,
+        "summary": clean(v.summary),
+        "score": round(top.score, 3) if top and top.id == v.verdict else None,
+        "causes": [_clean_json(c.to_json()) for c in v.causes],
+        "signals": [_clean_json(s.to_json()) for _, s in sorted(signals.items())],
+        "path": [_clean_json(s.to_json()) for s in v.path],
+        "open_questions": [s.key for s in v.open_questions],
+        "collect_next": list(v.collect_next),
+        "answers": {k: a.value for k, a in analysis.case.answers.items()},
+        "inputs": [_clean_json(i.to_json()) for i in analysis.inputs],
+        "probes": [
+            {"probe": ev.probe, "target": clean(ev.target), "error": ev.error and clean(ev.error),
+             "collected_at": ev.collected_at.isoformat() if ev.collected_at else None}
+            for ev in analysis.case.evidence
+        ],
+        "cancelled": analysis.cancelled,
+    }
+
+
+def render_json(analysis: Analysis) -> str:
+    return json.dumps(to_json(analysis), indent=2, ensure_ascii=False)
+
+
+def _clean_json(obj: Any) -> Any:
+    if isinstance(obj, str):
+        return visible(redact_text(obj), keep_newlines=True)
+    if isinstance(obj, dict):
+        return {k: _clean_json(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_clean_json(v) for v in obj]
+    return obj
+
+
+# ----------------------------------------------------------------------------- Markdown
+
+
+def _md(text: str) -> str:
+    """Untrusted text inside Markdown prose: escape what Markdown would interpret."""
+    out = clean(text)
+    for ch in "\\`*_[]<>|#":
+        out = out.replace(ch, "\\" + ch)
+    return out
+
+
+def _md_code(text: str) -> str:
+    body = clean(text)
+    fence = "``" if "`" in body else "`"
+    return f"{fence} {body} {fence}" if fence == "``" else f"`{body}`"
+
+
+def render_markdown(analysis: Analysis) -> str:
+    """A report to paste into an incident ticket."""
+    v = analysis.verdict
+    lines: list[str] = [f"## scaledoc verdict: `{v.verdict}` — {v.title}", "", _md(v.summary), ""]
+    if v.causes:
+        lines += ["### Ranked causes", "", "| # | cause | score | why |", "|---|---|---|---|"]
+        for n, c in enumerate(v.causes, 1):
+            lines.append(f"| {n} | `{c.id}` | {c.score:.2f} | {_md(c.why)} |")
+        lines.append("")
+        for c in v.causes[:3]:
+            lines += [f"#### `{c.id}`: evidence", ""]
+            for sig_key, ex in _examples(c):
+                lines.append(f"- {_md_code(display_name(ex.where))} ({sig_key}) "
+                             f"{_md_code(_cut(ex.text or ex.note, 300))}")
+            if c.refutes:
+                lines.append(f"- against: {_md('; '.join(r.detail for r in c.refutes))}")
+            lines.append("")
+        top = v.causes[0]
+        if top.broken:
+            lines += ["### Fix", "", "Broken:", "", "```", top.broken, "```", "", "Fixed:", "",
+                      "```", top.fixed, "```", ""]
+        lines += [f"- {s}" for s in top.next_steps] + [""]
+    lines += ["### Decision path", "", "| question | answer | by | detail |", "|---|---|---|---|"]
+    for s in v.path:
+        if s.by is AnsweredBy.NOT_CHECKED:
+            continue
+        detail = s.signal.detail if s.signal else ""
+        lines.append(f"| {'&nbsp;' * 2 * s.depth}{_md(s.ask)} | **{s.answer.value}** | "
+                     f"{s.by.value} | {_md(detail)} |")
+    if v.open_questions:
+        lines += ["", f"Not checked ({len(v.open_questions)}): "
+                  + ", ".join(f"`{s.key}`" for s in v.open_questions)]
+    if v.collect_next:
+        lines += ["", "### Collect next", ""] + [f"- {c}" for c in v.collect_next]
+    lines += ["", "### Inputs", "", "| input | format | lines | events | skipped |",
+              "|---|---|---|---|---|"]
+    for i in analysis.inputs:
+        lines.append(f"| {_md(display_name(i.name))} | {_md(i.format or i.kind)} | "
+                     f"{i.lines_read} | {i.events} | {_md(_skipped(i))} |")
+    lines += ["", f"_scaledoc {__version__}; deterministic, no LLM._", ""]
+    return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------- text
+
+
+_ANSWER_STYLE = {Answer.YES: ("yes", "bold red"), Answer.NO: ("no ", "green"),
+                 Answer.UNKNOWN: ("?  ", "dim")}
+
+
+def render_text(analysis: Analysis) -> RenderableType:
+    """The human report as Rich renderables (no markup from untrusted text)."""
+    v = analysis.verdict
+    parts: list[RenderableType] = []
+    head = Text()
+    head.append("verdict: ", style="bold")
+    head.append(v.verdict, style="bold red" if v.causes and v.verdict == v.causes[0].id
+                else "bold green" if v.verdict == "healthy" else "bold yellow")
+    if v.top and v.top.id == v.verdict:
+        head.append(f"  score {v.top.score:.2f}", style="bold")
+    head.append(f"  {v.title}")
+    parts += [head, Text(clean(v.summary)), Text("")]
+
+    if v.causes:
+        parts.append(Rule("ranked causes", align="left", style="dim"))
+        table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
+        table.add_column("#", justify="right")
+        table.add_column("cause")
+        table.add_column("score", justify="right")
+        table.add_column("why", overflow="fold")
+        for n, c in enumerate(v.causes, 1):
+            table.add_row(str(n), Text(c.id, style="bold"), f"{c.score:.2f}", Text(clean(c.why)))
+        parts.append(table)
+        for c in v.causes[:3]:
+            parts.append(Text(f"\nevidence for {c.id}:", style="bold"))
+            for sig_key, ex in _examples(c):
+                t = Text("  ")
+                t.append(clean(display_name(ex.where)), style="cyan")
+                t.append(f"  [{sig_key}]", style="dim")
+                parts.append(t)
+                parts.append(Padding(Text(_cut(clean(ex.text or ex.note), 240)), (0, 0, 0, 4)))
+                if ex.note and ex.text:
+                    parts.append(Padding(Text(_cut(clean(ex.note), 240), style="dim"),
+                                         (0, 0, 0, 4)))
+            for r in c.refutes:
+                parts.append(Text(f"  against: {clean(r.detail)}", style="green"))
+        top = v.causes[0]
+        if top.broken:
+            parts.append(Rule(f"fix for {top.id}", align="left", style="dim"))
+            parts.append(Text("broken:", style="bold red"))
+            parts.append(Padding(Text(top.broken), (0, 0, 0, 2)))
+            parts.append(Text("fixed:", style="bold green"))
+            parts.append(Padding(Text(top.fixed), (0, 0, 0, 2)))
+        for s in top.next_steps:
+            parts.append(Text(f"  • {s}"))
+
+    parts.append(Rule("decision path", align="left", style="dim"))
+    parts.extend(_path_lines(v.path))
+    if v.open_questions:
+        t = Text(f"not checked ({len(v.open_questions)}): ", style="dim")
+        t.append(", ".join(s.key for s in v.open_questions), style="dim")
+        parts.append(t)
+    if v.collect_next and v.verdict in ("inconclusive", "healthy"):
+        parts.append(Rule("collect next", align="left", style="dim"))
+        parts.extend(Text(f"  • {c}") for c in v.collect_next[:6])
+
+    parts.append(Rule("inputs", align="left", style="dim"))
+    parts.append(inputs_table(analysis.inputs))
+    return Group(*parts)
+
+
+def inputs_table(inputs: Iterable[InputReport]) -> Table:
+    table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
+    for col, just in (("input", "left"), ("format", "left"), ("lines", "right"),
+                      ("events", "right"), ("skipped", "left")):
+        table.add_column(col, justify=just, overflow="fold")  # type: ignore[arg-type]
+    for i in inputs:
+        skipped = Text(clean(_skipped(i)), style="yellow" if i.lines_skipped else "")
+        if i.error:
+            skipped = Text(clean(f"error: {i.error}"), style="bold red")
+        table.add_row(Text(clean(display_name(i.name))), Text(clean(i.format or i.kind)),
+                      str(i.lines_read),
+                      str(i.events), skipped)
+    return table
+
+
+def display_name(name: str) -> str:
+    """Paths under the working directory are shown relative to it, others as given."""
+    if not name.startswith("/"):
+        return name
+    rel = os.path.relpath(name)
+    return name if rel.startswith("..") else rel
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _path_lines(path: Iterable[Step]) -> list[Text]:
+    out = []
+    for s in path:
+        if s.by is AnsweredBy.NOT_CHECKED:
+            continue
+        label, style = _ANSWER_STYLE[s.answer]
+        t = Text("  " * s.depth)
+        t.append(label, style=style)
+        t.append(f" {s.ask}")
+        who = "operator" if s.by is AnsweredBy.OPERATOR else (s.signal.probe if s.signal else "")
+        detail = s.signal.detail if s.signal and s.by is AnsweredBy.EVIDENCE else ""
+        t.append(f"  [{who}] {clean(detail)}".rstrip(), style="dim")
+        out.append(t)
+    return out
+
+
+def _examples(c: RankedCause) -> list[tuple[str, Example]]:
+    out: list[tuple[str, Example]] = []
+    for s in c.supports:
+        for ex in s.examples[:3]:
+            out.append((s.key, ex))
+            if len(out) >= MAX_EXAMPLES_PER_CAUSE:
+                return out
+    return out
+
+
+def _skipped(i: InputReport) -> str:
+    if not i.skipped:
+        return "0" + (f" ({'; '.join(i.notes)})" if i.notes else "")
+    ranked = sorted(i.skipped.items(), key=lambda x: -x[1])
+    return ", ".join(f"{n} {reason}" for reason, n in ranked)
+
+
+def print_text(analysis: Analysis, console: Console) -> None:
+    console.print(render_text(analysis))
