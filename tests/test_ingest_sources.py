@@ -75,6 +75,9 @@ def test_discover_reports_broken_symlink(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("name", "kind", "fmt"), [
     ("kube/pod-oomkilled-137-restarts101-is-healthy.yaml", "kube", "kubectl-yaml"),
     ("kube/pod-oomkilled-137-restarts101-is-healthy.converted.json", "kube", "kubectl-json"),
+    ("kube/describe-pod-oomkilled-137-crashloop-busybox-holmesgpt.txt", "kube",
+     "kubectl-describe"),
+    ("kube/events-startup-probe-failed-mysql-k8s-issue-98780.txt", "kube", "kubectl-events"),
     ("otlp.jsonl", "trace", "otlp-json"),
     ("otlp-tempo.json", "trace", "otlp-json"),
     ("cri-pino.log", "log", "cri+pino"),
@@ -83,6 +86,26 @@ def test_discover_reports_broken_symlink(tmp_path: Path) -> None:
 def test_sniff_golden(name: str, kind: str, fmt: str) -> None:
     s = sniff(InputFile(name, CASES / name))
     assert (s.kind, s.format) == (kind, fmt), s.reason
+
+
+def test_sniff_kube_text_shapes(tmp_path: Path) -> None:
+    """Events table with a header, describe's Events section, a bare object, a node row."""
+    shapes = {
+        "ev.txt": "LAST SEEN   TYPE      REASON      OBJECT        MESSAGE\n"
+                  "58m         Normal    Scheduled   Pod/web-1     Successfully assigned\n",
+        "sect.txt": "Events:\n  Type     Reason     Age   From     Message\n"
+                    "  ----     ------     ----  ----     -------\n",
+        "bare.json": '{\n  "metadata": {\n    "name": "vsystem-867f4b77cc-pqcns"\n  }\n}\n',
+        "node.txt": "  MemoryPressure   True    Tue, 01 Feb 2022 09:44:34 +0100   "
+                    "KubeletHasInsufficientMemory   kubelet has insufficient memory\n",
+    }
+    for name, text in shapes.items():
+        (tmp_path / name).write_text(text)
+        assert sniff(InputFile(name, tmp_path / name)).kind == "kube", name
+    # and a log that merely mentions events is still a log
+    (tmp_path / "app.log").write_text("2024-05-01T10:00:00Z INFO Name: planner created\n"
+                                      "2024-05-01T10:00:01Z INFO run started\n")
+    assert sniff(InputFile("app.log", tmp_path / "app.log")).kind == "log"
 
 
 @pytest.mark.parametrize("fname", ["app.py", "server.ts", "ui.tsx", "x.mjs", "x.cjs", "a.js",

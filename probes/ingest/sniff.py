@@ -37,8 +37,24 @@ CODE_SUFFIXES = frozenset({".py", ".ts", ".tsx", ".js", ".mjs", ".cjs"})
 MANIFEST_NAMES = frozenset({"package.json", "pyproject.toml", "poetry.lock", "uv.lock",
                             "pipfile", "pipfile.lock"})
 _KUBE_JSON = re.compile(r'\A\s*\{\s*"(?:apiVersion|kind)"\s*:')
+# an object saved without apiVersion/kind (openshift insights archives): metadata first
+_KUBE_JSON_BARE = re.compile(r'\A\s*\{\s*"metadata"\s*:\s*\{\s*"(?:name|namespace|uid)"')
+# a node's Conditions rows, as `kubectl describe node` prints them
+_NODE_CONDITION = re.compile(
+    r"^\s*(?:MemoryPressure|DiskPressure|PIDPressure|NetworkUnavailable|Ready)\s+"
+    r"(?:True|False|Unknown)\s+\S", re.MULTILINE)
 _KUBE_YAML_API = re.compile(r"^apiVersion:\s*\S", re.MULTILINE)
 _KUBE_YAML_KIND = re.compile(r"^(?:kind|items):", re.MULTILINE)
+# `kubectl describe` output: "Name:" first, or (for excerpts) several of its section keys.
+_DESCRIBE_FIRST = re.compile(r"\A\ufeff?Name:\s+\S")
+_DESCRIBE_KEYS = re.compile(
+    r"^\s*(?:Namespace|Labels|Annotations|Status|Containers|Conditions|Events|Restart Count|"
+    r"Last State|Exit Code|Liveness|Readiness|Limits|Requests|Roles|Taints|Allocatable):",
+    re.MULTILINE)
+# `kubectl get events` tables (with or without the header) and describe's Events section.
+_EVENTS_HEADER = re.compile(r"^\s*(?:LAST SEEN|TIME|Type)\s+.*\b(?:REASON|Reason)\b",
+                            re.MULTILINE)
+_EVENT_ROW = re.compile(r"^\S+(?: \(x\d+ over \S+\))?\s+(?:Normal|Warning)\s+\S+\s+\S+")
 _OTLP = re.compile(r'\A\s*\{\s*"(resourceSpans|resourceLogs|resourceMetrics|batches)"\s*:')
 _CONSOLE = re.compile(r'\A\s*\{\s*"name"\s*:')
 _CTRL = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f\x7f]")
@@ -122,8 +138,20 @@ def classify_head(name: str, sample: bytes, complete: bool, tar: bool) -> tuple[
     text = sample.decode("utf-8", errors="replace").lstrip("\ufeff")
     if _KUBE_JSON.match(text):
         return "kube", "kubectl-json", 'JSON object with top-level "apiVersion"/"kind"'
+    if _KUBE_JSON_BARE.match(text):
+        return "kube", "kubectl-json", "Kubernetes object without apiVersion/kind"
+    if _NODE_CONDITION.match(text):
+        return "kube", "kubectl-describe", "kubectl describe node conditions"
     if _KUBE_YAML_API.search(text) and _KUBE_YAML_KIND.search(text):
         return "kube", "kubectl-yaml", "YAML with top-level apiVersion and kind"
+    if _DESCRIBE_FIRST.match(text) and len(_DESCRIBE_KEYS.findall(text)) >= 2 \
+            or len(_DESCRIBE_KEYS.findall(text[:4096])) >= 3:
+        return "kube", "kubectl-describe", "kubectl describe output"
+    if _EVENTS_HEADER.search(text[:4096]):
+        return "kube", "kubectl-events", "kubectl get events table"
+    rows = [ln for ln in text.splitlines()[:50] if ln.strip()]
+    if rows and sum(1 for ln in rows if _EVENT_ROW.match(ln)) >= max(2, len(rows) * 3 // 4):
+        return "kube", "kubectl-events", "kubectl get events rows"
     m = _OTLP.match(text)
     if m:
         what = "OTLP JSON lines" if m.group(1) != "batches" else "OTLP JSON (Tempo export)"
