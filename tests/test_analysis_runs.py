@@ -184,6 +184,12 @@ def test_examples_stay_bounded_with_many_overlaps() -> None:
     assert s.answer is Answer.YES
     assert len(s.examples) <= 5
     assert s.data["max_concurrency"] == 50
+    # counted without listing pairs, and equal to the pairs the full sweep lists
+    assert s.value == sum(min(i, 49) for i in range(300)) == 13_475
+    tracker = RunTracker()
+    for e in events:
+        (tracker.start if e.kind is K.RUN_START else tracker.end)(e)
+    assert len(list(sweep(tracker.runs, lambda r: r.instance))) == s.value
 
 
 def test_instance_created_per_request() -> None:

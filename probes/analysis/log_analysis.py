@@ -63,6 +63,10 @@ FEW_ERRORS = 3
 MAX_RUNS_IN_DATA = 2000
 
 
+def _with_note(ex: Example, note: str) -> Example:
+    return Example(ex.source, ex.line, ex.time_ns, ex.text, note)
+
+
 def _instance_and_request(r: Run) -> str | None:
     return f"instance {r.instance}, request {r.request}" if r.instance and r.request else None
 
@@ -470,10 +474,10 @@ class LogAnalysis:
             rise = judge_rise(table)
             if rise.answer == "yes":
                 levels = in_flight_at_start(reqs)
-                failing = [r.end_at for r, c in zip(reqs, levels, strict=True)
+                failing = [_with_note(r.end_at, f"failed with {c} requests in flight")
+                           for r, c in zip(reqs, levels, strict=True)
                            if r.failed and r.end_at is not None
                            and bucket_label(c) == rise.worst_level][: self.max_examples]
-                failing = failing or [r.end_at for r in reqs if r.end_at][: self.max_examples]
                 if failing:
                     worst = table.by_label().get(rise.worst_level or "", {})
                     put(yes("errors.rise_with_concurrency", PROBE, rise.detail, failing,

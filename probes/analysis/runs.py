@@ -52,6 +52,15 @@ class Run:
     end_at: Example | None = None
     keys: tuple[tuple[str, ...], ...] = ()
     synthesized_start: bool = False  # start computed as end - duration
+    has_id: bool = True  # False when the logs gave no run id and ``id`` is a counter
+
+    @property
+    def label(self) -> str:
+        """How a story names the run: its id, else the request it ran for."""
+        if self.has_id or not self.request:
+            return self.id
+        short = self.request if len(self.request) <= 13 else self.request[:12] + "…"
+        return f"{self.id}(req {short})"
 
     @property
     def closed(self) -> bool:
@@ -123,7 +132,7 @@ class RunTracker:
         self._seq += 1
         run = Run(id=ev.run or f"#{self._seq}", instance=ev.instance, session=ev.session,
                   request=ev.request, process=ev.process, start_ns=ev.time_ns,
-                  start_at=excerpt(ev), keys=keys)
+                  start_at=excerpt(ev), keys=keys, has_id=bool(ev.run))
         if ev.time_ns is None:
             self.untimed += 1
         self.runs.append(run)
@@ -143,7 +152,7 @@ class RunTracker:
                       request=ev.request, process=ev.process,
                       start_ns=ev.time_ns - int(ev.duration_ms * NS_PER_MS),
                       start_at=excerpt(ev, "start computed as end minus duration"),
-                      synthesized_start=True)
+                      synthesized_start=True, has_id=bool(ev.run))
             self.runs.append(run)
         # The end line may name what the start line did not.
         run.instance = run.instance or ev.instance
@@ -197,8 +206,8 @@ class Overlap:
     def story(self) -> str:
         """"start A, start B, end A" with times: the pattern the seeds tell you to look for."""
         a, b = self.first, self.second
-        order = (f"start {a.id} {when(a.start_ns)}, start {b.id} {when(b.start_ns)}, "
-                 f"end {a.id if not self.nested else b.id} "
+        order = (f"start {a.label} {when(a.start_ns)}, start {b.label} {when(b.start_ns)}, "
+                 f"end {a.label if not self.nested else b.label} "
                  f"{when(a.end_ns if not self.nested else b.end_ns)}")
         return f"{order} ({self.group})"
 
@@ -208,7 +217,8 @@ class Overlap:
         if a.start_at:
             out.append(_renote(a.start_at, f"A: {a.who()} started; {self.story()}"))
         if b.start_at:
-            out.append(_renote(b.start_at, f"B: {b.who()} started while A ({a.id}) was running"))
+            out.append(_renote(b.start_at,
+                               f"B: {b.who()} started while A ({a.label}) was running"))
         return out
 
 
