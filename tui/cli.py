@@ -40,6 +40,18 @@ def _add_input_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", metavar="FILE", help="TOML config with a [fields] table")
     p.add_argument("--answer", action="append", default=[], metavar="KEY=yes|no",
                    help="answer a question of the tree yourself (repeatable)")
+    live = p.add_argument_group("live evidence, joined to the inputs")
+    live.add_argument("--port", type=int, help="sample the processes serving this local port")
+    live.add_argument("--pid", type=int, help="sample this process and its workers")
+    live.add_argument("--ramp", metavar="URL",
+                      help="run a bounded concurrency ramp against URL (loopback unless --yes)")
+    live.add_argument("--ramp-levels", default="1,10,25,50", metavar="N,N,...",
+                      help="concurrency levels of the ramp (default 1,10,25,50)")
+    live.add_argument("--ramp-per-level", type=int, default=40, metavar="N",
+                      help="requests per level (default 40)")
+    live.add_argument("--ramp-body", metavar="JSON", help="JSON body for the ramp's POSTs")
+    live.add_argument("--yes", action="store_true",
+                      help="allow a ramp against a target outside loopback")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -94,8 +106,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return kubectl_main(args_list, report=_report_case, tui=_tui_case)
     parser = build_parser()
     commands = _command_names(parser)
-    if args_list and args_list[0] not in commands and not args_list[0].startswith("-"):
-        args_list = ["tui", *args_list]  # 'scaledoc PATH...' opens the TUI
+    if args_list and args_list[0] not in commands and args_list[0] not in (
+            "-h", "--help", "--version"):
+        args_list = ["tui", *args_list]  # 'scaledoc PATH...' / 'scaledoc --ramp URL' open the TUI
     args = parser.parse_args(args_list)
     if not getattr(args, "func", None):
         parser.print_help()
@@ -130,13 +143,37 @@ def _answers(specs: Sequence[str]) -> dict[str, Answer]:
     return out
 
 
+def _live_evidence(args: argparse.Namespace, cancel: threading.Event | None = None) -> list[Any]:
+    """Run the live probes the flags ask for; each returns Evidence, never raises."""
+    out: list[Any] = []
+    if getattr(args, "port", None) is not None or getattr(args, "pid", None) is not None:
+        from probes.process import ProcessTarget
+        from probes.process import collect as collect_processes
+
+        out.append(collect_processes(ProcessTarget(port=args.port, pid=args.pid), cancel))
+    if getattr(args, "ramp", None):
+        from probes.ramp import RampPlan, run_ramp
+
+        try:
+            levels = tuple(int(x) for x in args.ramp_levels.split(",") if x.strip())
+            body = json.loads(args.ramp_body) if args.ramp_body else None
+        except ValueError as exc:
+            raise ValueError(f"--ramp-levels/--ramp-body: {exc}") from exc
+        plan = RampPlan(url=args.ramp, json_body=body, levels=levels,
+                        per_level=args.ramp_per_level, allow_remote=args.yes,
+                        method="POST" if body is not None else "GET")
+        out.append(run_ramp(plan, cancel))
+    return out
+
+
 def _analyze(args: argparse.Namespace, paths: Sequence[str]) -> Any:
     from probes.ingest import IngestConfig
     from probes.pipeline import analyze_paths
 
     config = IngestConfig.load(args.config, args.field)
     answers = _answers(args.answer)
-    analysis = analyze_paths(paths, config=config,
+    extra = _live_evidence(args)
+    analysis = analyze_paths(paths, config=config, extra=extra,
                              stdin=sys.stdin.buffer if "-" in paths else None)
     if answers:
         case = analysis.case
@@ -147,7 +184,7 @@ def _analyze(args: argparse.Namespace, paths: Sequence[str]) -> Any:
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
-    if not args.paths:
+    if not args.paths and not (args.port or args.pid or args.ramp):
         _err("analyze needs at least one PATH ('-' for stdin)")
         return ExitCode.INPUT_ERROR
     try:
@@ -222,7 +259,8 @@ def _open_tui(paths: Sequence[str], args: argparse.Namespace, title: str) -> int
         return ExitCode.INPUT_ERROR
 
     def factory(cancel: threading.Event) -> Analysis:
-        analysis = analyze_paths(paths, config=config, cancel=cancel)
+        extra = _live_evidence(args, cancel)
+        analysis = analyze_paths(paths, config=config, cancel=cancel, extra=extra)
         if answers:
             case = analysis.case
             for k, v in answers.items():
@@ -236,8 +274,8 @@ def _open_tui(paths: Sequence[str], args: argparse.Namespace, title: str) -> int
 
 
 def cmd_tui(args: argparse.Namespace) -> int:
-    if not args.paths:
-        _err("give at least one PATH, or run 'scaledoc demo'")
+    if not args.paths and not (args.port or args.pid or args.ramp):
+        _err("give at least one PATH (or --port/--pid/--ramp), or run 'scaledoc demo'")
         return ExitCode.INPUT_ERROR
     if "-" in args.paths:
         _err("the TUI cannot read stdin (the terminal is its input); use 'scaledoc analyze -'")
