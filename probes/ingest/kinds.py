@@ -54,12 +54,24 @@ _KIND_RE = re.compile(
 _ENDS = (EventKind.RUN_END, EventKind.REQUEST_END)
 
 
+_CACHE_SIZE = 1 << 16
+_CACHE_TEXT = 256
+_cache: dict[str, EventKind] = {}
+
+
 def kind_of_text(text: str) -> EventKind:
-    """The kind a message or event name names, or OTHER."""
+    """The kind a message or event name names, or OTHER.
+
+    Log messages repeat ("run started", "request completed"), so short ones are cached
+    (bounded: at most ``_CACHE_SIZE`` entries of at most ``_CACHE_TEXT`` characters)."""
+    kind = _cache.get(text)
+    if kind is not None:
+        return kind
     m = _KIND_RE.search(text)
-    if m is None:
-        return EventKind.OTHER
-    return _GROUP_KIND[m.lastgroup or ""]
+    kind = EventKind.OTHER if m is None else _GROUP_KIND[m.lastgroup or ""]
+    if len(text) <= _CACHE_TEXT and len(_cache) < _CACHE_SIZE:
+        _cache[text] = kind
+    return kind
 
 
 def classify(message: str, event_name: str | None, level: int | None, error: str | None,
