@@ -89,16 +89,16 @@ class NavBar(Static):
     def refresh_tabs(self) -> None:
         app: ScaledocApp = self.app  # type: ignore[assignment]
         narrow = self.app.size.width < 100
-        text = Text("" if narrow else " scaledoc ", style="bold reverse", end="")
+        text = Text("" if narrow else " scaledoc ", style="bold #ffffff on #5f5f87", end="")
         self._spans = []
         for view in VIEWS:
             text.append(" ")
             start = len(text.plain)
             absent = view.probe is not None and not evidence_of(app.analysis, view.probe)
             if view.mode == self.current:
-                style = "bold reverse"
+                style = "bold #ffffff on #005fd7"
             elif absent:
-                style = "dim"
+                style = "#808080"
             else:
                 style = ""
             title = (view.short or view.title) if narrow else view.title

@@ -40,9 +40,9 @@ class TreeScreen(BaseScreen):
     def on_mount(self) -> None:
         table = self.query_one("#steps", DataTable)
         table.add_column("answer", key="answer", width=6)
-        table.add_column("question", key="ask")
         table.add_column("by", key="by", width=11)
-        table.add_column("value", key="value", width=10)
+        table.add_column("value", key="value", width=7)
+        table.add_column("question", key="ask")
         table.add_column("signal", key="key", width=28)
         super().on_mount()
 
@@ -72,7 +72,7 @@ class TreeScreen(BaseScreen):
             ask.append_text(plain(step.ask, "bold" if step.by is AnsweredBy.OPERATOR else ""))
             by = Text(BY_LABELS[step.by],
                       style="#5f87d7 bold" if step.by is AnsweredBy.OPERATOR else "dim")
-            table.add_row(answer_mark(step), ask, by, plain(signal_value(step.signal)),
+            table.add_row(answer_mark(step), by, plain(signal_value(step.signal)), ask,
                           plain(step.key, "dim"), key=step.key)
         if keep is not None:
             keys = [s.key for s in verdict.path]

@@ -35,13 +35,13 @@ class VerdictScreen(BaseScreen):
         with Horizontal(id="verdict-body"):
             with Vertical(id="causes-pane"):
                 yield DataTable(id="causes", cursor_type="row", zebra_stripes=True)
-                yield Static(id="open-questions")
+                yield VerticalScroll(Static(id="open-questions"), id="open-questions-scroll")
             yield VerticalScroll(Static(id="cause-card"), id="cause-pane")
 
     def on_mount(self) -> None:
         table = self.query_one("#causes", DataTable)
         table.add_column("#", key="rank", width=2)
-        table.add_column("score", key="score", width=15)
+        table.add_column("score", key="score", width=11)
         table.add_column("cause", key="cause")
         table.border_title = "Causes"
         self.query_one("#cause-pane").border_title = "Why, fix and evidence"
@@ -84,7 +84,7 @@ class VerdictScreen(BaseScreen):
         head.append_text(plain(verdict.summary))
         line.update(head)
         for rank, cause in enumerate(verdict.causes, start=1):
-            table.add_row(str(rank), score_bar(cause.score), plain(cause.title), key=cause.id)
+            table.add_row(str(rank), score_bar(cause.score, 6), plain(cause.title), key=cause.id)
         self.query_one("#open-questions", Static).update(open_questions(verdict))
         self._show_cause(verdict.causes[0] if verdict.causes else None)
 

@@ -30,7 +30,8 @@ from tui.widgets.plain import clip, visible
 LABEL_WIDTH = 18
 
 EMPTY, RUN, OVERLAP, ERROR, OPEN = 0, 1, 2, 3, 4
-CELL_CHARS = {EMPTY: " ", RUN: "█", OVERLAP: "█", ERROR: "█", OPEN: "▒"}
+CELL_CHARS = {EMPTY: " ", RUN: "▆", OVERLAP: "▆", ERROR: "▆", OPEN: "▒"}
+SELECTED_GLYPH = "█"
 CELL_STYLES = {
     EMPTY: "", RUN: "#5f87d7", OVERLAP: "#e0a000", ERROR: "#e05050", OPEN: "#8787af",
 }
@@ -116,7 +117,7 @@ class Timeline(Widget, can_focus=True):
     """The runs chart. Set ``runs`` with ``set_runs``; read ``selected_run``."""
 
     DEFAULT_CSS = """
-    Timeline { height: 1fr; background: $surface; }
+    Timeline { height: auto; background: $surface; }
     """
     BINDINGS = [
         Binding("up", "lane(-1)", "Lane up", show=False),
@@ -159,6 +160,9 @@ class Timeline(Widget, can_focus=True):
         self.view_span = 1
         self.lane_offset = 0
 
+    def get_content_height(self, container: Any, viewport: Any, width: int) -> int:
+        return max(2, len(self.lanes) + 1)
+
     # -- data -------------------------------------------------------------------------
 
     def set_runs(self, runs: Sequence[Mapping[str, Any]]) -> None:
@@ -166,6 +170,7 @@ class Timeline(Widget, can_focus=True):
         self.runs = [r for r in normal if isinstance(r.get("start_ns"), int)]
         self._layout()
         self.action_fit()
+        self.refresh(layout=True)
 
     def _layout(self) -> None:
         keep = self.selected_run
@@ -198,7 +203,7 @@ class Timeline(Widget, can_focus=True):
     def watch_group(self) -> None:
         if self.runs:
             self._layout()
-            self.refresh()
+            self.refresh(layout=True)
 
     @property
     def selected_run(self) -> Mapping[str, Any] | None:
@@ -329,10 +334,10 @@ class Timeline(Widget, can_focus=True):
         label_style = stable_colour(name) + (" bold" if chosen and chosen.lane == lane else "")
         text.append(clip(visible(name), LABEL_WIDTH - 1).ljust(LABEL_WIDTH), style=label_style)
         for x, cell in enumerate(cells):
-            style = CELL_STYLES[cell]
-            if x in chosen_cells:
-                style = f"{style} reverse" if cell != EMPTY else "reverse"
-            text.append(CELL_CHARS[cell] if x not in chosen_cells or cell else "▏", style=style)
+            # The selected run is drawn full height, the others a little lower, so the
+            # selection shows without hiding the overlap and error colours under it.
+            glyph = SELECTED_GLYPH if x in chosen_cells else CELL_CHARS[cell]
+            text.append(glyph if cell != EMPTY else " ", style=CELL_STYLES[cell])
         return text
 
     def render_line(self, y: int) -> Strip:
