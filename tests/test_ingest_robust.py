@@ -274,3 +274,12 @@ def test_os_pipe_is_not_read_past_eof() -> None:
     with os.fdopen(r, "rb") as f:
         events, rep = read_all(InputFile("-", None), stdin=f)
     assert [e.run for e in events] == ["r1", "r2"] and rep.format == "pino"
+
+
+def test_app_iso_times_are_not_taken_for_a_kubectl_wrapper(tmp_path: Path) -> None:
+    data = (b"2024-05-01T10:00:00.123Z ERROR run failed instance=a1\n"
+            b"2024-05-01T10:00:01.456Z INFO run started instance=a2\n")
+    events, rep = read_all(write(tmp_path, "app.log", data))
+    assert rep.format == "text"
+    assert [e.instance for e in events] == ["a1", "a2"]
+    assert events[0].time_ns == 1714557600123000000 and events[0].level == 50

@@ -57,6 +57,8 @@ _ENDS = (EventKind.RUN_END, EventKind.REQUEST_END)
 _CACHE_SIZE = 1 << 16
 _CACHE_TEXT = 256
 _cache: dict[str, EventKind] = {}
+"""message -> kind from the pattern table alone; ``lineformats.assemble`` reads it
+directly when no other rule (error, level, status, history) can change the answer."""
 
 
 def kind_of_text(text: str) -> EventKind:

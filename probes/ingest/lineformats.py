@@ -25,6 +25,7 @@ from msgspec.structs import astuple
 
 from probes.events import EventKind, LogEvent
 from probes.ingest import roles as R
+from probes.ingest.kinds import _cache as _kind_cache
 from probes.ingest.kinds import classify, end_failed
 
 _END_KINDS = frozenset({"run_end", "request_end"})
@@ -33,6 +34,7 @@ N_ROLES = len(R.ROLES)
 _ROLE_INDEX = {role: i for i, role in enumerate(R.ROLES)}
 _I_TIME, _I_LEVEL, _I_MSG = _ROLE_INDEX["time"], _ROLE_INDEX["level"], _ROLE_INDEX["message"]
 _N_EXTRA = len(R.EXTRA_ROLES)
+_OTHER = EventKind.OTHER
 # ``assemble`` unpacks role values by position: the table's order is part of its contract.
 assert R.ROLES[:13] == ("time", "level", "message", "event", "pid", "host", "instance",
                         "session", "request", "run", "error", "status", "duration")
@@ -96,7 +98,8 @@ def assemble(vals: Sequence[Any], level_key: str, source: str, line_no: int, tex
     request: str | None = None
     if reqv is not None:
         request = reqv if type(reqv) is str else R.text_value(reqv)
-        if request and (host or pid) and R.is_counter_id(reqv):
+        # a per-process counter (pino-http 1,2,3; fastify req-1) is made unique per process
+        if request and (host or pid) and (type(reqv) is int or len(request) < 16):
             request = f"{host or '-'}/{pid or '-'}/{request}"
     run = runv if type(runv) is str or runv is None else R.text_value(runv)
     error = R.error_value(errv) if errv is not None else None
@@ -113,8 +116,10 @@ def assemble(vals: Sequence[Any], level_key: str, source: str, line_no: int, tex
                     if fields is None:
                         fields = {}
                     fields[role] = x
-    kind = classify(message, event_name, level, error, status, duration,
-                    fields is not None and "history_len" in fields)
+    kind = _kind_cache.get(message)
+    if kind is None or kind is _OTHER or error is not None or (level is not None and level >= 50):
+        kind = classify(message, event_name, level, error, status, duration,
+                        fields is not None and "history_len" in fields)
     if error is None and (kind is EventKind.ERROR
                           or (kind in _END_KINDS and end_failed(kind, message, level, status))):
         error = message[: R.MAX_ERROR_TEXT] or (f"status {status}" if status is not None else None)

@@ -29,6 +29,8 @@ _PREFIX = re.compile(r"\[pod/([^/\]\s]+)/([^\]\s]+)\] ")
 _POD_NAME = re.compile(r"[a-z0-9]([-a-z0-9.]*[a-z0-9])?-[a-z0-9]{5}")
 _STREAMS = ("stdout ", "stderr ")
 
+_KUBELET_TS = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}(?:Z|[+-]\d\d:\d\d) ")
+
 MATCH_SHARE = 0.6
 """A wrapper is locked on when at least this share of the sample's lines carry it."""
 
@@ -184,9 +186,12 @@ def detect_wrappers(lines: Sequence[str]) -> list[str]:
     stamped = [split_timestamp(ln) for ln in sample]
     if sum(1 for s in stamped if s is not None) >= need:
         cri = sum(1 for s in stamped if s is not None and split_cri(s[1]) is not None)
+        # The kubelet writes RFC3339NanoFixed: always 9 fractional digits. An app's own
+        # ISO time at the start of a plain text line has fewer, and is not a wrapper.
+        nano = sum(1 for ln in sample if _KUBELET_TS.match(ln))
         if cri >= need:
             names.append("cri")
-        elif "stern" not in names:
+        elif "stern" not in names and nano >= need:
             names.append("kubectl-timestamps")
     return names
 
