@@ -223,3 +223,20 @@ def test_contamination_from_expected_value_mismatch_and_foreign_request_ids() ->
              ev(6, K.STATE_WRITE, request=a, session="s",
                 fields={"expected": 3, "value": "x", "version": 4})]
     assert answer(analyse(clean), "requests.contamination") is Answer.NO
+
+
+def test_handled_errors_are_weaker_than_failures() -> None:
+    warned = [ev(i, K.ERROR, level=40, error="httpx.ReadTimeout: timed out") for i in range(5)]
+    s = sig(analyse(warned), "errors.timeout")
+    assert s.answer is Answer.YES and s.strength == 0.3 and s.data["handled"] == 5
+    failed = [ev(i, K.ERROR, level=50, error="httpx.ReadTimeout: timed out") for i in range(5)]
+    assert sig(analyse(failed), "errors.timeout").strength == 1.0
+
+
+def test_logs_that_cannot_show_failures_leave_error_signals_unknown() -> None:
+    plain = [ev(i, K.OTHER, message=f"GET /static/{i}.js") for i in range(20)]
+    evidence = analyse(plain)
+    for key in ("errors.timeout", "errors.rate_limit", "latency.ceiling"):
+        s = sig(evidence, key)
+        assert s.answer is Answer.UNKNOWN, key
+    assert "cannot be told apart" in sig(evidence, "errors.timeout").reason

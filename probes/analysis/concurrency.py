@@ -55,6 +55,11 @@ def bucket_floor(label: str) -> int:
     return int(label.split("-")[0])
 
 
+def event_failed_status(ev: LogEvent) -> bool:
+    """An HTTP status that says the request or call failed (>= 500)."""
+    return ev.status is not None and ev.status >= 500
+
+
 def event_failed(ev: LogEvent) -> bool:
     return bool(ev.error) or (ev.status is not None and ev.status >= 500) or (
         ev.level is not None and ev.level >= 50)

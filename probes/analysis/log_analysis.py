@@ -23,6 +23,7 @@ from probes.analysis.concurrency import (
     RequestTracker,
     bucket_label,
     concurrency_table,
+    event_failed_status,
     find_ceiling,
     in_flight_at_start,
     judge_rise,
@@ -40,6 +41,7 @@ from probes.analysis.runs import (
     sweep,
 )
 from probes.analysis.state import ContaminationTracker, HistoryTracker, StateTracker
+from probes.events import ERROR as ERROR_LEVEL
 from probes.events import EventKind, LogEvent
 from probes.evidence import Evidence, Example, Signal, no, now_utc, unknown, yes
 from probes.signals import SIGNALS
@@ -59,7 +61,11 @@ PERIODIC_MAX_CV = 0.25
 PER_REQUEST_SHARE = 0.8
 """A new instance for at least 80% of the requests that reach an agent: per request."""
 FEW_ERRORS = 3
-"""Fewer matches than this make a weaker signal (strength 0.6): one line can be noise."""
+"""Fewer failing matches than this make a weaker signal (strength 0.6): one line can be
+noise."""
+HANDLED_STRENGTH = 0.3
+"""Matches only on warning/info lines (a retried timeout, a logged-and-handled 429): the
+service coped, so they barely point at a fault."""
 MAX_RUNS_IN_DATA = 2000
 
 
@@ -91,6 +97,7 @@ class LogAnalysis:
         self.contamination = ContaminationTracker(max_examples=max_examples)
         self.family_counts: dict[str, int] = {f.name: 0 for f in ERROR_FAMILIES}
         self.family_examples: dict[str, list[Example]] = {f.name: [] for f in ERROR_FAMILIES}
+        self.family_handled: dict[str, int] = {f.name: 0 for f in ERROR_FAMILIES}
         self.errors_total = 0
         self.unclassified = 0
         self.unclassified_examples: list[Example] = []
@@ -136,11 +143,18 @@ class LogAnalysis:
             if len(self.unclassified_examples) < self.max_examples:
                 self.unclassified_examples.append(excerpt(ev, "error of no known family"))
             return
+        # Ingestion calls any line with error text an ERROR event; the level says whether
+        # the service treated it as a failure or logged it and carried on (a retry).
+        handled = (ev.level is not None and ev.level < ERROR_LEVEL
+                   and not event_failed_status(ev))
         for f in families:
             self.family_counts[f.name] += 1
+            if handled:
+                self.family_handled[f.name] += 1
             exs = self.family_examples[f.name]
             if len(exs) < self.max_examples:
-                exs.append(excerpt(ev, f"error family {f.name}" + self._who(ev)))
+                exs.append(excerpt(ev, f"error family {f.name}" + self._who(ev)
+                                   + (" (logged below error level: handled)" if handled else "")))
 
     @staticmethod
     def _who(ev: LogEvent) -> str:
@@ -445,10 +459,16 @@ class LogAnalysis:
             if f.signal == "latency.ceiling":
                 continue  # joined with the duration clusters in _concurrency_signals
             n = self.family_counts[f.name]
+            handled = self.family_handled[f.name]
+            failing = n - handled
             if n:
-                put(yes(f.signal, PROBE, f"{n} error line(s) of family {f.name}",
-                        self.family_examples[f.name], value=n,
-                        strength=1.0 if n >= FEW_ERRORS else 0.6))
+                # Failures are the fault showing; a few is weaker, handled ones weaker still.
+                strength = (1.0 if failing >= FEW_ERRORS else 0.6 if failing else
+                            HANDLED_STRENGTH)
+                note = f" ({handled} logged below error level: handled/retried)" if handled else ""
+                put(yes(f.signal, PROBE, f"{n} error line(s) of family {f.name}{note}",
+                        self.family_examples[f.name], value=n, strength=strength,
+                        data={"failing": failing, "handled": handled}))
             else:
                 put(no(f.signal, PROBE, f"no {f.name} errors among {self.errors_total} error "
                                         "lines", value=0))

@@ -973,12 +973,122 @@ def inconclusive() -> Case:
     return Case("inconclusive-access-log-only", "inconclusive", files={"access.log": lines})
 
 
+def _console_span(trace: str, span: str, parent: str | None, name: str, kind: str,
+                  start_ms: float, end_ms: float, attrs: dict[str, Any],
+                  resource: dict[str, Any], error: str | None = None) -> str:
+    """One span as the Python SDK's ConsoleSpanExporter prints it: ``to_json(indent=4)``."""
+    doc: dict[str, Any] = {
+        "name": name,
+        "context": {"trace_id": f"0x{trace}", "span_id": f"0x{span}", "trace_state": "[]"},
+        "kind": f"SpanKind.{kind}",
+        "parent_id": f"0x{parent}" if parent else None,
+        "start_time": iso(start_ms, 6),
+        "end_time": iso(end_ms, 6),
+        "status": {"status_code": "ERROR", "description": error} if error else
+        {"status_code": "UNSET"},
+        "attributes": attrs,
+        "events": [],
+        "links": [],
+        "resource": {"attributes": resource, "schema_url": ""},
+    }
+    if error:
+        typ, _, msg = error.partition(": ")
+        doc["events"] = [{"name": "exception", "timestamp": iso(end_ms, 6), "attributes": {
+            "exception.type": typ, "exception.message": msg,
+            "exception.stacktrace": f"Traceback (most recent call last):\n  File \"/app/main.py"
+                                    f"\", line 48, in research\n{error}",
+            "exception.escaped": "False"}}]
+    return json.dumps(doc, indent=4)
+
+
+def shared_instance_console_spans() -> Case:
+    """Python CrewAI service exporting spans with the ConsoleSpanExporter (multi-line
+    JSON objects, children before parents): one Crew built at import time per worker
+    serves every request; concurrent kickoffs overlap and fail."""
+    rng = random.Random(2020)
+    pods = [pod_name(rng, "research-crew", "m8x2kq7vd") for _ in range(2)]
+    crews = {pod: f"crew-{uid(rng)}" for pod in pods}
+    busy = {pod: 0.0 for pod in pods}
+    out: list[tuple[float, str]] = []
+    for i, t in enumerate(arrivals(rng, 2_000, 80, burst_every=3, max_burst=5)):
+        pod = pods[i % 2]
+        res = {"service.name": "research-crew", "telemetry.sdk.language": "python",
+               "telemetry.sdk.name": "opentelemetry", "telemetry.sdk.version": "1.29.0",
+               "host.name": pod, "process.pid": 1}
+        trace, server, kick = hexid(rng, 32), hexid(rng, 16), hexid(rng, 16)
+        k0 = t + rng.uniform(3, 9)
+        err = None
+        if k0 < busy[pod]:
+            k1 = k0 + rng.uniform(5, 40)
+            err = "RuntimeError: This event loop is already running"
+        else:
+            k1 = k0 + rng.uniform(1500, 5000)
+            busy[pod] = k1
+        s1 = k1 + rng.uniform(2, 6)
+        sid = f"res-{hexid(rng, 8)}"
+        out.append((k1, _console_span(
+            trace, kick, server, "crew.kickoff", "INTERNAL", k0, k1,
+            {"crew.id": crews[pod], "session.id": sid, "crew.process": "sequential",
+             "crew.tasks": 3}, res, err)))
+        out.append((s1, _console_span(
+            trace, server, None, "POST /research", "SERVER", t, s1,
+            {"http.method": "POST", "http.route": "/research", "http.status_code":
+             500 if err else 200, "net.host.port": 8000}, res,
+            "Internal Server Error" if err else None)))
+    lines = [text for _, text in sorted(out, key=lambda p: p[0])]
+    return Case("shared-instance-crewai-console-spans", "shared-instance",
+                files={"spans.console.json": lines})
+
+
+def healthy_with_noise() -> Case:
+    """A healthy Python service under real concurrency: a team per request, history
+    loaded from the store (it grows per conversation), and the background noise every
+    service has: two retried read timeouts and one 404."""
+    rng = random.Random(2121)
+    reps = replicas(rng, "faq-team", 2)
+    for rep in reps:
+        rep.log(rng.uniform(0, 300), "info", "Application startup complete.",
+                logger="uvicorn.error")
+    convs: dict[str, int] = {}
+    for i, t in enumerate(arrivals(rng, 2_000, 160, burst_every=3, max_burst=5)):
+        rep = reps[i % 2]
+        if not convs or rng.random() < 0.3:
+            convs[f"conv-{hexid(rng, 8)}"] = 0
+        sid = rng.choice(list(convs)[-8:])
+        req = uid(rng)
+        team = f"team-{hexid(rng)}"
+        rep.log(t, "info", "request received", request_id=req, session_id=sid, path="/faq")
+        if i == 57:
+            rep.log(t + 3, "info", "request finished", request_id=req, status_code=404,
+                    duration_ms=3.1)
+            continue
+        rep.log(t + 2, "info", "team created", request_id=req, session_id=sid, team_id=team)
+        convs[sid] += 1
+        rep.log(t + 4, "debug", "history size", request_id=req, session_id=sid,
+                history_len=2 * convs[sid] - 1)
+        r0 = t + 6
+        rep.log(r0, "info", "run started", request_id=req, session_id=sid, team_id=team)
+        if i in (40, 121):
+            rep.log(r0 + 5000, "warning", "model call retried", request_id=req,
+                    exception="httpx.ReadTimeout: timed out", attempt=1)
+            r0 += 5000
+        dur = rng.uniform(700, 2400)
+        rep.log(r0 + dur, "info", "run finished", request_id=req, session_id=sid,
+                team_id=team, duration_ms=round(dur, 1))
+        convs[sid] += 1
+        rep.log(r0 + dur + 2, "info", "request finished", request_id=req, status_code=200,
+                duration_ms=round(r0 + dur + 2 - t, 1))
+    files = {f"{rep.host}.log": render(rep.recs, kubectl_timestamps(structlog_json, rng))
+             for rep in reps}
+    return Case("healthy-team-per-request-with-noise", "healthy", files=files)
+
+
 CASES: tuple[Callable[[], Case], ...] = (
     shared_instance, parallel_run_same_session, reentrant_run, overlapping_timer,
     shared_history, stateful_tool, in_memory_state, non_atomic_update, context_reset,
     stale_module_state, upstream_rate_limit, unbounded_fanout, tool_timeout,
     platform_timeout, non_idempotent_side_effect, serialization, version_mismatch, healthy,
-    inconclusive,
+    inconclusive, shared_instance_console_spans, healthy_with_noise,
 )
 
 
