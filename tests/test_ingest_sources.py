@@ -283,3 +283,14 @@ def test_merge_real_readers(tmp_path: Path) -> None:
     assert len(merged) == 1000 and times == sorted(times) and min(times) > 0
     assert all(e.kind is EventKind.RUN_START for e in merged)
     assert [r.report().events for r in readers] == [500, 500]
+
+
+def test_pod_named_inputs_give_the_host(tmp_path: Path) -> None:
+    """Bundle logs are named pod/NAME/CONTAINER: lines without a hostname get the pod."""
+    p = tmp_path / "000001.log"
+    p.write_text('{"level":30,"msg":"run started","runId":"r1"}\n'
+                 '{"level":30,"hostname":"own-host","msg":"run started","runId":"r2"}\n')
+    events, _ = read_all(InputFile("pod/web-7cfd7bf68f-nk5kr/app (previous)", p))
+    assert [e.host for e in events] == ["web-7cfd7bf68f-nk5kr", "own-host"]
+    events, _ = read_all(InputFile("logs/app.log", p))
+    assert events[0].host is None

@@ -12,6 +12,7 @@ joined into a record (CRI ``P`` / Docker partials), or is skipped with a reason.
 from __future__ import annotations
 
 import io
+import re
 import threading
 from collections import Counter
 from collections.abc import Iterator
@@ -37,6 +38,9 @@ from probes.ingest.traces import console_objects, trace_object_events
 from probes.ingest.wrappers import Unwrapper, detect_wrappers, inner_sample
 
 CANCEL_EVERY = 1024
+_POD_SOURCE = re.compile(r"pod/([^/\s]+)/\S")
+"""Inputs named for a pod (``pod/NAME/CONTAINER``, as bundle logs are) give that pod as
+the host of lines that name none."""
 TRACE_LINE_FACTOR = 16
 """An OTLP line holds a whole batch of spans: one trace object may be this many times
 the line cap before it is skipped as too large."""
@@ -77,6 +81,8 @@ class LogReader:
         self._parser: LineParser | None = None
         self._notes: list[str] = []
         self._started = False
+        m = _POD_SOURCE.match(inp.name)
+        self._name_host = m.group(1) if m else None
 
     # ------------------------------------------------------------------ report
 
@@ -188,6 +194,7 @@ class LogReader:
         counter = self._counter
         skipped = self._skipped
         wrapped = bool(unwrap.names)
+        name_host = self._name_host
         pending: dict[str, _Pending] = {}
         cap = self.config.max_line_bytes
         for b in capped_lines(body, cap, counter):
@@ -209,10 +216,10 @@ class LogReader:
                 skipped["not parsed"] += 1
                 continue
             wrap_time: int | None = None
-            wrap_host: str | None = None
+            wrap_host = name_host
             if wrapped:
                 u = unwrap(s)
-                s, wrap_time, wrap_host = u.text, u.time_ns, u.host
+                s, wrap_time, wrap_host = u.text, u.time_ns, u.host or name_host
                 if u.partial:
                     part = pending.get(u.stream or "")
                     if part is None:
