@@ -112,7 +112,7 @@ def test_error_families_count_and_unclassified_are_kept() -> None:
     s = sig(evidence, "errors.rate_limit")
     assert s.answer is Answer.YES and s.value == 4 and s.strength == 1.0
     assert evidence.data["errors"] == {"total": 5, "unclassified": 1,
-                                       "families": {"rate_limit": 4}}
+                                       "families": {"rate_limit": 4}, "handled": {}}
     single = analyse([ev(0, K.ERROR, level=50, error="Error: read ECONNRESET")])
     assert sig(single, "errors.socket_exhaustion").strength < 1.0
 

@@ -208,6 +208,7 @@ class LogAnalysis:
                 "total": self.errors_total,
                 "unclassified": self.unclassified,
                 "families": {k: v for k, v in self.family_counts.items() if v},
+                "handled": {k: v for k, v in self.family_handled.items() if v},
             },
             "events": self.events,
         }
