@@ -93,12 +93,16 @@ class FakeKube:
         self.forbidden: set[tuple[str, str | None]] = set()
         self.delay = 0.0
         self.requests: list[tuple[str, str, dict[str, list[str]]]] = []
+        # serialised list results per (path, labelSelector, fieldSelector); built on the
+        # first request, so tests must change objects before the first list of them
+        self._pages: dict[tuple[str, str, str], list[bytes]] = {}
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
     # --- state -------------------------------------------------------------------
     def add(self, objs: Iterable[dict[str, Any]]) -> None:
+        self._pages.clear()
         for obj in objs:
             kind = obj.get("kind")
             if kind == "Event" or "involvedObject" in obj:
@@ -219,19 +223,27 @@ class _Handler(BaseHTTPRequestHandler):
             return
         label = q.get("labelSelector", [""])[0]
         field = q.get("fieldSelector", [""])[0]
-        items = [o for o in items
-                 if _labels_match(o.get("metadata", {}).get("labels") or {}, label)
-                 and _fields_match(o, field)]
+        # Filter and serialise once per query, not once per page: a 10,000-pod list is
+        # read in 20 pages and the server shares the GIL with the client under test.
+        key = (path, label, field)
+        with self.kube._lock:
+            cached = self.kube._pages.get(key)
+        if cached is None:
+            cached = [json.dumps(o).encode() for o in items
+                      if _labels_match(o.get("metadata", {}).get("labels") or {}, label)
+                      and _fields_match(o, field)]
+            with self.kube._lock:
+                self.kube._pages[key] = cached
         start = int(base64.b64decode(q["continue"][0]).decode()) if "continue" in q else 0
-        limit = int(q.get("limit", ["0"])[0]) or len(items) or 1
-        page = items[start:start + limit]
+        limit = int(q.get("limit", ["0"])[0]) or len(cached) or 1
+        page = cached[start:start + limit]
         meta: dict[str, Any] = {"resourceVersion": "1"}
-        if start + limit < len(items):
+        if start + limit < len(cached):
             meta["continue"] = base64.b64encode(str(start + limit).encode()).decode()
-            meta["remainingItemCount"] = len(items) - start - limit
+            meta["remainingItemCount"] = len(cached) - start - limit
         kind = {"pods": "PodList", "events": "EventList"}.get(res) or KIND[res] + "List"
-        body = json.dumps({"kind": kind, "apiVersion": "v1", "metadata": meta, "items": page})
-        self._send(200, body.encode())
+        head = json.dumps({"kind": kind, "apiVersion": "v1", "metadata": meta})[:-1]
+        self._send(200, head.encode() + b', "items": [' + b", ".join(page) + b"]}")
 
     def _log(self, ns: str, name: str, q: dict[str, list[str]]) -> None:
         container = q.get("container", [""])[0]

@@ -172,3 +172,24 @@ def test_looks_like_kube() -> None:
     assert not looks_like_kube({"level": 30, "msg": "hi"})
     assert not looks_like_kube({"kind": "Pod"})  # no metadata: not an API object
     assert not looks_like_kube({"resourceSpans": []})
+
+
+def test_bundle_log_inputs_feed_the_log_reader(tmp_path: Path) -> None:
+    """The pipeline's LogReader reads bundle logs under their pod identity."""
+    from probes.ingest import IngestConfig, LogReader
+    from probes.kube import bundle_log_inputs
+
+    with FakeKube() as fake:
+        names = _scenario(fake)
+        cfg = fake.write_kubeconfig(tmp_path / "kubeconfig", namespace=NS)
+        out = capture(KubeTarget(kubeconfig=str(cfg), targets=("deploy/agent",)),
+                      tmp_path / "b.tar.gz")
+    inputs = bundle_log_inputs(out)
+    assert {i.name for i in inputs} == {f"pod/{n}/config-db" for n in names} | {
+        f"pod/{names[0]}/config-db (previous)"}
+    current = next(i for i in inputs if i.name == f"pod/{names[0]}/config-db")
+    reader = LogReader(current, IngestConfig())
+    events = list(reader.events())
+    assert len(events) == 2 and all(e.source == current.name for e in events)
+    assert events[0].time_ns is not None  # the --timestamps prefix was understood
+    assert bundle_log_inputs(tmp_path / "kubeconfig") == []

@@ -30,6 +30,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+import msgspec
+
 from probes.evidence import Evidence, InputReport, failed
 from probes.kube.objects import as_list, as_map, meta, name_of, namespace_of
 
@@ -204,7 +206,7 @@ class Session:
         """Every item of a paginated list (limit/continue), page by page."""
         token: str | None = None
         while True:
-            page = json.loads(self.call(fn, *args, limit=PAGE_SIZE, _continue=token, **kwargs))
+            page = _decode(self.call(fn, *args, limit=PAGE_SIZE, _continue=token, **kwargs))
             for item in as_list(page.get("items")):
                 if isinstance(item, dict):
                     yield item
@@ -216,6 +218,15 @@ class Session:
         with self._lock:
             self.collected.denied.append(Denied(verb, resource, namespace,
                                                 _status_message(exc)))
+
+
+def _decode(body: bytes) -> dict[str, Any]:
+    """A list response: msgspec parses the large pages several times faster than json."""
+    try:
+        doc = msgspec.json.decode(body)
+    except msgspec.DecodeError as exc:
+        raise Unreachable(f"the API server sent a response that is not JSON: {exc}") from exc
+    return doc if isinstance(doc, dict) else {}
 
 
 def _short(exc: BaseException) -> str:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from typing import Any
 
 from probes.evidence import Example, Signal, example, iso_ns, no, unknown, yes
@@ -364,7 +365,9 @@ def _multiple_workers(f: PodFacts) -> Signal:
 # --- tables for front ends ---------------------------------------------------------
 
 
+@lru_cache(maxsize=4096)
 def _iso(ns: int | None) -> str | None:
+    """Cached: replicas and repeated events share the same few timestamps."""
     return iso_ns(ns) if ns is not None else None
 
 
