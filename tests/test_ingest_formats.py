@@ -295,3 +295,13 @@ def test_console_spans_with_a_broken_object(tmp_path: Path) -> None:
     assert [e.run for e in events if e.kind is K.RUN_START] == ["2222222222222222",
                                                                  "3333333333333333"]
     assert rep.skipped == {"malformed JSON object": 1}
+
+
+def test_garbage_between_trace_objects_is_skipped_quickly(tmp_path: Path) -> None:
+    """A non-JSON line in an OTLP file is skipped at once, not buffered up to the cap."""
+    good = (CASES / "otlp.jsonl").read_text().splitlines()[0]
+    p = tmp_path / "t.jsonl"
+    p.write_text(good + "\nthis is not json\n" + good + "\n")
+    events, rep = read_all(InputFile("t.jsonl", p))
+    assert rep.skipped == {"malformed JSON object": 1}
+    assert len(events) == 12 and {e.line for e in events} == {1, 3}

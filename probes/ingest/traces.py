@@ -383,8 +383,11 @@ def console_objects(stream: BinaryIO, cap: int, on_skip: Callable[[str], None],
             continue
         try:
             obj, end = dec.raw_decode(buf, pos)
-        except json.JSONDecodeError:
-            if not eof and len(buf) - pos < cap:
+        except json.JSONDecodeError as exc:
+            # An error at the end of the buffer (or an unterminated string) may only mean
+            # the object continues in the next chunk; one inside the buffer is real.
+            truncated = exc.pos >= len(buf) or exc.msg.startswith("Unterminated string")
+            if truncated and not eof and len(buf) - pos < cap:
                 more()
                 continue
             on_skip("malformed JSON object")
