@@ -283,3 +283,27 @@ def test_app_iso_times_are_not_taken_for_a_kubectl_wrapper(tmp_path: Path) -> No
     assert rep.format == "text"
     assert [e.instance for e in events] == ["a1", "a2"]
     assert events[0].time_ns == 1714557600123000000 and events[0].level == 50
+
+
+CASES = Path(__file__).parent / "ingest_cases"
+TRACE_TEXTS = [(CASES / "otlp.jsonl").read_bytes(), (CASES / "otlp-tempo.json").read_bytes()]
+
+
+@settings(max_examples=120, deadline=None)
+@given(st.sampled_from(TRACE_TEXTS), st.lists(st.tuples(st.integers(0, 10_000),
+                                                        st.integers(0, 8), st.binary(max_size=6)),
+                                              max_size=6))
+def test_mutated_trace_files_never_crash(text: bytes, edits: list[tuple[int, int, bytes]]
+                                         ) -> None:
+    """Delete/insert bytes anywhere in real trace files: events or counted skips, no hang."""
+    data = bytearray(text)
+    for at, drop, junk in edits:
+        at %= len(data) + 1
+        data[at : at + drop] = junk
+    reader = LogReader(InputFile("-", None), IngestConfig(max_line_bytes=4096),
+                       stdin=io.BytesIO(bytes(data)))
+    events = list(reader.events())
+    rep = reader.report()
+    assert rep.events == len(events)
+    for ev in events:
+        assert 1 <= ev.line <= max(1, rep.lines_read)
