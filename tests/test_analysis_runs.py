@@ -138,6 +138,8 @@ def test_open_runs_are_counted_and_left_out_of_the_sweep() -> None:
 def test_only_open_runs_is_unknown_and_no_runs_is_unknown() -> None:
     only_open = analyse([ev(0, K.RUN_START, instance="a")])
     assert "none has a known end" in sig(only_open, "runs.overlap_instance").reason
+    untimed = analyse(run(None, None, instance="a", request="r"))  # type: ignore[arg-type]
+    assert "carry no time" in sig(untimed, "runs.overlap_instance").reason
     nothing = analyse([ev(0, K.OTHER, message="hello")])
     assert "no run start/end" in sig(nothing, "runs.overlap_instance").reason
 

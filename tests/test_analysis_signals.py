@@ -240,3 +240,19 @@ def test_logs_that_cannot_show_failures_leave_error_signals_unknown() -> None:
         s = sig(evidence, key)
         assert s.answer is Answer.UNKNOWN, key
     assert "cannot be told apart" in sig(evidence, "errors.timeout").reason
+
+
+def test_same_version_written_twice_with_no_reads_logged_is_a_lost_update() -> None:
+    events = [ev(0, K.STATE_WRITE, session="wf", process="a/1", fields={"version": 3}),
+              ev(9, K.STATE_WRITE, session="wf", process="b/1", fields={"version": 3}),
+              ev(20, K.STATE_WRITE, session="wf", process="a/1", fields={"version": 4})]
+    s = sig(analyse(events), "state.lost_update")
+    assert s.answer is Answer.YES and s.value == 1
+
+
+def test_one_request_seeing_two_users_is_contamination() -> None:
+    events = [ev(0, K.OTHER, request="r1", fields={"user": "alice"}),
+              ev(5, K.TOOL_CALL, request="r1", fields={"user": "bob"}),
+              ev(6, K.OTHER, request="r2", fields={"user": "bob"})]
+    s = sig(analyse(events), "requests.contamination")
+    assert s.answer is Answer.YES and "user=alice" in s.examples[0].note

@@ -22,9 +22,11 @@ FIELD_ALIASES: dict[str, tuple[str, ...]] = {
 
 IDENTITY_FIELDS: tuple[str, ...] = (
     "customerId", "customer_id", "tenantId", "tenant_id", "accountId", "account_id",
-    "userId", "user_id", "orderId", "order_id", "claimId", "claim_id",
+    "userId", "user_id", "orderId", "order_id", "claimId", "claim_id", "user",
 )
-"""Per-request identities: one request should see one value of each."""
+"""Per-request identities: one request should see one value of each. Ingestion keeps
+the user under the role name ``user``; the raw spellings serve ``--field`` overrides and
+future roles."""
 
 
 def field_value(ev: LogEvent, name: str) -> Any:

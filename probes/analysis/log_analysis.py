@@ -234,9 +234,11 @@ class LogAnalysis:
                 put(unknown(k, PROBE, "no run start/end events in the logs"))
             return
         if not closed:
+            why = (f"{len(runs)} runs seen but their lines carry no time "
+                   f"({self.runs.untimed} untimed run lines)" if self.runs.untimed else
+                   f"{len(runs)} runs started but none has a known end")
             for k in keys:
-                put(unknown(k, PROBE, f"{len(runs)} runs started but none has a known end "
-                                      "and start time"))
+                put(unknown(k, PROBE, why))
             return
         open_note = (f"; {len(self.runs.open_runs)} runs never ended in the logs"
                      if self.runs.open_runs else "")
