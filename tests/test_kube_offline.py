@@ -149,6 +149,21 @@ def test_concatenated_json_documents(tmp_path: Path) -> None:
     assert ev.inputs[0].format == "kubectl-json:EventList+PodList"
     assert len(ev.data["events"]) == 17
     assert {s.key: s.answer for s in ev.signals}["pods.oomkilled"] is Answer.YES
+    assert ev.inputs[0].skipped == {}
+
+
+def test_cluster_info_dump_stdout_with_logs_between(tmp_path: Path) -> None:
+    """To stdout, kubectl prints each namespace's Lists, then its pods' logs as text."""
+    pods = (FIX / "podlist-oomkilled-137-job-troubleshoot.json").read_text()
+    events = (FIX / "eventlist-imagepull-backofflimit-oomjob-troubleshoot.json").read_text()
+    logs = ("==== START logs for container memory-eater of pod default/oom-kill-job3-gbb89 "
+            "====\nallocating 10Mi\nallocating 20Mi\n"
+            "==== END logs for container memory-eater of pod default/oom-kill-job3-gbb89 ====\n")
+    path = tmp_path / "cluster-info.dump"
+    path.write_text(events + "\n" + logs + pods + "\n" + logs)
+    ev = read_kube_path(path)
+    assert ev is not None and len(ev.data["pods"]) == 1 and len(ev.data["events"]) == 17
+    assert ev.inputs[0].skipped == {"text between JSON documents (e.g. dumped logs)": 8}
 
 
 def test_not_kube_and_unreadable(tmp_path: Path) -> None:

@@ -108,17 +108,33 @@ class _Collected:
         return used
 
 
-def _json_documents(text: str) -> Iterator[Any]:
-    """One or several JSON documents back to back (cluster-info dump to stdout)."""
+def _json_documents(text: str, skipped: Counter[str]) -> list[Any]:
+    """One or several JSON documents back to back. ``kubectl cluster-info dump`` to
+    stdout puts container logs ("==== START logs for container ...") between them:
+    text that is not JSON is skipped up to the next line opening a document, and its
+    lines are counted. Raises JSONDecodeError when no document parses at all."""
     decoder = json.JSONDecoder()
+    docs: list[Any] = []
     i, n = 0, len(text)
+    first_error: json.JSONDecodeError | None = None
     while True:
         while i < n and text[i].isspace():
             i += 1
         if i >= n:
-            return
-        doc, i = decoder.raw_decode(text, i)
-        yield doc
+            break
+        try:
+            doc, i = decoder.raw_decode(text, i)
+            docs.append(doc)
+            continue
+        except json.JSONDecodeError as exc:
+            first_error = first_error or exc
+        nxt = text.find("\n{", i)
+        end = n if nxt == -1 else nxt + 1
+        skipped["text between JSON documents (e.g. dumped logs)"] += text.count("\n", i, end) or 1
+        i = end
+    if not docs and first_error is not None:
+        raise first_error
+    return docs
 
 
 def _parse_text(name: str, text: str, into: _Collected) -> InputReport | None:
@@ -139,10 +155,11 @@ def _parse_text(name: str, text: str, into: _Collected) -> InputReport | None:
                            bytes_read=len(text.encode()))
     if stripped.startswith(("{", "[")):
         try:
-            docs = list(_json_documents(text))
+            docs = _json_documents(text, skipped)
             fmt = "kubectl-json"
         except json.JSONDecodeError:
             docs = []
+            skipped.clear()
     if not fmt:
         try:
             docs = list(yaml.load_all(text, Loader=_TextTimestampLoader))  # noqa: S506 (safe)
@@ -290,8 +307,8 @@ class LogMember:
 
 
 def _member_from_path(rel: PurePosixPath) -> LogMember | None:
-    """Identity from a path: bundle ``logs/[NS/]POD/CONTAINER[.previous].log`` or dump
-    ``NS/POD/logs.txt`` / ``NS/POD/CONTAINER/logs.txt``."""
+    """Identity from a path: bundle ``logs/[NS/]POD/CONTAINER[.previous].log`` or
+    ``cluster-info dump`` ``NS/POD/logs.txt``."""
     parts = rel.parts
     if rel.name.endswith(".log") and "logs" in parts:
         after = parts[parts.index("logs") + 1:]
@@ -302,11 +319,8 @@ def _member_from_path(rel: PurePosixPath) -> LogMember | None:
         previous = file.endswith(".previous.log")
         container = file.removesuffix(".log").removesuffix(".previous")
     elif rel.name == "logs.txt" and len(parts) >= 3:
-        ns, pod = parts[-3], parts[-2]
-        container = ""
-        if len(parts) >= 4:
-            ns, pod, container = parts[-4], parts[-3], parts[-2]
-        previous = False
+        # kubectl writes NS/POD/logs.txt, all containers of the pod in one file
+        ns, pod, container, previous = parts[-3], parts[-2], "", False
     else:
         return None
     source = f"pod/{pod}/{container}" if container else f"pod/{pod}"
