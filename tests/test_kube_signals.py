@@ -215,3 +215,29 @@ def test_golden_cases_carry_their_signal(case: str) -> None:
     else:
         assert Y in (got["pods.probe_killed"], got["pods.probe_config_risky"])
         assert got["pods.oomkilled"] is not Y
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in FIX.iterdir()
+                                        if p.suffix in (".json", ".yaml", ".txt")))
+def test_evidence_is_json_and_round_trips(name: str) -> None:
+    """Every fixture that reads as Kubernetes gives JSON-safe Evidence that survives
+    ``Evidence.from_json`` (what ``--save-case`` and the TUI rely on)."""
+    from probes.evidence import Evidence
+
+    ev = read_kube_path(FIX / name)
+    if ev is None:
+        return  # events text / node describe: not read by this probe
+    doc = json.loads(json.dumps(ev.to_json()))
+    back = Evidence.from_json(doc)
+    assert [(s.key, s.answer, len(s.examples)) for s in back.signals] == \
+        [(s.key, s.answer, len(s.examples)) for s in ev.signals]
+
+
+def test_event_excerpts_are_redacted() -> None:
+    events = _load("eventlist-liveness-failed-killing-imagepull-minikube-troubleshoot.json")
+    for ev in events:
+        if ev["reason"] == "Killing" and "liveness" in ev["message"]:
+            ev["message"] += " (probe header Authorization: Bearer abcdefghijklmnop)"
+    sig = {s.key: s for s in pod_signals([], events)}["pods.probe_killed"]
+    assert "abcdefghijklmnop" not in sig.examples[0].text
+    assert "Authorization: ***" in sig.examples[0].text

@@ -28,7 +28,8 @@ from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from typing import Any
 
-from probes.evidence import Example, Signal, example, iso_ns, no, unknown, yes
+from probes.evidence import Example, Signal, iso_ns, no, unknown, yes
+from probes.evidence import example as plain_example
 from probes.kube.objects import (
     ContainerView,
     EventView,
@@ -52,6 +53,7 @@ from probes.kube.termination import (
     probe_kills,
     terminations,
 )
+from probes.redact import redact_text
 
 PROBE = "kube"
 MAX_EXAMPLES = 8
@@ -60,6 +62,13 @@ CONFIG_RISK_STRENGTH = 0.7
 NODE_OOM_STRENGTH = 0.7
 _NODE_OOM_REASONS = {"OOMKilling", "SystemOOM"}
 _LIVE_PHASES = {"Running", "Pending"}
+
+
+def example(source: str, line: int | None = None, time_ns: int | None = None,
+            text: str = "", note: str = "") -> Example:
+    """``probes.evidence.example`` with the excerpt redacted: event messages, probe
+    commands and termination reasons come from the cluster and may carry secrets."""
+    return plain_example(source, line, time_ns, redact_text(text), redact_text(note))
 
 
 def _pod_id(namespace: str, name: str) -> tuple[str, str]:
@@ -371,6 +380,14 @@ def _iso(ns: int | None) -> str | None:
     return iso_ns(ns) if ns is not None else None
 
 
+def _text_or_none(value: Any) -> str | None:
+    """A JSON-safe time: YAML loaded by others may hold datetime objects."""
+    if value is None or isinstance(value, str):
+        return value
+    ns = time_ns(value)
+    return iso_ns(ns) if ns is not None else str(value)
+
+
 def pod_rows(f: PodFacts) -> list[dict[str, Any]]:
     """One row per pod: the table an operator scans first."""
     last: dict[str, Termination] = {}
@@ -395,7 +412,7 @@ def pod_rows(f: PodFacts) -> list[dict[str, Any]]:
             "last_termination": lt.to_json() if lt else None,
             "node": as_map(pod.get("spec")).get("nodeName"),
             "qos": status.get("qosClass"),
-            "created": meta(pod).get("creationTimestamp"),
+            "created": _text_or_none(meta(pod).get("creationTimestamp")),
             "images": sorted({c.image_digest for c in app if c.image_digest}),
             "memory_limits": {c.name: c.memory_limit for c in app},
         })
@@ -426,10 +443,11 @@ def timeline(f: PodFacts) -> dict[str, list[dict[str, Any]]]:
                 c.name)
     for t in f.terms:
         add(t.pod, t.started_ns, "started", f"{t.which} instance started", t.container)
-        add(t.pod, t.finished_ns, t.ended.value, f"{t.text()}: {t.why}", t.container)
+        add(t.pod, t.finished_ns, t.ended.value, redact_text(f"{t.text()}: {t.why}"),
+            t.container)
     for (_ns, pod_name), evs in f.pod_events.items():
         for e in evs:
-            add(pod_name, e.time_ns, "event:" + e.reason, e.describe())
+            add(pod_name, e.time_ns, "event:" + e.reason, redact_text(e.describe()))
     return {pod: [d for _, d in sorted(items, key=lambda i: (i[0] is None, i[0] or 0))]
             for pod, items in out.items()}
 
@@ -482,7 +500,7 @@ def pod_data(f: PodFacts) -> dict[str, Any]:
         "pods": rows,
         "terminations": [t.to_json() for t in f.terms],
         "events": [{"namespace": e.namespace, "kind": e.kind, "name": e.name, "type": e.type,
-                    "reason": e.reason, "message": e.message, "count": e.count,
+                    "reason": e.reason, "message": redact_text(e.message), "count": e.count,
                     "first": _iso(e.first_ns), "last": _iso(e.last_ns)} for e in f.events],
         "timeline": timeline(f),
         "replicas": replica_comparison(rows),
