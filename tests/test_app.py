@@ -713,3 +713,20 @@ async def test_every_view_renders_at_80x24(incident: Analysis, tmp_path: Path,
         svg = app.export_screenshot()
         assert "Verdict" in svg and "Traceback" not in svg
         assert "\x1b" not in svg
+
+
+async def test_command_palette_offers_views_and_actions(
+        incident: Analysis, tmp_path: Path) -> None:
+    app = make_app(incident, tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await ready(pilot, app)
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        assert {"Go to Logs", "Go to Timeline", "Save case", "Export report",
+                "Save SVG screenshot"} <= set(titles)
+        go_logs = next(c for c in app.get_system_commands(app.screen)
+                       if c.title == "Go to Logs")
+        result = go_logs.callback()
+        if result is not None:
+            await result
+        await settle(pilot, app)
+        assert app.current_mode == "logs"

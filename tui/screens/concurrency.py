@@ -86,6 +86,8 @@ class ConcurrencyScreen(BaseScreen):
 
     def _section(self, table_id: str, title: str, rows: list[Mapping[str, Any]],
                  columns: list[str], empty: str) -> None:
+        rows = [{**r, "error_rate": f"{pct}%"} if (pct := rate_percent(r)) is not None else r
+                for r in rows]
         table = self.query_one(f"#{table_id}", DataTable)
         heading = Text(title, style="bold")
         if not rows:

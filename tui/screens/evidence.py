@@ -16,6 +16,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from probes.evidence import Example, Signal, iso_ns
+from tui.logview import summarise_line
 from tui.messages import OpenLogLine
 from tui.widgets.cards import ANSWER_MARKS, signal_block
 from tui.widgets.plain import clip, plain, visible
@@ -51,7 +52,7 @@ class EvidenceScreen(Screen[None]):
         table = self.query_one("#examples", DataTable)
         for label, key, width in (("", "role", 7), ("signal", "signal", 28),
                                   ("answer", "answer", 6), ("where", "where", 30),
-                                  ("time (UTC)", "time", 24), ("excerpt", "text", None)):
+                                  ("time (UTC)", "time", 16), ("excerpt", "text", None)):
             table.add_column(label, key=key, width=width)
         for n, (sig, ex, role) in enumerate(self.rows):
             mark, style = ANSWER_MARKS[sig.answer]
@@ -60,8 +61,9 @@ class EvidenceScreen(Screen[None]):
                 plain(sig.key),
                 Text(mark, style=style),
                 plain(ex.where if ex else "(no example)"),
-                Text(iso_ns(ex.time_ns) if ex and ex.time_ns is not None else ""),
-                plain(clip(ex.text or ex.note, 200) if ex else clip(sig.detail, 200)),
+                Text(iso_ns(ex.time_ns)[11:] if ex and ex.time_ns is not None else ""),
+                plain(clip(summarise_line(ex.text) or ex.note, 200) if ex
+                      else clip(sig.detail, 200)),
                 key=str(n),
             )
         if not self.rows:
@@ -81,6 +83,8 @@ class EvidenceScreen(Screen[None]):
         if ex is not None:
             text.append("\n\n")
             text.append_text(plain(ex.where, "underline"))
+            if ex.time_ns is not None:
+                text.append(f"  {iso_ns(ex.time_ns)}", style="dim")
             if ex.note:
                 text.append("  ")
                 text.append_text(plain(ex.note, "dim"))

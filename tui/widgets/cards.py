@@ -69,7 +69,7 @@ def signal_block(signal: Signal, *, examples: int = MAX_EXAMPLES_SHOWN) -> Text:
             text.append("  ")
             text.append_text(plain(clip(ex.text, 160), "italic"))
     hidden = len(signal.examples) - examples
-    if hidden > 0:
+    if hidden > 0 and examples > 0:
         text.append(f"\n    … {hidden} more (enter: all evidence)", style="dim")
     return text
 

@@ -24,7 +24,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from tui.logview import NO_TIME, LogIndex, level_name, summarise_line
-from tui.widgets.plain import clip, visible
+from tui.widgets.plain import clip_left, visible
 
 PALETTE = (
     "#5f87d7", "#d7875f", "#5faf5f", "#af5faf", "#c9a000", "#00afaf",
@@ -181,7 +181,7 @@ class LogView(ScrollView, can_focus=True):
         text = Text(no_wrap=True, end="")
         text.append(clock(index.time_ns[row]).ljust(TIME_WIDTH + 1), style="dim")
         text.append(level.ljust(LEVEL_WIDTH + 1), style=LEVEL_STYLES.get(level, ""))
-        text.append(clip(visible(who), WHO_WIDTH).ljust(WHO_WIDTH + 1),
+        text.append(clip_left(visible(who), WHO_WIDTH).ljust(WHO_WIDTH + 1),
                     style=stable_colour(who))
         line = index.text(row)
         text.append(visible(line if self.raw else summarise_line(line)))

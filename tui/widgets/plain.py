@@ -15,7 +15,7 @@ from rich.text import Text
 
 from probes.safe_text import visible
 
-__all__ = ["clip", "plain", "visible"]
+__all__ = ["clip", "clip_left", "plain", "visible"]
 
 
 def plain(text: str, style: str | Style = "", *, keep_newlines: bool = False) -> Text:
@@ -28,3 +28,11 @@ def clip(text: str, width: int) -> str:
     if width <= 0:
         return ""
     return text if len(text) <= width else text[: max(0, width - 1)] + "…"
+
+
+def clip_left(text: str, width: int) -> str:
+    """Cut from the left, keeping the end: pod names differ in their suffix
+    (``agent-7d9f8b6c4-x2k9p`` / ``-q8wzm``), so that is the part to keep."""
+    if width <= 0:
+        return ""
+    return text if len(text) <= width else "…" + text[len(text) - width + 1:]

@@ -25,7 +25,7 @@ from textual.widget import Widget
 
 from probes.evidence import parse_iso_ns
 from tui.widgets.log_view import clock, stable_colour
-from tui.widgets.plain import clip, visible
+from tui.widgets.plain import clip_left, visible
 
 LABEL_WIDTH = 18
 
@@ -332,7 +332,8 @@ class Timeline(Widget, can_focus=True):
         name = self.lanes[lane]
         text = Text(no_wrap=True, end="")
         label_style = stable_colour(name) + (" bold" if chosen and chosen.lane == lane else "")
-        text.append(clip(visible(name), LABEL_WIDTH - 1).ljust(LABEL_WIDTH), style=label_style)
+        text.append(clip_left(visible(name), LABEL_WIDTH - 1).ljust(LABEL_WIDTH),
+                    style=label_style)
         for x, cell in enumerate(cells):
             # The selected run is drawn full height, the others a little lower, so the
             # selection shows without hiding the overlap and error colours under it.
