@@ -81,6 +81,11 @@ def _session_and_request(r: Run) -> str | None:
     return f"session {r.session}, request {r.request}" if r.session and r.request else None
 
 
+_ONE_OBSERVATION = frozenset({EventKind.RUN_START, EventKind.RUN_END, EventKind.REQUEST_START,
+                              EventKind.REQUEST_END})
+"""Events that describe one real thing however many sources report it."""
+
+
 class LogAnalysis:
     """Turns normalised log and trace events into signals (see the module docstring)."""
 
@@ -102,6 +107,8 @@ class LogAnalysis:
         self.unclassified = 0
         self.unclassified_examples: list[Example] = []
         self.request_event_seen = False
+        self.duplicates = 0  # run/request events already seen in another source
+        self._first_source: dict[tuple[EventKind, str], str] = {}
         self.failure_visible = False  # some line could have said it failed
 
     # ------------------------------------------------------------------ feeding
@@ -109,6 +116,9 @@ class LogAnalysis:
         self.events += 1
         self.sources.add(ev.source)
         kind = ev.kind
+        if kind in _ONE_OBSERVATION and self._seen_elsewhere(ev):
+            self.duplicates += 1
+            return
         if kind is EventKind.RUN_START:
             self.runs.start(ev)
         elif kind is EventKind.RUN_END:
@@ -134,6 +144,20 @@ class LogAnalysis:
             self.failure_visible = True
         if is_error_event(ev):
             self._count_error(ev)
+
+    def _seen_elsewhere(self, ev: LogEvent) -> bool:
+        """Is this run/request event a second observation of one already read from another
+        source (the service's log and its trace export both describe the same run)?
+
+        Keyed by the explicit run or request id; the first source to report an id owns
+        it. Memory grows with runs and requests, as elsewhere.
+        """
+        ident = ev.run if ev.kind in (EventKind.RUN_START, EventKind.RUN_END) else ev.request
+        if not ident:
+            return False
+        key = (ev.kind, ident)
+        first = self._first_source.setdefault(key, ev.source)
+        return first != ev.source
 
     def _count_error(self, ev: LogEvent) -> None:
         self.errors_total += 1
@@ -211,6 +235,7 @@ class LogAnalysis:
                 "handled": {k: v for k, v in self.family_handled.items() if v},
             },
             "events": self.events,
+            "duplicate_observations": self.duplicates,
         }
         n = len(self.sources)
         return Evidence(probe=PROBE, target=f"{n} source{'s' if n != 1 else ''}",

@@ -56,6 +56,11 @@ SESSION_KEYS = ("session.id", "gen_ai.conversation.id", "thread.id", "conversati
                 "workflow.id")
 HOST_KEYS = ("host.name", "k8s.pod.name", "service.instance.id")
 STATUS_KEYS = ("http.response.status_code", "http.status_code")
+RUN_ID_KEYS = ("agent.run.id", "run.id", "gen_ai.run.id", "run_id")
+REQUEST_ID_KEYS = ("request.id", "http.request.id", "http.request.header.x-request-id",
+                   "x-request-id")
+"""When a span names the run or request id its service also logs, the span takes that
+id, so a run seen in both the logs and the trace export is one run, not two overlapping."""
 TOOL_KEYS = ("gen_ai.tool.name", "tool.name", "gen_ai.request.model", "llm.model")
 
 _KINDS = {0: "", 1: "internal", 2: "server", 3: "client", 4: "producer", 5: "consumer"}
@@ -258,14 +263,15 @@ def span_events(span: Span, source: str, line: int) -> list[LogEvent]:
     def ev(kind: EventKind, t: int | None, **kw: Any) -> None:
         out.append(LogEvent(time_ns=t, message=span.name, kind=kind, **common, **kw))
 
-    req = span.trace_id or None
+    req = _request_id(span.attr(REQUEST_ID_KEYS), common["host"], common["pid"]) \
+        or span.trace_id or None
     if is_server:
         status = http_status or (500 if span.error else None)
         ev(EventKind.REQUEST_START, span.start_ns, request=req)
         ev(EventKind.REQUEST_END, span.end_ns, request=req, status=status, duration_ms=duration,
            error=error, level=ERROR if error else INFO)
     if is_run:
-        run = span.span_id or None
+        run = _s(span.attr(RUN_ID_KEYS)) or span.span_id or None
         ev(EventKind.RUN_START, span.start_ns, request=req, run=run)
         ev(EventKind.RUN_END, span.end_ns, request=req, run=run, duration_ms=duration,
            error=error, level=ERROR if error else INFO)
@@ -279,6 +285,17 @@ def span_events(span: Span, source: str, line: int) -> list[LogEvent]:
     if not out and error:
         ev(EventKind.ERROR, span.end_ns, request=req, error=error, level=ERROR)
     return out
+
+
+def _request_id(value: Any, host: str | None, pid: str | None) -> str | None:
+    """A request id attribute, made unique per process the way log lines' ids are
+    (``probes.ingest.lineformats``): per-process counters become ``host/pid/id``."""
+    if isinstance(value, list):
+        value = value[0] if value else None
+    text = _s(value)
+    if text and (host or pid) and len(text) < 16:
+        return f"{host or '-'}/{pid or '-'}/{text}"
+    return text
 
 
 def _s(v: Any) -> str | None:
