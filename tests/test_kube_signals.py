@@ -48,6 +48,14 @@ EXPECTED: dict[str, dict[str, Answer]] = {
     "pod-liveness-killed-crashloop-podinfo-is-healthy.yaml": {
         "pods.probe_killed": Y, "pods.oomkilled": N, "pods.restarts": Y,
         "pods.no_memory_limit": Y},
+    # Events tables (kubectl get events / kubectl events): no pod objects.
+    "events-liveness-probe-timeout-killing-inspektor-gadget-pr-187.txt": {
+        "pods.probe_killed": Y, "pods.oomkilled": U},
+    # OOM is not visible in events: only BackOff. Pods unknown, OOM unknown (not "no").
+    "events-pod-oomkilled-backoff-busybox-holmesgpt.txt": {
+        "pods.probe_killed": N, "pods.oomkilled": U, "pods.restarts": U},
+    "events-readiness-probe-failed-timeout-z2jh-issue-1357.txt": {
+        "pods.probe_killed": N},
     # Same check for liveness and readiness.
     "pod-same-liveness-readiness-probe-restarts-no-memlimit-packageserver-openshift-insights"
     ".json": {
@@ -241,3 +249,20 @@ def test_event_excerpts_are_redacted() -> None:
     sig = {s.key: s for s in pod_signals([], events)}["pods.probe_killed"]
     assert "abcdefghijklmnop" not in sig.examples[0].text
     assert "Authorization: ***" in sig.examples[0].text
+
+
+def test_events_table_columns() -> None:
+    from probes.kube.events_text import parse_events_table
+
+    text = (FIX / "events-pod-oomkilled-backoff-busybox-holmesgpt.txt").read_text()
+    rows = parse_events_table(text)
+    assert [r["reason"] for r in rows] == ["Scheduled", "Pulled", "Created", "Started",
+                                           "BackOff"]
+    assert rows[-1]["count"] == 256 and rows[-1]["type"] == "Warning"
+    assert rows[-1]["involvedObject"] == {"kind": "Pod", "namespace": "",
+                                          "name": "giant-narwhal-6958c5bdd8-69gtn"}
+    gadget = parse_events_table(
+        (FIX / "events-liveness-probe-timeout-killing-inspektor-gadget-pr-187.txt").read_text())
+    assert gadget[8]["reason"] == "Killing"
+    assert gadget[8]["lastTimestamp"] == "2021-07-01T13:58:59Z"
+    assert gadget[-1]["message"].endswith("\n20")  # the cut last line joins its row

@@ -7,6 +7,7 @@ Accepted (detected by content, not by file name):
 * ``kubectl get ... -o yaml`` output, one or several documents (timestamps kept as text,
   the way the API sends them);
 * ``kubectl describe pod`` text (see ``probes.kube.describe``);
+* ``kubectl get events`` / ``kubectl events`` tables (see ``probes.kube.events_text``);
 * a ``kubectl cluster-info dump --output-directory`` folder, or any folder of the above;
 * a capture bundle ``.tar.gz`` written by ``probes.kube.bundle``.
 
@@ -33,7 +34,7 @@ import yaml
 
 from probes.evidence import Evidence, InputReport, now_utc
 from probes.ingest.sources import InputFile
-from probes.kube import describe
+from probes.kube import describe, events_text
 from probes.kube.objects import as_list, is_event, is_pod
 from probes.kube.pods import PodFacts, pod_data, signals_from
 
@@ -153,6 +154,16 @@ def _parse_text(name: str, text: str, into: _Collected) -> InputReport | None:
         return InputReport(name=name, kind="kube", format="kubectl-describe",
                            lines_read=text.count("\n") + 1, events=len(pods) + len(events),
                            bytes_read=len(text.encode()))
+    if not stripped.startswith(("{", "[")) and events_text.looks_like_events_table(text):
+        events = events_text.parse_events_table(text)
+        if not events:
+            return None
+        into.found_kube = True
+        into.events.extend(events)
+        return InputReport(name=name, kind="kube", format="kubectl-events-table",
+                           lines_read=text.count("\n") + 1, events=len(events),
+                           bytes_read=len(text.encode()),
+                           notes=("event ages are relative: rows keep their printed order",))
     if stripped.startswith(("{", "[")):
         try:
             docs = _json_documents(text, skipped)
