@@ -266,3 +266,15 @@ def test_events_table_columns() -> None:
     assert gadget[8]["reason"] == "Killing"
     assert gadget[8]["lastTimestamp"] == "2021-07-01T13:58:59Z"
     assert gadget[-1]["message"].endswith("\n20")  # the cut last line joins its row
+
+
+def test_same_events_from_describe_and_table_count_once() -> None:
+    """The busybox golden case holds the pod's describe (with its Events block) and
+    ``kubectl events --for`` of the same pod, without namespace: 5 events, not 10,
+    all attached to the described pod."""
+    ev = read_kube_path(GOLDEN / "oom-busybox-describe")
+    assert ev is not None
+    assert len(ev.data["events"]) == 5
+    assert {e["namespace"] for e in ev.data["events"]} == {"app-02"}
+    timeline = ev.data["timeline"]["giant-narwhal-6958c5bdd8-69gtn"]
+    assert sum(1 for e in timeline if e["what"] == "event:BackOff") == 1

@@ -133,6 +133,7 @@ class EventView:
     count: int
     first_ns: int | None
     last_ns: int | None
+    ident: str = ""  # metadata.uid or name when the event came from the API
 
     @property
     def time_ns(self) -> int | None:
@@ -163,6 +164,7 @@ def event_view(ev: Obj) -> EventView:
         count=count if isinstance(count, int) and count > 0 else 1,
         first_ns=first,
         last_ns=last,
+        ident=str(meta(ev).get("uid") or meta(ev).get("name") or ""),
     )
 
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from functools import lru_cache
 from typing import Any
 
@@ -85,15 +86,32 @@ class PodFacts:
 
     def __init__(self, pods: Iterable[Obj], events: Iterable[Obj]) -> None:
         self.pods = [p for p in pods if isinstance(p, Mapping)]
-        self.events = [event_view(e) for e in events if isinstance(e, Mapping)]
+        views = [event_view(e) for e in events if isinstance(e, Mapping)]
         self.pod_events: dict[tuple[str, str], list[EventView]] = defaultdict(list)
         self.node_ooms: list[EventView] = []
-        pod_namespaces = {namespace_of(p) for p in self.pods}
-        for ev in self.events:
+        # Pasted inputs lose namespaces on one side (events tables without a NAMESPACE
+        # column, insights pods): an event with no namespace matches the pod of that
+        # name, and an event matches a pod that has no namespace.
+        namespaces_by_name: dict[str, set[str]] = defaultdict(set)
+        for p in self.pods:
+            namespaces_by_name[name_of(p)].add(namespace_of(p))
+        # The same event often arrives twice (a describe and an events table of one
+        # pod, overlapping dumps): once resolved to its pod, identical events count once.
+        seen: set[EventView] = set()
+        self.events: list[EventView] = []
+        for ev in views:
+            if ev.kind == "Pod":
+                known = namespaces_by_name.get(ev.name, set())
+                if not ev.namespace and len(known) == 1:
+                    ev = replace(ev, namespace=next(iter(known)))
+                elif ev.namespace and ev.namespace not in known and "" in known:
+                    ev = replace(ev, namespace="")
+            if ev in seen:
+                continue
+            seen.add(ev)
+            self.events.append(ev)
             if ev.kind == "Pod":
                 self.pod_events[_pod_id(ev.namespace, ev.name)].append(ev)
-                if ev.namespace not in pod_namespaces and "" in pod_namespaces:
-                    self.pod_events[_pod_id("", ev.name)].append(ev)
             elif ev.kind == "Node" and ev.reason in _NODE_OOM_REASONS:
                 self.node_ooms.append(ev)
         self.kills = {key: probe_kills(evs) for key, evs in self.pod_events.items()}
