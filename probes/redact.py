@@ -71,6 +71,17 @@ _RULES: tuple[_Rule, ...] = (
             else m.group(0)
         ),
     ),
+    # Kubernetes env entries serialised inside text (last-applied-configuration):
+    # {"name":"DB_PASSWORD","value":"hunter2"}, the secret is in the *name* field.
+    (
+        re.compile(r"(\"name\"\s*:\s*\"(?P<k>[^\"]*)\"\s*,\s*\"value\"\s*:\s*\")"
+                   r"(?P<v>(?:[^\"\\]|\\.)*)(\")"),
+        lambda m: (
+            m.group(1) + ENV_MASK + m.group(4)
+            if m.group("v") and not m.group("v").startswith(MASK) and is_secret_name(m.group("k"))
+            else m.group(0)
+        ),
+    ),
     # key=value / key: value pairs in text (env dumps, CLI args, logfmt, YAML); a quoted
     # value is masked whole, quotes kept.
     (

@@ -32,6 +32,10 @@ def _scenario(fake: FakeKube) -> list[str]:
     env.extend([{"name": "OPENAI_API_KEY", "value": SECRET_KEY},
                 {"name": "DATABASE_URL", "value": "postgres://app:pg-pass-123@db:5432/app"},
                 {"name": "LOG_LEVEL", "value": "info"}])
+    # kubectl apply keeps the whole manifest, env values included, in an annotation
+    fake.pods[0]["metadata"].setdefault("annotations", {})[
+        "kubectl.kubernetes.io/last-applied-configuration"] = json.dumps(
+        {"spec": {"containers": [{"env": [{"name": "DB_PASSWORD", "value": "annot-pw-42"}]}]}})
     return names
 
 
@@ -61,6 +65,7 @@ def test_capture_round_trip(tmp_path: Path) -> None:
     assert manifest["tool_version"]
     # secrets never reach the bundle
     assert SECRET_KEY.encode() not in raw and b"pg-pass-123" not in raw
+    assert b"annot-pw-42" not in raw
     assert b"sk-proj-Ab3dEf6h" not in raw  # the token in the previous log line
     assert b"fake-token-for-tests" not in raw
     assert b"***redacted***" in raw and b"postgres://app:***@db" in raw

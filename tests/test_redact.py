@@ -32,6 +32,8 @@ GOLDEN = [
     ("x-api-key: 9f8e7d6c5b4a", "x-api-key: ***"),
     ("run --password hunter2 --verbose", "run --password *** --verbose"),
     ("DB_PASSWORD=hunter2", "DB_PASSWORD=***"),
+    ('{"env":[{"name":"DB_PASSWORD","value":"hunter2"},{"name":"PORT","value":"80"}]}',
+     '{"env":[{"name":"DB_PASSWORD","value":"***redacted***"},{"name":"PORT","value":"80"}]}'),
     ("-----BEGIN RSA PRIVATE KEY-----\nMIIEow\nabc\n-----END RSA PRIVATE KEY-----",
      "-----BEGIN RSA PRIVATE KEY-----***-----END RSA PRIVATE KEY-----"),
 ]
