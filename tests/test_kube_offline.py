@@ -213,3 +213,14 @@ def test_bundle_log_inputs_feed_the_log_reader(tmp_path: Path) -> None:
     assert len(events) == 2 and all(e.source == current.name for e in events)
     assert events[0].time_ns is not None  # the --timestamps prefix was understood
     assert bundle_log_inputs(tmp_path / "kubeconfig") == []
+
+
+def test_looks_like_kube_text() -> None:
+    from probes.kube import looks_like_kube_text
+
+    for name in ("describe-pod-oomkilled-137-crashloop-busybox-holmesgpt.txt",
+                 "events-pod-oomkilled-backoff-busybox-holmesgpt.txt",
+                 "events-readiness-probe-failed-timeout-z2jh-issue-1357.txt"):
+        assert looks_like_kube_text((FIX / name).read_text()), name
+    assert not looks_like_kube_text((FIX / "SOURCES.md").read_text())
+    assert not looks_like_kube_text("2024-01-01T00:00:00Z INFO REASON MESSAGE started\n")

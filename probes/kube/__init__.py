@@ -3,14 +3,16 @@
 Public API (what front ends and the pipeline call):
 
 * ``pod_signals(pods, events)``: pure; dicts as ``kubectl get -o json`` prints them.
-* ``looks_like_kube(doc)`` / ``read_kube_path(path)`` / ``bundle_log_members(path)``:
-  offline inputs (``kubectl get -o json|yaml``, ``describe`` text, ``cluster-info dump``
-  folders, capture bundles).
+* ``looks_like_kube(doc)`` / ``looks_like_kube_text(head)`` / ``read_kube_path(path)`` /
+  ``bundle_log_members(path)`` / ``bundle_log_inputs(path)``: offline inputs
+  (``kubectl get -o json|yaml``, ``describe`` text, events tables, ``cluster-info dump``
+  folders and stdout dumps, capture bundles).
 * ``KubeTarget`` / ``collect(target)`` / ``capture(target, out)``: live, read-only.
 
 Module map: ``objects`` (tolerant accessors), ``termination`` (why a container
-stopped), ``pods`` (signals and tables), ``describe`` (describe text), ``offline``
-(files, folders, bundles), ``live`` (the API), ``bundle`` (writing captures).
+stopped), ``pods`` (signals and tables), ``describe`` (describe text), ``events_text``
+(events tables), ``offline`` (files, folders, bundles), ``live`` (the API), ``bundle``
+(writing captures).
 """
 
 from probes.kube.bundle import CaptureError, capture
@@ -20,6 +22,7 @@ from probes.kube.offline import (
     bundle_log_inputs,
     bundle_log_members,
     looks_like_kube,
+    looks_like_kube_text,
     read_kube_path,
 )
 from probes.kube.pods import PodFacts, pod_data, pod_signals
@@ -34,6 +37,7 @@ __all__ = [
     "capture",
     "collect",
     "looks_like_kube",
+    "looks_like_kube_text",
     "pod_data",
     "pod_signals",
     "read_kube_path",

@@ -63,6 +63,13 @@ def looks_like_kube(doc: Mapping[str, Any]) -> bool:
     return is_pod(doc) or is_event(doc)
 
 
+def looks_like_kube_text(head: str) -> bool:
+    """Whether the start of a text file is ``kubectl describe pod`` output or a
+    ``kubectl get events`` / ``kubectl events`` table (for input sniffing: these are
+    not JSON/YAML, so ``looks_like_kube`` cannot see them)."""
+    return describe.looks_like_describe(head) or events_text.looks_like_events_table(head)
+
+
 class _TextTimestampLoader(yaml.SafeLoader):
     """SafeLoader that leaves timestamps as strings, as the API server sends them."""
 
