@@ -568,6 +568,12 @@ async def test_timeline_shows_overlap_and_jumps_to_logs_and_back(
         assert timeline.view_start > start
         await pilot.press("0")
         assert timeline.view_span >= span
+        await pilot.press("g")  # lanes by session: three sessions, no overlap within one
+        assert timeline.lanes == ["s1", "s2", "s3"]
+        assert all(not o for o in timeline.lane_overlaps)
+        await pilot.press("g")
+        assert timeline.lanes == ["agent-1", "agent-2"]
+        assert timeline.selected_run is not None and timeline.selected_run["id"] == "run-1"
         await pilot.press("right")  # run-2, same lane
         await settle(pilot, app)
         assert timeline.selected_run is not None and timeline.selected_run["id"] == "run-2"
@@ -730,3 +736,62 @@ async def test_command_palette_offers_views_and_actions(
             await result
         await settle(pilot, app)
         assert app.current_mode == "logs"
+
+
+def test_text_filter_walks_each_file_once_even_out_of_line_order(tmp_path: Path) -> None:
+    log = tmp_path / "x.log"
+    log.write_text("one\nTwo needle\nthree\nfour NEEDLE\n", encoding="utf-8")
+    events = [LogEvent(ns(4 - i), str(log), line, INFO, "") for i, line in
+              enumerate((4, 2, 3, 1))]  # fed newest first, so rows are not in line order
+    index = index_events(events)
+    assert [index.line[r] for r in apply_filter(index, LogFilter(text="needle"))] == [2, 4]
+    assert [index.line[r] for r in apply_filter(index, LogFilter(text="nééd"))] == []
+
+
+@pytest.mark.benchmark
+def test_benchmark_a_million_lines(tmp_path: Path) -> None:
+    """Index, filter and fetch figures for 1M lines (printed, not asserted)."""
+    n = 1_000_000
+    log = tmp_path / "big.log"
+    with log.open("w", encoding="utf-8") as fh:
+        for i in range(n):
+            fh.write(f'{{"level":30,"time":{BASE_MS + i},"hostname":"pod-{i % 3}",'
+                     f'"msg":"line {i}"}}\n')
+    events = (LogEvent(ns(i), str(log), i + 1, INFO, "", host=f"pod-{i % 3}",
+                       instance=f"agent-{i % 50}", request=f"req-{i // 4}")
+              for i in range(n))
+    started = time.perf_counter()
+    index = index_events(events)
+    built = time.perf_counter() - started
+    columns = [index.time_ns, index.source, index.line, index.level, index.instance,
+               index.session, index.request, index.host, index.run, index.order,
+               index.sources[0].offsets]
+    column_bytes = sum(c.itemsize * len(c) for c in columns)
+    started = time.perf_counter()
+    rows = apply_filter(index, LogFilter(instance="agent-7"))
+    by_field = time.perf_counter() - started
+    started = time.perf_counter()
+    texts = apply_filter(index, LogFilter(text="line 99999"))
+    by_text = time.perf_counter() - started
+    started = time.perf_counter()
+    for r in range(0, n, n // 1000):
+        index.text(r)
+    fetch = (time.perf_counter() - started) / 1000
+    print(f"\n1M lines: index {built:.1f}s (columns {column_bytes / 1e6:.0f} MB), "
+          f"field filter {by_field:.2f}s ({len(rows)} rows), text filter {by_text:.2f}s "
+          f"({len(texts)} rows), text fetch {fetch * 1e6:.0f} µs/line")
+
+
+async def test_toasts_show_untrusted_text_verbatim(incident: Analysis, tmp_path: Path) -> None:
+    app = make_app(incident, tmp_path)
+    async with app.run_test(size=(120, 36), notifications=True) as pilot:
+        await ready(pilot, app)
+        await pilot.press("4")
+        await settle(pilot, app)
+        logs = app.screen
+        assert isinstance(logs, LogsScreen)
+        logs.go_to_line("[bold]evil[/bold]\x1b[2J.log", 3)
+        await settle(pilot, app)
+        note = list(app._notifications)[-1]
+        assert not note.markup
+        assert "[bold]evil[/bold]" in note.message and "\x1b" not in note.message

@@ -26,11 +26,13 @@ from typing import Any, ClassVar
 from textual import on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.notifications import SeverityLevel
 from textual.reactive import var
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from probes.evidence import Answer, Case
+from probes.safe_text import visible
 from tui.exit_codes import ExitCode
 from tui.logview import LogIndex, build_index
 from tui.messages import (
@@ -339,6 +341,13 @@ class ScaledocApp(App[int]):
         self.notify(name, title="Screenshot saved")
 
     # -- misc -------------------------------------------------------------------------
+
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+               timeout: float | None = None, markup: bool = True) -> None:
+        """Every toast is plain text: messages carry file names, ids and error text that
+        come from logs and clusters, so markup is off and escapes are made visible."""
+        super().notify(visible(message, keep_newlines=True), title=visible(title),
+                       severity=severity, timeout=timeout, markup=False)
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

@@ -307,7 +307,13 @@ class LogIndex:
     def finish(self, cancel: threading.Event | None = None) -> None:
         """Sort into time order and find line offsets of each plain file."""
         times = self.time_ns
-        self.order = array("I", sorted(range(len(times)), key=times.__getitem__))
+        n = len(times)
+        # Ingestion already merges sources by time, so the sort is usually a no-op:
+        # check first and skip building a million-entry key list.
+        if all(times[i] <= times[i + 1] for i in range(n - 1)):
+            self.order = array("I", range(n))
+        else:
+            self.order = array("I", sorted(range(n), key=times.__getitem__))
         for src in self.sources:
             if cancel is not None and cancel.is_set():
                 return
@@ -388,29 +394,48 @@ class LogIndex:
         return best[1] if best else None
 
 
-def _text_hits(index: LogIndex, needle: str, cancel: threading.Event | None) -> set[int]:
-    """Rows whose raw text contains ``needle`` (case-insensitive), reading each file once."""
+def _text_hits(index: LogIndex, needle: str, cancel: threading.Event | None) -> bytearray:
+    """A flag per row: does its raw text contain ``needle`` (case-insensitive)?
+
+    Each file is read once, front to back, in step with its rows (a source's rows are
+    in line order), so no per-line table is built; one byte per row holds the answer.
+    """
+    hits = bytearray(len(index))
     low = needle.lower()
-    hits: set[int] = set()
-    wanted: dict[int, dict[int, int]] = {}  # source id -> line -> row
+    low_bytes = low.encode("utf-8") if low.isascii() else None
+    by_source: dict[int, array[int]] = {}
     for row in range(len(index)):
-        if row in index._excerpts:
-            if low in index._excerpts[row].lower():
-                hits.add(row)
+        excerpt = index._excerpts.get(row)
+        if excerpt is not None:
+            hits[row] = low in excerpt.lower()
         else:
-            wanted.setdefault(index.source[row], {})[index.line[row]] = row
-    for sid, lines in wanted.items():
+            by_source.setdefault(index.source[row], array("I")).append(row)
+    for sid, rows in by_source.items():
         path = index.sources[sid].path
         if path is None:
             continue
+        lines = index.line
+        if any(lines[rows[i]] > lines[rows[i + 1]] for i in range(len(rows) - 1)):
+            rows = array("I", sorted(rows, key=lines.__getitem__))
+        at = 0
         try:
             with open(path, "rb") as fh:
                 for number, raw in enumerate(fh, start=1):
                     if number % 65536 == 0 and cancel is not None and cancel.is_set():
                         return hits
-                    hit = lines.get(number)
-                    if hit is not None and low in raw.decode("utf-8", "replace").lower():
-                        hits.add(hit)
+                    while at < len(rows) and lines[rows[at]] < number:
+                        at += 1
+                    if at >= len(rows):
+                        break
+                    if lines[rows[at]] != number:
+                        continue
+                    if low_bytes is not None:
+                        found = low_bytes in raw.lower()
+                    else:
+                        found = low in raw.decode("utf-8", "replace").lower()
+                    while at < len(rows) and lines[rows[at]] == number:
+                        hits[rows[at]] = found  # several events can share a line (spans)
+                        at += 1
         except OSError:
             continue
     return hits
@@ -458,7 +483,7 @@ def apply_filter(index: LogIndex, flt: LogFilter,
     for n, row in enumerate(index.order):
         if n % 65536 == 0 and cancel is not None and cancel.is_set():
             break
-        if hits is not None and row not in hits:
+        if hits is not None and not hits[row]:
             continue
         if min_level is not None and index.level[row] < min_level:
             continue
