@@ -104,7 +104,7 @@ class FakeKube:
     def add(self, objs: Iterable[dict[str, Any]]) -> None:
         self._pages.clear()
         for obj in objs:
-            kind = obj.get("kind")
+            kind = str(obj.get("kind") or "")
             if kind == "Event" or "involvedObject" in obj:
                 self.events.append(obj)
             elif kind in KIND.values():
