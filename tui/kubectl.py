@@ -43,7 +43,15 @@ from rich.text import Text
 
 from probes.evidence import Answer, Case, Evidence
 from probes.kube.bundle import write_bundle
-from probes.kube.live import Cancelled, Collected, KubeTarget, Unreachable, evidence_of, gather
+from probes.kube.live import (
+    Cancelled,
+    Collected,
+    KubeTarget,
+    NoConfig,
+    Unreachable,
+    evidence_of,
+    gather,
+)
 from probes.safe_text import visible
 from tui.exit_codes import ExitCode
 
@@ -144,10 +152,12 @@ def _gather(target: KubeTarget, *, logs: bool) -> tuple[Collected | None, int]:
     if interrupted or isinstance(result, Cancelled):
         _err("interrupted")
         return None, ExitCode.INTERRUPTED
+    if isinstance(result, NoConfig):
+        _err(str(result))
+        return None, ExitCode.INPUT_ERROR
     if isinstance(result, Unreachable):
         _err(str(result))
-        return None, ExitCode.UNREACHABLE if "kubeconfig" not in str(result) \
-            else ExitCode.INPUT_ERROR
+        return None, ExitCode.UNREACHABLE
     if isinstance(result, ValueError):
         _err(str(result))
         return None, ExitCode.INPUT_ERROR

@@ -98,6 +98,10 @@ class Unreachable(Exception):
     """The API server could not be reached at all (network, TLS, timeout)."""
 
 
+class NoConfig(Unreachable):
+    """No usable kubeconfig (or context), and not running inside a cluster."""
+
+
 class Cancelled(Exception):
     """The caller set the cancel event."""
 
@@ -154,11 +158,11 @@ class Session:
             default_ns = as_map(as_map(chosen).get("context")).get("namespace")
         except (ConfigException, OSError, TypeError, ValueError) as kube_exc:
             if target.kubeconfig or target.context:
-                raise Unreachable(f"cannot load kubeconfig: {kube_exc}") from kube_exc
+                raise NoConfig(f"cannot load kubeconfig: {kube_exc}") from kube_exc
             try:
                 config.load_incluster_config(client_configuration=cfg)
             except ConfigException as in_exc:
-                raise Unreachable(
+                raise NoConfig(
                     f"no usable kubeconfig ({kube_exc}) and not running in a cluster "
                     f"({in_exc})") from in_exc
             self.collected.context = "in-cluster"
