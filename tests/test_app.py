@@ -795,3 +795,33 @@ async def test_toasts_show_untrusted_text_verbatim(incident: Analysis, tmp_path:
         note = list(app._notifications)[-1]
         assert not note.markup
         assert "[bold]evil[/bold]" in note.message and "\x1b" not in note.message
+
+
+async def test_processes_view_shows_a_real_sampled_process(
+        incident: Analysis, tmp_path: Path) -> None:
+    """The process probe samples a real child process (psutil); the view shows its row."""
+    import subprocess
+    import sys
+
+    from probes.process import ProcessTarget, collect
+
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        evidence = collect(ProcessTarget(pid=child.pid, sample_seconds=0.2))
+    finally:
+        child.kill()
+        child.wait()
+    case = incident.case.with_evidence(evidence)
+    analysis = Analysis(case, diagnose(case), incident.inputs, incident.log_paths)
+    app = make_app(analysis, tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await ready(pilot, app)
+        await pilot.press("8")
+        await settle(pilot, app)
+        table = app.screen.query_one(DataTable)
+        columns = [str(c.label) for c in table.columns.values()]
+        assert columns[:3] == ["pid", "role", "name"]
+        first = [str(c) for c in table.get_row_at(0)]
+        assert first[0] == str(child.pid)
+        rss = first[columns.index("rss_bytes")]
+        assert rss.endswith(("KiB", "MiB", "GiB"))

@@ -19,10 +19,33 @@ from textual.widgets import DataTable, Static
 from tui.screens.base import BaseScreen, evidence_of
 from tui.widgets.cards import signal_block
 from tui.widgets.plain import plain
-from tui.widgets.records import fill_table, record_lists, scalars_text
+from tui.widgets.records import (
+    MAX_COLUMNS,
+    columns_of,
+    fill_table,
+    record_lists,
+    scalars_text,
+)
+
+PREFERRED_COLUMNS: dict[str, tuple[str, ...]] = {
+    "processes": ("pid", "role", "name", "pod", "rss_bytes", "rss_growth_bytes", "fds",
+                  "fd_soft_limit", "sockets", "threads", "cpu_percent", "status", "found_by",
+                  "cmdline"),
+}
+"""Columns shown first for known tables (the rest follow, up to the column cap)."""
 
 PREFERRED_ORDER = ("pods", "containers", "events", "processes", "samples", "findings",
                    "manifests", "packages")
+
+
+def table_columns(name: str, records: list[Any]) -> list[str] | None:
+    """Preferred columns first (those present), then the others in first-seen order."""
+    preferred = PREFERRED_COLUMNS.get(name)
+    if preferred is None:
+        return None
+    present = columns_of(records, limit=100)
+    first = [c for c in preferred if c in present]
+    return (first + [c for c in present if c not in first])[:MAX_COLUMNS]
 
 
 class ProbeDataScreen(BaseScreen):
@@ -72,10 +95,11 @@ class ProbeDataScreen(BaseScreen):
                 widgets.append(Static(signals, classes="section"))
             body.mount_all(widgets)
             # Tables are filled once mounted (columns need a mounted DataTable).
-            records = iter(tables[name] for name in ordered)
+            names = iter(ordered)
             for widget in widgets:
                 if isinstance(widget, DataTable):
-                    fill_table(widget, next(records))
+                    name = next(names)
+                    fill_table(widget, tables[name], table_columns(name, tables[name]))
             widgets = []
 
 

@@ -38,12 +38,28 @@ def cell_text(value: Any, width: int = CELL_CHARS) -> str:
     return clip(str(value), width)
 
 
-def columns_of(records: Sequence[Mapping[str, Any]]) -> list[str]:
+def human_bytes(value: int) -> str:
+    size = float(value)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if abs(size) < 1024 or unit == "GiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} GiB"
+
+
+def column_text(column: str, value: Any) -> str:
+    """A cell: sizes (``*_bytes``) in KiB/MiB, everything else by ``cell_text``."""
+    if column.endswith("_bytes") and isinstance(value, int) and not isinstance(value, bool):
+        return human_bytes(value)
+    return cell_text(value)
+
+
+def columns_of(records: Sequence[Mapping[str, Any]], limit: int = MAX_COLUMNS) -> list[str]:
     seen: dict[str, None] = {}
     for rec in records:
         for key in rec:
             seen.setdefault(str(key), None)
-    return list(seen)[:MAX_COLUMNS]
+    return list(seen)[:limit]
 
 
 def fill_table(table: DataTable[Any], records: Sequence[Mapping[str, Any]],
@@ -54,7 +70,7 @@ def fill_table(table: DataTable[Any], records: Sequence[Mapping[str, Any]],
     for col in cols:
         table.add_column(plain(col, "bold"), key=col)
     for rec in records:
-        table.add_row(*(plain(cell_text(rec.get(col))) for col in cols))
+        table.add_row(*(plain(column_text(col, rec.get(col))) for col in cols))
 
 
 def record_lists(data: Mapping[str, Any]) -> tuple[dict[str, list[Mapping[str, Any]]],
