@@ -797,9 +797,9 @@ async def test_toasts_show_untrusted_text_verbatim(incident: Analysis, tmp_path:
         assert "[bold]evil[/bold]" in note.message and "\x1b" not in note.message
 
 
-async def test_processes_view_shows_a_real_sampled_process(
-        incident: Analysis, tmp_path: Path) -> None:
-    """The process probe samples a real child process (psutil); the view shows its row."""
+@pytest.fixture
+def sampled_process() -> tuple[int, Evidence]:
+    """A real child process, sampled by the process probe (psutil), then stopped."""
     import subprocess
     import sys
 
@@ -807,10 +807,15 @@ async def test_processes_view_shows_a_real_sampled_process(
 
     child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
     try:
-        evidence = collect(ProcessTarget(pid=child.pid, sample_seconds=0.2))
+        return child.pid, collect(ProcessTarget(pid=child.pid, sample_seconds=0.2))
     finally:
         child.kill()
         child.wait()
+
+
+async def test_processes_view_shows_a_real_sampled_process(
+        incident: Analysis, tmp_path: Path, sampled_process: tuple[int, Evidence]) -> None:
+    pid, evidence = sampled_process
     case = incident.case.with_evidence(evidence)
     analysis = Analysis(case, diagnose(case), incident.inputs, incident.log_paths)
     app = make_app(analysis, tmp_path)
@@ -822,6 +827,6 @@ async def test_processes_view_shows_a_real_sampled_process(
         columns = [str(c.label) for c in table.columns.values()]
         assert columns[:3] == ["pid", "role", "name"]
         first = [str(c) for c in table.get_row_at(0)]
-        assert first[0] == str(child.pid)
+        assert first[0] == str(pid)
         rss = first[columns.index("rss_bytes")]
         assert rss.endswith(("KiB", "MiB", "GiB"))
