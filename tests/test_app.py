@@ -830,3 +830,22 @@ async def test_processes_view_shows_a_real_sampled_process(
         assert first[0] == str(pid)
         rss = first[columns.index("rss_bytes")]
         assert rss.endswith(("KiB", "MiB", "GiB"))
+
+
+async def test_quitting_mid_analysis_cancels_the_worker(tmp_path: Path,
+                                                          incident: Analysis) -> None:
+    seen_cancel = threading.Event()
+    started = threading.Event()
+
+    def slow(cancel: threading.Event) -> Analysis:
+        started.set()
+        if cancel.wait(30):
+            seen_cancel.set()
+        return incident
+
+    app = ScaledocApp(slow, save_dir=tmp_path / "out")
+    async with app.run_test(size=(120, 36)) as pilot:
+        assert started.wait(5)
+        await pilot.press("q")
+    assert seen_cancel.wait(5)  # the core was told to stop, so the process can exit
+    assert app.return_code == 0
