@@ -849,3 +849,26 @@ async def test_quitting_mid_analysis_cancels_the_worker(tmp_path: Path,
         await pilot.press("q")
     assert seen_cancel.wait(5)  # the core was told to stop, so the process can exit
     assert app.return_code == 0
+
+
+@pytest.mark.parametrize(("source", "view"), [
+    ("pod/web-a-7d9f8", "pods"), ("pid 4121", "processes"), ("svc/app.ts", "code"),
+    ("http://127.0.0.1:8080/chat", "concurrency"), ("something else", None),
+])
+def test_examples_that_are_not_log_lines_open_their_view(source: str, view: str | None
+                                                         ) -> None:
+    from tui.app import view_for_source
+
+    assert view_for_source(source) == view
+
+
+async def test_opening_a_pod_example_goes_to_the_pods_view(
+        incident: Analysis, tmp_path: Path) -> None:
+    from tui.messages import OpenLogLine
+
+    app = make_app(incident, tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await ready(pilot, app)
+        app.post_message(OpenLogLine("pod/web-a-7d9f8", None))
+        await settle(pilot, app)
+        assert app.current_mode == "pods"

@@ -89,6 +89,23 @@ def accepts_progress(factory: Callable[..., Any]) -> bool:
         p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
 
 
+CODE_SUFFIXES = (".py", ".js", ".mjs", ".cjs", ".ts", ".tsx", ".jsx", ".json", ".toml",
+                 ".txt", ".lock", ".yaml", ".yml")
+
+
+def view_for_source(source: str) -> str | None:
+    """The view that shows an example's source when it is not a log line."""
+    if source.startswith("pod/"):
+        return "pods"
+    if source.startswith("pid "):
+        return "processes"
+    if source.startswith(("http://", "https://")):
+        return "concurrency"
+    if source.endswith(CODE_SUFFIXES):
+        return "code"
+    return None
+
+
 def log_paths_of(analysis: Any) -> list[str]:
     """The log/trace files to index: ``analysis.log_paths``, else the inputs that are
     log or trace files on disk (so the Logs view works whatever the pipeline filled)."""
@@ -255,6 +272,17 @@ class ScaledocApp(App[int]):
 
     @on(OpenLogLine)
     async def open_log_line(self, message: OpenLogLine) -> None:
+        """Open an example where it lives: a log line in Logs, a pod in Pods, a process
+        in Processes, a source file in Code, a ramp request in Concurrency."""
+        index = self.log_index
+        if index is not None and not index.has_source(message.source):
+            view = view_for_source(message.source)
+            if view is None:
+                self.notify(f"{message.source} is not in the indexed logs.",
+                            severity="warning")
+            else:
+                await self.action_goto(view)
+            return
         await self.action_goto("logs")
         screen: LogsScreen = self._mode_screen("logs", LogsScreen)
         screen.go_to_line(message.source, message.line)

@@ -371,6 +371,11 @@ class LogIndex:
     def where(self, row: int) -> str:
         return f"{self.source_name(row)}:{self.line[row]}"
 
+    def has_source(self, source: str) -> bool:
+        """Is ``source`` (or a file of that name) one of the indexed sources?"""
+        base = os.path.basename(source)
+        return any(s.name == source or os.path.basename(s.name) == base for s in self.sources)
+
     def find(self, rows: Sequence[int], source: str, line: int | None) -> int | None:
         """Position in ``rows`` of ``source:line`` (or of the nearest later line).
 

@@ -2,7 +2,8 @@
 
 Pushed on top of the Verdict or Tree view; ``esc`` goes back. Each row is one example
 of one signal (a log line, a span, a pod, a process, a source line). ``enter`` on a row
-whose source is a log the app has indexed opens the Logs view at that line.
+whose source is a log the app has indexed opens the Logs view at that line; a pod, a
+process, a source file or a ramp request opens the view that shows it.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ class EvidenceScreen(Screen[None]):
 
     BINDINGS = [
         Binding("escape", "app.back", "Back"),
-        Binding("enter", "open", "Open log line"),
+        Binding("enter", "open", "Open"),
     ]
 
     def __init__(self, title: str, supports: Sequence[Signal],

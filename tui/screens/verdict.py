@@ -42,6 +42,7 @@ class VerdictScreen(BaseScreen):
         table = self.query_one("#causes", DataTable)
         table.add_column("#", key="rank", width=2)
         table.add_column("score", key="score", width=11)
+        table.add_column("evidence", key="evidence")
         table.add_column("cause", key="cause")
         table.border_title = "Causes"
         self.query_one("#cause-pane").border_title = "Why, fix and evidence"
@@ -84,7 +85,11 @@ class VerdictScreen(BaseScreen):
         head.append_text(plain(verdict.summary))
         line.update(head)
         for rank, cause in enumerate(verdict.causes, start=1):
-            table.add_row(str(rank), score_bar(cause.score, 6), plain(cause.title), key=cause.id)
+            evidence = Text(f"{len(cause.supports)} for", style="#5faf5f")
+            if cause.refutes:
+                evidence.append(f" · {len(cause.refutes)} against", style="#d75f5f")
+            table.add_row(str(rank), score_bar(cause.score, 6), evidence, plain(cause.title),
+                          key=cause.id)
         self.query_one("#open-questions", Static).update(open_questions(verdict))
         self._show_cause(verdict.causes[0] if verdict.causes else None)
 
