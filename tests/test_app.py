@@ -298,15 +298,25 @@ def test_index_orders_by_time_and_reads_text_lazily_from_the_file(tmp_path: Path
     # time order; the clockless line keeps its place after its predecessor (line 2, t=10)
     assert [index.line[r] for r in index.order] == [2, 3, 4, 1]
     assert index.text(0) == "line one" and index.text(3) == "line four"
-    assert index._excerpts == {}  # plain file: no text kept in memory
+    assert index.excerpts == 0  # plain file: no text kept in memory
     assert index.hosts.values() == ["pod-b", "pod-a"]
     index.close()
 
 
-def test_sources_that_are_not_files_keep_their_excerpts() -> None:
-    events = [LogEvent(ns(1), "pod/web-a (bundle)", 1, INFO, "m", text="raw \x1b[2J line")]
+def test_sources_that_are_not_files_keep_their_excerpts(tmp_path: Path) -> None:
+    import gzip
+
+    packed = tmp_path / "old.log.gz"
+    with gzip.open(packed, "wt", encoding="utf-8") as fh:
+        fh.write("first\nsecond\n")
+    events = [LogEvent(ns(1), "pod/web-a (bundle)", 1, INFO, "m", text="raw \x1b[2J line"),
+              LogEvent(ns(2), str(packed), 1, INFO, "first", text="first"),
+              LogEvent(ns(3), str(packed), 2, INFO, "second", text="sécond")]
     index = index_events(events)
+    assert index.excerpts == 3
     assert index.text(0) == "raw \x1b[2J line"  # escaping happens at display time
+    assert [index.text(1), index.text(2)] == ["first", "sécond"]
+    assert [index.line[r] for r in apply_filter(index, LogFilter(text="SÉC"))] == [2]
 
 
 def test_filters_select_rows_by_field_level_text_and_run(tmp_path: Path) -> None:

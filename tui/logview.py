@@ -15,6 +15,7 @@ numbers in time order: the view only ever indexes into it. Nothing here imports 
 
 from __future__ import annotations
 
+import bisect
 import json
 import os
 import re
@@ -267,7 +268,11 @@ class LogIndex:
         self.run = array("I")
         self.order = array("I")
         """Row numbers sorted by time (stable: file order within equal times)."""
-        self._excerpts: dict[int, str] = {}
+        # Text of rows whose source is not a seekable plain file (gzip, decoded JSON):
+        # one UTF-8 blob, with the rows and their start offsets in two arrays.
+        self._blob = bytearray()
+        self._excerpt_rows = array("I")
+        self._excerpt_starts = array("Q")
         self._last_time: dict[int, int] = {}
         self._cache: OrderedDict[int, str] = OrderedDict()
         self._handles: dict[int, IO[bytes]] = {}
@@ -302,7 +307,10 @@ class LogIndex:
         self.host.append(self.hosts.intern(event.host))
         self.run.append(self.runs.intern(event.run))
         if self.sources[sid].path is None:
-            self._excerpts[row] = event.text or event.message
+            self._excerpt_rows.append(row)
+            self._excerpt_starts.append(len(self._blob))
+            self._blob += (event.text or event.message)[:MAX_LINE_CHARS].encode("utf-8",
+                                                                                "replace")
 
     def finish(self, cancel: threading.Event | None = None) -> None:
         """Sort into time order and find line offsets of each plain file."""
@@ -338,9 +346,9 @@ class LogIndex:
         return text
 
     def _read(self, row: int) -> str:
-        excerpt = self._excerpts.get(row)
+        excerpt = self.excerpt(row)
         if excerpt is not None:
-            return excerpt[:MAX_LINE_CHARS]
+            return excerpt
         sid = self.source[row]
         src = self.sources[sid]
         line = self.line[row]
@@ -356,6 +364,20 @@ class LogIndex:
             except OSError as exc:
                 return f"<cannot read {src.name}:{line}: {exc.strerror or exc}>"
         return raw.decode("utf-8", "replace").rstrip("\r\n")[:MAX_LINE_CHARS]
+
+    @property
+    def excerpts(self) -> int:
+        """How many rows keep their text in memory (sources that cannot be seeked)."""
+        return len(self._excerpt_rows)
+
+    def excerpt(self, row: int) -> str | None:
+        """The kept text of ``row``, or None when it is read from its file instead."""
+        rows = self._excerpt_rows
+        at = bisect.bisect_left(rows, row)
+        if at == len(rows) or rows[at] != row:
+            return None
+        end = self._excerpt_starts[at + 1] if at + 1 < len(rows) else len(self._blob)
+        return self._blob[self._excerpt_starts[at]:end].decode("utf-8", "replace")
 
     def close(self) -> None:
         with self._lock:
@@ -410,7 +432,7 @@ def _text_hits(index: LogIndex, needle: str, cancel: threading.Event | None) -> 
     low_bytes = low.encode("utf-8") if low.isascii() else None
     by_source: dict[int, array[int]] = {}
     for row in range(len(index)):
-        excerpt = index._excerpts.get(row)
+        excerpt = index.excerpt(row) if index.excerpts else None
         if excerpt is not None:
             hits[row] = low in excerpt.lower()
         else:
