@@ -115,11 +115,25 @@ _STATUS_WORDS = {429: "429 Too Many Requests", 502: "502 Bad Gateway",
 """Statuses that name a family on their own, turned into text so the table decides."""
 
 
+_CACHE_SIZE = 1 << 14
+_CACHE_TEXT = 512
+_cache: dict[str, tuple[ErrorFamily, ...]] = {}
+"""text -> families. Error lines repeat ("Team is already running a task" on every failed
+run), and nine searches per line are the cost of an error, so short texts are
+remembered (bounded: at most ``_CACHE_SIZE`` entries of at most ``_CACHE_TEXT``
+characters; longer or later texts are searched every time)."""
+
+
 def classify(text: str) -> tuple[ErrorFamily, ...]:
     """The families whose pattern occurs in ``text`` (table order, each once)."""
     if not text:
         return ()
-    return tuple(f for f in ERROR_FAMILIES if f.pattern.search(text))
+    found = _cache.get(text)
+    if found is None:
+        found = tuple(f for f in ERROR_FAMILIES if f.pattern.search(text))
+        if len(text) <= _CACHE_TEXT and len(_cache) < _CACHE_SIZE:
+            _cache[text] = found
+    return found
 
 
 def is_error_event(ev: LogEvent) -> bool:

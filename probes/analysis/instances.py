@@ -26,6 +26,10 @@ SERVERLESS_HINT = re.compile(
     re.IGNORECASE)
 """Words that say the service runs where module state outlives a request."""
 HINT_RAW_LINES = 5000
+HINT_CACHE_SIZE = 4096
+HINT_CACHE_TEXT = 256
+"""Messages remembered by the hint search: at most this many, of at most this length."""
+_AGENTISH = frozenset({EventKind.CREATED, EventKind.RUN_START, EventKind.RUN_END})
 SERVERLESS_FIELD_KEYS = frozenset({
     "coldStart", "cold_start", "faas.coldstart", "faas.invocation_id", "awsRequestId",
     "aws_request_id", "faas.name", "x-vercel-id", "vercelId", "lambda",
@@ -74,57 +78,77 @@ class InstanceTracker:
     hint: Example | None = None
     hint_looked: int = 0
     max_examples: int = 8
+    _hint_cache: dict[str, re.Match[str] | None] = field(default_factory=dict, repr=False)
 
-    def feed(self, ev: LogEvent) -> None:
+    def feed(self, ev: LogEvent, proc: str | None = None) -> None:
+        """One event; ``proc`` is ``ev.process`` when the caller has built it already."""
         if self.hint is None:
             self._look_for_hint(ev)
-        agentish = ev.kind in (EventKind.CREATED, EventKind.RUN_START, EventKind.RUN_END)
-        if ev.request and (agentish or ev.instance):
-            self.agent_requests.add(ev.request)
-        if ev.kind is EventKind.CREATED:
+        kind = ev.kind
+        instance, request = ev.instance, ev.request
+        if request and (instance or kind in _AGENTISH):
+            self.agent_requests.add(request)
+        if kind is EventKind.CREATED:
             self.created += 1
-            if ev.request:
-                self.created_requests.add(ev.request)
+            if request:
+                self.created_requests.add(request)
             if len(self.created_examples) < self.max_examples:
                 self.created_examples.append(excerpt(
-                    ev, f"instance {ev.instance or '?'} created"
-                        + (f" for request {ev.request}" if ev.request else "")))
-        if not ev.instance:
+                    ev, f"instance {instance or '?'} created"
+                        + (f" for request {request}" if request else "")))
+        if not instance:
             return
-        st = self.stats.get(ev.instance)
+        st = self.stats.get(instance)
         if st is None:
-            st = self.stats[ev.instance] = InstanceStats(ev.instance)
+            st = self.stats[instance] = InstanceStats(instance)
         st.events += 1
-        if ev.session and ev.session not in st.sessions:
-            st.sessions.add(ev.session)
+        session = ev.session
+        if session and session not in st.sessions:
+            st.sessions.add(session)
             if len(st.session_examples) < 4:
                 st.session_examples.append(excerpt(
-                    ev, f"instance {ev.instance} serves session {ev.session}"
+                    ev, f"instance {instance} serves session {session}"
                         f" ({len(st.sessions)} so far)"))
-        if ev.request:
-            st.requests.add(ev.request)
-        if ev.process and len(st.processes) < 64:
-            st.processes.add(ev.process)
-        user = field_value(ev, "user")
-        if user is not None and str(user) not in st.users and len(st.users) < 256:
-            st.users[str(user)] = excerpt(ev, f"instance {ev.instance} serves user {user}")
-        if ev.time_ns is not None:
+        if request:
+            st.requests.add(request)
+        if proc is None:
+            proc = ev.process
+        if proc and len(st.processes) < 64:
+            st.processes.add(proc)
+        if ev.fields:
+            user = field_value(ev, "user")
+            if user is not None and str(user) not in st.users and len(st.users) < 256:
+                st.users[str(user)] = excerpt(ev, f"instance {instance} serves user {user}")
+        t = ev.time_ns
+        if t is not None:
             # Keep the event itself; its excerpt is built once, when asked for.
-            if st.first_ns is None or ev.time_ns < st.first_ns:
-                st.first_ns, st.first_ev = ev.time_ns, ev
-            if st.last_ns is None or ev.time_ns > st.last_ns:
-                st.last_ns, st.last_ev = ev.time_ns, ev
+            if st.first_ns is None or t < st.first_ns:
+                st.first_ns, st.first_ev = t, ev
+            if st.last_ns is None or t > st.last_ns:
+                st.last_ns, st.last_ev = t, ev
 
     def _look_for_hint(self, ev: LogEvent) -> None:
         """Messages are searched on every line (they are short); whole raw lines only
         while the first ``HINT_RAW_LINES`` events stream past, where platforms print
-        their banners (cold start, runtime, dev server), to keep the hot path cheap."""
+        their banners (cold start, runtime, dev server), to keep the hot path cheap.
+        Messages repeat, so the answer for a message is remembered (bounded)."""
         self.hint_looked += 1
         if ev.fields and not SERVERLESS_FIELD_KEYS.isdisjoint(ev.fields):
             self.hint = excerpt(ev, "serverless platform fields on this line")
             return
-        text = ev.text if self.hint_looked <= HINT_RAW_LINES and ev.text else ev.message
-        m = SERVERLESS_HINT.search(text) if text else None
+        if self.hint_looked <= HINT_RAW_LINES and ev.text:
+            m = SERVERLESS_HINT.search(ev.text)
+        else:
+            text = ev.message
+            if not text:
+                return
+            cache = self._hint_cache
+            if text in cache:
+                m = cache[text]
+            else:
+                m = SERVERLESS_HINT.search(text)
+                if len(cache) < HINT_CACHE_SIZE and len(text) <= HINT_CACHE_TEXT:
+                    cache[text] = m
         if m:
             self.hint = excerpt(ev, f"serverless / hot-reload hint: {m.group(0)!r}")
 

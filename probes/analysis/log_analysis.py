@@ -84,6 +84,10 @@ def _session_and_request(r: Run) -> str | None:
 _ONE_OBSERVATION = frozenset({EventKind.RUN_START, EventKind.RUN_END, EventKind.REQUEST_START,
                               EventKind.REQUEST_END})
 """Events that describe one real thing however many sources report it."""
+_STATE_KINDS = frozenset({EventKind.STATE_READ, EventKind.STATE_WRITE, EventKind.TOOL_CALL})
+_OTHER, _RUN_START, _RUN_END = EventKind.OTHER, EventKind.RUN_START, EventKind.RUN_END
+_REQUEST_START, _REQUEST_END = EventKind.REQUEST_START, EventKind.REQUEST_END
+_TOOL_CALL = EventKind.TOOL_CALL
 
 
 class LogAnalysis:
@@ -113,34 +117,50 @@ class LogAnalysis:
 
     # ------------------------------------------------------------------ feeding
     def feed(self, ev: LogEvent) -> None:
+        """One event into every tracker that can use it.
+
+        The hot path of ``scaledoc analyze`` (once per log line). Trackers whose input an
+        event cannot carry are skipped here rather than asked: history and state values
+        live in ``ev.fields``, and a line without fields or a request id gives the
+        contamination check nothing to compare. The process identity is built once.
+        """
         self.events += 1
         self.sources.add(ev.source)
         kind = ev.kind
         if kind in _ONE_OBSERVATION and self._seen_elsewhere(ev):
             self.duplicates += 1
             return
-        if kind is EventKind.RUN_START:
-            self.runs.start(ev)
-        elif kind is EventKind.RUN_END:
-            self.runs.end(ev)
-        elif kind is EventKind.REQUEST_START:
+        host, pid = ev.host, ev.pid
+        proc = f"{host}/{pid}" if host and pid else (host or pid)
+        if kind is _OTHER:
+            pass
+        elif kind is _RUN_START:
+            self.runs.start(ev, proc)
+        elif kind is _RUN_END:
+            self.runs.end(ev, proc)
+        elif kind is _REQUEST_START:
             self.request_event_seen = True
             self.requests.start(ev)
             self.contamination.request_start(ev)
-        elif kind is EventKind.REQUEST_END:
+        elif kind is _REQUEST_END:
             self.request_event_seen = True
             self.requests.end(ev)
-        elif kind is EventKind.TOOL_CALL:
+        elif kind is _TOOL_CALL:
             self.fanout.feed(ev)
-        if kind in (EventKind.STATE_READ, EventKind.STATE_WRITE, EventKind.TOOL_CALL):
-            self.state.feed(ev)
-        self.state.session_process(ev)
-        self.instances.feed(ev)
-        self.history.feed(ev)
-        self.contamination.feed(ev)
-        if kind is EventKind.REQUEST_END:
+        if kind in _STATE_KINDS:
+            self.state.feed(ev, proc)
+        if ev.session and proc:
+            self.state.session_process(ev, proc)
+        self.instances.feed(ev, proc)
+        fields = ev.fields
+        if fields:
+            self.history.feed(ev)
+        if fields or (ev.request and len(self.contamination.active) > 1):
+            self.contamination.feed(ev)
+        if kind is _REQUEST_END:
             self.contamination.request_end(ev)
-        if ev.level is not None or ev.status is not None or ev.error or kind is EventKind.ERROR:
+        if not self.failure_visible and (ev.level is not None or ev.status is not None
+                                         or ev.error or kind is EventKind.ERROR):
             self.failure_visible = True
         if is_error_event(ev):
             self._count_error(ev)

@@ -94,20 +94,23 @@ class Run:
         }
 
 
-def pairing_keys(ev: LogEvent) -> tuple[tuple[str, ...], ...]:
-    """Every key a run event can be paired by, most specific first."""
+def pairing_keys(ev: LogEvent, proc: str | None = None) -> tuple[tuple[str, ...], ...]:
+    """Every key a run event can be paired by, most specific first. ``proc`` is the
+    event's process identity when the caller has it already (``ev.process``)."""
+    if proc is None:
+        proc = ev.process
+    run, request, instance = ev.run, ev.request, ev.instance
     keys: list[tuple[str, ...]] = []
-    if ev.run:
-        keys.append(("run", ev.run))
-    proc = ev.process
-    if ev.request and ev.instance:
-        keys.append(("instance+request", ev.instance, ev.request))
-    if ev.request and proc:
-        keys.append(("process+request", proc, ev.request))
-    if ev.request:
-        keys.append(("request", ev.request))
-    if ev.instance:
-        keys.append(("instance", ev.instance))
+    if run:
+        keys.append(("run", run))
+    if request:
+        if instance:
+            keys.append(("instance+request", instance, request))
+        if proc:
+            keys.append(("process+request", proc, request))
+        keys.append(("request", request))
+    if instance:
+        keys.append(("instance", instance))
     if proc:
         keys.append(("process", proc))
     return tuple(keys)
@@ -127,29 +130,38 @@ class RunTracker:
     untimed: int = 0  # run events with no clock
     _seq: int = 0
 
-    def start(self, ev: LogEvent) -> None:
-        keys = pairing_keys(ev)
+    def start(self, ev: LogEvent, proc: str | None = None) -> None:
+        if proc is None:
+            proc = ev.process
+        keys = pairing_keys(ev, proc)
         self._seq += 1
         run = Run(id=ev.run or f"#{self._seq}", instance=ev.instance, session=ev.session,
-                  request=ev.request, process=ev.process, start_ns=ev.time_ns,
+                  request=ev.request, process=proc, start_ns=ev.time_ns,
                   start_at=excerpt(ev), keys=keys, has_id=bool(ev.run))
         if ev.time_ns is None:
             self.untimed += 1
         self.runs.append(run)
+        open_by_key = self.open_by_key
         for k in keys:
-            self.open_by_key.setdefault(k, []).append(run)
+            lst = open_by_key.get(k)
+            if lst is None:
+                open_by_key[k] = [run]
+            else:
+                lst.append(run)
 
-    def end(self, ev: LogEvent) -> None:
+    def end(self, ev: LogEvent, proc: str | None = None) -> None:
+        if proc is None:
+            proc = ev.process
         if ev.time_ns is None:
             self.untimed += 1
-        run = self._take_open(ev)
+        run = self._take_open(ev, proc)
         if run is None:
             if ev.duration_ms is None or ev.time_ns is None:
                 self.orphan_ends += 1
                 return
             self._seq += 1
             run = Run(id=ev.run or f"#{self._seq}", instance=ev.instance, session=ev.session,
-                      request=ev.request, process=ev.process,
+                      request=ev.request, process=proc,
                       start_ns=ev.time_ns - int(ev.duration_ms * NS_PER_MS),
                       start_at=excerpt(ev, "start computed as end minus duration"),
                       synthesized_start=True, has_id=bool(ev.run))
@@ -158,24 +170,32 @@ class RunTracker:
         run.instance = run.instance or ev.instance
         run.session = run.session or ev.session
         run.request = run.request or ev.request
-        run.process = run.process or ev.process
+        run.process = run.process or proc
         run.end_ns = ev.time_ns
         run.end_at = excerpt(ev)
         run.outcome = ev.error if ev.error else (
             f"status {ev.status}" if ev.status is not None and ev.status >= 500 else "ok")
+        # Closed runs are never paired again: their keys were only for that.
+        run.keys = ()
 
-    def _take_open(self, ev: LogEvent) -> Run | None:
-        for k in pairing_keys(ev):
-            candidates = self.open_by_key.get(k)
+    def _take_open(self, ev: LogEvent, proc: str | None = None) -> Run | None:
+        open_by_key = self.open_by_key
+        if not open_by_key:
+            return None
+        for k in pairing_keys(ev, proc):
+            candidates = open_by_key.get(k)
             if not candidates:
                 continue
             run = candidates[-1] if k[0] in _NEWEST_FIRST else candidates[0]
             for rk in run.keys:
-                lst = self.open_by_key.get(rk)
+                lst = open_by_key.get(rk)
                 if lst is not None:
+                    if len(lst) == 1 and lst[0] is run:
+                        del open_by_key[rk]
+                        continue
                     lst.remove(run)
                     if not lst:
-                        del self.open_by_key[rk]
+                        del open_by_key[rk]
             return run
         return None
 

@@ -54,19 +54,25 @@ class StateTracker:
     repeated_count: int = 0
     max_examples: int = 8
 
-    def session_process(self, ev: LogEvent) -> None:
-        """Any event with a session and a process: who served this session."""
-        proc = ev.process
+    def session_process(self, ev: LogEvent, proc: str | None = None) -> None:
+        """Any event with a session and a process: who served this session. ``proc`` is
+        ``ev.process`` when the caller has built it already."""
+        if proc is None:
+            proc = ev.process
         if not ev.session or not proc:
             return
-        procs = self.processes_by_session.setdefault(ev.session, set())
+        procs = self.processes_by_session.get(ev.session)
+        if procs is None:
+            procs = self.processes_by_session[ev.session] = set()
         if proc not in procs:
             procs.add(proc)
             exs = self.session_example.setdefault(ev.session, [])
             if len(exs) < 3:
                 exs.append(excerpt(ev, f"session {ev.session} served by process {proc}"))
 
-    def feed(self, ev: LogEvent) -> None:
+    def feed(self, ev: LogEvent, proc: str | None = None) -> None:
+        if proc is None:
+            proc = ev.process
         key = field_value(ev, "key") or ev.session
         version = as_int(field_value(ev, "version"))
         if ev.kind is EventKind.STATE_WRITE or ev.kind is EventKind.TOOL_CALL:
@@ -74,7 +80,6 @@ class StateTracker:
         if ev.kind is EventKind.TOOL_CALL or key is None:
             return
         key = str(key)
-        proc = ev.process
         if proc:
             self.state_events_with_process += 1
         if version is None:
