@@ -178,13 +178,77 @@ ABSENT_KEY = "~scaledoc absent~"
 """A key no JSON line has: roles the sample did not show read this always-None field."""
 
 
+class _Decoding:
+    """One typed decoder over a key tree, and how to read role values out of it.
+
+    Top-level keys are ordered primaries, the absent marker, then keys only fallbacks
+    use (contiguous, so one slice of the field tuple tests them all). One
+    ``attrgetter`` call reads all primaries (C speed); only when a fallback key is
+    present (``count(None)``, also in C) does Python coalesce them.
+    """
+
+    def __init__(self, name: str, tree: Mapping[str, Any], fb_start: int,
+                 primary: Sequence[tuple[str, ...]], fallback: Sequence[Sequence[tuple[str, ...]]],
+                 primary_whole: Collection[str], *, closed: bool = False,
+                 raw_keys: Collection[str] = ()) -> None:
+        optional = set(list(tree)[fb_start:])
+        self.struct, attr_of = _build_struct(name, tree, optional, closed=closed,
+                                             raw_keys=raw_keys)
+        self.decoder = msgspec.json.Decoder(self.struct)
+        absent = attr_of[(ABSENT_KEY,)]
+        self.primary = attrgetter(*[attr_of.get(kp, absent) for kp in primary])
+        self.fb_start = fb_start
+        self.n_fb_top = len([k for k in list(tree)[fb_start:] if k not in raw_keys])
+        # Fallbacks nested under a primary's parent object are never None-tested by
+        # the slice, so they are read on every line (there are none in the alias table).
+        self.always: list[tuple[int, tuple[str, ...]]] = []
+        self.fallback_slots: list[tuple[int, tuple[tuple[str, ...], ...]]] = []
+        for role_i, cands in enumerate(fallback):
+            attrs: list[tuple[str, ...]] = []
+            for kp in cands:
+                attr = attr_of.get(kp)
+                if attr is None:
+                    continue
+                if kp[0] not in optional and kp[0] not in primary_whole and len(kp) > 1:
+                    self.always.append((role_i, tuple(attr.split("."))))
+                attrs.append(tuple(attr.split(".")))
+            if attrs:
+                self.fallback_slots.append((role_i, tuple(attrs)))
+
+    def values(self, data: bytes | str) -> Sequence[Any]:
+        obj = self.decoder.decode(data)
+        vals = self.primary(obj)
+        if self.n_fb_top and astuple(obj)[self.fb_start : self.fb_start + self.n_fb_top
+                                          ].count(None) != self.n_fb_top or self.always:
+            out = list(vals)
+            for role_i, attrs in self.fallback_slots:
+                if out[role_i] is None:
+                    for attr in attrs:
+                        v = _attr_path(obj, attr)
+                        if v is not None:
+                            out[role_i] = v
+                            break
+            return out
+        return vals
+
+
+FAST_GIVE_UP = 1024
+"""After this many lines that did not fit the closed decoder, it is dropped if they
+are at least half of the lines: the layout is not as locked as the sample said."""
+
+
 class JsonLayout:
     """A typed msgspec decoder for one JSON layout, built from sample objects.
 
     Per role, the key the sample showed is the *primary* field; every other alias is a
-    *fallback* field. One ``attrgetter`` call reads all primaries (C speed); a second
-    reads all fallbacks, and only when one of them is present (``count(None)``, also
-    in C) does Python coalesce them. Most lines of a locked format never get there.
+    *fallback* field, so a line that names its session ``workflowId`` where the sample
+    said ``sessionId`` is still read. Decoding a Struct of every alias (70-odd fields)
+    costs several times a Struct of the dozen keys a locked format writes, so each line
+    is first decoded with a *closed* Struct: the sample's own top-level keys (the ones
+    no role reads as ``msgspec.Raw``, never parsed) and unknown keys forbidden. A line
+    that decodes with it has no key outside the sample's, hence no fallback key the
+    sample did not show: its role values are exactly what the full decoder would give.
+    A line with another key raises and goes through the full decoder.
     """
 
     def __init__(self, samples: Sequence[Mapping[str, Any]], overrides: Mapping[str, str]) -> None:
@@ -213,56 +277,49 @@ class JsonLayout:
         nested_parents = {kp[0] for kp in primary if len(kp) > 1} - primary_whole
         whole = primary_whole | ({kp[0] for cands in fallback for kp in cands if len(kp) == 1}
                                  - nested_parents)
-        # Top-level keys in this order: primaries, the absent marker, then keys only
-        # fallbacks use (contiguous, so one slice of the field tuple tests them all).
         tree: dict[str, Any] = {}
         for kp in primary:
             _add_path(tree, kp)
         tree.setdefault(ABSENT_KEY, None)
-        self._fb_start = len(tree)
+        fb_start = len(tree)
         for cands in fallback:
             for kp in cands:
                 if (len(kp) > 1 and kp[0] in whole) or (len(kp) == 1 and kp[0] in nested_parents):
                     continue
                 _add_path(tree, kp)
-        optional = set(list(tree)[self._fb_start :])
-        self.struct, attr_of = _build_struct("Line", tree, optional)
-        self.decoder = msgspec.json.Decoder(self.struct)
-        absent = attr_of[(ABSENT_KEY,)]
-        self._primary = attrgetter(*[attr_of.get(kp, absent) for kp in primary])
-        self._n_fb_top = len(tree) - self._fb_start
-        # Fallbacks nested under a primary's parent object are never None-tested by
-        # the slice, so they are read on every line (there are none in the alias table).
-        self._always: list[tuple[int, tuple[str, ...]]] = []
-        self._fallback_slots: list[tuple[int, tuple[tuple[str, ...], ...]]] = []
-        for role_i, cands in enumerate(fallback):
-            attrs: list[tuple[str, ...]] = []
-            for kp in cands:
-                attr = attr_of.get(kp)
-                if attr is None:
-                    continue
-                if kp[0] not in optional and kp[0] not in primary_whole and len(kp) > 1:
-                    self._always.append((role_i, tuple(attr.split("."))))
-                attrs.append(tuple(attr.split(".")))
-            if attrs:
-                self._fallback_slots.append((role_i, tuple(attrs)))
+        self._full = _Decoding("Line", tree, fb_start, primary, fallback, primary_whole)
+        self.struct = self._full.struct
+        self.decoder = self._full.decoder
+        # The closed decoder: the same tree cut to the sample's top-level keys, plus
+        # the sample's other keys as Raw (accepted, not parsed).
+        sample_keys: dict[str, None] = {}
+        for doc in samples:
+            sample_keys.update(dict.fromkeys(doc))
+        top = list(tree)
+        kept = [k for k in top[:fb_start]] + [k for k in top[fb_start:] if k in sample_keys]
+        closed_tree = {k: tree[k] for k in kept}
+        raw_keys = [k for k in sample_keys if k not in closed_tree]
+        for k in raw_keys:
+            closed_tree[k] = None
+        self._fast: _Decoding | None = _Decoding(
+            "Closed", closed_tree, fb_start, primary, fallback, primary_whole, closed=True,
+            raw_keys=raw_keys) if samples else None
+        self._misses = 0
+        self._lines = 0
 
     def values(self, data: bytes | str) -> Sequence[Any]:
         """Role values of one line; raises msgspec errors when the line does not fit."""
-        obj = self.decoder.decode(data)
-        vals = self._primary(obj)
-        if self._n_fb_top and astuple(obj)[self._fb_start :].count(None) != self._n_fb_top \
-                or self._always:
-            out = list(vals)
-            for role_i, attrs in self._fallback_slots:
-                if out[role_i] is None:
-                    for attr in attrs:
-                        v = _attr_path(obj, attr)
-                        if v is not None:
-                            out[role_i] = v
-                            break
-            return out
-        return vals
+        fast = self._fast
+        if fast is not None:
+            try:
+                return fast.values(data)
+            except msgspec.ValidationError:
+                self._misses += 1
+                if self._misses >= FAST_GIVE_UP and self._misses * 2 >= self._lines:
+                    self._fast = None
+            finally:
+                self._lines += 1
+        return self._full.values(data)
 
 
 def _add_path(tree: dict[str, Any], kp: tuple[str, ...]) -> None:
@@ -299,12 +356,14 @@ def _path_in_samples(samples: Sequence[Mapping[str, Any]], path: str) -> tuple[s
 _struct_counter = 0
 
 
-def _build_struct(name: str, tree: Mapping[str, Any], optional: Collection[str] = ()
+def _build_struct(name: str, tree: Mapping[str, Any], optional: Collection[str] = (), *,
+                  closed: bool = False, raw_keys: Collection[str] = ()
                   ) -> tuple[type[msgspec.Struct], dict[tuple[str, ...], str]]:
     """A frozen, gc-free Struct for a key tree (leaf None = any value, dict = nested
     object). Nested objects default to an empty instance so dotted attrgetter paths
-    never fail, except keys in ``optional``, which default to None. Returns the type
-    and, per key path, the attrgetter path to its value."""
+    never fail, except keys in ``optional``, which default to None. ``closed``
+    forbids unknown top-level keys; ``raw_keys`` are kept undecoded (``msgspec.Raw``).
+    Returns the type and, per key path, the attrgetter path to its value."""
     global _struct_counter
     _struct_counter += 1
     fields: list[tuple[str, Any, Any]] = []
@@ -313,7 +372,9 @@ def _build_struct(name: str, tree: Mapping[str, Any], optional: Collection[str] 
     for i, (key, sub) in enumerate(tree.items()):
         fname = f"f{i}"
         rename[fname] = key
-        if sub is None:
+        if key in raw_keys:
+            fields.append((fname, msgspec.Raw, msgspec.Raw()))
+        elif sub is None:
             fields.append((fname, Any, None))
             attr_of[(key,)] = fname
         else:
@@ -325,7 +386,7 @@ def _build_struct(name: str, tree: Mapping[str, Any], optional: Collection[str] 
             for kp, attr in sub_attr.items():
                 attr_of[(key, *kp)] = f"{fname}.{attr}"
     st = msgspec.defstruct(f"{name}{_struct_counter}", fields, rename=rename, gc=False,
-                           frozen=True)
+                           frozen=True, forbid_unknown_fields=closed)
     return st, attr_of
 
 
