@@ -249,7 +249,7 @@ def _emit(args: argparse.Namespace, analysis: Any) -> int:
 
 def _open_tui(paths: Sequence[str], args: argparse.Namespace, title: str) -> int:
     from probes.ingest import IngestConfig
-    from probes.pipeline import Analysis, analyze_paths
+    from probes.pipeline import Analysis, Progress, analyze_paths
 
     try:
         config = IngestConfig.load(args.config, args.field)
@@ -258,9 +258,10 @@ def _open_tui(paths: Sequence[str], args: argparse.Namespace, title: str) -> int
         _err(str(exc))
         return ExitCode.INPUT_ERROR
 
-    def factory(cancel: threading.Event) -> Analysis:
+    def factory(cancel: threading.Event, progress: Progress | None = None) -> Analysis:
         extra = _live_evidence(args, cancel)
-        analysis = analyze_paths(paths, config=config, cancel=cancel, extra=extra)
+        analysis = analyze_paths(paths, config=config, cancel=cancel, extra=extra,
+                                 progress=progress)
         if answers:
             case = analysis.case
             for k, v in answers.items():
