@@ -44,6 +44,7 @@ from probes.analysis.state import ContaminationTracker, HistoryTracker, StateTra
 from probes.events import ERROR as ERROR_LEVEL
 from probes.events import EventKind, LogEvent
 from probes.evidence import Evidence, Example, Signal, no, now_utc, unknown, yes
+from probes.ingest.gcpause import gc_paused
 from probes.signals import SIGNALS
 
 PROBE = "logs"
@@ -209,6 +210,11 @@ class LogAnalysis:
 
     # ------------------------------------------------------------------ finishing
     def finish(self) -> Evidence:
+        """Every signal from the state gathered (the collector paused: see gcpause)."""
+        with gc_paused():
+            return self._finish()
+
+    def _finish(self) -> Evidence:
         runs = self.runs.runs
         closed = [r for r in runs if r.closed]
         signals: dict[str, Signal] = {}

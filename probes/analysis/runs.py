@@ -247,15 +247,23 @@ def _renote(ex: Example, note: str) -> Example:
                    f"{ex.note}; {note}" if ex.note else note)
 
 
+def _span(r: Run) -> tuple[int | None, int | None]:
+    return r.start_ns, r.end_ns
+
+
 def _grouped(runs: Iterable[Run], group_of: Callable[[Run], str | None]
              ) -> dict[str, list[Run]]:
     groups: dict[str, list[Run]] = {}
     for r in runs:
-        if not r.closed:
+        if r.end_ns is None or r.start_ns is None:  # not closed
             continue
         g = group_of(r)
         if g is not None:
-            groups.setdefault(g, []).append(r)
+            members = groups.get(g)
+            if members is None:
+                groups[g] = [r]
+            else:
+                members.append(r)
     return groups
 
 
@@ -268,8 +276,9 @@ def sweep(runs: Iterable[Run], group_of: Callable[[Run], str | None]) -> Iterato
     few, and ``summarize`` on coarse ones.
     """
     groups = _grouped(runs, group_of)
-    for g in sorted(groups):
-        members = sorted(groups[g], key=lambda r: (r.start_ns, r.end_ns))
+    # A run alone in its group overlaps nothing (fine groups are mostly such runs).
+    for g in sorted(g for g, members in groups.items() if len(members) > 1):
+        members = sorted(groups[g], key=_span)
         active: list[tuple[int, int, Run]] = []
         for i, r in enumerate(members):
             assert r.start_ns is not None and r.end_ns is not None
@@ -297,7 +306,11 @@ def summarize(runs: Iterable[Run], group_of: Callable[[Run], str | None], keep: 
     out = OverlapSummary()
     groups = _grouped(runs, group_of)
     for g in sorted(groups):
-        members = sorted(groups[g], key=lambda r: (r.start_ns, r.end_ns))
+        members = groups[g]
+        if len(members) == 1:
+            out.peak[g] = 1
+            continue
+        members = sorted(members, key=_span)
         active: list[tuple[int, int, Run]] = []
         count = peak = 0
         for i, r in enumerate(members):
