@@ -19,16 +19,13 @@ from typing import Any
 from probes import __version__
 from probes.evidence import Answer, Case
 from probes.signals import SIGNALS
+from tui.diagnostics import err
 from tui.exit_codes import ExitCode
 
 COMMAND_MODULES: tuple[str, ...] = ("tui.live", "tui.code_cli", "tui.kubectl")
 """Modules that add sub-commands: each exposes ``register(subparsers)``."""
 
 FORMATS = ("text", "markdown", "json")
-
-
-def _err(msg: str) -> None:
-    print(f"scaledoc: {msg}", file=sys.stderr)
 
 
 def _add_input_options(p: argparse.ArgumentParser) -> None:
@@ -116,7 +113,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except KeyboardInterrupt:
-        _err("interrupted")
+        err("interrupted")
         return ExitCode.INTERRUPTED
 
 
@@ -185,12 +182,12 @@ def _analyze(args: argparse.Namespace, paths: Sequence[str]) -> Any:
 
 def cmd_analyze(args: argparse.Namespace) -> int:
     if not args.paths and not (args.port or args.pid or args.ramp):
-        _err("analyze needs at least one PATH ('-' for stdin)")
+        err("analyze needs at least one PATH ('-' for stdin)")
         return ExitCode.INPUT_ERROR
     try:
         analysis = _analyze(args, args.paths)
     except ValueError as exc:
-        _err(str(exc))
+        err(str(exc))
         return ExitCode.INPUT_ERROR
     return _emit(args, analysis)
 
@@ -202,11 +199,11 @@ def _emit(args: argparse.Namespace, analysis: Any) -> int:
     code = ExitCode.OK
     for inp in analysis.inputs:
         if inp.error:
-            _err(f"{report.clean(inp.name)}: {report.clean(inp.error)}")
+            err(f"{report.clean(inp.name)}: {report.clean(inp.error)}")
             code = ExitCode.INPUT_ERROR
     opened = analysis.opened > 0 or bool(analysis.case.evidence)
     if not analysis.usable:
-        _err("no recognisable events in the inputs: verdict is inconclusive "
+        err("no recognisable events in the inputs: verdict is inconclusive "
              "(see the inputs table for what each file held)")
         code = ExitCode.INPUT_ERROR
         if not opened:
@@ -239,7 +236,7 @@ def _emit(args: argparse.Namespace, analysis: Any) -> int:
         hit = v in wanted or v.split("/")[0] in wanted or (
             "any" in wanted and v not in ("healthy", "inconclusive"))
         if hit:
-            _err(f"verdict {v} matches --fail-on")
+            err(f"verdict {v} matches --fail-on")
             return ExitCode.FAIL_ON
     return code
 
@@ -255,7 +252,7 @@ def _open_tui(paths: Sequence[str], args: argparse.Namespace, title: str) -> int
         config = IngestConfig.load(args.config, args.field)
         answers = _answers(args.answer)
     except ValueError as exc:
-        _err(str(exc))
+        err(str(exc))
         return ExitCode.INPUT_ERROR
 
     def factory(cancel: threading.Event, progress: Progress | None = None) -> Analysis:
@@ -276,10 +273,10 @@ def _open_tui(paths: Sequence[str], args: argparse.Namespace, title: str) -> int
 
 def cmd_tui(args: argparse.Namespace) -> int:
     if not args.paths and not (args.port or args.pid or args.ramp):
-        _err("give at least one PATH (or --port/--pid/--ramp), or run 'scaledoc demo'")
+        err("give at least one PATH (or --port/--pid/--ramp), or run 'scaledoc demo'")
         return ExitCode.INPUT_ERROR
     if "-" in args.paths:
-        _err("the TUI cannot read stdin (the terminal is its input); use 'scaledoc analyze -'")
+        err("the TUI cannot read stdin (the terminal is its input); use 'scaledoc analyze -'")
         return ExitCode.INPUT_ERROR
     if not sys.stdout.isatty():
         return cmd_analyze(_as_report(args))
@@ -303,7 +300,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         try:
             return _emit(args, _analyze(args, paths))
         except ValueError as exc:
-            _err(str(exc))
+            err(str(exc))
             return ExitCode.INPUT_ERROR
     return _open_tui(paths, args, "scaledoc demo")
 

@@ -32,7 +32,6 @@ import json
 import re
 import sys
 import tempfile
-import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -53,6 +52,7 @@ from probes.kube.live import (
     gather,
 )
 from probes.safe_text import visible
+from tui.diagnostics import err, run_interruptibly
 from tui.exit_codes import ExitCode
 
 PLUGIN = "kubectl scaledoc"
@@ -114,59 +114,30 @@ def target_from(args: argparse.Namespace) -> KubeTarget:
         tail_lines=args.tail if args.tail and args.tail > 0 else None)
 
 
-def _err(msg: str) -> None:
-    Console(stderr=True, highlight=False).print(Text(f"scaledoc: {visible(msg)}", style="red"))
-
-
-def _run_interruptibly(work: Callable[[threading.Event], T]) -> tuple[T | BaseException, bool]:
-    """Run ``work(cancel)`` in a thread; Ctrl-C sets ``cancel`` and waits for it to stop.
-    Returns its result, or the exception it raised, and whether Ctrl-C was pressed."""
-    cancel = threading.Event()
-    done = threading.Event()
-    box: list[T | BaseException] = []
-
-    def run() -> None:
-        try:
-            box.append(work(cancel))
-        except BaseException as exc:  # handed back to the main thread as data
-            box.append(exc)
-        finally:
-            done.set()
-
-    threading.Thread(target=run, daemon=True, name="scaledoc-kube").start()
-    interrupted = False
-    while not done.is_set():
-        try:
-            done.wait(0.1)
-        except KeyboardInterrupt:
-            interrupted = True
-            cancel.set()
-    return box[0], interrupted
-
-
 def _gather(target: KubeTarget, *, logs: bool) -> tuple[Collected | None, int]:
     """Collect, mapping failures to exit codes with a one-line message on stderr."""
-    result, interrupted = _run_interruptibly(lambda cancel: gather(target, cancel, logs=logs))
+    result, interrupted = run_interruptibly(lambda cancel: gather(target, cancel, logs=logs),
+                                                name="scaledoc-kube")
     if isinstance(result, Collected):
         return result, ExitCode.OK
     if interrupted or isinstance(result, Cancelled):
-        _err("interrupted")
+        err("interrupted")
         return None, ExitCode.INTERRUPTED
     if isinstance(result, NoConfig):
-        _err(str(result))
+        err(str(result))
         return None, ExitCode.INPUT_ERROR
     if isinstance(result, Unreachable):
-        _err(str(result))
+        err(str(result))
         return None, ExitCode.UNREACHABLE
     if isinstance(result, ValueError):
-        _err(str(result))
+        err(str(result))
         return None, ExitCode.INPUT_ERROR
     raise result  # an unexpected bug: let it show
 
 
 def _warn_denied(got: Collected) -> None:
     for d in got.denied:
-        _err(f"not collected: {d.text()}")
+        err(f"not collected: {d.text()}")
 
 
 # --- the case: pod evidence plus the pods' logs ----------------------------------------
@@ -272,10 +243,10 @@ def _parse(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespa
 def run_capture(args: argparse.Namespace) -> int:
     out = Path(args.output)
     if out.is_dir():
-        _err(f"{out} is a directory; give a file name like incident.tar.gz")
+        err(f"{out} is a directory; give a file name like incident.tar.gz")
         return ExitCode.INPUT_ERROR
     if not out.parent.exists():
-        _err(f"folder {out.parent} does not exist")
+        err(f"folder {out.parent} does not exist")
         return ExitCode.INPUT_ERROR
     target = target_from(args)
     got, code = _gather(target, logs=not args.no_logs)
@@ -285,7 +256,7 @@ def run_capture(args: argparse.Namespace) -> int:
     try:
         write_bundle(got, target, out)
     except OSError as exc:
-        _err(f"cannot write {out}: {exc}")
+        err(f"cannot write {out}: {exc}")
         return ExitCode.INPUT_ERROR
     logs = sum(1 for e in got.log_files if "lines" in e)
     Console(stderr=True, highlight=False).print(Text(

@@ -33,6 +33,7 @@ from probes.process import ProcessTarget
 from probes.process import collect as collect_processes
 from probes.ramp import RampPlan, check_plan, run_ramp
 from probes.safe_text import visible
+from tui.diagnostics import err, run_interruptibly
 from tui.exit_codes import ExitCode
 
 ANSWER_STYLE = {Answer.YES: "bold red", Answer.NO: "green", Answer.UNKNOWN: "yellow"}
@@ -81,33 +82,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     ramp.set_defaults(func=cmd_ramp)
 
 
-def _err(msg: str) -> None:
-    Console(stderr=True, highlight=False).print(Text(f"scaledoc: {visible(msg)}", style="red"))
-
-
-def _run_interruptibly(probe: Callable[[threading.Event], Evidence]) -> tuple[Evidence, bool]:
-    """Run ``probe(cancel)`` in a thread; Ctrl-C sets ``cancel`` and waits for what ran."""
-    cancel = threading.Event()
-    finished = threading.Event()
-    box: list[Evidence] = []
-
-    def work() -> None:
-        try:
-            box.append(probe(cancel))
-        finally:
-            finished.set()
-
-    # Wait on an Event, not Thread.join: a KeyboardInterrupt inside join() can leave
-    # is_alive() wrongly False (CPython gh-90882), and we would return before the probe.
-    threading.Thread(target=work, daemon=True, name="scaledoc-probe").start()
-    interrupted = False
-    while not finished.is_set():
-        try:
-            finished.wait(0.1)
-        except KeyboardInterrupt:
-            interrupted = True
-            cancel.set()
-    return box[0], interrupted
+def _interruptibly(probe: Callable[[threading.Event], Evidence]) -> tuple[Evidence, bool]:
+    """Probes return errors as Evidence; anything else they raise is a bug: re-raise it."""
+    result, interrupted = run_interruptibly(probe, name="scaledoc-probe")
+    if isinstance(result, BaseException):
+        raise result
+    return result, interrupted
 
 
 # --- ps -----------------------------------------------------------------------------------
@@ -115,23 +95,23 @@ def _run_interruptibly(probe: Callable[[threading.Event], Evidence]) -> tuple[Ev
 
 def cmd_ps(args: argparse.Namespace) -> int:
     if args.port is None and args.pid is None and not args.match:
-        _err("ps needs --port, --pid or --match")
+        err("ps needs --port, --pid or --match")
         return ExitCode.INPUT_ERROR
     if args.port is not None and not 0 < args.port < 65536:
-        _err(f"--port {args.port} is out of range 1-65535")
+        err(f"--port {args.port} is out of range 1-65535")
         return ExitCode.INPUT_ERROR
     if args.match:
         try:
             re.compile(args.match)
         except re.error as exc:
-            _err(f"--match {args.match!r} is not a regular expression: {exc}")
+            err(f"--match {args.match!r} is not a regular expression: {exc}")
             return ExitCode.INPUT_ERROR
     if args.sample < 0:
-        _err("--sample must be 0 or more seconds")
+        err("--sample must be 0 or more seconds")
         return ExitCode.INPUT_ERROR
     target = ProcessTarget(port=args.port, pid=args.pid, pattern=args.match,
                            sample_seconds=args.sample)
-    ev, interrupted = _run_interruptibly(lambda cancel: collect_processes(target, cancel))
+    ev, interrupted = _interruptibly(lambda cancel: collect_processes(target, cancel))
     if args.json:
         print(json.dumps(ev.to_json(), indent=2))
     elif ev.error is None:
@@ -141,7 +121,7 @@ def cmd_ps(args: argparse.Namespace) -> int:
         for note in ev.data.get("notes", ()):
             console.print(Text(f"note: {visible(str(note))}", style="dim"))
     if ev.error is not None:
-        _err(ev.error)
+        err(ev.error)
         return ExitCode.UNREACHABLE
     return ExitCode.INTERRUPTED if interrupted else ExitCode.OK
 
@@ -251,11 +231,11 @@ def cmd_ramp(args: argparse.Namespace) -> int:
     try:
         plan = _plan_from_args(args)
     except ValueError as exc:
-        _err(str(exc))
+        err(str(exc))
         return ExitCode.INPUT_ERROR
     _, problem = check_plan(plan)
     if problem is not None:
-        _err(problem)
+        err(problem)
         return ExitCode.INPUT_ERROR
     err_console = Console(stderr=True)
     progress_bar: Progress | None = None
@@ -271,7 +251,7 @@ def cmd_ramp(args: argparse.Namespace) -> int:
     if progress_bar is not None:
         progress_bar.start()
     try:
-        ev, interrupted = _run_interruptibly(
+        ev, interrupted = _interruptibly(
             lambda cancel: run_ramp(plan, cancel=cancel, progress=on_progress))
     finally:
         if progress_bar is not None:
@@ -290,7 +270,7 @@ def cmd_ramp(args: argparse.Namespace) -> int:
             console.print(Text(f"stopped early ({stopped}) after {ev.data.get('sent')} "
                                "requests", style="yellow"))
     if ev.error is not None:
-        _err(ev.error)
+        err(ev.error)
         return ExitCode.UNREACHABLE
     return ExitCode.INTERRUPTED if interrupted else ExitCode.OK
 
