@@ -49,6 +49,9 @@ def _leaf(cause: str) -> Leaf:
 
 LOGS_WITH_IDS = "structured logs with instance, session, request and run ids around every run"
 KUBE = "pod status and events (kubectl scaledoc, or kubectl get pods,events -o json)"
+SOURCE = "the service's source and manifests (scaledoc code ./service)"
+PROCESS = "a process sample under load (scaledoc ps --port PORT)"
+RAMP = "request logs with status and duration, or a ramp (scaledoc ramp URL)"
 
 TREE: tuple[Node, ...] = (
     # 1. Pods: is the platform killing containers? (seeds: "Check pod/container termination logs")
@@ -62,7 +65,7 @@ TREE: tuple[Node, ...] = (
           0.3, KUBE, _leaf("probe-kill")),
        gate=True),
     _q("process.rss_growth", "Does resident memory grow while the service works?", 0.45,
-       "a process sample under load (scaledoc ps --port PORT)", _leaf("oom")),
+       PROCESS, _leaf("oom")),
     _q("pods.no_memory_limit", "Do containers run without a memory limit?", 0.15, KUBE,
        _leaf("oom")),
     # 2. Start-up errors: mixed framework versions.
@@ -70,7 +73,7 @@ TREE: tuple[Node, ...] = (
        "Do errors say 'is not a function', 'not initialized' or 'cannot import name'?", 0.75,
        "the service's start-up logs (kubectl logs --previous)", _leaf("version-mismatch")),
     _q("code.version_mismatch", "Do the manifests mix versions of one framework family?", 0.9,
-       "the service's package.json / lockfile / requirements (scaledoc code ./service)",
+       SOURCE,
        _leaf("version-mismatch")),
     # 3. One instance, many requests (seeds: "Log session IDs and agent instance creation").
     _q("instance.many_sessions", "Does one agent instance serve many sessions or requests?", 0.3,
@@ -99,15 +102,15 @@ TREE: tuple[Node, ...] = (
        "error logs with stack traces", _leaf("reentrant-run")),
     _q("code.shared_instance",
        "Does the source create an agent at module scope and use it in request handlers?", 0.8,
-       "the service's source (scaledoc code ./service)", _leaf("shared-instance")),
+       SOURCE, _leaf("shared-instance")),
     _q("code.reentrant_run", "Does the source call run() inside the same team's callback?", 0.8,
-       "the service's source", _leaf("reentrant-run")),
+       SOURCE, _leaf("reentrant-run")),
     _q("code.overlapping_timer", "Does the source run agents in setInterval without a guard?",
-       0.8, "the service's source", _leaf("overlapping-timer")),
+       0.8, SOURCE, _leaf("overlapping-timer")),
     # 4. Load: do failures rise with concurrency? (seeds: "Run 1, then 10, 25 and 50 at once")
     _q("errors.rise_with_concurrency",
        "Do failures rise with concurrency while single requests pass?", 0.25,
-       "request logs with status and duration, or a ramp (scaledoc ramp URL)",
+       RAMP,
        _q("errors.rate_limit", "Do 429/503 or rate-limit errors come back from the provider?",
           0.75, "error logs with the provider's status", _leaf("upstream-rate-limit")),
        _q("errors.timeout", "Do timeout errors (ETIMEDOUT, AbortError, 'timed out') appear?",
@@ -121,11 +124,11 @@ TREE: tuple[Node, ...] = (
           "Do sockets run out (EMFILE, ECONNRESET, many TIME_WAIT)?", 0.5,
           "error logs, or a process sample", _leaf("unbounded-fanout")),
        _q("process.fd_pressure", "Are file descriptors or sockets near their limit?", 0.35,
-          "a process sample (scaledoc ps --port PORT)", _leaf("unbounded-fanout")),
+          PROCESS, _leaf("unbounded-fanout")),
        _leaf("shared-instance")),
     _q("code.unbounded_fanout",
        "Does the source fan out with Promise.all / gather and no limiter?", 0.8,
-       "the service's source", _leaf("unbounded-fanout")),
+       SOURCE, _leaf("unbounded-fanout")),
     # 5. State across replicas (seeds: "Log the workflow ID and process identity").
     _q("state.session_multi_process",
        "Is one session or workflow served by several processes or pods?", 0.15,
@@ -137,22 +140,22 @@ TREE: tuple[Node, ...] = (
        _leaf("in-memory-state")),
     _q("code.in_memory_state",
        "Does the source keep session state in module-level maps keyed by session id?", 0.8,
-       "the service's source", _leaf("in-memory-state")),
+       SOURCE, _leaf("in-memory-state")),
     _q("state.lost_update", "Did two writers read one version and both write the next?", 0.85,
        "logs of state reads and writes with versions", _leaf("non-atomic-update")),
     _q("code.non_atomic_update",
        "Does the source read-modify-write store values without a version?", 0.8,
-       "the service's source", _leaf("non-atomic-update")),
+       SOURCE, _leaf("non-atomic-update")),
     # 6. Requests contaminating each other.
     _q("history.cross_session", "Does history grow across requests of different sessions?",
        0.85, "logs of history length with the session id", _leaf("shared-history")),
     _q("code.shared_history", "Does the source append to a module-level history in handlers?",
-       0.8, "the service's source", _leaf("shared-history")),
+       0.8, SOURCE, _leaf("shared-history")),
     _q("requests.contamination",
        "Do one request's ids or values show up in another request's lines?", 0.8,
        "logs with request ids on every line, including tool calls", _leaf("stateful-tool")),
     _q("code.stateful_tool", "Does the source store request data on a shared tool's fields?",
-       0.8, "the service's source", _leaf("stateful-tool")),
+       0.8, SOURCE, _leaf("stateful-tool")),
     _q("instance.per_request", "Is a new agent created for every request?", 0.2,
        "logs of agent creation with the request id",
        _q("context.forgotten", "Do later turns of a session show no earlier context?", 0.8,

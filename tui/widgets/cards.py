@@ -12,6 +12,7 @@ from rich.panel import Panel
 from rich.text import Text
 
 from probes.evidence import Answer, AnsweredBy, Signal
+from probes.signals import SIGNALS
 from probes.verdict import RankedCause, Step, Verdict
 from tui.widgets.plain import clip, plain, visible
 
@@ -105,15 +106,26 @@ def cause_card(cause: RankedCause) -> RenderableType:
     return Group(*parts)
 
 
+_NEEDS = {"kube": "pod status and events", "code": "the service's source",
+          "process": "a process sample", "logs": "logs with ids", "traces": "logs with ids",
+          "ramp": "a load ramp"}
+"""Which evidence would answer a question, by the probe that owns its signal."""
+
+
 def open_questions(verdict: Verdict) -> Text:
-    """What nobody could check yet and what to collect to settle it."""
+    """What nobody could check yet, grouped by the evidence that would settle it."""
     text = Text()
     if verdict.open_questions:
-        text.append("Not checked (answer them in the Tree view, key 2)\n", style="bold")
+        text.append(f"Not checked: {len(verdict.open_questions)} question(s)", style="bold")
+        text.append("  (answer any in the Tree view, key 2)\n", style="dim")
+        groups: dict[str, list[str]] = {}
         for step in verdict.open_questions:
-            text.append("  ? ", style="#c9a000")
-            text.append_text(plain(step.ask))
-            text.append(f"  {step.key}\n", style="dim")
+            spec = SIGNALS.get(step.key)
+            need = _NEEDS.get(spec.probes[0], "other evidence") if spec else "other evidence"
+            groups.setdefault(need, []).append(step.key.split(".", 1)[-1].replace("_", " "))
+        for need, keys in groups.items():
+            text.append(f"  ? needs {need} ({len(keys)}): ", style="#c9a000")
+            text.append(" · ".join(keys) + "\n", style="dim")
     if verdict.collect_next:
         text.append("Collect next\n", style="bold")
         for hint in verdict.collect_next:
