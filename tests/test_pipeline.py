@@ -1,0 +1,66 @@
+"""The pipeline joins every kind of evidence into one case: code, logs, pods, cancel.
+
+Real files only: golden log folders, real kubectl captures, golden source trees.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from probes.evidence import Answer
+from probes.pipeline import analyze_paths, demo_paths
+
+TESTS = Path(__file__).resolve().parent
+GOLDEN = TESTS / "golden"
+CODE = TESTS / "code_cases"
+
+
+def _supports(analysis: object, cause: str) -> set[str]:
+    top = next(c for c in analysis.verdict.causes if c.id == cause)  # type: ignore[attr-defined]
+    return {s.key for s in top.supports}
+
+
+def test_code_findings_join_runtime_evidence_in_one_verdict() -> None:
+    a = analyze_paths([str(CODE / "shared_instance" / "broken"),
+                       str(GOLDEN / "shared-instance-autogen-ts")])
+    assert {ev.probe for ev in a.case.evidence} >= {"logs", "code"}
+    assert a.verdict.verdict == "shared-instance"
+    assert {"code.shared_instance", "runs.overlap_instance"} <= _supports(a, "shared-instance")
+
+
+def test_code_alone_is_a_weak_verdict_that_says_so() -> None:
+    a = analyze_paths([str(CODE / "shared_instance" / "broken")])
+    assert a.verdict.verdict == "shared-instance"
+    top = a.verdict.causes[0]
+    assert top.score < 0.6
+    assert a.verdict.summary.startswith("Likely")
+    assert all(s.strength < 1 for s in top.supports)
+
+
+def test_pods_and_logs_rank_both_faults() -> None:
+    a = analyze_paths([str(GOLDEN / "oom-config-db-restarts101"),
+                       str(GOLDEN / "shared-instance-autogen-ts")])
+    ids = [c.id for c in a.verdict.causes]
+    assert "oom" in ids and "shared-instance" in ids
+    assert a.case.signals()["pods.oomkilled"].answer is Answer.YES
+
+
+def test_fixed_code_twin_stays_quiet_next_to_healthy_logs() -> None:
+    a = analyze_paths([str(CODE / "shared_instance" / "fixed"),
+                       str(GOLDEN / "healthy-per-session-agents")])
+    assert a.verdict.verdict == "healthy"
+    assert a.case.signals()["code.shared_instance"].answer is Answer.NO
+
+
+def test_cancel_stops_and_says_so() -> None:
+    cancel = threading.Event()
+    cancel.set()
+    a = analyze_paths(demo_paths(), cancel=cancel)
+    assert a.cancelled
+
+
+def test_progress_is_reported() -> None:
+    seen: list[str] = []
+    analyze_paths(demo_paths(), progress=lambda stage, done, total: seen.append(stage))
+    assert "sniffing" in seen and "reading logs" in seen
