@@ -68,6 +68,7 @@ HANDLED_STRENGTH = 0.3
 """Matches only on warning/info lines (a retried timeout, a logged-and-handled 429): the
 service coped, so they barely point at a fault."""
 MAX_RUNS_IN_DATA = 2000
+MAX_PROCESS_NAMES = 4096
 
 
 def _with_note(ex: Example, note: str) -> Example:
@@ -113,8 +114,10 @@ class LogAnalysis:
         self.unclassified_examples: list[Example] = []
         self.request_event_seen = False
         self.duplicates = 0  # run/request events already seen in another source
-        self._first_source: dict[tuple[EventKind, str], str] = {}
+        # kind -> id -> the first source that reported it
+        self._first_source: dict[EventKind, dict[str, str]] = {k: {} for k in _ONE_OBSERVATION}
         self.failure_visible = False  # some line could have said it failed
+        self._process_names: dict[tuple[str, str], str] = {}
 
     # ------------------------------------------------------------------ feeding
     def feed(self, ev: LogEvent) -> None:
@@ -132,7 +135,15 @@ class LogAnalysis:
             self.duplicates += 1
             return
         host, pid = ev.host, ev.pid
-        proc = f"{host}/{pid}" if host and pid else (host or pid)
+        if host and pid:
+            # One string per process, not one per line: runs and sessions keep it.
+            proc = self._process_names.get((host, pid))
+            if proc is None:
+                proc = f"{host}/{pid}"
+                if len(self._process_names) < MAX_PROCESS_NAMES:
+                    self._process_names[(host, pid)] = proc
+        else:
+            proc = host or pid
         if kind is _OTHER:
             pass
         elif kind is _RUN_START:
@@ -173,11 +184,11 @@ class LogAnalysis:
         Keyed by the explicit run or request id; the first source to report an id owns
         it. Memory grows with runs and requests, as elsewhere.
         """
-        ident = ev.run if ev.kind in (EventKind.RUN_START, EventKind.RUN_END) else ev.request
+        kind = ev.kind
+        ident = ev.run if kind is _RUN_START or kind is _RUN_END else ev.request
         if not ident:
             return False
-        key = (ev.kind, ident)
-        first = self._first_source.setdefault(key, ev.source)
+        first = self._first_source[kind].setdefault(ident, ev.source)
         return first != ev.source
 
     def _count_error(self, ev: LogEvent) -> None:

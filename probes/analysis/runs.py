@@ -182,22 +182,29 @@ class RunTracker:
         open_by_key = self.open_by_key
         if not open_by_key:
             return None
+        # The run id is the first key tried: most ends carry one, so look it up alone.
+        candidates = open_by_key.get(("run", ev.run)) if ev.run else None
+        if candidates:
+            return self._unregister(candidates[0])
         for k in pairing_keys(ev, proc):
             candidates = open_by_key.get(k)
             if not candidates:
                 continue
-            run = candidates[-1] if k[0] in _NEWEST_FIRST else candidates[0]
-            for rk in run.keys:
-                lst = open_by_key.get(rk)
-                if lst is not None:
-                    if len(lst) == 1 and lst[0] is run:
-                        del open_by_key[rk]
-                        continue
-                    lst.remove(run)
-                    if not lst:
-                        del open_by_key[rk]
-            return run
+            return self._unregister(candidates[-1] if k[0] in _NEWEST_FIRST else candidates[0])
         return None
+
+    def _unregister(self, run: Run) -> Run:
+        open_by_key = self.open_by_key
+        for rk in run.keys:
+            lst = open_by_key.get(rk)
+            if lst is not None:
+                if len(lst) == 1 and lst[0] is run:
+                    del open_by_key[rk]
+                    continue
+                lst.remove(run)
+                if not lst:
+                    del open_by_key[rk]
+        return run
 
     @property
     def open_runs(self) -> list[Run]:
