@@ -99,5 +99,14 @@ def end_failed(kind: EventKind, message: str, level: int | None, status: int | N
         return True
     if status is not None and status >= 500:
         return True
-    low = message.lower()
-    return "fail" in low or "errored" in low or "aborted" in low
+    said = _failed_cache.get(message)
+    if said is None:
+        low = message.lower()
+        said = "fail" in low or "errored" in low or "aborted" in low
+        if len(message) <= _CACHE_TEXT and len(_failed_cache) < _CACHE_SIZE:
+            _failed_cache[message] = said
+    return said
+
+
+_failed_cache: dict[str, bool] = {}
+"""message -> does it say the run/request failed (bounded like ``_cache``)."""

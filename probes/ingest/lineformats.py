@@ -38,7 +38,7 @@ _OTHER = EventKind.OTHER
 # ``assemble`` unpacks role values by position: the table's order is part of its contract.
 assert R.ROLES[:13] == ("time", "level", "message", "event", "pid", "host", "instance",
                         "session", "request", "run", "error", "status", "duration")
-assert R.ROLES[13:] == R.EXTRA_ROLES
+assert R.ROLES[13:] == R.EXTRA_ROLES and _N_EXTRA == 7
 
 _untyped = msgspec.json.Decoder()
 
@@ -75,7 +75,7 @@ def assemble(vals: Sequence[Any], level_key: str, source: str, line_no: int, tex
     from. The hot path of ingestion: common value types are handled inline and only
     unusual ones go through the ``roles`` converters."""
     (tv, lv, msg, evn, pidv, hostv, instv, sessv, reqv, runv, errv, stv, durv,
-     *extras) = vals
+     x0, x1, x2, x3, x4, x5, x6) = vals
     # time: pino's epoch ms int is the common case
     if type(tv) is int and 100_000_000_000 <= tv < 100_000_000_000_000:
         t: int | None = tv * 1_000_000
@@ -89,7 +89,8 @@ def assemble(vals: Sequence[Any], level_key: str, source: str, line_no: int, tex
         level = R.level_value(lv, level_key) if lv is not None else None
     message = msg if type(msg) is str else ("" if msg is None else str(msg))
     event_name = evn if type(evn) is str else None
-    pid = pidv if type(pidv) is str or pidv is None else R.text_value(pidv)
+    pid = pidv if type(pidv) is str or pidv is None else (
+        str(pidv) if type(pidv) is int else R.text_value(pidv))
     host = hostv if type(hostv) is str else (R.text_value(hostv) if hostv is not None else None)
     if not host:
         host = wrap_host
@@ -108,8 +109,9 @@ def assemble(vals: Sequence[Any], level_key: str, source: str, line_no: int, tex
     duration = float(durv) if type(durv) is int or type(durv) is float else (
         R.number_value(durv) if durv is not None else None)
     fields: dict[str, Any] | None = None
-    if extras.count(None) != _N_EXTRA:
-        for role, v in zip(R.EXTRA_ROLES, extras, strict=True):
+    if not (x0 is None and x1 is None and x2 is None and x3 is None and x4 is None
+            and x5 is None and x6 is None):
+        for role, v in zip(R.EXTRA_ROLES, (x0, x1, x2, x3, x4, x5, x6), strict=True):
             if v is not None:
                 x = R.extra_value(role, v)
                 if x is not None:
