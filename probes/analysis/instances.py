@@ -29,6 +29,7 @@ HINT_RAW_LINES = 5000
 HINT_CACHE_SIZE = 4096
 HINT_CACHE_TEXT = 256
 """Messages remembered by the hint search: at most this many, of at most this length."""
+_UNSEEN: Any = object()
 _AGENTISH = frozenset({EventKind.CREATED, EventKind.RUN_START, EventKind.RUN_END})
 SERVERLESS_FIELD_KEYS = frozenset({
     "coldStart", "cold_start", "faas.coldstart", "faas.invocation_id", "awsRequestId",
@@ -83,7 +84,13 @@ class InstanceTracker:
     def feed(self, ev: LogEvent, proc: str | None = None) -> None:
         """One event; ``proc`` is ``ev.process`` when the caller has built it already."""
         if self.hint is None:
-            self._look_for_hint(ev)
+            if ev.fields or self.hint_looked < HINT_RAW_LINES:
+                self._look_for_hint(ev)
+            else:  # the common case, inline: a message whose answer is remembered
+                self.hint_looked += 1
+                msg = ev.message
+                if msg and self._hint_cache.get(msg, _UNSEEN) is not None:
+                    self._look_for_hint_in(ev, msg)
         kind = ev.kind
         instance, request = ev.instance, ev.request
         if request and (instance or kind in _AGENTISH):
@@ -138,17 +145,19 @@ class InstanceTracker:
             return
         if self.hint_looked <= HINT_RAW_LINES and ev.text:
             m = SERVERLESS_HINT.search(ev.text)
+            if m:
+                self.hint = excerpt(ev, f"serverless / hot-reload hint: {m.group(0)!r}")
+        elif ev.message:
+            self._look_for_hint_in(ev, ev.message)
+
+    def _look_for_hint_in(self, ev: LogEvent, text: str) -> None:
+        cache = self._hint_cache
+        if text in cache:
+            m = cache[text]
         else:
-            text = ev.message
-            if not text:
-                return
-            cache = self._hint_cache
-            if text in cache:
-                m = cache[text]
-            else:
-                m = SERVERLESS_HINT.search(text)
-                if len(cache) < HINT_CACHE_SIZE and len(text) <= HINT_CACHE_TEXT:
-                    cache[text] = m
+            m = SERVERLESS_HINT.search(text)
+            if len(cache) < HINT_CACHE_SIZE and len(text) <= HINT_CACHE_TEXT:
+                cache[text] = m
         if m:
             self.hint = excerpt(ev, f"serverless / hot-reload hint: {m.group(0)!r}")
 
