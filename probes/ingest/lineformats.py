@@ -217,8 +217,14 @@ class _Decoding:
             if attrs:
                 self.fallback_slots.append((role_i, tuple(attrs)))
 
+        self.primaries_only = not self.n_fb_top and not self.always
+        """No fallback can ever be present: the primaries are the role values."""
+
     def values(self, data: bytes | str) -> Sequence[Any]:
-        obj = self.decoder.decode(data)
+        return self.read(self.decoder.decode(data))
+
+    def read(self, obj: Any) -> Sequence[Any]:
+        """Role values of one decoded line."""
         vals = self.primary(obj)
         if self.n_fb_top and astuple(obj)[self.fb_start : self.fb_start + self.n_fb_top
                                           ].count(None) != self.n_fb_top or self.always:
@@ -313,14 +319,15 @@ class JsonLayout:
         """Role values of one line; raises msgspec errors when the line does not fit."""
         fast = self._fast
         if fast is not None:
+            self._lines += 1
             try:
-                return fast.values(data)
+                obj = fast.decoder.decode(data)
             except msgspec.ValidationError:
                 self._misses += 1
                 if self._misses >= FAST_GIVE_UP and self._misses * 2 >= self._lines:
                     self._fast = None
-            finally:
-                self._lines += 1
+            else:
+                return fast.primary(obj) if fast.primaries_only else fast.read(obj)
         return self._full.values(data)
 
 
