@@ -161,15 +161,19 @@ class LogAnalysis:
             self.fanout.feed(ev)
         if kind in _STATE_KINDS:
             self.state.feed(ev, proc)
-        if ev.session and proc:
-            self.state.session_process(ev, proc)
+        session = ev.session
+        if session and proc:
+            # the common case inline: this session was already seen on this process
+            procs = self.state.processes_by_session.get(session)
+            if procs is None or proc not in procs:
+                self.state.session_process(ev, proc)
         self.instances.feed(ev, proc)
         fields = ev.fields
         if fields:
             self.history.feed(ev)
         if fields or (ev.request and len(self.contamination.active) > 1):
             self.contamination.feed(ev)
-        if kind is _REQUEST_END:
+        if kind is _REQUEST_END and (self.contamination.active or self.contamination.identities):
             self.contamination.request_end(ev)
         if not self.failure_visible and (ev.level is not None or ev.status is not None
                                          or ev.error or kind is EventKind.ERROR):
