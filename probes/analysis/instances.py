@@ -50,6 +50,7 @@ class InstanceStats:
     last_ev: LogEvent | None = None
     events: int = 0
     session_examples: list[Example] = field(default_factory=list)
+    last_request: str | None = None  # the request last added to ``requests``
 
     @property
     def first_at(self) -> Example | None:
@@ -116,8 +117,9 @@ class InstanceTracker:
                 st.session_examples.append(excerpt(
                     ev, f"instance {instance} serves session {session}"
                         f" ({len(st.sessions)} so far)"))
-        if request:
+        if request and request != st.last_request:  # a request's lines come together
             st.requests.add(request)
+            st.last_request = request
         if proc is None:
             proc = ev.process
         if proc and len(st.processes) < 64:

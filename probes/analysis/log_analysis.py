@@ -131,9 +131,15 @@ class LogAnalysis:
         self.events += 1
         self.sources.add(ev.source)
         kind = ev.kind
-        if kind in _ONE_OBSERVATION and self._seen_elsewhere(ev):
-            self.duplicates += 1
-            return
+        if kind in _ONE_OBSERVATION:
+            # A second observation of a run/request already read from another source
+            # (the service's log and its trace export both describe the same run)?
+            # Keyed by the explicit run or request id; the first source to report an
+            # id owns it. Memory grows with runs and requests, as elsewhere.
+            ident = ev.run if kind is _RUN_START or kind is _RUN_END else ev.request
+            if ident and self._first_source[kind].setdefault(ident, ev.source) != ev.source:
+                self.duplicates += 1
+                return
         host, pid = ev.host, ev.pid
         if host and pid:
             # One string per process, not one per line: runs and sessions keep it.
@@ -180,20 +186,6 @@ class LogAnalysis:
             self.failure_visible = True
         if is_error_event(ev):
             self._count_error(ev)
-
-    def _seen_elsewhere(self, ev: LogEvent) -> bool:
-        """Is this run/request event a second observation of one already read from another
-        source (the service's log and its trace export both describe the same run)?
-
-        Keyed by the explicit run or request id; the first source to report an id owns
-        it. Memory grows with runs and requests, as elsewhere.
-        """
-        kind = ev.kind
-        ident = ev.run if kind is _RUN_START or kind is _RUN_END else ev.request
-        if not ident:
-            return False
-        first = self._first_source[kind].setdefault(ident, ev.source)
-        return first != ev.source
 
     def _count_error(self, ev: LogEvent) -> None:
         self.errors_total += 1
@@ -484,8 +476,10 @@ class LogAnalysis:
                         "no instance creation events, and too few runs with both an instance "
                         "and a request id"))
             return
+        # Instances one request alone used; with none, no request can be fresh.
+        own = {inst for inst, reqs in requests_of.items() if len(reqs) == 1}
         fresh = [req for req, rs in runs_of.items()
-                 if all(len(requests_of[r.instance or ""]) == 1 for r in rs)]
+                 if all(r.instance in own for r in rs)] if own else []
         ratio = len(fresh) / len(runs_of)
         what = (f"no creation lines; {len(fresh)} of {len(runs_of)} requests ran on an "
                 "instance no other request used")
