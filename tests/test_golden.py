@@ -173,3 +173,14 @@ def test_committed_cases_match_the_generator(tmp_path: Path) -> None:
         _, mismatch, errors = filecmp.cmpfiles(tmp_path / name, GOLDEN / name, cmp.common_files,
                                                shallow=False)
         assert not mismatch and not errors, (name, mismatch)
+
+
+def test_golden_cases_cover_every_cause_id() -> None:
+    """Every cause id of the catalogue (CAUSES.md), healthy and inconclusive included, is the
+    expected verdict of at least one golden folder (logs, traces or kubectl captures)."""
+    from probes.causes import CAUSES
+
+    expected = {json.loads((d / "expected.json").read_text())["verdict"]
+                for d in Path(__file__).resolve().parent.joinpath("golden").iterdir()
+                if (d / "expected.json").is_file()}
+    assert set(CAUSES) <= expected, sorted(set(CAUSES) - expected)
