@@ -307,10 +307,21 @@ class LogIndex:
         self.host.append(self.hosts.intern(event.host))
         self.run.append(self.runs.intern(event.run))
         if self.sources[sid].path is None:
-            self._excerpt_rows.append(row)
-            self._excerpt_starts.append(len(self._blob))
-            self._blob += (event.text or event.message)[:MAX_LINE_CHARS].encode("utf-8",
-                                                                                "replace")
+            self._keep_text(row, event.text or event.message)
+        elif event.text.startswith("span ") and " trace=" in event.text:
+            # A trace export holds many spans on one physical line: show the span, not
+            # the whole resourceSpans document.
+            extra = [f"{event.kind.value}"]
+            if event.status is not None:
+                extra.append(f"status={event.status}")
+            if event.error:
+                extra.append(f"error={event.error}")
+            self._keep_text(row, f"{event.text}  " + "  ".join(extra))
+
+    def _keep_text(self, row: int, text: str) -> None:
+        self._excerpt_rows.append(row)
+        self._excerpt_starts.append(len(self._blob))
+        self._blob += text[:MAX_LINE_CHARS].encode("utf-8", "replace")
 
     def finish(self, cancel: threading.Event | None = None) -> None:
         """Sort into time order and find line offsets of each plain file."""
