@@ -18,10 +18,8 @@ import argparse
 import json
 import os
 import resource
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -31,7 +29,7 @@ if __name__ == "__main__":  # run as a script: make ``tests`` and ``probes`` imp
 
 import pytest
 
-from tests.bench_ingest import generate
+from tests.bench_ingest import on_generated_log
 
 CHILD_FLAG = "--measure-in-child"
 
@@ -92,17 +90,7 @@ def report(f: dict[str, Any]) -> str:
 
 
 def run(mb: int) -> dict[str, Any]:
-    if shutil.which("wc") is None:
-        raise SystemExit("wc not found")
-    tmp = Path(tempfile.mkdtemp(prefix="bench_analyze_"))
-    try:
-        path = tmp / "pino-4-replicas.log"
-        generate(path, mb * 1_000_000)
-        m = measure(path)
-        print(report(m))
-        return m
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    return on_generated_log(mb, measure, report, "bench_analyze_")
 
 
 @pytest.mark.benchmark

@@ -23,7 +23,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
@@ -32,6 +34,9 @@ from probes.ingest import IngestConfig, InputFile, LogReader
 
 REPLICAS = [(f"agent-api-7cfd7bf68f-{s}", 1000 + i)
             for i, s in enumerate(("nk5kr", "zq2lm", "p9x4w", "b7c3d"))]
+
+
+M = TypeVar("M")
 
 
 def generate(path: Path, target_bytes: int, seed: int = 7) -> int:
@@ -120,10 +125,12 @@ def report(m: dict[str, float]) -> str:
             f"peak RSS:  {m['peak_rss_mb']:.0f} MB")
 
 
-def run(mb: int) -> dict[str, float]:
+def on_generated_log(mb: int, measure: Callable[[Path], M], report: Callable[[M], str],
+                     prefix: str) -> M:
+    """Generate a ``mb`` MB log in a temporary folder, measure it, print, clean up."""
     if shutil.which("wc") is None:
         raise SystemExit("wc not found")
-    tmp = Path(tempfile.mkdtemp(prefix="bench_ingest_"))
+    tmp = Path(tempfile.mkdtemp(prefix=prefix))
     try:
         path = tmp / "pino-4-replicas.log"
         generate(path, mb * 1_000_000)
@@ -132,6 +139,10 @@ def run(mb: int) -> dict[str, float]:
         return m
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def run(mb: int) -> dict[str, float]:
+    return on_generated_log(mb, measure, report, "bench_ingest_")
 
 
 @pytest.mark.benchmark
