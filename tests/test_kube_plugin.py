@@ -185,3 +185,14 @@ def test_kubectl_finds_and_runs_the_plugin(cluster: Any) -> None:
                          env=env, capture_output=True, text=True, timeout=120)
     assert ran.returncode == 0, ran.stderr
     assert json.loads(ran.stdout)  # the lead's JSON report
+
+
+def test_no_matching_pods_says_so_on_stderr(cluster: Any,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    """A selector that matches nothing is named on stderr, not left to an empty report."""
+    _, _, cfg = cluster
+    rec = Recorder()
+    kubectl_main(["--kubeconfig", str(cfg), "-l", "app=nothing-here", "--report"],
+                 report=rec.report, tui=rec.tui)
+    assert f"no pods found in namespace {NS} for -l app=nothing-here" in capsys.readouterr().err
+    assert rec.calls and rec.calls[0][0] == "report"  # the (empty) report still runs

@@ -135,9 +135,16 @@ def _gather(target: KubeTarget, *, logs: bool) -> tuple[Collected | None, int]:
     raise result  # an unexpected bug: let it show
 
 
-def _warn_denied(got: Collected) -> None:
+def _warn_denied(got: Collected, target: KubeTarget) -> None:
     for d in got.denied:
         err(f"not collected: {d.text()}")
+    if not got.pods and not got.denied:
+        where = "all namespaces" if target.all_namespaces else \
+            f"namespace {got.namespace or 'default'}"
+        what = ", ".join(filter(None, [f"-l {target.selector}" if target.selector else "",
+                                       " ".join(target.targets)]))
+        err(f"no pods found in {where}" + (f" for {what}" if what else "")
+            + ": check -n/--namespace, -l/--selector and the TYPE/NAME")
 
 
 # --- the case: pod evidence plus the pods' logs ----------------------------------------
@@ -224,7 +231,7 @@ def kubectl_main(argv: Sequence[str], report: ReportFn, tui: TuiFn) -> int:
     got, code = _gather(target, logs=True)
     if got is None:
         return code
-    _warn_denied(got)
+    _warn_denied(got, target)
     case = case_from(got, target)
     fmt = args.output or "text"
     if args.report or args.output or not sys.stdout.isatty():
@@ -252,7 +259,7 @@ def run_capture(args: argparse.Namespace) -> int:
     got, code = _gather(target, logs=not args.no_logs)
     if got is None:
         return code
-    _warn_denied(got)
+    _warn_denied(got, target)
     try:
         write_bundle(got, target, out)
     except OSError as exc:
@@ -291,7 +298,7 @@ def cmd_kube(args: argparse.Namespace) -> int:
     got, code = _gather(target, logs=False)
     if got is None:
         return code
-    _warn_denied(got)
+    _warn_denied(got, target)
     ev = evidence_of(got, target)
     if args.json:
         print(json.dumps(ev.to_json(), indent=2))
