@@ -30,12 +30,26 @@ def cell_text(value: Any, width: int = CELL_CHARS) -> str:
     if isinstance(value, float):
         return f"{value:.4g}"
     if isinstance(value, Mapping):
-        return clip(" ".join(f"{k}={cell_text(v, 20)}" for k, v in value.items()), width)
+        keys = sorted(value, key=_key_rank)
+        return clip(" ".join(f"{k}={cell_text(value[k], 20)}" for k in keys
+                             if value[k] not in (None, "", False)), width)
     if isinstance(value, Sequence) and not isinstance(value, str | bytes):
         if all(isinstance(v, str | int | float) for v in value):
             return clip(", ".join(cell_text(v, 30) for v in value), width)
         return f"{len(value)} items"
     return clip(str(value), width)
+
+
+_FIRST = ("reason", "exit_code", "ended", "finished", "status", "message")
+"""In a nested record (a pod's last termination), what an operator reads first."""
+_LAST = ("pod", "namespace", "container", "init", "which")
+"""Identity keys the row already shows: last, so a cut cell keeps what matters."""
+
+
+def _key_rank(key: str) -> tuple[int, int]:
+    if key in _FIRST:
+        return (0, _FIRST.index(key))
+    return (2, 0) if key in _LAST else (1, 0)
 
 
 def human_bytes(value: int) -> str:
