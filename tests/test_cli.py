@@ -131,10 +131,13 @@ def test_hostile_log_text_is_shown_not_executed_and_secrets_are_redacted(tmp_pat
                          "\x1b[2J token=sk-live-abcdefghijklmnopqrstuvwx"})
     (tmp_path / "h.log").write_text(hostile + "\n" + log)
     for fmt in ("text", "markdown", "json"):
-        out = run("analyze", "--format", fmt, str(tmp_path / "h.log"))
+        out = run("analyze", "--format", fmt, str(tmp_path / "h.log"),
+                  "--save-case", str(tmp_path / f"case-{fmt}.json"))
         assert out.returncode == 0, out.stderr.decode()
         assert b"\x1b]52" not in out.stdout and b"\x1b[2J" not in out.stdout, fmt
         assert b"sk-live-abcdefghijklmnopqrstuvwx" not in out.stdout, fmt
+        saved = (tmp_path / f"case-{fmt}.json").read_text()
+        assert "sk-live-abcdefghijklmnopqrstuvwx" not in saved and "already running" in saved
 
 
 def test_markdown_report_for_tickets(incident: Path) -> None:

@@ -32,6 +32,7 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from probes.evidence import Answer, Case
+from probes.redact import redact_obj
 from probes.safe_text import visible
 from tui.exit_codes import ExitCode
 from tui.logview import LogIndex, build_index
@@ -335,7 +336,8 @@ class ScaledocApp(App[int]):
             self.notify("Nothing to save yet.", severity="warning")
             return
         case: Case = self.analysis.case
-        path = self._write("scaledoc-case.json", json.dumps(case.to_json(), indent=2) + "\n")
+        path = self._write("scaledoc-case.json",
+                           json.dumps(redact_obj(case.to_json()), indent=2) + "\n")
         if path is not None:
             self.notify(f"{path} ({len(case.answers)} answer(s) kept)", title="Case saved")
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from probes import __version__
 from probes.evidence import Answer, Case
+from probes.redact import redact_obj
 from probes.signals import SIGNALS
 from tui.diagnostics import err
 from tui.exit_codes import ExitCode
@@ -229,7 +230,9 @@ def _emit(args: argparse.Namespace, analysis: Any) -> int:
 
         report.print_text(analysis, Console(markup=False, highlight=False, emoji=False))
     if args.save_case:
-        Path(args.save_case).write_text(json.dumps(analysis.case.to_json(), indent=1))
+        # A saved case travels with tickets like a report: secrets are redacted from it too.
+        Path(args.save_case).write_text(json.dumps(redact_obj(analysis.case.to_json()),
+                                                   indent=1))
     if code == ExitCode.OK and args.fail_on:
         wanted = {w.strip() for w in args.fail_on.split(",") if w.strip()}
         v = analysis.verdict.verdict
