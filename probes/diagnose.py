@@ -37,7 +37,8 @@ REFUTED_FACTOR = 0.3
 """A cause ruled out by a gate's NO keeps this fraction of its support."""
 
 MIN_CHECKED_FOR_HEALTHY = 3
-"""Healthy needs at least this many questions answered NO by evidence or the operator."""
+"""Healthy needs at least this many runtime questions (not code risks) answered NO by
+evidence or the operator."""
 
 WHY_PARTS = 3
 """A cause's one-line why names its strongest few supports; the rest are in evidence."""
@@ -70,7 +71,8 @@ def diagnose(case: Case) -> Verdict:
                    f"Likely: {top.title.lower()}. {top.why}")
         return Verdict(top.id, top.title, summary, ranked, path, open_q, collect)
 
-    checked_no = [s for s in path if s.answer is Answer.NO]
+    # Clean source code is no proof of a healthy service: healthy needs runtime checks.
+    checked_no = [s for s in path if s.answer is Answer.NO and not s.key.startswith("code.")]
     symptoms = [s for s in path if s.key in SYMPTOMS and s.answer is Answer.YES]
     if symptoms:
         info = cause(INCONCLUSIVE)

@@ -64,3 +64,9 @@ def test_progress_is_reported() -> None:
     seen: list[str] = []
     analyze_paths(demo_paths(), progress=lambda stage, done, total: seen.append(stage))
     assert "sniffing" in seen and "reading logs" in seen
+
+
+def test_clean_code_alone_is_not_called_healthy() -> None:
+    a = analyze_paths([str(CODE / "shared_instance" / "fixed")])
+    assert a.case.signals()["code.shared_instance"].answer is Answer.NO
+    assert a.verdict.verdict == "inconclusive"
