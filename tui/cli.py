@@ -14,7 +14,7 @@ import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from probes import __version__
 from probes.evidence import Answer, Case
@@ -27,6 +27,16 @@ COMMAND_MODULES: tuple[str, ...] = ("tui.live", "tui.code_cli", "tui.kubectl")
 """Modules that add sub-commands: each exposes ``register(subparsers)``."""
 
 FORMATS = ("text", "markdown", "json")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse exits 2 on bad flags, but 2 means '--fail-on matched' here: a typo in a CI
+    gate must not pass for a verdict. Bad flags exit INPUT_ERROR (1), like every input error.
+    Sub-parsers inherit this class through ``add_subparsers``."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(ExitCode.INPUT_ERROR, f"{self.prog}: error: {message}\n")
 
 
 def _add_input_options(p: argparse.ArgumentParser) -> None:
@@ -53,7 +63,7 @@ def _add_input_options(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="scaledoc",
         description="Find why an AI-agent service breaks when scaled out: logs, traces, pods, "
                     "processes and code joined into one ranked verdict. Deterministic, offline, "
@@ -181,11 +191,25 @@ def _analyze(args: argparse.Namespace, paths: Sequence[str]) -> Any:
     return analysis
 
 
+def _fail_on_ids(spec: str | None) -> set[str]:
+    """The ids of ``--fail-on``, checked before any work: a misspelt id would otherwise
+    never match and a CI gate would pass silently."""
+    from probes.causes import CAUSES
+
+    wanted = {w.strip() for w in (spec or "").split(",") if w.strip()}
+    unknown = sorted(w for w in wanted if w != "any" and w.split("/")[0] not in CAUSES)
+    if unknown:
+        raise ValueError(f"--fail-on: unknown cause id(s) {', '.join(unknown)}; use 'any' or "
+                         f"ids from: {', '.join(CAUSES)}")
+    return wanted
+
+
 def cmd_analyze(args: argparse.Namespace) -> int:
     if not args.paths and not (args.port or args.pid or args.ramp):
         err("analyze needs at least one PATH ('-' for stdin)")
         return ExitCode.INPUT_ERROR
     try:
+        _fail_on_ids(args.fail_on)
         analysis = _analyze(args, args.paths)
     except ValueError as exc:
         err(str(exc))
@@ -234,7 +258,7 @@ def _emit(args: argparse.Namespace, analysis: Any) -> int:
         Path(args.save_case).write_text(json.dumps(redact_obj(analysis.case.to_json()),
                                                    indent=1))
     if code == ExitCode.OK and args.fail_on:
-        wanted = {w.strip() for w in args.fail_on.split(",") if w.strip()}
+        wanted = _fail_on_ids(args.fail_on)
         v = analysis.verdict.verdict
         hit = v in wanted or v.split("/")[0] in wanted or (
             "any" in wanted and v not in ("healthy", "inconclusive"))
