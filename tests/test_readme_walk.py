@@ -3,11 +3,17 @@ code broke (exit codes, readable tables) so it stays true. Real subprocesses and
 
 from __future__ import annotations
 
+import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests.kube_server import NS, FakeKube, load_agent_scenario
+from tests.services.launch import running
+from tui.kubectl import kubectl_main
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 SHARED_INSTANCE = GOLDEN / "shared-instance-autogen-ts"
@@ -51,3 +57,67 @@ def test_fail_on_known_ids_still_match_with_spaces() -> None:
     assert out.returncode == 2, out.stderr.decode()
     out = run("analyze", "--fail-on", "oom,healthy,inconclusive", str(SHARED_INSTANCE))
     assert out.returncode == 0, out.stderr.decode()
+
+
+# --- narrow terminals and pipes (80 columns): values are wrapped, never cut to '…' -----
+
+
+def run80(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "COLUMNS": "80"}
+    return subprocess.run([sys.executable, "-m", "tui.cli", *args], capture_output=True,
+                          text=True, timeout=120, env=env)
+
+
+def test_ps_and_ramp_tables_keep_pids_levels_and_5xx_messages_at_80_columns() -> None:
+    """Piped output is 80 columns wide: the pid of every worker and the 5xx message of the
+    ramp (the clue) used to be cut to '…' or squeezed out of the table."""
+    with running(mode="buggy", workers=2) as svc:
+        ps = run80("ps", "--port", str(svc.port), "--sample", "0")
+        assert ps.returncode == 0, ps.stderr
+        for pid in (svc.proc.pid, *svc.worker_pids()):
+            assert re.search(rf"^\s*{pid}\s", ps.stdout, re.M), ps.stdout
+        assert "command lines" in ps.stdout and "uvicorn" in ps.stdout
+        ramp = run80("ramp", f"{svc.url}/chat", "--json-body", '{"message": "hi"}',
+                     "--levels", "1,6", "--per-level", "12")
+    assert ramp.returncode == 0, ramp.stderr
+    assert all(len(line) <= 80 for line in ramp.stdout.splitlines())
+    assert re.search(r"^\s*6\s+12\s", ramp.stdout, re.M), ramp.stdout  # level 6, 12 sent
+    assert "level 6: " in ramp.stdout and "HTTP 500 The team is already running" in ramp.stdout
+
+
+def test_kube_tables_keep_pod_names_whole_at_80_columns(tmp_path: Path) -> None:
+    """Replicas differ only at the end of their names: 'agent-5d8f7c9…' three times told
+    the operator nothing."""
+    with FakeKube() as fake:
+        names = load_agent_scenario(fake)
+        cfg = fake.write_kubeconfig(tmp_path / "kubeconfig", namespace=NS)
+        out = run80("kube", "--kubeconfig", str(cfg), "deploy/agent")
+    assert out.returncode == 0, out.stderr
+    for name in names:
+        assert out.stdout.count(name) >= 2, out.stdout  # pods table and replicas table
+
+
+@pytest.mark.parametrize("argv", [
+    ("kube", "-l", "app=nothing-here"),
+    ("kube", "pod/no-such-pod"),
+    ("capture", "-l", "app=nothing-here", "-o", "{tmp}/empty.tar.gz"),
+])
+def test_no_matching_pod_is_nothing_usable_exit_1(tmp_path: Path, argv: tuple[str, ...]) -> None:
+    """Like a deploy/NAME that does not exist (already exit 1): a mistyped namespace or
+    selector must not pass for a clean run in a script."""
+    with FakeKube() as fake:
+        load_agent_scenario(fake)
+        cfg = fake.write_kubeconfig(tmp_path / "kubeconfig", namespace=NS)
+        args = [a.replace("{tmp}", str(tmp_path)) for a in argv]
+        out = run80(args[0], "--kubeconfig", str(cfg), *args[1:])
+        assert out.returncode == 1, out.stderr
+        assert "no pods found in namespace agents" in out.stderr
+        rec: list[str] = []
+
+        def report(case: object, *fmt: object) -> int:
+            rec.append("report")
+            return 0
+
+        code = kubectl_main(["--kubeconfig", str(cfg), "-l", "app=nothing-here", "--report"],
+                            report=report, tui=lambda case: 0)
+    assert code == 1 and rec == ["report"]  # the (empty) report still printed

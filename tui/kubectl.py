@@ -54,6 +54,7 @@ from probes.kube.live import (
 from probes.safe_text import visible
 from tui.diagnostics import err, run_interruptibly
 from tui.exit_codes import ExitCode
+from tui.live import plain_table
 
 PLUGIN = "kubectl scaledoc"
 DEFAULT_REQUEST_TIMEOUT = 10.0
@@ -135,7 +136,10 @@ def _gather(target: KubeTarget, *, logs: bool) -> tuple[Collected | None, int]:
     raise result  # an unexpected bug: let it show
 
 
-def _warn_denied(got: Collected, target: KubeTarget) -> None:
+def _warn_denied(got: Collected, target: KubeTarget) -> int:
+    """Name what was not collected on stderr. No pod at all (and nothing denied) is
+    'nothing usable' (INPUT_ERROR, like a deploy/NAME that does not exist): a script must
+    not read an empty report of a mistyped namespace or selector as a clean run."""
     for d in got.denied:
         err(f"not collected: {d.text()}")
     if not got.pods and not got.denied:
@@ -145,6 +149,8 @@ def _warn_denied(got: Collected, target: KubeTarget) -> None:
                                        " ".join(target.targets)]))
         err(f"no pods found in {where}" + (f" for {what}" if what else "")
             + ": check -n/--namespace, -l/--selector and the TYPE/NAME")
+        return ExitCode.INPUT_ERROR
+    return ExitCode.OK
 
 
 # --- the case: pod evidence plus the pods' logs ----------------------------------------
@@ -231,11 +237,12 @@ def kubectl_main(argv: Sequence[str], report: ReportFn, tui: TuiFn) -> int:
     got, code = _gather(target, logs=True)
     if got is None:
         return code
-    _warn_denied(got, target)
+    found = _warn_denied(got, target)
     case = case_from(got, target)
     fmt = args.output or "text"
     if args.report or args.output or not sys.stdout.isatty():
-        return report(case) if fmt == "text" else report(case, fmt)
+        code = report(case) if fmt == "text" else report(case, fmt)
+        return found if code == ExitCode.OK else code
     return tui(case)
 
 
@@ -259,7 +266,7 @@ def run_capture(args: argparse.Namespace) -> int:
     got, code = _gather(target, logs=not args.no_logs)
     if got is None:
         return code
-    _warn_denied(got, target)
+    found = _warn_denied(got, target)
     try:
         write_bundle(got, target, out)
     except OSError as exc:
@@ -269,7 +276,7 @@ def run_capture(args: argparse.Namespace) -> int:
     Console(stderr=True, highlight=False).print(Text(
         f"wrote {out}: {len(got.pods)} pod(s), {len(got.events)} event(s), {logs} log(s), "
         f"{len(got.denied)} denied; analyse with: scaledoc analyze {out}"))
-    return ExitCode.OK
+    return found
 
 
 # --- scaledoc kube / scaledoc capture --------------------------------------------------
@@ -298,17 +305,17 @@ def cmd_kube(args: argparse.Namespace) -> int:
     got, code = _gather(target, logs=False)
     if got is None:
         return code
-    _warn_denied(got, target)
+    found = _warn_denied(got, target)
     ev = evidence_of(got, target)
     if args.json:
         print(json.dumps(ev.to_json(), indent=2))
-        return ExitCode.OK
+        return found
     console = Console(highlight=False)
     console.print(pods_table(ev))
     console.print(signals_table(ev))
     for table in replica_tables(ev):
         console.print(table)
-    return ExitCode.OK
+    return found
 
 
 def _t(value: Any) -> Text:
@@ -317,9 +324,10 @@ def _t(value: Any) -> Text:
 
 
 def pods_table(ev: Evidence) -> Table:
-    table = Table(title=Text(f"Pods: {visible(ev.target)}"), title_justify="left")
+    table = plain_table(f"Pods: {visible(ev.target)}")
     for col in ("pod", "ready", "phase", "restarts", "last termination", "node"):
-        table.add_column(col)
+        # Replicas differ at the end of their names: keep the pod whole, wrap the rest.
+        table.add_column(col, overflow="fold", no_wrap=col == "pod")
     for row in ev.data.get("pods", []):
         t = row.get("last_termination") or {}
         last = f"{t.get('ended')} ({t.get('reason')}, exit {t.get('exit_code')})" if t else ""
@@ -330,10 +338,11 @@ def pods_table(ev: Evidence) -> Table:
 
 
 def signals_table(ev: Evidence) -> Table:
-    table = Table(title=Text("Pod signals"), title_justify="left")
-    table.add_column("signal")
-    table.add_column("answer")
-    table.add_column("detail / evidence")
+    table = plain_table("Pod signals")
+    table.show_lines = True
+    table.add_column("signal", overflow="fold")
+    table.add_column("answer", no_wrap=True)
+    table.add_column("detail / evidence", overflow="fold")
     for s in ev.signals:
         detail = Text(visible(s.detail))
         for e in s.examples[:3]:
@@ -346,12 +355,11 @@ def replica_tables(ev: Evidence) -> list[Table]:
     tables = []
     for group in ev.data.get("replicas", []):
         differs = set(group.get("differs", []))
-        table = Table(title=Text(f"Replicas of {visible(group.get('owner', '?'))} "
-                                 f"(differ in: {', '.join(sorted(differs)) or 'nothing'})"),
-                      title_justify="left")
+        table = plain_table(f"Replicas of {visible(group.get('owner', '?'))} "
+                            f"(differ in: {', '.join(sorted(differs)) or 'nothing'})")
         cols = ("pod", "node", "restarts", "last_reason", "last_exit", "ready", "images")
         for col in cols:
-            table.add_column(col)
+            table.add_column(col, overflow="fold", no_wrap=col == "pod")
         outliers = group.get("outliers", {})
         for row in group.get("replicas", []):
             cells = []

@@ -23,6 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from rich import box
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -117,6 +118,7 @@ def cmd_ps(args: argparse.Namespace) -> int:
     elif ev.error is None:
         console = Console(highlight=False)
         console.print(process_table(ev))
+        console.print(process_commands(ev), end="")
         console.print(signals_table(ev))
         for note in ev.data.get("notes", ()):
             console.print(Text(f"note: {visible(str(note))}", style="dim"))
@@ -134,13 +136,24 @@ def _mib(value: Any) -> str:
     return f"{value / MIB:.1f}" if isinstance(value, int) else "?"
 
 
+def plain_table(title: str) -> Table:
+    """A table that stays readable at 80 columns (a pipe, a small terminal): no side
+    borders, one space between columns, a rule under the header and, with ``show_lines``,
+    a blank line between multi-line rows."""
+    return Table(title=Text(title), title_justify="left", box=box.SIMPLE_HEAD,
+                 show_edge=False, pad_edge=False, collapse_padding=True, header_style="bold")
+
+
 def process_table(ev: Evidence) -> Table:
-    """One row per process: identity, role, memory, fds, sockets, where it runs."""
-    table = Table(title=Text(f"processes: {visible(ev.target)}"), title_justify="left")
+    """One row per process: identity, role, memory, fds, sockets, where it runs.
+
+    The pid and role never shrink: on a narrow terminal (or a pipe, 80 columns) the other
+    cells wrap instead of being cut to '…', so every value stays readable. Command lines
+    are too long for a cell: ``process_commands`` prints them under the table."""
+    table = plain_table(f"processes: {visible(ev.target)}")
     for col in ("pid", "role", "found by", "user", "RSS MiB", "growth", "fds/limit",
                 "sockets", "thr", "cpu%", "pod/container"):
-        table.add_column(col, no_wrap=col not in ("found by", "sockets"))
-    table.add_column("command", overflow="fold", min_width=20)
+        table.add_column(col, no_wrap=col in ("pid", "role"), overflow="fold")
     for p in ev.data.get("processes", ()):
         sockets = p.get("sockets")
         socket_text = ("denied" if sockets is None
@@ -155,19 +168,34 @@ def process_table(ev: Evidence) -> Table:
             f"{fds if fds is not None else '?'} / {limit if limit else '?'}", socket_text,
             str(p.get("threads") if p.get("threads") is not None else "?"),
             str(p.get("cpu_percent") if p.get("cpu_percent") is not None else "?"),
-            where, _cut(p.get("cmdline") or p.get("name") or "", COMMAND_CHARS),
+            where,
         ]
         table.add_row(*(Text(visible(str(c))) for c in cells))
     return table
 
 
+def process_commands(ev: Evidence) -> Text:
+    """Each process's command line on its own line, keyed by pid (folded, never cut off
+    by the table's width)."""
+    processes = ev.data.get("processes", ())
+    out = Text()
+    if processes:
+        out.append("command lines\n", style="bold")
+    for p in processes:
+        command = _cut(p.get("cmdline") or p.get("name") or "", COMMAND_CHARS)
+        out.append(f"  {p.get('pid')}", style="bold")
+        out.append(f"  {visible(command)}\n")
+    return out
+
+
 def signals_table(ev: Evidence) -> Table:
     """Each signal with its answer, detail and the first pieces of evidence."""
-    table = Table(title=Text(f"signals ({ev.probe})"), title_justify="left")
-    table.add_column("signal")
-    table.add_column("answer")
-    table.add_column("detail")
-    table.add_column("evidence")
+    table = plain_table(f"signals ({ev.probe})")
+    table.show_lines = True
+    table.add_column("signal", overflow="fold")
+    table.add_column("answer", no_wrap=True)
+    table.add_column("detail", overflow="fold")
+    table.add_column("evidence", overflow="fold")
     for s in ev.signals:
         evidence = "\n".join(
             visible(_cut(f"{e.where}: {e.text}" + (f" ({e.note})" if e.note else ""),
@@ -263,6 +291,7 @@ def cmd_ramp(args: argparse.Namespace) -> int:
         console = Console(highlight=False)
         if ev.data.get("levels"):
             console.print(levels_table(ev))
+            console.print(ramp_messages(ev), end="")
         if ev.signals:
             console.print(signals_table(ev))
         stopped = "interrupted" if interrupted else ev.data.get("stopped")
@@ -276,25 +305,36 @@ def cmd_ramp(args: argparse.Namespace) -> int:
 
 
 def levels_table(ev: Evidence) -> Table:
-    """One row per concurrency level: status mix, error rate, latency, top 5xx message."""
-    table = Table(title=Text(f"ramp: {ev.data.get('method', '')} {visible(ev.target)}"),
-                  title_justify="left")
+    """One row per concurrency level: status mix, error rate, latency. The 5xx messages
+    are the clue an operator reads first and too long for a cell: ``ramp_messages``
+    prints them under the table, whole."""
+    table = plain_table(f"ramp: {ev.data.get('method', '')} {visible(ev.target)}")
     for col in ("level", "sent", "ok", "failed", "error rate", "statuses", "p50 ms",
                 "p95 ms", "max ms"):
-        table.add_column(col, justify="left" if col == "statuses" else "right", no_wrap=True)
-    table.add_column("5xx messages", overflow="fold", min_width=20)
+        table.add_column(col, justify="left" if col == "statuses" else "right",
+                         no_wrap=col == "level")
     for row in ev.data.get("levels", ()):
         rate = row.get("error_rate")
         lat = row.get("latency_ms", {})
         statuses = " ".join(f"{k}={v}" for k, v in row.get("statuses", {}).items())
-        messages = "\n".join(_cut(f"{e['count']}x {e['message']}", MESSAGE_CHARS)
-                             for e in row.get("errors_5xx", ())[:3])
         cells = [row.get("level"), row.get("sent"), row.get("ok"), row.get("failed"),
                  "-" if rate is None else f"{rate:.0%}", statuses,
-                 lat.get("p50", "-"), lat.get("p95", "-"), lat.get("max", "-"), messages]
-        table.add_row(*(Text(visible(str("-" if c is None else c), keep_newlines=True))
-                        for c in cells))
+                 lat.get("p50", "-"), lat.get("p95", "-"), lat.get("max", "-")]
+        table.add_row(*(Text(visible(str("-" if c is None else c))) for c in cells))
     return table
+
+
+def ramp_messages(ev: Evidence) -> Text:
+    """The distinct 5xx messages of each level (up to three), one per line."""
+    out = Text()
+    for row in ev.data.get("levels", ()):
+        for e in row.get("errors_5xx", ())[:3]:
+            if not out:
+                out.append("5xx messages\n", style="bold")
+            out.append(f"  level {row.get('level')}: ", style="bold")
+            out.append(visible(_cut(f"{e['count']}x HTTP {e.get('status', '5xx')} "
+                                    f"{e['message']}", MESSAGE_CHARS + 20)) + "\n")
+    return out
 
 
 if __name__ == "__main__":  # pragma: no cover - manual use: python -m tui.live ps --port 3000
