@@ -3,6 +3,7 @@ code broke (exit codes, readable tables) so it stays true. Real subprocesses and
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.kube_server import NS, FakeKube, load_agent_scenario
-from tests.services.launch import running
+from tests.services.launch import free_port, running
 from tui.kubectl import kubectl_main
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
@@ -121,3 +122,30 @@ def test_no_matching_pod_is_nothing_usable_exit_1(tmp_path: Path, argv: tuple[st
         code = kubectl_main(["--kubeconfig", str(cfg), "-l", "app=nothing-here", "--report"],
                             report=report, tui=lambda case: 0)
     assert code == 1 and rec == ["report"]  # the (empty) report still printed
+
+
+# --- analyze with live targets: README's exit 3 and the ramp's loopback rule ----------------
+
+
+def test_analyze_with_unreachable_port_or_url_exits_3_and_still_reports() -> None:
+    """'scaledoc ps'/'ramp' already exit 3 for these; analyze exited 0 (no word) or 1."""
+    port = free_port()
+    out = run("analyze", "--json", "--port", str(port), str(SHARED_INSTANCE))
+    assert out.returncode == 3, out.stderr.decode()
+    assert f"no process found for port {port}".encode() in out.stderr
+    assert json.loads(out.stdout)["verdict"] == "shared-instance"
+    out = run("analyze", "--json", "--ramp", f"http://127.0.0.1:{port}/chat",
+              "--ramp-levels", "1", "--ramp-per-level", "2", str(SHARED_INSTANCE))
+    assert out.returncode == 3, out.stderr.decode()
+    assert b"cannot reach" in out.stderr and json.loads(out.stdout)["verdict"]
+
+
+@pytest.mark.parametrize("flags,message", [
+    (("--ramp", "http://192.0.2.1/chat"), b"not a loopback address"),
+    (("--port", "70000"), b"out of range"),
+])
+def test_analyze_refuses_a_remote_ramp_or_bad_port_up_front(flags: tuple[str, ...],
+                                                            message: bytes) -> None:
+    """A remote ramp without --yes was refused silently and the run exited 0."""
+    out = run("analyze", *flags, str(SHARED_INSTANCE))
+    assert out.returncode == 1 and message in out.stderr and out.stdout == b""

@@ -27,6 +27,8 @@ COMMAND_MODULES: tuple[str, ...] = ("tui.live", "tui.code_cli", "tui.kubectl")
 """Modules that add sub-commands: each exposes ``register(subparsers)``."""
 
 FORMATS = ("text", "markdown", "json")
+LIVE_PROBES = ("process", "ramp")
+"""Probes of live targets (--port/--pid, --ramp): their failures are UNREACHABLE."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -151,25 +153,49 @@ def _answers(specs: Sequence[str]) -> dict[str, Answer]:
     return out
 
 
+def _ramp_plan(args: argparse.Namespace) -> Any:
+    """The ramp asked for with --ramp, or None; ValueError for bad flags or a refused
+    target (not loopback without --yes), before any request is sent, as 'scaledoc ramp'."""
+    if not getattr(args, "ramp", None):
+        return None
+    from probes.ramp import RampPlan, check_plan
+
+    try:
+        levels = tuple(int(x) for x in args.ramp_levels.split(",") if x.strip())
+        body = json.loads(args.ramp_body) if args.ramp_body else None
+    except ValueError as exc:
+        raise ValueError(f"--ramp-levels/--ramp-body: {exc}") from exc
+    plan = RampPlan(url=args.ramp, json_body=body, levels=levels,
+                    per_level=args.ramp_per_level, allow_remote=args.yes,
+                    method="POST" if body is not None else "GET")
+    _, problem = check_plan(plan)
+    if problem is not None:
+        raise ValueError(f"--ramp: {problem}")
+    return plan
+
+
+def _check_live_flags(args: argparse.Namespace) -> None:
+    """ValueError for a bad --port or --ramp, so the TUI and reports refuse up front."""
+    port = getattr(args, "port", None)
+    if port is not None and not 0 < port < 65536:
+        raise ValueError(f"--port {port} is out of range 1-65535")
+    _ramp_plan(args)
+
+
 def _live_evidence(args: argparse.Namespace, cancel: threading.Event | None = None) -> list[Any]:
-    """Run the live probes the flags ask for; each returns Evidence, never raises."""
+    """Run the live probes the flags ask for; each returns Evidence (a target that cannot
+    be reached is Evidence with an error). Bad flags raise ValueError before any probe."""
+    _check_live_flags(args)
     out: list[Any] = []
     if getattr(args, "port", None) is not None or getattr(args, "pid", None) is not None:
         from probes.process import ProcessTarget
         from probes.process import collect as collect_processes
 
         out.append(collect_processes(ProcessTarget(port=args.port, pid=args.pid), cancel))
-    if getattr(args, "ramp", None):
-        from probes.ramp import RampPlan, run_ramp
+    plan = _ramp_plan(args)
+    if plan is not None:
+        from probes.ramp import run_ramp
 
-        try:
-            levels = tuple(int(x) for x in args.ramp_levels.split(",") if x.strip())
-            body = json.loads(args.ramp_body) if args.ramp_body else None
-        except ValueError as exc:
-            raise ValueError(f"--ramp-levels/--ramp-body: {exc}") from exc
-        plan = RampPlan(url=args.ramp, json_body=body, levels=levels,
-                        per_level=args.ramp_per_level, allow_remote=args.yes,
-                        method="POST" if body is not None else "GET")
         out.append(run_ramp(plan, cancel))
     return out
 
@@ -222,10 +248,21 @@ def _emit(args: argparse.Namespace, analysis: Any) -> int:
 
     fmt = "json" if getattr(args, "json", False) else (args.format or "text")
     code = ExitCode.OK
+    said: set[str] = set()
     for inp in analysis.inputs:
         if inp.error:
             err(f"{report.clean(inp.name)}: {report.clean(inp.error)}")
-            code = ExitCode.INPUT_ERROR
+            said.add(inp.error)
+            if inp.kind not in LIVE_PROBES:
+                code = ExitCode.INPUT_ERROR
+    # A process or URL asked for with --port/--pid/--ramp that could not be reached is
+    # exit 3, as with 'scaledoc ps' and 'scaledoc ramp'; the report on the files still runs.
+    unreachable = [ev for ev in analysis.case.evidence if ev.probe in LIVE_PROBES and ev.error]
+    for ev in unreachable:
+        if ev.error not in said:
+            err(f"{report.clean(ev.target)}: {report.clean(ev.error)}")
+    if unreachable and code == ExitCode.OK:
+        code = ExitCode.UNREACHABLE
     opened = analysis.opened > 0 or bool(analysis.case.evidence)
     if not analysis.usable:
         err("no recognisable events in the inputs: verdict is inconclusive "
@@ -278,6 +315,7 @@ def _open_tui(paths: Sequence[str], args: argparse.Namespace, title: str) -> int
     try:
         config = IngestConfig.load(args.config, args.field)
         answers = _answers(args.answer)
+        _check_live_flags(args)
     except ValueError as exc:
         err(str(exc))
         return ExitCode.INPUT_ERROR
