@@ -16,6 +16,7 @@ Entry point for the CLI: ``run_app(analysis_factory, analysis=..., title=...) ->
 from __future__ import annotations
 
 import inspect
+import io
 import json
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -23,6 +24,8 @@ from dataclasses import is_dataclass, replace
 from pathlib import Path
 from typing import Any, ClassVar
 
+from rich.console import Console
+from rich.segment import Segments
 from textual import on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
@@ -32,7 +35,7 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from probes.evidence import Answer, Case
-from probes.redact import redact_obj
+from probes.redact import redact_obj, redact_text
 from probes.safe_text import visible
 from tui.exit_codes import ExitCode
 from tui.logview import LogIndex, build_index
@@ -54,6 +57,7 @@ from tui.screens.probe_data import CodeScreen, PodsScreen, ProcessesScreen
 from tui.screens.timeline import TimelineScreen
 from tui.screens.tree import TreeScreen
 from tui.screens.verdict import VerdictScreen
+from tui.widgets.plain import redact_segments
 
 AnalysisFactory = Callable[..., Any]
 """``factory(cancel: threading.Event) -> Analysis``, called in a worker thread; it must
@@ -160,7 +164,7 @@ class ScaledocApp(App[int]):
         self._index_logs = index_logs
         self.save_dir = Path(save_dir) if save_dir is not None else Path.cwd()
         if title:
-            self.title = title
+            self.title = visible(title)  # also an SVG screenshot's title and file name
         self.sub_title = "loading…" if analysis is None else ""
 
     def on_mount(self) -> None:
@@ -369,6 +373,20 @@ class ScaledocApp(App[int]):
             self.notify(str(exc), title="Could not save the screenshot", severity="error")
             return
         self.notify(name, title="Screenshot saved")
+
+    def export_screenshot(self, *, title: str | None = None, simplify: bool = False) -> str:
+        """Textual's SVG screenshot, with secrets masked in its text (a screenshot travels
+        like a report). The drawing is Textual's own (``App.export_screenshot``)."""
+        assert self._driver is not None, "App must be running"
+        width, height = self.size
+        console = Console(width=width, height=height, file=io.StringIO(), force_terminal=True,
+                          color_system="truecolor", record=True, legacy_windows=False,
+                          safe_box=False)
+        update = self.screen._compositor.render_update(
+            full=True, screen_stack=self._background_screens, simplify=simplify)
+        if update is not None:  # always drawn when full=True
+            console.print(Segments(redact_segments(console.render(update))))
+        return console.export_svg(title=visible(redact_text(title or self.title)))
 
     # -- misc -------------------------------------------------------------------------
 
