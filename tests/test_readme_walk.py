@@ -6,8 +6,10 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -149,3 +151,21 @@ def test_analyze_refuses_a_remote_ramp_or_bad_port_up_front(flags: tuple[str, ..
     """A remote ramp without --yes was refused silently and the run exited 0."""
     out = run("analyze", *flags, str(SHARED_INSTANCE))
     assert out.returncode == 1 and message in out.stderr and out.stdout == b""
+
+
+def test_ctrl_c_during_analyze_reports_what_was_read_and_exits_130(tmp_path: Path) -> None:
+    """README: '130 interrupted (Ctrl-C); what ran is reported'. analyze printed nothing."""
+    demo = (Path(__file__).resolve().parent.parent / "probes" / "demo"
+            / "agent-7d9f8b6c4-x2k9p.log").read_bytes()
+    big = tmp_path / "big.log"
+    big.write_bytes(demo * 1000)  # ~80 MB: far longer to read than the 2 s we wait
+    proc = subprocess.Popen([sys.executable, "-m", "tui.cli", "analyze", "--json", str(big)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    time.sleep(2.0)
+    proc.send_signal(signal.SIGINT)
+    out, errs = proc.communicate(timeout=60)
+    assert proc.returncode == 130, errs.decode()
+    doc = json.loads(out)
+    assert doc["cancelled"] is True
+    assert 0 < doc["inputs"][0]["lines_read"] < 321 * 1000
+    assert b"interrupted" in errs

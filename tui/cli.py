@@ -20,7 +20,7 @@ from probes import __version__
 from probes.evidence import Answer, Case
 from probes.redact import redact_obj
 from probes.signals import SIGNALS
-from tui.diagnostics import err
+from tui.diagnostics import err, run_interruptibly
 from tui.exit_codes import ExitCode
 
 COMMAND_MODULES: tuple[str, ...] = ("tui.live", "tui.code_cli", "tui.kubectl")
@@ -200,14 +200,15 @@ def _live_evidence(args: argparse.Namespace, cancel: threading.Event | None = No
     return out
 
 
-def _analyze(args: argparse.Namespace, paths: Sequence[str]) -> Any:
+def _analyze(args: argparse.Namespace, paths: Sequence[str],
+             cancel: threading.Event | None = None) -> Any:
     from probes.ingest import IngestConfig
     from probes.pipeline import analyze_paths
 
     config = IngestConfig.load(args.config, args.field)
     answers = _answers(args.answer)
-    extra = _live_evidence(args)
-    analysis = analyze_paths(paths, config=config, extra=extra,
+    extra = _live_evidence(args, cancel)
+    analysis = analyze_paths(paths, config=config, extra=extra, cancel=cancel,
                              stdin=sys.stdin.buffer if "-" in paths else None)
     if answers:
         case = analysis.case
@@ -236,11 +237,34 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         return ExitCode.INPUT_ERROR
     try:
         _fail_on_ids(args.fail_on)
-        analysis = _analyze(args, args.paths)
     except ValueError as exc:
         err(str(exc))
         return ExitCode.INPUT_ERROR
-    return _emit(args, analysis)
+    if "-" in args.paths:
+        # A read from stdin cannot be cancelled; Ctrl-C ends it the plain way (main()).
+        result: Any = _try_analyze(args)
+    else:
+        # Files: Ctrl-C stops the reading, and the report covers what was read (README).
+        result, interrupted = run_interruptibly(lambda cancel: _try_analyze(args, cancel),
+                                                name="scaledoc-analyze")
+        if interrupted and not isinstance(result, BaseException):
+            _emit(args, result)
+            err("interrupted: the report covers only what was read before Ctrl-C")
+            return ExitCode.INTERRUPTED
+    if isinstance(result, ValueError):
+        err(str(result))
+        return ExitCode.INPUT_ERROR
+    if isinstance(result, BaseException):
+        raise result
+    return _emit(args, result)
+
+
+def _try_analyze(args: argparse.Namespace, cancel: threading.Event | None = None) -> Any:
+    """The analysis, or the ValueError of a bad flag or config (as data)."""
+    try:
+        return _analyze(args, args.paths, cancel)
+    except ValueError as exc:
+        return exc
 
 
 def _emit(args: argparse.Namespace, analysis: Any) -> int:
