@@ -169,3 +169,13 @@ def test_ctrl_c_during_analyze_reports_what_was_read_and_exits_130(tmp_path: Pat
     assert doc["cancelled"] is True
     assert 0 < doc["inputs"][0]["lines_read"] < 321 * 1000
     assert b"interrupted" in errs
+
+
+def test_markdown_evidence_carries_the_note_like_the_text_report() -> None:
+    """An overlap is two lines (A, B) and A repeats across pairs; without the note the
+    Markdown list showed the same line twice with no word on why."""
+    md = run("analyze", "--format", "markdown", str(SHARED_INSTANCE))
+    text = run("analyze", "--format", "text", str(SHARED_INSTANCE))
+    assert md.returncode == text.returncode == 0
+    assert b"started while A" in text.stdout
+    assert b"started while A" in md.stdout

@@ -108,8 +108,11 @@ def render_markdown(analysis: Analysis) -> str:
         for c in v.causes[:3]:
             lines += [f"#### `{c.id}`: evidence", ""]
             for sig_key, ex in _examples(c):
+                # The note says what the line proves ("B: started while A was running"),
+                # as in the text report; without it an overlap's two lines look duplicated.
+                note = f" — {_md(_cut(ex.note, 240))}" if ex.note and ex.text else ""
                 lines.append(f"- {_md_code(display_name(ex.where))} ({sig_key}) "
-                             f"{_md_code(_cut(ex.text or ex.note, 300))}")
+                             f"{_md_code(_cut(ex.text or ex.note, 300))}{note}")
             if c.refutes:
                 lines.append(f"- against: {_md('; '.join(r.detail for r in c.refutes))}")
             lines.append("")
