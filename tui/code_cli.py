@@ -92,7 +92,7 @@ def cmd_code(args: argparse.Namespace) -> int:
     files = ev.data.get("files", {})
     if not files.get("source") and not files.get("manifests"):
         print("scaledoc code: no Python/TypeScript/JavaScript source or manifest found in "
-              + ", ".join(str(p) for p in good), file=sys.stderr)
+              + visible(", ".join(str(p) for p in good)), file=sys.stderr)
         if args.json:
             print(json.dumps(ev.to_json(), indent=1))
         return ExitCode.INPUT_ERROR

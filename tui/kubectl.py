@@ -273,9 +273,10 @@ def run_capture(args: argparse.Namespace) -> int:
         err(f"cannot write {out}: {exc}")
         return ExitCode.INPUT_ERROR
     logs = sum(1 for e in got.log_files if "lines" in e)
+    shown = visible(str(out))  # a file name is text from the user: escapes made visible
     Console(stderr=True, highlight=False).print(Text(
-        f"wrote {out}: {len(got.pods)} pod(s), {len(got.events)} event(s), {logs} log(s), "
-        f"{len(got.denied)} denied; analyse with: scaledoc analyze {out}"))
+        f"wrote {shown}: {len(got.pods)} pod(s), {len(got.events)} event(s), {logs} log(s), "
+        f"{len(got.denied)} denied; analyse with: scaledoc analyze {shown}"))
     return found
 
 
