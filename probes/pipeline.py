@@ -107,7 +107,7 @@ def analyze_paths(paths: Sequence[str], *, config: IngestConfig | None = None,
             ev = kube_probe.read_kube_path(inp.path)
             if ev is None:
                 reports.append(InputReport(inp.name, kind.kind, kind.format,
-                                           error=f"not Kubernetes material: {kind.reason}"))
+                                           error=_not_kube_reason(kind.format, kind.reason)))
             else:
                 evidence.append(ev)
                 readers.extend(LogReader(member, config, cancel=cancel)
@@ -145,6 +145,16 @@ def analyze_paths(paths: Sequence[str], *, config: IngestConfig | None = None,
         reports.extend(i for i in ev.inputs if i not in reports and ev.probe != "logs")
     return Analysis(case, diagnose(case), reports, log_paths, cancel.is_set(),
                     opened=opened + len(extra))
+
+
+def _not_kube_reason(fmt: str, reason: str) -> str:
+    """Why a file that looked like Kubernetes material gave nothing, and what to do: event
+    rows pasted without their header line are common (copied from a terminal)."""
+    if fmt == "kubectl-events":
+        return (f"{reason} that could not be read as a table: keep the header line "
+                "(LAST SEEN  TYPE  REASON  OBJECT  MESSAGE), or save the events with "
+                "'kubectl get events -o json'")
+    return f"not Kubernetes material: {reason}"
 
 
 def _has_logs(root: Path) -> bool:

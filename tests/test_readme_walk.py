@@ -179,3 +179,20 @@ def test_markdown_evidence_carries_the_note_like_the_text_report() -> None:
     assert md.returncode == text.returncode == 0
     assert b"started while A" in text.stdout
     assert b"started while A" in md.stdout
+
+
+def test_headerless_event_rows_say_how_to_make_them_readable(tmp_path: Path) -> None:
+    """Rows pasted without the header were 'not Kubernetes material: kubectl get events
+    rows', which reads as a contradiction at 3 a.m.; with the header they are read."""
+    rows = (Path(__file__).resolve().parent / "ingest_cases" / "kube"
+            / "events-startup-probe-failed-mysql-k8s-issue-98780.txt").read_text()
+    bare = tmp_path / "events.txt"
+    bare.write_text(rows)
+    out = run("analyze", str(bare))
+    assert out.returncode == 1
+    assert b"keep the header line" in out.stderr and b"kubectl get events -o json" in out.stderr
+    headed = tmp_path / "events-with-header.txt"
+    headed.write_text("LAST SEEN   TYPE      REASON              OBJECT"
+                      "                           MESSAGE\n" + rows)
+    doc = json.loads(run("analyze", "--json", str(headed)).stdout)
+    assert doc["inputs"][0]["error"] is None and doc["inputs"][0]["events"] > 0
