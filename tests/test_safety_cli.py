@@ -260,3 +260,32 @@ def test_ramp_shows_hostile_5xx_bodies_as_text(server_500: str) -> None:
     assert MARKUP in out
     proc = run("ramp", server_500, "--levels", "1", "--per-level", "2", "--yes", "--json")
     check(proc, "ramp --json")
+
+
+def test_markdown_report_cannot_be_broken_out_of_by_backticks(tmp_path: Path) -> None:
+    """A log line with two backticks, a link and an image must stay inside its code
+    span when the Markdown report is rendered (markdown-it, the parser Rich uses)."""
+    from markdown_it import MarkdownIt
+
+    evil = "`` [click](http://evil) ![i](http://evil/i.png) <img src=x> ``"
+    log = tmp_path / "rl.log"
+    log.write_text("".join(
+        json.dumps({"level": 50, "time": 1_763_770_000_000 + n, "pid": 7, "hostname": "web",
+                    "reqId": f"r{n}", "msg": f"RateLimitError: 429 Too Many Requests {evil}"})
+        + "\n" for n in range(5)), encoding="utf-8")
+    proc = run("analyze", str(log), "--format", "markdown")
+    assert proc.returncode == 0, proc.stderr
+    assert "RateLimitError" in proc.stdout and "[click](http://evil)" in proc.stdout
+    html = MarkdownIt("commonmark").render(proc.stdout)
+    assert "http://evil" in html  # shown as text ...
+    assert "<a " not in html and "<img" not in html  # ... never a link or an image
+
+
+def test_error_messages_on_stderr_are_redacted(tmp_path: Path) -> None:
+    """stderr is pasted into tickets as often as reports: a path or URL quoted in an
+    error keeps its shape, not its password."""
+    proc = run("analyze", f"{tmp_path}/https://user:hunter2@db.example/dump.log",
+               f"{tmp_path}/token=hunter2.log")
+    assert proc.returncode != 0
+    _, err = check(proc, "analyze missing secret-looking paths")
+    assert "user:***@db.example" in err and "token=***" in err

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -91,9 +92,13 @@ def _md(text: str) -> str:
 
 
 def _md_code(text: str) -> str:
+    """Untrusted text as an inline code span. The fence is one backtick longer than the
+    longest run of backticks inside, so a log line holding two backticks and a Markdown
+    link cannot close the span early and turn the rest into a live link."""
     body = clean(text)
-    fence = "``" if "`" in body else "`"
-    return f"{fence} {body} {fence}" if fence == "``" else f"`{body}`"
+    longest = max((len(run) for run in re.findall(r"`+", body)), default=0)
+    fence = "`" * (longest + 1)
+    return f"{fence} {body} {fence}" if longest else f"`{body}`"
 
 
 def render_markdown(analysis: Analysis) -> str:
