@@ -1,7 +1,8 @@
 """What headless commands share: messages on stderr, and Ctrl-C that stops work cleanly.
 
-stdout is data; everything for the human goes through ``err`` on stderr, made visible
-(control characters escaped) and never parsed as markup.
+stdout is data; everything for the human goes through ``err`` on stderr, redacted (an
+error may quote a URL with its password, or a server's reply), made visible (control
+characters escaped) and never parsed as markup.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import TypeVar
 from rich.console import Console
 from rich.text import Text
 
+from probes.redact import redact_text
 from probes.safe_text import visible
 
 T = TypeVar("T")
@@ -20,7 +22,8 @@ T = TypeVar("T")
 
 def err(msg: str) -> None:
     """One line on stderr, prefixed with the program name."""
-    Console(stderr=True, highlight=False).print(Text(f"scaledoc: {visible(msg)}", style="red"),
+    shown = visible(redact_text(msg))  # errors quote paths, URLs and server replies
+    Console(stderr=True, highlight=False).print(Text(f"scaledoc: {shown}", style="red"),
                                                soft_wrap=True)
 
 
