@@ -10,7 +10,11 @@ from __future__ import annotations
 
 import re
 
-_CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+# C0/C1 controls (ESC, BEL, CSI...), zero-width and bidi marks and overrides, and the
+# Unicode line/paragraph separators (Python's splitlines() breaks on them, so they could
+# split one log line into two on screen).
+_CONTROL = re.compile(
+    r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2066-\u2069]")
 
 _NAMES = {"\x1b": "\\e", "\t": "\\t", "\r": "\\r", "\x00": "\\0", "\x07": "\\a", "\x08": "\\b"}
 

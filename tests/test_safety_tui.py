@@ -282,3 +282,11 @@ def test_redact_segments_masks_a_secret_split_across_styles_and_keeps_the_width(
     assert len(text) == len("".join(s.text for s in line))  # same width on screen
     assert first[0] == Segment("db ", dim) and text.endswith("     ok")  # "ok" stays put
     assert out[-1] == Segment("untouched", dim)  # lines without secrets are kept as is
+
+
+def test_visible_also_escapes_the_bidi_mark_and_unicode_line_separators() -> None:
+    from tui.widgets.plain import visible
+
+    shown = visible("a\u2028b\u2029c\u061cd\u202ee")
+    assert shown == "a\\u2028b\\u2029c\\u061cd\\u202ee"
+    assert len(shown.splitlines()) == 1
