@@ -19,6 +19,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tarfile
 import threading
 import time
 from collections.abc import Iterator
@@ -207,6 +208,13 @@ def test_kube_and_capture_show_cluster_text_as_text(
     assert proc.returncode == 0, proc.stderr
     _, err = check(proc, "capture")
     assert f"bundle {NAME_MARKUP} \\e[2J.tar.gz" in err
+    with tarfile.open(bundle) as tar:  # the bundle itself travels: redacted inside
+        for member in tar.getmembers():
+            data = tar.extractfile(member) if member.isfile() else None
+            if data is not None:
+                body = data.read().decode("utf-8", "replace")
+                for secret in (*SECRET_PARTS, "sk-proj-Ab3dEf6hIj9kLm2nOp5qRs8t"):
+                    assert secret not in body, (member.name, secret)
     proc = run("analyze", str(bundle), colour=True)
     out, _ = check(proc, "analyze bundle")
     assert fake.verbs() == {"GET"}
@@ -253,12 +261,14 @@ def server_500() -> Iterator[str]:
 
 
 def test_ramp_shows_hostile_5xx_bodies_as_text(server_500: str) -> None:
-    proc = run("ramp", server_500, "--levels", "1,2", "--per-level", "3", "--yes",
-               colour=True)
+    with_password = server_500.replace("http://", "http://user:hunter2@")
+    proc = run("ramp", with_password, "--levels", "1,2", "--per-level", "3", "--yes",
+               "-H", BEARER, "-H", "Cookie: session=hunter2", colour=True)
     assert proc.returncode in (0, 1), proc.stderr
     out, _ = check(proc, "ramp")
     assert MARKUP in out
-    proc = run("ramp", server_500, "--levels", "1", "--per-level", "2", "--yes", "--json")
+    proc = run("ramp", with_password, "--levels", "1", "--per-level", "2", "--yes", "--json",
+               "-H", BEARER)
     check(proc, "ramp --json")
 
 
