@@ -196,3 +196,13 @@ def test_headerless_event_rows_say_how_to_make_them_readable(tmp_path: Path) -> 
                       "                           MESSAGE\n" + rows)
     doc = json.loads(run("analyze", "--json", str(headed)).stdout)
     assert doc["inputs"][0]["error"] is None and doc["inputs"][0]["events"] > 0
+
+
+def test_missing_kubeconfig_file_is_named(tmp_path: Path) -> None:
+    missing = tmp_path / "nope.yaml"
+    code = kubectl_main(["--kubeconfig", str(missing), "--report"],
+                        report=lambda case, *fmt: 0, tui=lambda case: 0)
+    assert code == 1
+    out = run("kube", "--kubeconfig", str(missing))
+    assert out.returncode == 1
+    assert f"--kubeconfig {missing}: no such file".encode() in out.stderr

@@ -117,6 +117,12 @@ def target_from(args: argparse.Namespace) -> KubeTarget:
 
 def _gather(target: KubeTarget, *, logs: bool) -> tuple[Collected | None, int]:
     """Collect, mapping failures to exit codes with a one-line message on stderr."""
+    if target.kubeconfig and not Path(target.kubeconfig).is_file():
+        # The client's own words for this are "Invalid kube-config file. No configuration
+        # found.", which sends the operator to check the file's content, not its name.
+        what = "not a file" if Path(target.kubeconfig).exists() else "no such file"
+        err(f"--kubeconfig {target.kubeconfig}: {what}")
+        return None, ExitCode.INPUT_ERROR
     result, interrupted = run_interruptibly(lambda cancel: gather(target, cancel, logs=logs),
                                                 name="scaledoc-kube")
     if isinstance(result, Collected):
