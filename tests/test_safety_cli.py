@@ -299,3 +299,36 @@ def test_error_messages_on_stderr_are_redacted(tmp_path: Path) -> None:
     assert proc.returncode != 0
     _, err = check(proc, "analyze missing secret-looking paths")
     assert "user:***@db.example" in err and "token=***" in err
+
+
+def test_report_renderers_clean_keys_and_every_field_of_a_hand_built_case() -> None:
+    """The three renderers on a Case whose every free-text field is hostile, including
+    mapping keys (a signal's data keyed by pod name, skip reasons): the JSON keeps the
+    characters of markup, shows escapes, and holds no secret."""
+    from io import StringIO
+
+    from rich.console import Console
+
+    from probes.diagnose import diagnose
+    from probes.evidence import Case, Evidence, InputReport, example, yes
+    from probes.pipeline import Analysis
+    from tui import report
+
+    pod = f"pod-{MARKUP}-{OSC52}-\x9b31m-{BIDI}"
+    ex = example(f"{pod}.log", 3, None, f"{HOSTILE} {BEARER}", note=f"note {URL}")
+    signal = yes("pods.oomkilled", "kube", f"detail {HOSTILE} {URL}", [ex],
+                 data={pod: {"reason": f"OOMKilled {BEARER}"}})
+    inp = InputReport(f"{pod}.json", "kube", "kubectl-json", 3, 1,
+                      skipped={f"bad line {OSC52} {URL}": 2})
+    case = Case((Evidence("kube", f"target {pod} {URL}", (signal,), (inp,),
+                          error=f"partly denied {HOSTILE} {BEARER}"),))
+    analysis = Analysis(case, diagnose(case), [inp])
+    as_json = report.render_json(analysis)
+    markdown = report.render_markdown(analysis)
+    buf = StringIO()
+    report.print_text(analysis, Console(file=buf, force_terminal=True, width=200,
+                                        color_system="truecolor", markup=False))
+    for name, body in (("json", as_json), ("markdown", markdown), ("text", buf.getvalue())):
+        text = shown(body, name)
+        assert "\\e]52;c;aGk=\\a" in text.replace("\\\\", "\\"), name
+    assert MARKUP in as_json and "pod-[bold red]x[/]-\\\\e]52" in as_json

@@ -74,7 +74,10 @@ def _clean_json(obj: Any) -> Any:
     if isinstance(obj, str):
         return visible(redact_text(obj), keep_newlines=True)
     if isinstance(obj, dict):
-        return {k: _clean_json(v) for k, v in obj.items()}
+        # Keys too: data keyed by pod name or skip reason would otherwise carry secrets
+        # and escapes (ensure_ascii is off: json.dumps leaves C1 and bidi controls raw).
+        return {(clean(k) if isinstance(k, str) else k): _clean_json(v)
+                for k, v in obj.items()}
     if isinstance(obj, list | tuple):
         return [_clean_json(v) for v in obj]
     return obj
