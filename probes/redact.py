@@ -56,6 +56,9 @@ _RULES: tuple[_Rule, ...] = (
     # Authorization / Proxy-Authorization headers, whatever the scheme.
     _sub_keep_group1(
         r"((?:proxy-)?authorization\s*[:=]\s*)(?!\*\*\*)[^\s,;\"'][^\r\n,;\"']*", re.I),
+    # Cookie / Set-Cookie headers: every cookie of the header, not only the first
+    # (session cookies have names like sid or JSESSIONID that do not look secret).
+    _sub_keep_group1(r"\b((?:set-)?cookie\s*:\s*)(?!\*\*\*)[^\s\"'][^\r\n\"']*", re.I),
     # Bearer / Basic / Token credentials standing alone.
     _sub_keep_group1(r"\b((?:bearer|basic|token)\s+)(?!\*\*\*)[A-Za-z0-9._~+/=-]{8,}", re.I),
     # Passwords inside URLs: scheme://user:pass@host -> scheme://user:***@host
@@ -65,6 +68,16 @@ _RULES: tuple[_Rule, ...] = (
         re.compile(
             r"(\"(?P<k>[A-Za-z0-9_.-]*)\"\s*:\s*\")(?P<v>(?:[^\"\\]|\\.)*)(\")"
         ),
+        lambda m: (
+            m.group(1) + MASK + m.group(4)
+            if m.group("v") and not m.group("v").startswith(MASK) and is_secret_name(m.group("k"))
+            else m.group(0)
+        ),
+    ),
+    # The same with single quotes: Python dict reprs, {'password': 'hunter2'}, which
+    # Python services log as often as JSON.
+    (
+        re.compile(r"('(?P<k>[A-Za-z0-9_.-]*)'\s*:\s*')(?P<v>(?:[^'\\]|\\.)*)(')"),
         lambda m: (
             m.group(1) + MASK + m.group(4)
             if m.group("v") and not m.group("v").startswith(MASK) and is_secret_name(m.group("k"))

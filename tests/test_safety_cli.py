@@ -332,3 +332,29 @@ def test_report_renderers_clean_keys_and_every_field_of_a_hand_built_case() -> N
         text = shown(body, name)
         assert "\\e]52;c;aGk=\\a" in text.replace("\\\\", "\\"), name
     assert MARKUP in as_json and "pod-[bold red]x[/]-\\\\e]52" in as_json
+
+
+@pytest.mark.parametrize(("line", "kept"), [
+    ("Cookie: theme=dark; sid=hunter2; x=1", "Cookie: ***"),
+    ("Set-Cookie: JSESSIONID=hunter2; Path=/; HttpOnly", "Set-Cookie: ***"),
+    ("curl -H 'Cookie: a=1; sid=hunter2' -X POST", "-X POST"),
+    ("request headers {'cookie': 'a=1; sid=hunter2', 'accept': '*/*'}", "'accept': '*/*'"),
+    ("config {'password': 'hunter2', 'user': 'bob'}", "'user': 'bob'"),
+    ("kwargs={'api_key': 'hunter2abcdef', 'model': 'gpt-4o'}", "'model': 'gpt-4o'"),
+])
+def test_cookie_headers_and_python_dict_reprs_are_redacted(
+        line: str, kept: str, tmp_path: Path) -> None:
+    """Every cookie of a Cookie header (session cookies have harmless-looking names), and
+    secret keys in Python dict reprs, in every report format of a real analysis."""
+    from probes.redact import redact_text
+
+    assert "hunter2" not in redact_text(line) and kept in redact_text(line)
+    log = tmp_path / "svc.log"
+    log.write_text("".join(
+        json.dumps({"level": 50, "time": 1_763_770_000_000 + n, "pid": 7, "hostname": "web",
+                    "reqId": f"r{n}", "msg": f"RateLimitError: 429 Too Many Requests {line}"})
+        + "\n" for n in range(5)), encoding="utf-8")
+    for fmt in ("text", "markdown", "json"):
+        proc = run("analyze", str(log), "--format", fmt)
+        assert proc.returncode == 0 and "RateLimitError" in proc.stdout, proc.stderr
+        assert "hunter2" not in proc.stdout, (fmt, line)
