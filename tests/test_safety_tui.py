@@ -290,3 +290,39 @@ def test_visible_also_escapes_the_bidi_mark_and_unicode_line_separators() -> Non
     shown = visible("a\u2028b\u2029c\u061cd\u202ee")
     assert shown == "a\\u2028b\\u2029c\\u061cd\\u202ee"
     assert len(shown.splitlines()) == 1
+
+
+@pytest.fixture
+def hostile_process_evidence() -> Any:
+    """A real process (sampled by the real psutil probe) whose command line holds
+    markup, escapes and a password."""
+    import subprocess
+    import sys
+
+    from probes.process import ProcessTarget, collect
+
+    child = subprocess.Popen(["py", "-c", "import time;time.sleep(30)", "--password",
+                              "hunter2", MARKUP, OSC52, CLEAR, BIDI, LINK],
+                             executable=sys.executable)
+    try:
+        return collect(ProcessTarget(pid=child.pid, sample_seconds=0.1))
+    finally:
+        child.kill()
+        child.wait()
+
+
+async def test_processes_view_shows_a_hostile_command_line_as_text(
+        hostile: Analysis, tmp_path: Path, hostile_process_evidence: Any) -> None:
+    """The command line is drawn as characters, the password already gone."""
+    from probes.diagnose import diagnose
+
+    case = hostile.case.with_evidence(hostile_process_evidence)
+    analysis = Analysis(case, diagnose(case), hostile.inputs, hostile.log_paths)
+    app = ScaledocApp(analysis=analysis, save_dir=tmp_path)
+    async with app.run_test(size=(220, 50)) as pilot:
+        await ready(pilot, app)
+        await pilot.press("8")
+        await settle(pilot, app)
+        text = check_drawn(app, "processes")
+    assert "--password ***" in text and "hunter2" not in text
+    assert MARKUP in text and "\\e]52;c;aGk=\\a" in text
