@@ -262,12 +262,12 @@ def server_500() -> Iterator[str]:
 
 def test_ramp_shows_hostile_5xx_bodies_as_text(server_500: str) -> None:
     with_password = server_500.replace("http://", "http://user:hunter2@")
-    proc = run("ramp", with_password, "--levels", "1,2", "--per-level", "3", "--yes",
+    proc = run("ramp", with_password, "--levels", "1,2", "--per-level", "3",
                "-H", BEARER, "-H", "Cookie: session=hunter2", colour=True)
     assert proc.returncode in (0, 1), proc.stderr
     out, _ = check(proc, "ramp")
     assert MARKUP in out
-    proc = run("ramp", with_password, "--levels", "1", "--per-level", "2", "--yes", "--json",
+    proc = run("ramp", with_password, "--levels", "1", "--per-level", "2", "--json",
                "-H", BEARER)
     check(proc, "ramp --json")
 
