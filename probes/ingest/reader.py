@@ -30,6 +30,7 @@ from probes.ingest.sources import (
     ReplayStream,
     capped_lines,
     decoded_stream,
+    gzip_problem,
     open_raw,
     peek_stdin,
     read_sample,
@@ -73,6 +74,7 @@ class LogReader:
         self._format = ""
         self._error: str | None = inp.error
         self._counter = LineCounter()
+        self._decoded: BinaryIO | None = None  # the decompressing stream, for gzip_problem
         self._events = 0
         self._skipped: Counter[str] = Counter()
         self._replaced = 0
@@ -133,6 +135,7 @@ class LogReader:
         if self.inp.path is None:
             raw = peek_stdin(raw)
         stream, _gz = decoded_stream(raw)
+        self._decoded = stream
         head, head_err = read_sample(stream)
         complete = len(head) < SAMPLE_BYTES
         kind, fmt, reason = classify_head(self.inp.name if self.inp.path else "-", head,
@@ -184,7 +187,7 @@ class LogReader:
         return False
 
     def _finish(self) -> None:
-        reason = self._counter.stop_reason
+        reason = self._counter.stop_reason or gzip_problem(self._decoded)
         if reason:
             self._skipped[reason] += 1
             self._notes.append(f"stopped early: {reason}; kept what was read before it")

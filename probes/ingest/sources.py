@@ -183,17 +183,73 @@ def head_of(raw: BinaryIO) -> bytes:
     return b""
 
 
+class GunzipReader(io.RawIOBase):
+    """Decompress gzip (several members too) without ever losing decoded bytes.
+
+    ``gzip.GzipFile`` raises EOFError on a truncated stream from inside a buffered read,
+    and the bytes that read had already decoded are lost with the exception (up to a
+    buffer's worth, or the whole head of a small file). Here a truncated or corrupt
+    stream simply ends after the last decoded byte, and ``problem`` says why, so the
+    reader keeps every line before the cut and reports the rest as skipped.
+    """
+
+    def __init__(self, source: Any) -> None:
+        self._source = source
+        self._inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        self._pending = b""
+        self._done = False
+        self.problem: str | None = None
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        while not self._pending and not self._done:
+            self._fill()
+        n = min(len(view), len(self._pending))
+        view[:n] = self._pending[:n]
+        self._pending = self._pending[n:]
+        return n
+
+    def _fill(self) -> None:
+        chunk = self._source.read(SAMPLE_BYTES)
+        if not chunk:
+            if not self._inflate.eof:
+                self.problem = "gzip stream truncated"
+            self._done = True
+            return
+        try:
+            self._pending = self._inflate.decompress(chunk)
+            while self._inflate.eof and self._inflate.unused_data:
+                rest = self._inflate.unused_data  # the next gzip member
+                if rest.strip(b"\0") == b"":
+                    break  # trailing padding, as gzip tolerates
+                self._inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
+                self._pending += self._inflate.decompress(rest)
+        except zlib.error:
+            self.problem = "gzip data corrupt"
+            self._done = True
+
+
 def decoded_stream(raw: BinaryIO) -> tuple[BinaryIO, bool]:
     """Wrap a raw stream so reads give decompressed bytes when it is gzip.
-    Returns (stream, is_gzip)."""
+    Returns (stream, is_gzip); for gzip, ``gzip_problem(stream)`` tells, once the stream
+    is exhausted, whether it ended early."""
     buffered: Any = raw
     if isinstance(raw, ReplayStream) or not hasattr(raw, "peek"):
         buffered = io.BufferedReader(cast(Any, raw), buffer_size=SAMPLE_BYTES)
     magic = buffered.peek(2)[:2]
     if magic == GZIP_MAGIC:
-        gz = gzip.GzipFile(fileobj=buffered, mode="rb")
-        return cast(BinaryIO, io.BufferedReader(gz, buffer_size=SAMPLE_BYTES)), True
+        return cast(BinaryIO, io.BufferedReader(GunzipReader(buffered),
+                                                buffer_size=SAMPLE_BYTES)), True
     return cast(BinaryIO, buffered), False
+
+
+def gzip_problem(stream: Any) -> str | None:
+    """Why a gzip stream from ``decoded_stream`` ended early (None: it did not)."""
+    raw = getattr(stream, "raw", None)
+    return raw.problem if isinstance(raw, GunzipReader) else None
 
 
 def read_sample(stream: BinaryIO, size: int = SAMPLE_BYTES) -> tuple[bytes, str | None]:
@@ -210,7 +266,7 @@ def read_sample(stream: BinaryIO, size: int = SAMPLE_BYTES) -> tuple[bytes, str 
             break
         chunks.append(data)
         got += len(data)
-    return b"".join(chunks), None
+    return b"".join(chunks), gzip_problem(stream)
 
 
 def stream_error_text(exc: Exception) -> str:
