@@ -43,6 +43,11 @@ evidence or the operator."""
 WHY_PARTS = 3
 """A cause's one-line why names its strongest few supports; the rest are in evidence."""
 
+HEALTH_CORE = ("runs.overlap_instance", "errors.rise_with_concurrency", "pods.restarts")
+"""What 'healthy' means (CAUSES.md): no overlap on shared instances, a flat error rate
+across concurrency, no restarts. At least one of them must have been checked, and the
+summary names what was, never claiming the others."""
+
 _ORDER = {cid: i for i, cid in enumerate(CAUSES)}
 
 
@@ -81,11 +86,15 @@ def diagnose(case: Case) -> Verdict:
                        f"Something is wrong ({what}) but no cause explains it yet; answer "
                        "the open questions or collect what is listed.",
                        ranked, path, open_q, collect)
-    if len(checked_no) >= MIN_CHECKED_FOR_HEALTHY:
+    core = [s for s in checked_no if s.key in HEALTH_CORE]
+    if len(checked_no) >= MIN_CHECKED_FOR_HEALTHY and core:
         info = cause(HEALTHY)
+        seen = "; ".join(s.signal.detail if s.signal and s.by is AnsweredBy.EVIDENCE
+                         else f"{s.ask} no (operator)" for s in core)
         return Verdict(HEALTHY, info.title,
-                       f"{info.summary} ({len(checked_no)} checks came back clean, "
-                       f"{len(open_q)} could not be checked.)",
+                       f"No scaling fault in what was checked: {seen}. "
+                       f"{len(checked_no)} checks came back clean, {len(open_q)} could not "
+                       "be checked.",
                        ranked, path, open_q, collect)
     info = cause(INCONCLUSIVE)
     return Verdict(INCONCLUSIVE, info.title,

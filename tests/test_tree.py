@@ -140,3 +140,16 @@ def test_case_round_trips_through_json() -> None:
     again = Case.from_json(case.to_json())
     assert diagnose(again).verdict == diagnose(case).verdict
     assert again.answers == case.answers
+
+
+def test_healthy_needs_a_core_check_and_names_only_what_was_checked() -> None:
+    side_checks = _case(no("errors.rate_limit", "logs", "no rate-limit errors"),
+                        no("errors.timeout", "logs", "no timeouts"),
+                        no("errors.serialization", "logs", "no serialization errors"))
+    assert diagnose(side_checks).verdict == INCONCLUSIVE
+    v = diagnose(_case(no("errors.rate_limit", "logs", "no rate-limit errors"),
+                       no("errors.timeout", "logs", "no timeouts"),
+                       no("runs.overlap_instance", "logs", "40 runs, no two overlap")))
+    assert v.verdict == HEALTHY
+    assert "no two overlap" in v.summary
+    assert "restart" not in v.summary and "concurrency" not in v.summary
