@@ -249,6 +249,8 @@ def kubectl_main(argv: Sequence[str], report: ReportFn, tui: TuiFn) -> int:
     if args.report or args.output or not sys.stdout.isatty():
         code = report(case) if fmt == "text" else report(case, fmt)
         return found if code == ExitCode.OK else code
+    if found != ExitCode.OK:
+        return found  # nothing to show: the message on stderr would hide behind a TUI
     return tui(case)
 
 
