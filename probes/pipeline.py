@@ -9,6 +9,7 @@ Inputs that cannot be used are reported, with the reason, never dropped silently
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from typing import BinaryIO
 from probes.analysis import LogAnalysis
 from probes.diagnose import diagnose
 from probes.events import LogEvent
-from probes.evidence import Case, Evidence, InputReport
+from probes.evidence import Answer, Case, Evidence, InputReport
 from probes.ingest import IngestConfig, InputFile, LogReader, discover, merge_by_time, sniff
 from probes.verdict import Verdict
 
@@ -78,6 +79,7 @@ def analyze_paths(paths: Sequence[str], *, config: IngestConfig | None = None,
     from probes import kube as kube_probe
 
     files: list[InputFile] = []
+    answers: dict[str, Answer] = {}  # from saved cases
     opened = 0  # inputs that could be opened, usable or not (binary, empty)
     for raw in paths:
         p = Path(raw)
@@ -94,6 +96,16 @@ def analyze_paths(paths: Sequence[str], *, config: IngestConfig | None = None,
             progress("sniffing", n, len(files))
         if inp.error:
             reports.append(InputReport(inp.name, "unknown", "", error=inp.error))
+            continue
+        saved = _saved_case(inp.path) if inp.path is not None else None
+        if saved is not None:
+            opened += 1
+            evidence.extend(saved.evidence)
+            answers.update(saved.answers)
+            reports.append(InputReport(inp.name, "case", "scaledoc-case",
+                                       events=sum(len(e.signals) for e in saved.evidence),
+                                       notes=(f"saved case: {len(saved.evidence)} probe(s), "
+                                              f"{len(saved.answers)} answer(s)",)))
             continue
         kind = sniff(inp, stdin=stdin if inp.path is None else None)
         if kind.error:
@@ -140,7 +152,7 @@ def analyze_paths(paths: Sequence[str], *, config: IngestConfig | None = None,
         reports.extend(r.report() for r in readers)
         evidence.insert(0, log_ev)
 
-    case = Case(evidence=tuple(evidence))
+    case = Case(evidence=tuple(evidence), answers=answers)
     for ev in evidence:
         reports.extend(i for i in ev.inputs if i not in reports and ev.probe != "logs")
     return Analysis(case, diagnose(case), reports, log_paths, cancel.is_set(),
@@ -155,6 +167,36 @@ def _not_kube_reason(fmt: str, reason: str) -> str:
                 "(LAST SEEN  TYPE  REASON  OBJECT  MESSAGE), or save the events with "
                 "'kubectl get events -o json'")
     return f"not Kubernetes material: {reason}"
+
+
+SAVED_CASE_MAX_BYTES = 64 << 20
+
+
+def _saved_case(path: Path) -> Case | None:
+    """A case saved by ``--save-case`` or the TUI (ctrl+s): its evidence and answers.
+
+    Recognised by shape ({"evidence": [...], "answers": {...}} of probe records), so a
+    log file that happens to end in .json is never mistaken for one.
+    """
+    if path.suffix != ".json":
+        return None
+    try:
+        if path.stat().st_size > SAVED_CASE_MAX_BYTES:
+            return None
+        with path.open("rb") as fh:
+            if fh.read(1) != b"{":
+                return None
+        doc = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return None
+    if not (isinstance(doc, dict) and set(doc) == {"evidence", "answers"}
+            and isinstance(doc["evidence"], list) and isinstance(doc["answers"], dict)
+            and all(isinstance(e, dict) and "probe" in e for e in doc["evidence"])):
+        return None
+    try:
+        return Case.from_json(doc)
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def _has_logs(root: Path) -> bool:

@@ -164,3 +164,24 @@ def test_demo_prints_a_report_when_not_a_tty() -> None:
     doc = json.loads(out.stdout)
     assert doc["verdict"] == "shared-instance"
     assert len({i["name"] for i in doc["inputs"]}) >= 3
+
+
+def test_a_saved_case_reopens_with_its_answers(incident: Path, tmp_path: Path) -> None:
+    case_file = tmp_path / "case.json"
+    first = run("analyze", "--json", "--answer", "pods.restarts=no", "--save-case",
+                str(case_file), str(incident))
+    assert first.returncode == 0
+    again = run("analyze", "--json", str(case_file))
+    assert again.returncode == 0, again.stderr.decode()
+    a, b = json.loads(first.stdout), json.loads(again.stdout)
+    assert b["verdict"] == a["verdict"] and b["answers"] == {"pods.restarts": "no"}
+    assert [c["id"] for c in b["causes"]] == [c["id"] for c in a["causes"]]
+    assert any(i["kind"] == "case" for i in b["inputs"])
+
+
+def test_a_json_log_is_not_taken_for_a_saved_case(tmp_path: Path) -> None:
+    log = tmp_path / "app.json"
+    log.write_text(shared_instance_log())
+    doc = json.loads(run("analyze", "--json", str(log)).stdout)
+    assert doc["verdict"] == "shared-instance"
+    assert all(i["kind"] != "case" for i in doc["inputs"])
