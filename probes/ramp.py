@@ -174,7 +174,7 @@ def check_plan(plan: RampPlan) -> tuple[httpx.URL | None, str | None]:
         return None, f"bad URL {plan.url!r}: need http:// or https:// and a host"
     if not plan.allow_remote and not loopback_host(url):
         return None, (f"refused: {url.host} is not a loopback address; a ramp sends load, so "
-                      "a remote target needs allow_remote=True (CLI: --yes)")
+                      "a target outside loopback needs --yes (allow_remote=True)")
     if not plan.levels or any(level < 1 for level in plan.levels):
         return None, "levels must be one or more positive integers"
     if plan.per_level < 1 or plan.max_requests < 1:

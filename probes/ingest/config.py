@@ -48,6 +48,11 @@ class IngestConfig:
                 raise ValueError(f"config file {path}: cannot read: {exc}") from None
             except tomllib.TOMLDecodeError as exc:
                 raise ValueError(f"config file {path}: not valid TOML: {exc}") from None
+            unknown_tables = sorted(set(doc) - {"fields", "ingest"})
+            if unknown_tables or not doc:
+                raise ValueError(
+                    f"config file {path}: expected a [fields] table (and optionally [ingest]); "
+                    + (f"found {', '.join(unknown_tables)}" if unknown_tables else "it is empty"))
             table = doc.get("fields", {})
             if not isinstance(table, dict):
                 raise ValueError(f"config file {path}: [fields] must be a table of role = \"key\"")
