@@ -185,3 +185,13 @@ def test_a_json_log_is_not_taken_for_a_saved_case(tmp_path: Path) -> None:
     doc = json.loads(run("analyze", "--json", str(log)).stdout)
     assert doc["verdict"] == "shared-instance"
     assert all(i["kind"] != "case" for i in doc["inputs"])
+
+
+def test_config_without_a_fields_table_is_refused(incident: Path, tmp_path: Path) -> None:
+    cfg = tmp_path / "scaledoc.toml"
+    cfg.write_text('instance = "agent.instanceId"\n')  # forgot the [fields] header
+    out = run("analyze", "--config", str(cfg), str(incident))
+    assert out.returncode == 1
+    assert b"expected a [fields] table" in out.stderr
+    cfg.write_text('[fields]\ninstance = "agent.instanceId"\n')
+    assert run("analyze", "--config", str(cfg), str(incident)).returncode == 0
