@@ -143,11 +143,12 @@ def analyze_paths(paths: Sequence[str], *, config: IngestConfig | None = None,
     log_paths = [r_path for r in readers if (r_path := _path_of(r)) is not None]
     if readers:
         analysis = LogAnalysis()
-        total = len(readers)
+        total = _plain_bytes(readers)
         for i, event in enumerate(merge_by_time([r.events() for r in readers])):
             analysis.feed(event)
             if progress and i % 50_000 == 0:
-                progress("reading logs", sum(1 for r in readers if r.report().lines_read), total)
+                done = sum(r.report().bytes_read for r in readers)
+                progress("reading logs", min(done, total), total)
         log_ev = analysis.finish()
         reports.extend(r.report() for r in readers)
         evidence.insert(0, log_ev)
@@ -157,6 +158,21 @@ def analyze_paths(paths: Sequence[str], *, config: IngestConfig | None = None,
         reports.extend(i for i in ev.inputs if i not in reports and ev.probe != "logs")
     return Analysis(case, diagnose(case), reports, log_paths, cancel.is_set(),
                     opened=opened + len(extra))
+
+
+def _plain_bytes(readers: Sequence[LogReader]) -> int:
+    """Total size of the inputs when it predicts the bytes to read; 0 (unknown) when a
+    compressed input or stdin is among them."""
+    total = 0
+    for r in readers:
+        path = r.inp.path
+        if path is None or path.suffix == ".gz":
+            return 0
+        try:
+            total += path.stat().st_size
+        except OSError:
+            return 0
+    return total
 
 
 def _not_kube_reason(fmt: str, reason: str) -> str:

@@ -60,10 +60,14 @@ def test_cancel_stops_and_says_so() -> None:
     assert a.cancelled
 
 
-def test_progress_is_reported() -> None:
-    seen: list[str] = []
-    analyze_paths(demo_paths(), progress=lambda stage, done, total: seen.append(stage))
-    assert "sniffing" in seen and "reading logs" in seen
+def test_progress_is_reported_in_bytes() -> None:
+    seen: list[tuple[str, int, int]] = []
+    paths = demo_paths()
+    analyze_paths(paths, progress=lambda stage, done, total: seen.append((stage, done, total)))
+    assert "sniffing" in {s for s, _, _ in seen}
+    reading = [(d, t) for s, d, t in seen if s == "reading logs"]
+    assert reading and all(t == sum(Path(p).stat().st_size for p in paths) for _, t in reading)
+    assert all(0 < d <= t for d, t in reading)
 
 
 def test_clean_code_alone_is_not_called_healthy() -> None:
