@@ -84,6 +84,9 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE")
     a.add_argument("--save-case", metavar="FILE",
                    help="also write the full case (all evidence and answers) as JSON")
+    a.add_argument("--chrome-trace", metavar="FILE",
+                   help="also write the runs as a Chrome trace for Perfetto / chrome://tracing "
+                        "(overlapping runs as async slices per instance)")
     a.add_argument("--fail-on", metavar="IDS",
                    help="exit 2 when the verdict is one of these cause ids (comma-separated; "
                         "'any' = any cause, not healthy or inconclusive)")
@@ -314,6 +317,12 @@ def _emit(args: argparse.Namespace, analysis: Any) -> int:
         from rich.console import Console
 
         report.print_text(analysis, Console(markup=False, highlight=False, emoji=False))
+    if getattr(args, "chrome_trace", None):
+        from tui.trace_export import write_chrome_trace
+
+        n = write_chrome_trace(analysis, args.chrome_trace)
+        if not n:
+            err(f"{args.chrome_trace}: no runs with start times to export")
     if args.save_case:
         # A saved case travels with tickets like a report: secrets are redacted from it too.
         Path(args.save_case).write_text(json.dumps(redact_obj(analysis.case.to_json()),
