@@ -10,9 +10,10 @@ Inputs that cannot be used are reported, with the reason, never dropped silently
 from __future__ import annotations
 
 import json
+import os
 import threading
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import BinaryIO
@@ -47,10 +48,23 @@ class Analysis:
         return any(i.events > 0 for i in self.inputs) or any(
             ev.probe != "logs" and not ev.error for ev in self.case.evidence)
 
+    @classmethod
+    def of_case(cls, case: Case) -> Analysis:
+        """An analysis of evidence gathered elsewhere (a live cluster): walk it once."""
+        return cls(case, diagnose(case), list(case.inputs()))
+
     def rewalk(self, case: Case) -> Analysis:
         """The same analysis with a changed case (an operator answer): walk again."""
-        return Analysis(case, diagnose(case), self.inputs, self.log_paths, self.cancelled,
-                        self.opened)
+        return replace(self, case=case, verdict=diagnose(case))
+
+    def with_answers(self, answers: Mapping[str, Answer]) -> Analysis:
+        """The operator's answers (``--answer``) applied, and the tree walked again."""
+        if not answers:
+            return self
+        case = self.case
+        for key, answer in answers.items():
+            case = case.with_answer(key, answer)
+        return self.rewalk(case)
 
 
 def demo_paths() -> list[str]:
@@ -142,15 +156,8 @@ def analyze_paths(paths: Sequence[str], *, config: IngestConfig | None = None,
 
     log_paths = [r_path for r in readers if (r_path := _path_of(r)) is not None]
     if readers:
-        analysis = LogAnalysis()
-        total = _plain_bytes(readers)
-        for i, event in enumerate(merge_by_time([r.events() for r in readers])):
-            analysis.feed(event)
-            if progress and i % 50_000 == 0:
-                done = sum(r.report().bytes_read for r in readers)
-                progress("reading logs", min(done, total), total)
-        log_ev = analysis.finish()
-        reports.extend(r.report() for r in readers)
+        log_ev = analyze_logs(readers, progress)
+        reports.extend(log_ev.inputs)
         evidence.insert(0, log_ev)
 
     case = Case(evidence=tuple(evidence), answers=answers)
@@ -158,6 +165,23 @@ def analyze_paths(paths: Sequence[str], *, config: IngestConfig | None = None,
         reports.extend(i for i in ev.inputs if i not in reports and ev.probe != "logs")
     return Analysis(case, diagnose(case), reports, log_paths, cancel.is_set(),
                     opened=opened + len(extra))
+
+
+def analyze_logs(readers: Sequence[LogReader], progress: Progress | None = None) -> Evidence:
+    """All readers' events, merged by time, through one ``LogAnalysis``.
+
+    The evidence carries the readers' input reports (format, lines read and skipped), so
+    every caller (files, bundles, a live cluster's logs) reports its inputs the same way.
+    """
+    analysis = LogAnalysis()
+    total = _plain_bytes(readers)
+    for i, event in enumerate(merge_by_time([r.events() for r in readers])):
+        analysis.feed(event)
+        if progress and i % 50_000 == 0:
+            done = sum(r.report().bytes_read for r in readers)
+            progress("reading logs", min(done, total), total)
+    log_ev = analysis.finish()
+    return replace(log_ev, inputs=(*log_ev.inputs, *(r.report() for r in readers)))
 
 
 def _plain_bytes(readers: Sequence[LogReader]) -> int:
@@ -215,10 +239,20 @@ def _saved_case(path: Path) -> Case | None:
         return None
 
 
+LOG_SUFFIXES = (".log", ".jsonl", ".gz", ".ndjson")
+
+
 def _has_logs(root: Path) -> bool:
-    """A directory given on the command line is a source tree unless it holds logs."""
-    for p in root.rglob("*"):
-        if p.suffix in (".log", ".jsonl", ".gz", ".ndjson") and "node_modules" not in p.parts:
+    """A directory given on the command line is a source tree unless it holds logs.
+
+    Walks the tree as the code probe does, pruning the folders it never scans
+    (node_modules, .git, virtualenvs...), so a large checkout is not walked twice whole.
+    """
+    from probes.code.scan import SKIP_DIRS
+
+    for _folder, dirs, files in os.walk(root):
+        dirs[:] = [d for d in dirs if d not in SKIP_DIRS]
+        if any(name.endswith(LOG_SUFFIXES) for name in files):
             return True
     return False
 

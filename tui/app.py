@@ -20,7 +20,6 @@ import io
 import json
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import is_dataclass, replace
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -72,17 +71,6 @@ SCREENS_BY_MODE: dict[str, type[Screen[Any]]] = {
 
 MAX_HISTORY = 50
 LIGHT, DARK = "textual-light", "textual-dark"
-
-
-def rewalk(analysis: Any, case: Case) -> Any:
-    """The analysis with ``case`` and its new verdict (``Analysis.rewalk`` when present)."""
-    if hasattr(analysis, "rewalk"):
-        return analysis.rewalk(case)
-    from probes.diagnose import diagnose
-
-    if is_dataclass(analysis) and not isinstance(analysis, type):
-        return replace(analysis, case=case, verdict=diagnose(case))
-    raise TypeError(f"cannot re-walk a {type(analysis).__name__}")
 
 
 def accepts_progress(factory: Callable[..., Any]) -> bool:
@@ -315,7 +303,7 @@ class ScaledocApp(App[int]):
         if self.analysis is None:
             return
         before = self.analysis.verdict.verdict
-        self.analysis = rewalk(self.analysis, self.analysis.case.with_answer(key, answer))
+        self.analysis = self.analysis.rewalk(self.analysis.case.with_answer(key, answer))
         after = self.analysis.verdict.verdict
         self.sub_title = f"verdict: {after}"
         what = "cleared" if answer is Answer.UNKNOWN else f"answered {answer.value}"

@@ -213,12 +213,7 @@ def _analyze(args: argparse.Namespace, paths: Sequence[str],
     extra = _live_evidence(args, cancel)
     analysis = analyze_paths(paths, config=config, extra=extra, cancel=cancel,
                              stdin=sys.stdin.buffer if "-" in paths else None)
-    if answers:
-        case = analysis.case
-        for k, v in answers.items():
-            case = case.with_answer(k, v)
-        analysis = analysis.rewalk(case)
-    return analysis
+    return analysis.with_answers(answers)
 
 
 def _fail_on_ids(spec: str | None) -> set[str]:
@@ -357,12 +352,7 @@ def _open_tui(paths: Sequence[str], args: argparse.Namespace, title: str) -> int
         extra = _live_evidence(args, cancel)
         analysis = analyze_paths(paths, config=config, cancel=cancel, extra=extra,
                                  progress=progress)
-        if answers:
-            case = analysis.case
-            for k, v in answers.items():
-                case = case.with_answer(k, v)
-            analysis = analysis.rewalk(case)
-        return analysis
+        return analysis.with_answers(answers)
 
     from tui.app import run_app
 
@@ -414,22 +404,19 @@ def cmd_signals(args: argparse.Namespace) -> int:
 
 def _report_case(case: Case, fmt: str = "text") -> int:
     """Report on a live case (kubectl-scaledoc --report)."""
-    from probes.diagnose import diagnose
     from probes.pipeline import Analysis
 
-    analysis = Analysis(case, diagnose(case), [i for i in case.inputs()])
+    analysis = Analysis.of_case(case)
     args = argparse.Namespace(format=fmt, json=fmt == "json", output=None, save_case=None,
                               fail_on=None)
     return _emit(args, analysis)
 
 
 def _tui_case(case: Case) -> int:
-    from probes.diagnose import diagnose
     from probes.pipeline import Analysis
     from tui.app import run_app
 
-    return run_app(None, analysis=Analysis(case, diagnose(case), list(case.inputs())),
-                   title="kubectl scaledoc")
+    return run_app(None, analysis=Analysis.of_case(case), title="kubectl scaledoc")
 
 
 if __name__ == "__main__":

@@ -40,7 +40,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from probes.evidence import Answer, Case, Evidence
+from probes.evidence import Case, Evidence
 from probes.kube.bundle import write_bundle
 from probes.kube.live import (
     Cancelled,
@@ -54,11 +54,10 @@ from probes.kube.live import (
 from probes.safe_text import visible
 from tui.diagnostics import err, run_interruptibly
 from tui.exit_codes import ExitCode
-from tui.live import plain_table
+from tui.live import plain_table, signals_table
 
 PLUGIN = "kubectl scaledoc"
 DEFAULT_REQUEST_TIMEOUT = 10.0
-ANSWER_STYLE = {Answer.YES: "bold red", Answer.NO: "green", Answer.UNKNOWN: "yellow"}
 REPORT_FORMATS = ("text", "markdown", "json")
 _DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+(?:\.\d+)?)s?)?$")
 
@@ -116,7 +115,8 @@ def target_from(args: argparse.Namespace) -> KubeTarget:
 
 
 def _gather(target: KubeTarget, *, logs: bool) -> tuple[Collected | None, int]:
-    """Collect, mapping failures to exit codes with a one-line message on stderr."""
+    """Collect, mapping failures to exit codes with a one-line message on stderr. A
+    collection that found nothing usable comes back with its objects and INPUT_ERROR."""
     if target.kubeconfig and not Path(target.kubeconfig).is_file():
         # The client's own words for this are "Invalid kube-config file. No configuration
         # found.", which sends the operator to check the file's content, not its name.
@@ -126,7 +126,7 @@ def _gather(target: KubeTarget, *, logs: bool) -> tuple[Collected | None, int]:
     result, interrupted = run_interruptibly(lambda cancel: gather(target, cancel, logs=logs),
                                                 name="scaledoc-kube")
     if isinstance(result, Collected):
-        return result, ExitCode.OK
+        return result, _warn_denied(result, target)
     if interrupted or isinstance(result, Cancelled):
         err("interrupted")
         return None, ExitCode.INTERRUPTED
@@ -171,8 +171,8 @@ def case_from(got: Collected, target: KubeTarget) -> Case:
     ev = evidence_of(got, target)
     if not got.logs:
         return Case(evidence=(ev,))
-    from probes.analysis import LogAnalysis
-    from probes.ingest import IngestConfig, InputFile, LogReader, merge_by_time
+    from probes.ingest import IngestConfig, InputFile, LogReader
+    from probes.pipeline import analyze_logs
 
     with tempfile.TemporaryDirectory(prefix="scaledoc-kube-") as folder:
         readers = []
@@ -180,13 +180,7 @@ def case_from(got: Collected, target: KubeTarget) -> Case:
             path = Path(folder) / f"{i:06d}.log"
             path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
             readers.append(LogReader(InputFile(source, path), IngestConfig()))
-        analysis = LogAnalysis()
-        for event in merge_by_time([r.events() for r in readers]):
-            analysis.feed(event)
-        log_ev = analysis.finish()
-    from dataclasses import replace
-
-    log_ev = replace(log_ev, inputs=(*log_ev.inputs, *(r.report() for r in readers)))
+        log_ev = analyze_logs(readers)
     return Case(evidence=(log_ev, ev))
 
 
@@ -240,10 +234,9 @@ def kubectl_main(argv: Sequence[str], report: ReportFn, tui: TuiFn) -> int:
         return parsed
     args = parsed
     target = target_from(args)
-    got, code = _gather(target, logs=True)
+    got, found = _gather(target, logs=True)
     if got is None:
-        return code
-    found = _warn_denied(got, target)
+        return found
     case = case_from(got, target)
     fmt = args.output or "text"
     if args.report or args.output or not sys.stdout.isatty():
@@ -271,10 +264,9 @@ def run_capture(args: argparse.Namespace) -> int:
         err(f"folder {out.parent} does not exist")
         return ExitCode.INPUT_ERROR
     target = target_from(args)
-    got, code = _gather(target, logs=not args.no_logs)
+    got, found = _gather(target, logs=not args.no_logs)
     if got is None:
-        return code
-    found = _warn_denied(got, target)
+        return found
     try:
         write_bundle(got, target, out)
     except OSError as exc:
@@ -311,17 +303,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def cmd_kube(args: argparse.Namespace) -> int:
     target = target_from(args)
-    got, code = _gather(target, logs=False)
+    got, found = _gather(target, logs=False)
     if got is None:
-        return code
-    found = _warn_denied(got, target)
+        return found
     ev = evidence_of(got, target)
     if args.json:
         print(json.dumps(ev.to_json(), indent=2))
         return found
     console = Console(highlight=False)
     console.print(pods_table(ev))
-    console.print(signals_table(ev))
+    console.print(signals_table(ev, "Pod signals"))
     for table in replica_tables(ev):
         console.print(table)
     return found
@@ -343,20 +334,6 @@ def pods_table(ev: Evidence) -> Table:
         table.add_row(_t(row.get("pod")), _t(row.get("ready")),
                       _t(row.get("reason") or row.get("phase")), _t(row.get("restarts")),
                       _t(last), _t(row.get("node")))
-    return table
-
-
-def signals_table(ev: Evidence) -> Table:
-    table = plain_table("Pod signals")
-    table.show_lines = True
-    table.add_column("signal", overflow="fold")
-    table.add_column("answer", no_wrap=True)
-    table.add_column("detail / evidence", overflow="fold")
-    for s in ev.signals:
-        detail = Text(visible(s.detail))
-        for e in s.examples[:3]:
-            detail.append("\n  " + visible(f"{e.where}: {e.text}"), style="dim")
-        table.add_row(_t(s.key), Text(s.answer.value, style=ANSWER_STYLE[s.answer]), detail)
     return table
 
 

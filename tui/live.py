@@ -36,6 +36,7 @@ from probes.ramp import RampPlan, check_plan, run_ramp
 from probes.safe_text import visible
 from tui.diagnostics import err, run_interruptibly
 from tui.exit_codes import ExitCode
+from tui.widgets.plain import clip
 
 ANSWER_STYLE = {Answer.YES: "bold red", Answer.NO: "green", Answer.UNKNOWN: "yellow"}
 MIB = 1024 * 1024
@@ -128,10 +129,6 @@ def cmd_ps(args: argparse.Namespace) -> int:
     return ExitCode.INTERRUPTED if interrupted else ExitCode.OK
 
 
-def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def _mib(value: Any) -> str:
     return f"{value / MIB:.1f}" if isinstance(value, int) else "?"
 
@@ -182,15 +179,15 @@ def process_commands(ev: Evidence) -> Text:
     if processes:
         out.append("command lines\n", style="bold")
     for p in processes:
-        command = _cut(p.get("cmdline") or p.get("name") or "", COMMAND_CHARS)
+        command = clip(p.get("cmdline") or p.get("name") or "", COMMAND_CHARS)
         out.append(f"  {p.get('pid')}", style="bold")
         out.append(f"  {visible(command)}\n")
     return out
 
 
-def signals_table(ev: Evidence) -> Table:
+def signals_table(ev: Evidence, title: str | None = None) -> Table:
     """Each signal with its answer, detail and the first pieces of evidence."""
-    table = plain_table(f"signals ({ev.probe})")
+    table = plain_table(title or f"signals ({ev.probe})")
     table.show_lines = True
     table.add_column("signal", overflow="fold")
     table.add_column("answer", no_wrap=True)
@@ -198,7 +195,7 @@ def signals_table(ev: Evidence) -> Table:
     table.add_column("evidence", overflow="fold")
     for s in ev.signals:
         evidence = "\n".join(
-            visible(_cut(f"{e.where}: {e.text}" + (f" ({e.note})" if e.note else ""),
+            visible(clip(f"{e.where}: {e.text}" + (f" ({e.note})" if e.note else ""),
                          COMMAND_CHARS)) for e in s.examples[:2])
         table.add_row(Text(s.key), Text(s.answer.value, style=ANSWER_STYLE[s.answer]),
                       Text(visible(s.detail)), Text(evidence))
@@ -332,7 +329,7 @@ def ramp_messages(ev: Evidence) -> Text:
             if not out:
                 out.append("5xx messages\n", style="bold")
             out.append(f"  level {row.get('level')}: ", style="bold")
-            out.append(visible(_cut(f"{e['count']}x HTTP {e.get('status', '5xx')} "
+            out.append(visible(clip(f"{e['count']}x HTTP {e.get('status', '5xx')} "
                                     f"{e['message']}", MESSAGE_CHARS + 20)) + "\n")
     return out
 

@@ -25,6 +25,7 @@ from probes.pipeline import Analysis
 from probes.redact import redact_text
 from probes.safe_text import visible
 from probes.verdict import RankedCause, Step
+from tui.widgets.plain import clip
 
 MAX_EXAMPLES_PER_CAUSE = 5
 SCHEMA_VERSION = 1
@@ -118,9 +119,9 @@ def render_markdown(analysis: Analysis) -> str:
             for sig_key, ex in _examples(c):
                 # The note says what the line proves ("B: started while A was running"),
                 # as in the text report; without it an overlap's two lines look duplicated.
-                note = f" — {_md(_cut(ex.note, 240))}" if ex.note and ex.text else ""
+                note = f" — {_md(clip(ex.note, 240))}" if ex.note and ex.text else ""
                 lines.append(f"- {_md_code(display_name(ex.where))} ({sig_key}) "
-                             f"{_md_code(_cut(ex.text or ex.note, 300))}{note}")
+                             f"{_md_code(clip(ex.text or ex.note, 300))}{note}")
             if c.refutes:
                 lines.append(f"- against: {_md('; '.join(r.detail for r in c.refutes))}")
             lines.append("")
@@ -187,9 +188,9 @@ def render_text(analysis: Analysis) -> RenderableType:
                 t.append(clean(display_name(ex.where)), style="cyan")
                 t.append(f"  [{sig_key}]", style="dim")
                 parts.append(t)
-                parts.append(Padding(Text(_cut(clean(ex.text or ex.note), 240)), (0, 0, 0, 4)))
+                parts.append(Padding(Text(clip(clean(ex.text or ex.note), 240)), (0, 0, 0, 4)))
                 if ex.note and ex.text:
-                    parts.append(Padding(Text(_cut(clean(ex.note), 240), style="dim"),
+                    parts.append(Padding(Text(clip(clean(ex.note), 240), style="dim"),
                                          (0, 0, 0, 4)))
             for r in c.refutes:
                 parts.append(Text(f"  against: {clean(r.detail)}", style="green"))
@@ -239,10 +240,6 @@ def display_name(name: str) -> str:
         return name
     rel = os.path.relpath(name)
     return name if rel.startswith("..") else rel
-
-
-def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _path_lines(path: Iterable[Step]) -> list[Text]:
