@@ -22,7 +22,7 @@ from rich.text import Text
 from probes import __version__
 from probes.evidence import Answer, AnsweredBy, Example, InputReport
 from probes.pipeline import Analysis
-from probes.redact import redact_text
+from probes.redact import redact_obj, redact_text
 from probes.safe_text import visible
 from probes.verdict import RankedCause, Step
 from tui.widgets.plain import clip
@@ -72,15 +72,21 @@ def render_json(analysis: Analysis) -> str:
 
 
 def _clean_json(obj: Any) -> Any:
+    """Redacted like a bundle (``redact_obj``: free text, secret-named keys, env lists),
+    then every string and key made visible."""
+    return _visible_json(redact_obj(obj))
+
+
+def _visible_json(obj: Any) -> Any:
     if isinstance(obj, str):
-        return visible(redact_text(obj), keep_newlines=True)
+        return visible(obj, keep_newlines=True)
     if isinstance(obj, dict):
         # Keys too: data keyed by pod name or skip reason would otherwise carry secrets
         # and escapes (ensure_ascii is off: json.dumps leaves C1 and bidi controls raw).
-        return {(clean(k) if isinstance(k, str) else k): _clean_json(v)
+        return {(clean(k) if isinstance(k, str) else k): _visible_json(v)
                 for k, v in obj.items()}
     if isinstance(obj, list | tuple):
-        return [_clean_json(v) for v in obj]
+        return [_visible_json(v) for v in obj]
     return obj
 
 
