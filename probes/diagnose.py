@@ -21,9 +21,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from probes.advice import tailor
 from probes.causes import CAUSES, HEALTHY, INCONCLUSIVE, cause
 from probes.evidence import Answer, AnsweredBy, Case, Example, Signal, yes
-from probes.tree import SYMPTOMS, TREE, Leaf, Node, Question, leaves_below
+from probes.tree import STRUCTURAL, TREE, Leaf, Node, Question, leaves_below
 from probes.verdict import RankedCause, Step, Verdict
 
 VERDICT_THRESHOLD = 0.3
@@ -32,6 +33,14 @@ weight 0.8-0.9) just reach it: a risk in the source with nothing contradicting i
 
 LIST_THRESHOLD = 0.05
 """Causes below this are not listed at all."""
+
+DECISIVE_FLOOR = 0.85
+"""A cause with a smoking gun (``Question.decisive`` answered YES by evidence at full
+strength, or by the operator) scores at least this, and a gate's NO does not cut it."""
+DECISIVE_STRENGTH = 0.9
+SYMPTOM_STRENGTH = 0.6
+"""A runtime YES at this strength or more is a symptom that must be explained before the
+verdict can be healthy; weaker ones (handled, logged below error level) are not."""
 
 REFUTED_FACTOR = 0.3
 """A cause ruled out by a gate's NO keeps this fraction of its support."""
@@ -55,6 +64,7 @@ _ORDER = {cid: i for i, cid in enumerate(CAUSES)}
 class _Tally:
     supports: dict[str, list[tuple[Signal, float]]] = field(default_factory=dict)
     refutes: dict[str, list[Signal]] = field(default_factory=dict)
+    decided: set[str] = field(default_factory=set)
     path: list[Step] = field(default_factory=list)
 
 
@@ -64,7 +74,7 @@ def diagnose(case: Case) -> Verdict:
     tally = _Tally()
     for node in TREE:
         _walk(node, 0, case, signals, tally)
-    ranked = _rank(tally)
+    ranked = tuple(tailor(case, rc) for rc in _rank(tally))
     path = tuple(tally.path)
     open_q = tuple(s for s in path if s.by is AnsweredBy.NOT_CHECKED)
     collect = tuple(dict.fromkeys(_collect_hint(s.key) for s in open_q))
@@ -78,7 +88,7 @@ def diagnose(case: Case) -> Verdict:
 
     # Clean source code is no proof of a healthy service: healthy needs runtime checks.
     checked_no = [s for s in path if s.answer is Answer.NO and not s.key.startswith("code.")]
-    symptoms = [s for s in path if s.key in SYMPTOMS and s.answer is Answer.YES]
+    symptoms = [s for s in path if is_symptom(s)]
     if symptoms:
         info = cause(INCONCLUSIVE)
         what = "; ".join(s.signal.detail if s.signal else s.ask for s in symptoms)
@@ -100,6 +110,18 @@ def diagnose(case: Case) -> Verdict:
     return Verdict(INCONCLUSIVE, info.title,
                    f"{info.summary} Only {len(checked_no)} question(s) could be answered.",
                    ranked, path, open_q, collect)
+
+
+def is_symptom(step: Step) -> bool:
+    """A runtime YES that says something is failing (not a code risk, not a structural
+    fact like 'several workers'), at a strength that is more than noise."""
+    if step.answer is not Answer.YES or step.key.startswith("code."):
+        return False
+    if step.key in STRUCTURAL:
+        return False
+    if step.by is AnsweredBy.OPERATOR:
+        return True
+    return step.signal is not None and step.signal.strength >= SYMPTOM_STRENGTH
 
 
 def _answer(key: str, case: Case, signals: dict[str, Signal]
@@ -133,9 +155,13 @@ def _walk(node: Node, depth: int, case: Case, signals: dict[str, Signal], tally:
     if answer is Answer.YES:
         support = sig if by is AnsweredBy.EVIDENCE and sig is not None else _operator_signal(node)
         chain = (*chain, (support, node.weight * support.strength))
+        decisive = node.decisive and (by is AnsweredBy.OPERATOR
+                                      or support.strength >= DECISIVE_STRENGTH)
         for leaf in node.yes:
             if isinstance(leaf, Leaf):
                 tally.supports.setdefault(leaf.cause, []).extend(chain)
+                if decisive:
+                    tally.decided.add(leaf.cause)
     for child in node.yes:
         if isinstance(child, Question):
             _walk(child, depth + 1, case, signals, tally, chain)
@@ -162,7 +188,9 @@ def _rank(tally: _Tally) -> tuple[RankedCause, ...]:
             miss *= 1.0 - min(max(w, 0.0), 1.0)
         score = 1.0 - miss
         refutes = tuple(tally.refutes.get(cid, ()))
-        if refutes:
+        if cid in tally.decided:
+            score = max(score, DECISIVE_FLOOR)
+        elif refutes:
             score *= REFUTED_FACTOR
         if score < LIST_THRESHOLD:
             continue
@@ -173,7 +201,8 @@ def _rank(tally: _Tally) -> tuple[RankedCause, ...]:
         sigs = tuple(by_id.values())
         why = "; ".join(dict.fromkeys(_short(s.detail) for s in sigs[:WHY_PARTS]))
         if refutes:
-            why += " (but " + "; ".join(r.detail for r in refutes) + ")"
+            why += (" (although " if cid in tally.decided else " (but ") + "; ".join(
+                r.detail for r in refutes) + ")"
         out.append(RankedCause(cid, info.title, round(score, 4), why, sigs, refutes,
                                info.broken, info.fixed, info.next_steps))
     out.sort(key=lambda rc: (-rc.score, _ORDER.get(rc.id.split("/")[0], 999)))

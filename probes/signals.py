@@ -60,6 +60,21 @@ _SPECS = (
                "'is not a function', 'not initialized', 'cannot import name' errors"),
     SignalSpec("errors.socket_exhaustion", ("logs", "process"),
                "EMFILE, ECONNRESET, too many open files, many TIME_WAIT sockets"),
+    SignalSpec("errors.conflict", ("logs",),
+               "409 Conflict, version conflict or concurrent-modification errors"),
+    SignalSpec("proxy.gateway_errors", ("logs",),
+               "a proxy or gateway answered 502/504 or logged 'upstream timed out' "
+               "(nginx, Envoy, Traefik, a load balancer)"),
+    SignalSpec("requests.failed", ("logs", "ramp"),
+               "requests or runs failed (5xx, failed runs, tracebacks) in more than a "
+               "noise share: a symptom that some cause must explain"),
+    SignalSpec("runtime.out_of_memory", ("logs",),
+               "a runtime said it ran out of memory: V8 'heap out of memory', Python "
+               "MemoryError, the kernel's 'Out of memory: Killed process', "
+               "'(last reason: OOMKilled)'"),
+    SignalSpec("process.worker_died", ("logs",),
+               "a worker process died and was replaced: gunicorn 'Worker (pid:N) was sent "
+               "SIGKILL', Node cluster 'worker N died', exit events"),
     SignalSpec("fanout.concurrent_calls", ("logs", "traces"),
                "one request has many outbound model/tool calls in flight at once"),
     # --- cross-request contamination (logs) ---
@@ -92,6 +107,10 @@ _SPECS = (
     SignalSpec("pods.probe_config_risky", ("kube",),
                "identical liveness and readiness checks, or initialDelaySeconds shorter "
                "than the observed start-up"),
+    SignalSpec("pods.unschedulable", ("kube",),
+               "a pod is Pending: FailedScheduling, Unschedulable, insufficient cpu/memory"),
+    SignalSpec("pods.not_ready", ("kube",),
+               "a container is Running but not Ready (its readiness check fails)"),
     SignalSpec("pods.no_memory_limit", ("kube",),
                "containers run with no memory limit"),
     # --- source code and dependencies (risk, weaker than runtime evidence) ---

@@ -34,13 +34,18 @@ class Question:
     collect: str  # what evidence would answer it, for "collect next"
     yes: tuple[Node, ...] = ()
     gate: bool = False
+    decisive: bool = False
+    """A smoking gun: a YES from runtime evidence at full strength decides its causes on
+    its own (their score is lifted to ``DECISIVE_FLOOR`` and no gate's NO refutes them).
+    A read that misses another process's write is in-memory state whatever else holds."""
 
 
 Node = Question | Leaf
 
 
-def _q(key: str, ask: str, weight: float, collect: str, *yes: Node, gate: bool = False) -> Question:
-    return Question(key, ask, weight, collect, tuple(yes), gate)
+def _q(key: str, ask: str, weight: float, collect: str, *yes: Node, gate: bool = False,
+       decisive: bool = False) -> Question:
+    return Question(key, ask, weight, collect, tuple(yes), gate, decisive)
 
 
 def _leaf(cause: str) -> Leaf:
@@ -64,6 +69,16 @@ TREE: tuple[Node, ...] = (
           "Are liveness and readiness the same check, or is start-up longer than the probe delay?",
           0.3, KUBE, _leaf("probe-kill")),
        gate=True),
+    _q("runtime.out_of_memory",
+       "Did a runtime say it ran out of memory (V8 heap limit, MemoryError, OOM killer)?", 0.85,
+       "the service's stderr and the previous container's logs (kubectl logs --previous)",
+       _leaf("oom"), decisive=True),
+    _q("process.worker_died", "Did worker processes die and get replaced?", 0.3,
+       "the server's own log (gunicorn/uvicorn master, Node cluster primary)", _leaf("oom")),
+    _q("pods.unschedulable", "Is a pod stuck Pending (FailedScheduling, insufficient resources)?",
+       0.0, KUBE),
+    _q("pods.not_ready", "Is a container Running but not Ready?", 0.2, KUBE,
+       _leaf("probe-kill")),
     _q("process.rss_growth", "Does resident memory grow while the service works?", 0.45,
        PROCESS, _leaf("oom")),
     _q("pods.no_memory_limit", "Do containers run without a memory limit?", 0.15, KUBE,
@@ -115,8 +130,6 @@ TREE: tuple[Node, ...] = (
           0.75, "error logs with the provider's status", _leaf("upstream-rate-limit")),
        _q("errors.timeout", "Do timeout errors (ETIMEDOUT, AbortError, 'timed out') appear?",
           0.7, "error logs of tool calls", _leaf("tool-timeout")),
-       _q("latency.ceiling", "Do failing requests end at one fixed duration, or with 502/504?",
-          0.75, "request logs with durations, or a ramp", _leaf("platform-timeout")),
        _q("fanout.concurrent_calls",
           "Does one request keep many model or tool calls in flight at once?", 0.7,
           "logs or spans of outbound calls with the request id", _leaf("unbounded-fanout")),
@@ -126,6 +139,12 @@ TREE: tuple[Node, ...] = (
        _q("process.fd_pressure", "Are file descriptors or sockets near their limit?", 0.35,
           PROCESS, _leaf("unbounded-fanout")),
        _leaf("shared-instance")),
+    _q("latency.ceiling", "Do failing requests end at one fixed duration, or with 502/504?",
+       0.8, "request logs with durations (the proxy's access log), or a ramp",
+       _leaf("platform-timeout"), decisive=True),
+    _q("proxy.gateway_errors", "Does a proxy or gateway answer 502/504 or time out upstream?",
+       0.5, "the proxy's access and error logs (nginx, Envoy, the ingress controller)",
+       _leaf("platform-timeout")),
     _q("code.unbounded_fanout",
        "Does the source fan out with Promise.all / gather and no limiter?", 0.8,
        SOURCE, _leaf("unbounded-fanout")),
@@ -134,7 +153,8 @@ TREE: tuple[Node, ...] = (
        "Is one session or workflow served by several processes or pods?", 0.15,
        "logs with session id, pid and pod name on every turn",
        _q("state.stale_read", "Does a process read state that lacks another process's write?",
-          0.8, "logs of every state read and write with its version", _leaf("in-memory-state")),
+          0.8, "logs of every state read and write with its version", _leaf("in-memory-state"),
+          decisive=True),
        _q("process.multiple_workers", "Do several workers or replicas serve the app?", 0.2,
           "a process sample or the pod list", _leaf("in-memory-state")),
        _leaf("in-memory-state")),
@@ -142,7 +162,11 @@ TREE: tuple[Node, ...] = (
        "Does the source keep session state in module-level maps keyed by session id?", 0.8,
        SOURCE, _leaf("in-memory-state")),
     _q("state.lost_update", "Did two writers read one version and both write the next?", 0.85,
-       "logs of state reads and writes with versions", _leaf("non-atomic-update")),
+       "logs of state reads and writes with versions", _leaf("non-atomic-update"),
+       decisive=True),
+    _q("errors.conflict", "Do writes fail with 409 Conflict or version conflicts?", 0.35,
+       "error logs of writes with the request id",
+       _leaf("non-atomic-update"), _leaf("non-idempotent-side-effect")),
     _q("code.non_atomic_update",
        "Does the source read-modify-write store values without a version?", 0.8,
        SOURCE, _leaf("non-atomic-update")),
@@ -169,11 +193,19 @@ TREE: tuple[Node, ...] = (
     _q("errors.serialization",
        "Do errors say 'circular structure' or 'not JSON serializable'?", 0.85,
        "error logs with the exception text", _leaf("serialization")),
+    # 8. The symptom itself: something must explain failing requests before "healthy".
+    _q("requests.failed", "Do requests or runs fail in more than a noise share?", 0.0,
+       "request logs with status codes, or a ramp (scaledoc ramp URL)"),
 )
 
-SYMPTOMS: frozenset[str] = frozenset({"errors.rise_with_concurrency", "pods.restarts"})
-"""Keys that show something is wrong even when no cause explains it: with one of these
-YES and no cause above the threshold the verdict is inconclusive, never healthy."""
+STRUCTURAL: frozenset[str] = frozenset({
+    "instance.many_sessions", "instance.per_request", "state.session_multi_process",
+    "process.multiple_workers", "pods.no_memory_limit", "pods.probe_config_risky",
+})
+"""YES answers that describe how a service is built, not that it is failing: one agent
+serving many sessions, several workers, no memory limit. Every other runtime YES is a
+symptom: with one left and no cause above the threshold the verdict is inconclusive
+(naming it), never healthy. ``healthy`` is earned, not the absence of a verdict."""
 
 
 def iter_questions(nodes: tuple[Node, ...] = TREE, depth: int = 0
