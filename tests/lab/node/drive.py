@@ -1,0 +1,351 @@
+"""Run the Node lab services, drive them with a bounded ramp, write each scenario folder.
+
+Usage (from the repo root; needs `npm ci` in tests/lab/node first, see README.md):
+
+    python3 tests/lab/node/drive.py                 # every scenario, in order
+    python3 tests/lab/node/drive.py node-oom-heap   # only the named ones
+
+Why a driver of our own: the ground truth of a scenario must be measured from the run, not
+taken from the script's intent. The services count what they saw (overlapping runs on one
+object, worker deaths, overlapping timer jobs, circular-structure failures) and write the
+counters on SIGTERM; this driver adds what the client saw (statuses, 5xx bodies, transport
+errors) and what the captured files hold (V8 fatal lines, npm ERESOLVE), then derives
+`expected` from `measured` with the scenario's rule, in code.
+
+Safety: every request goes to 127.0.0.1 only, each with a timeout; a ramp has a total time
+cap; every process started here is stopped by its own pid (process group) before the next.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import httpx
+
+HERE = Path(__file__).resolve().parent
+SCENARIOS_DIR = HERE.parent / "scenarios"
+HOST = "127.0.0.1"
+
+# The ramp: (concurrent users, sequential requests per user). 4+20+40+100 = 164 requests.
+LEVELS: tuple[tuple[int, int], ...] = ((1, 4), (5, 4), (10, 4), (25, 4))
+REQUEST_TIMEOUT_S = 10.0
+RAMP_CAP_S = 120.0
+START_TIMEOUT_S = 20.0
+STOP_TIMEOUT_S = 10.0
+MAX_BODY_CHARS = 300
+
+
+@dataclass
+class Scenario:
+    """One scenario: how to start the service, how to load it, how to judge the run."""
+
+    name: str
+    cmd: list[str]
+    port: int | None
+    stack: str
+    logging: str
+    twin: str
+    rule: str
+    judge: Callable[[dict[str, Any]], str]
+    env: dict[str, str] = field(default_factory=dict)
+    cwd: Path = HERE
+    mode: str = "http"  # http: ramp on /chat; timer: run for run_s; mismatch: npm + http
+    run_s: float = 0.0
+    stdout_name: str = "app.log"
+    pre: Callable[["Scenario", Path], dict[str, Any]] | None = None
+
+
+# ---------------------------------------------------------------- client side
+
+
+async def _user(client: httpx.AsyncClient, url: str, level: int, user: int, n: int,
+                out: list[dict[str, Any]], deadline: float) -> None:
+    session = f"sess-{level}-{user}"
+    for turn in range(n):
+        if time.monotonic() > deadline:
+            out.append({"level": level, "status": None, "error": "skipped: ramp time cap"})
+            continue
+        body = {"sessionId": session, "message": f"turn {turn}: where is my order?"}
+        t0 = time.monotonic()
+        try:
+            r = await client.post(url, json=body)
+            out.append({"level": level, "status": r.status_code, "ms": (time.monotonic() - t0) * 1000,
+                        "body": r.text[:MAX_BODY_CHARS]})
+        except httpx.HTTPError as exc:
+            out.append({"level": level, "status": None, "ms": (time.monotonic() - t0) * 1000,
+                        "error": f"{type(exc).__name__}: {exc}"[:MAX_BODY_CHARS]})
+
+
+async def ramp(port: int, path: str = "/chat") -> list[dict[str, Any]]:
+    """Bounded ramp on 127.0.0.1: each level starts N users, each sends its turns in order."""
+    url = f"http://{HOST}:{port}{path}"
+    results: list[dict[str, Any]] = []
+    deadline = time.monotonic() + RAMP_CAP_S
+    limits = httpx.Limits(max_connections=50, max_keepalive_connections=0)
+    async with httpx.AsyncClient(timeout=REQUEST_TIMEOUT_S, limits=limits) as client:
+        for level, per_user in LEVELS:
+            await asyncio.gather(*(
+                _user(client, url, level, u, per_user, results, deadline) for u in range(level)
+            ))
+    return results
+
+
+def summarise_client(results: list[dict[str, Any]]) -> dict[str, Any]:
+    statuses = Counter(str(r["status"]) if r["status"] is not None else "no_response" for r in results)
+    by_level: dict[str, dict[str, int]] = {}
+    for r in results:
+        lv = by_level.setdefault(str(r["level"]), {"sent": 0, "5xx": 0, "no_response": 0})
+        lv["sent"] += 1
+        if r["status"] is None:
+            lv["no_response"] += 1
+        elif r["status"] >= 500:
+            lv["5xx"] += 1
+    bodies = Counter(r["body"] for r in results if r["status"] is not None and r["status"] >= 500)
+    errors = Counter(re.sub(r"\d+", "N", r.get("error", "")) for r in results if r["status"] is None)
+    return {
+        "requests": len(results),
+        "statuses": dict(sorted(statuses.items())),
+        "client_5xx": sum(1 for r in results if r["status"] is not None and r["status"] >= 500),
+        "client_no_response": statuses.get("no_response", 0),
+        "by_level": by_level,
+        "5xx_bodies_top": [{"count": c, "body": b} for b, c in bodies.most_common(3)],
+        "transport_errors_top": [{"count": c, "error": e} for e, c in errors.most_common(3)],
+    }
+
+
+# ---------------------------------------------------------------- processes
+
+
+def wait_port(port: int, proc: subprocess.Popen[bytes], timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            return False
+        try:
+            if httpx.get(f"http://{HOST}:{port}/health", timeout=1.0).status_code == 200:
+                return True
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    return False
+
+
+def stop(proc: subprocess.Popen[bytes]) -> int | None:
+    """SIGTERM the service (it writes its counters), then SIGKILL its own group if it hangs."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(STOP_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(5)
+    try:  # leftovers of the group (cluster workers), by the group id we created
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    return proc.returncode
+
+
+def read_counters(d: Path) -> list[dict[str, Any]]:
+    return [json.loads(p.read_text()) for p in sorted(d.glob("counters-*.json"))]
+
+
+def sum_key(counters: list[dict[str, Any]], key: str, role: str | None = None) -> int:
+    return sum(int(c.get(key, 0)) for c in counters if role is None or c.get("role") == role)
+
+
+def count_lines(path: Path, needle: str) -> int:
+    if not path.exists():
+        return 0
+    return sum(1 for line in path.read_text(errors="replace").splitlines() if needle in line)
+
+
+# ---------------------------------------------------------------- a run
+
+
+def run_scenario(sc: Scenario) -> dict[str, Any]:
+    folder = SCENARIOS_DIR / sc.name
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    counters_dir = Path(tempfile.mkdtemp(prefix="lab-node-"))
+    measured: dict[str, Any] = {}
+    if sc.pre:
+        measured.update(sc.pre(sc, folder))
+    env = {**os.environ, "LAB_COUNTERS_DIR": str(counters_dir), "NODE_ENV": "production", **sc.env}
+    if sc.port:
+        env["PORT"] = str(sc.port)
+    out_path, err_path = folder / sc.stdout_name, folder / "stderr.log"
+    t0 = time.monotonic()
+    with out_path.open("wb") as out, err_path.open("wb") as err:
+        proc = subprocess.Popen(sc.cmd, cwd=sc.cwd, env=env, stdout=out, stderr=err,
+                                stdin=subprocess.DEVNULL, start_new_session=True)
+        try:
+            results: list[dict[str, Any]] = []
+            if sc.mode == "timer":
+                try:
+                    proc.wait(sc.run_s)
+                except subprocess.TimeoutExpired:
+                    pass
+            else:
+                assert sc.port is not None
+                if wait_port(sc.port, proc, START_TIMEOUT_S):
+                    results = asyncio.run(ramp(sc.port))
+                    measured["service_started"] = True
+                else:
+                    measured["service_started"] = False
+            time.sleep(0.5)
+        finally:
+            rc = stop(proc)
+    measured["run_seconds"] = round(time.monotonic() - t0, 1)
+    measured["exit_code"] = rc
+    if sc.mode != "timer":
+        measured.update(summarise_client(results))
+    counters = read_counters(counters_dir)
+    measured["counters_files"] = len(counters)
+    shutil.rmtree(counters_dir, ignore_errors=True)
+    measured.update(app_counters(counters))
+    measured["stderr_v8_heap_fatal_lines"] = count_lines(err_path, "FATAL ERROR: Reached heap limit")
+    measured["stderr_circular_structure_lines"] = count_lines(err_path, "Converting circular structure to JSON")
+    for p in (out_path, err_path):
+        if p.exists() and p.stat().st_size == 0:
+            p.unlink()
+    expected = sc.judge(measured)
+    inputs = sorted(p.name for p in folder.iterdir() if p.name != "truth.json")
+    truth = {
+        "expected": expected,
+        "measured": measured,
+        "rule": sc.rule,
+        "twin": sc.twin,
+        "stack": sc.stack,
+        "logging": sc.logging,
+        "inputs": inputs,
+    }
+    (folder / "truth.json").write_text(json.dumps(truth, indent=2) + "\n")
+    return truth
+
+
+def app_counters(counters: list[dict[str, Any]]) -> dict[str, Any]:
+    """Sum what the processes counted themselves."""
+    keys = ("runs", "overlaps", "overlapsSameSession", "overlapsSameRequest", "rejected",
+            "completed", "agentsCreated", "jobsStarted", "jobsOverlapping", "itemsProcessedTwice",
+            "circularFailures", "requestsHandled", "historyEntries")
+    out: dict[str, Any] = {}
+    for k in keys:
+        if any(k in c for c in counters):
+            out[f"app_{k}"] = sum_key(counters, k)
+    if any(c.get("role") == "primary" for c in counters):
+        out["app_worker_deaths"] = sum_key(counters, "workerDeaths", "primary")
+    per_session: Counter[str] = Counter()
+    for c in counters:
+        per_session.update(c.get("perSession", {}))
+    if per_session:
+        out["app_sessions_with_overlap"] = len(per_session)
+        out["app_max_overlaps_one_session"] = max(per_session.values())
+    return out
+
+
+# ---------------------------------------------------------------- scenarios and rules
+
+
+def _overlap_rule(cause: str) -> Callable[[dict[str, Any]], str]:
+    def judge(m: dict[str, Any]) -> str:
+        if m.get("app_overlaps", 0) > 0:
+            return cause
+        return "healthy" if m.get("client_5xx", 0) == 0 and m.get("client_no_response", 0) == 0 else "inconclusive"
+    return judge
+
+
+def _same_session_rule(m: dict[str, Any]) -> str:
+    if m.get("app_overlapsSameSession", 0) > 0:
+        return "parallel-run-same-session"
+    if m.get("app_overlaps", 0) > 0:
+        return "shared-instance"
+    return "healthy" if m.get("client_5xx", 0) == 0 and m.get("client_no_response", 0) == 0 else "inconclusive"
+
+
+def _oom_rule(m: dict[str, Any]) -> str:
+    if m.get("app_worker_deaths", 0) > 0 and m.get("stderr_v8_heap_fatal_lines", 0) > 0:
+        return "oom"
+    return "healthy" if m.get("client_5xx", 0) == 0 and m.get("client_no_response", 0) == 0 else "inconclusive"
+
+
+def _timer_rule(m: dict[str, Any]) -> str:
+    if m.get("app_jobsOverlapping", 0) > 0:
+        return "overlapping-timer"
+    return "healthy" if m.get("app_jobsStarted", 0) > 0 else "inconclusive"
+
+
+def _serialization_rule(m: dict[str, Any]) -> str:
+    if m.get("app_circularFailures", 0) > 0 or m.get("stderr_circular_structure_lines", 0) > 0:
+        return "serialization"
+    return "healthy" if m.get("client_5xx", 0) == 0 and m.get("client_no_response", 0) == 0 else "inconclusive"
+
+
+def _mismatch_rule(m: dict[str, Any]) -> str:
+    if m.get("npm_strict_install_eresolve") or not m.get("service_started", False) or m.get("client_5xx", 0) > 0:
+        if m.get("peer_range_admits_installed_core") is False:
+            return "version-mismatch"
+    if m.get("service_started") and m.get("client_5xx", 0) == 0 and m.get("client_no_response", 0) == 0:
+        return "healthy"
+    return "inconclusive"
+
+
+NODE = "node"
+OVERLAP_RULE = ("app_overlaps > 0 (run() entered while another run was active on the same agent object, "
+                "counted by the app) => {cause}; else healthy if the client saw no 5xx and no dropped "
+                "request, else inconclusive")
+
+SCENARIOS: list[Scenario] = [
+    Scenario(
+        name="node-shared-instance", cmd=[NODE, "services/shared-instance.js"], port=18301,
+        stack="express 5.3 + pino-http 11 + Node 20 cluster (2 workers) + @langchain/core 1.4 "
+              "(RunnableSequence, FakeListChatModel); one ChatAgent per worker at module scope",
+        logging="pino (JSON) + pino-http access logs", twin="node-shared-instance-fixed",
+        rule=OVERLAP_RULE.format(cause="shared-instance"), judge=_overlap_rule("shared-instance"),
+    ),
+    Scenario(
+        name="node-shared-instance-fixed", cmd=[NODE, "services/shared-instance.js"], port=18302,
+        env={"AGENT_PER_REQUEST": "1"},
+        stack="express 5.3 + pino-http 11 + Node 20 cluster (2 workers) + @langchain/core 1.4; "
+              "a new ChatAgent per request",
+        logging="pino (JSON) + pino-http access logs", twin="node-shared-instance",
+        rule=OVERLAP_RULE.format(cause="shared-instance"), judge=_overlap_rule("shared-instance"),
+    ),
+]
+
+
+def main(argv: list[str]) -> int:
+    wanted = set(argv)
+    unknown = wanted - {s.name for s in SCENARIOS}
+    if unknown:
+        print(f"unknown scenario(s): {', '.join(sorted(unknown))}", file=sys.stderr)
+        return 2
+    for sc in SCENARIOS:
+        if wanted and sc.name not in wanted:
+            continue
+        truth = run_scenario(sc)
+        m = truth["measured"]
+        brief = {k: m[k] for k in m if k in (
+            "requests", "statuses", "client_5xx", "client_no_response", "app_overlaps",
+            "app_overlapsSameSession", "app_worker_deaths", "stderr_v8_heap_fatal_lines",
+            "app_jobsOverlapping", "app_circularFailures", "service_started")}
+        print(f"{sc.name}: expected={truth['expected']} {json.dumps(brief)}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
