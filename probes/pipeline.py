@@ -112,6 +112,10 @@ def analyze_paths(paths: Sequence[str], *, config: IngestConfig | None = None,
             reports.append(InputReport(inp.name, "unknown", "", error=inp.error))
             continue
         saved = _saved_case(inp.path) if inp.path is not None else None
+        if isinstance(saved, str):
+            opened += 1
+            reports.append(InputReport(inp.name, "case", "scaledoc-case", error=saved))
+            continue
         if saved is not None:
             opened += 1
             evidence.extend(saved.evidence)
@@ -212,11 +216,13 @@ def _not_kube_reason(fmt: str, reason: str) -> str:
 SAVED_CASE_MAX_BYTES = 64 << 20
 
 
-def _saved_case(path: Path) -> Case | None:
+def _saved_case(path: Path) -> Case | str | None:
     """A case saved by ``--save-case`` or the TUI (ctrl+s): its evidence and answers.
 
     Recognised by shape ({"evidence": [...], "answers": {...}} of probe records), so a
-    log file that happens to end in .json is never mistaken for one.
+    log file that happens to end in .json is never mistaken for one. A file of that shape
+    that cannot be taken in whole (a record of the wrong type, NaN or Infinity, nesting
+    past Python's limit) gives the reason as text: it is reported, never read as a log.
     """
     if path.suffix != ".json":
         return None
@@ -227,16 +233,22 @@ def _saved_case(path: Path) -> Case | None:
             if fh.read(1) != b"{":
                 return None
         doc = json.loads(path.read_bytes())
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return None
     if not (isinstance(doc, dict) and set(doc) == {"evidence", "answers"}
             and isinstance(doc["evidence"], list) and isinstance(doc["answers"], dict)
             and all(isinstance(e, dict) and "probe" in e for e in doc["evidence"])):
         return None
     try:
+        json.dumps(doc, allow_nan=False)
+    except ValueError:
+        return "a saved case holding NaN or Infinity, which JSON does not allow"
+    try:
         return Case.from_json(doc)
-    except (KeyError, TypeError, ValueError):
-        return None
+    except ValueError as e:
+        return f"a saved case that cannot be used: {e}"
+    except (KeyError, TypeError, AttributeError) as e:
+        return f"a saved case with a malformed record ({type(e).__name__}: {e})"
 
 
 LOG_SUFFIXES = (".log", ".jsonl", ".gz", ".ndjson")

@@ -195,3 +195,23 @@ def test_config_without_a_fields_table_is_refused(incident: Path, tmp_path: Path
     assert b"expected a [fields] table" in out.stderr
     cfg.write_text('[fields]\ninstance = "agent.instanceId"\n')
     assert run("analyze", "--config", str(cfg), str(incident)).returncode == 0
+
+
+def test_a_malformed_saved_case_is_reported_not_raised_nor_read_as_a_log(tmp_path: Path) -> None:
+    """Issue 12: an evidence example that is a string crashed with AttributeError, and a
+    case holding NaN made ``--json`` print NaN. Both are now an input error with the reason."""
+    stringy = tmp_path / "stringy.json"
+    stringy.write_text(json.dumps({"evidence": [{"probe": "logs", "signals": [
+        {"key": "runs.overlap_instance", "answer": "yes", "evidence": ["a string"]}]}],
+        "answers": {}}))
+    nan = tmp_path / "nan.json"
+    nan.write_text('{"evidence": [{"probe": "logs", "signals": [{"key": "runs.overlap_instance",'
+                   ' "answer": "yes", "value": NaN, "evidence": [{"source": "x"}]}]}],'
+                   ' "answers": {}}')
+    for path, why in ((stringy, "malformed record"), (nan, "NaN or Infinity")):
+        proc = subprocess.run([sys.executable, "-m", "tui.cli", "analyze", "--json", str(path)],
+                              capture_output=True, text=True, timeout=60)
+        assert "Traceback" not in proc.stderr
+        doc = json.loads(proc.stdout)  # strict JSON: no NaN
+        assert why in doc["inputs"][0]["error"]
+        assert doc["inputs"][0]["events"] == 0
