@@ -215,3 +215,15 @@ def test_a_malformed_saved_case_is_reported_not_raised_nor_read_as_a_log(tmp_pat
         doc = json.loads(proc.stdout)  # strict JSON: no NaN
         assert why in doc["inputs"][0]["error"]
         assert doc["inputs"][0]["events"] == 0
+
+
+def test_a_mistyped_command_gets_a_did_you_mean_not_an_empty_tui(tmp_path: Path) -> None:
+    """Issue 11: 'scaledoc analyse x' opened the TUI on two missing paths."""
+    proc = subprocess.run([sys.executable, "-m", "tui.cli", "analyse", "x"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 1
+    assert "did you mean 'analyze'?" in proc.stderr
+    assert proc.stderr.count("scaledoc:") == 1  # one message per error
+    version = subprocess.run([sys.executable, "-m", "tui.cli", "version"],
+                             capture_output=True, text=True, timeout=60)
+    assert version.returncode == 0 and version.stdout.startswith("scaledoc ")

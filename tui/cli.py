@@ -106,6 +106,9 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("signals", help="list the signal keys the tree asks about")
     s.set_defaults(func=cmd_signals)
 
+    v = sub.add_parser("version", help="print the version (same as --version)")
+    v.set_defaults(func=cmd_version)
+
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(sub)
     return parser
@@ -121,6 +124,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands = _command_names(parser)
     if args_list and args_list[0] not in commands and args_list[0] not in (
             "-h", "--help", "--version"):
+        typo = _mistyped_command(args_list[0], commands)
+        if typo:
+            parser.print_usage(sys.stderr)
+            err(f"unknown command '{args_list[0]}'; did you mean '{typo}'?")
+            return ExitCode.INPUT_ERROR
         args_list = ["tui", *args_list]  # 'scaledoc PATH...' / 'scaledoc --ramp URL' open the TUI
     args = parser.parse_args(args_list)
     if not getattr(args, "func", None):
@@ -131,6 +139,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         err("interrupted")
         return ExitCode.INTERRUPTED
+
+
+def cmd_version(args: argparse.Namespace) -> int:
+    print(f"scaledoc {__version__}")
+    return ExitCode.OK
+
+
+def _mistyped_command(word: str, commands: set[str]) -> str | None:
+    """The command a first word was probably meant to be ('analyse' -> 'analyze'), when
+    it is no path that exists: 'scaledoc PATH' opens the TUI, so a typo must not open an
+    empty TUI on a file that is not there."""
+    import difflib
+
+    if word.startswith("-") or word == "-" or Path(word).exists():
+        return None
+    close = difflib.get_close_matches(word, sorted(commands), n=1, cutoff=0.75)
+    return close[0] if close else None
 
 
 def _command_names(parser: argparse.ArgumentParser) -> set[str]:
