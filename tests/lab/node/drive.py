@@ -168,9 +168,14 @@ def sum_key(counters: list[dict[str, Any]], key: str, role: str | None = None) -
 
 
 def count_lines(path: Path, needle: str) -> int:
+    return count_lines_all(path, needle)
+
+
+def count_lines_all(path: Path, *needles: str) -> int:
+    """Lines of a captured file that hold every needle (e.g. V8's fatal heap lines)."""
     if not path.exists():
         return 0
-    return sum(1 for line in path.read_text(errors="replace").splitlines() if needle in line)
+    return sum(1 for line in path.read_text(errors="replace").splitlines() if all(n in line for n in needles))
 
 
 # ---------------------------------------------------------------- a run
@@ -218,7 +223,7 @@ def run_scenario(sc: Scenario) -> dict[str, Any]:
     measured["counters_files"] = len(counters)
     shutil.rmtree(counters_dir, ignore_errors=True)
     measured.update(app_counters(counters))
-    measured["stderr_v8_heap_fatal_lines"] = count_lines(err_path, "FATAL ERROR: Reached heap limit")
+    measured["stderr_v8_heap_fatal_lines"] = count_lines_all(err_path, "FATAL ERROR:", "JavaScript heap out of memory")
     measured["stderr_circular_structure_lines"] = count_lines(err_path, "Converting circular structure to JSON")
     for p in (out_path, err_path):
         if p.exists() and p.stat().st_size == 0:
@@ -324,6 +329,27 @@ SCENARIOS: list[Scenario] = [
               "a new ChatAgent per request",
         logging="pino (JSON) + pino-http access logs", twin="node-shared-instance",
         rule=OVERLAP_RULE.format(cause="shared-instance"), judge=_overlap_rule("shared-instance"),
+    ),
+    Scenario(
+        name="node-oom-heap", cmd=[NODE, "services/oom-heap.js"], port=18303,
+        stack="express 5.3 + winston 3.19 + Node 20 cluster (2 workers, --max-old-space-size=64) "
+              "+ @langchain/core 1.4; per-session turns with retrieved chunks in a module-level Map, never evicted",
+        logging="winston JSON (timestamp) on stdout; V8 fatal output on stderr", twin="node-oom-heap-fixed",
+        rule="app_worker_deaths > 0 (cluster 'exit' events counted by the primary) and "
+             "stderr_v8_heap_fatal_lines > 0 (V8's 'FATAL ERROR: ... JavaScript heap out of memory' lines in the captured stderr) "
+             "=> oom; else healthy if the client saw no 5xx and no dropped request, else inconclusive",
+        judge=_oom_rule,
+    ),
+    Scenario(
+        name="node-oom-heap-fixed", cmd=[NODE, "services/oom-heap.js"], port=18304,
+        env={"HISTORY_LIMIT": "8"},
+        stack="express 5.3 + winston 3.19 + Node 20 cluster (2 workers, --max-old-space-size=64) "
+              "+ @langchain/core 1.4; turns keep text only, last 8 per session, 200 sessions",
+        logging="winston JSON (timestamp) on stdout; V8 fatal output on stderr", twin="node-oom-heap",
+        rule="app_worker_deaths > 0 (cluster 'exit' events counted by the primary) and "
+             "stderr_v8_heap_fatal_lines > 0 (V8's 'FATAL ERROR: ... JavaScript heap out of memory' lines in the captured stderr) "
+             "=> oom; else healthy if the client saw no 5xx and no dropped request, else inconclusive",
+        judge=_oom_rule,
     ),
 ]
 
