@@ -1,0 +1,124 @@
+"""The scenario table: each entry names its service, load, capture and rule.
+
+Every broken scenario has a ``-fixed`` twin with the same load. ``decide`` is the rule in
+code: it reads only ``measured``, so a twin whose run still measured a fault is not labelled
+healthy.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from typing import Any
+
+import driver
+from rebuild import Proc, Scenario, chat_sender, uvicorn
+
+# --------------------------------------------------------------------------------------------
+# 1. py-shared-instance-autogen
+
+P_SHARED = 18101
+
+
+def shared_servers(tmp: str, out: str, fixed: bool) -> list[tuple[Proc, str, int]]:
+    env = {"LAB_MEASURE_DIR": tmp, "OTEL_SPANS_FILE": os.path.join(out, "spans-{pid}.json"),
+           # AutoGen's documented switch: keep its gen_ai spans, drop one span per message.
+           "AUTOGEN_DISABLE_RUNTIME_TRACING": "true"}
+    if fixed:
+        env["LAB_FIXED"] = "1"
+    p = Proc("uvicorn", uvicorn("apps.shared_instance", P_SHARED, 2),
+             os.path.join(out, "uvicorn.log"), env)
+    return [(p, "Application startup complete.", 2)]
+
+
+def shared_send() -> driver.Send:
+    return chat_sender(f"http://127.0.0.1:{P_SHARED}/chat",
+                       lambda lv, s: {"session_id": f"s-{s}", "message": "What is the refund window?"})
+
+
+def shared_measure(summary: dict[str, Any], results: list[driver.Result],
+                   rows: list[dict[str, Any]]) -> dict[str, Any]:
+    starts = [r for r in rows if r["kind"] == "run_start"]
+    errors = Counter(r["error"][:120] for r in rows if r["kind"] == "run_error")
+    return {**summary,
+            "app_runs_started": len(starts),
+            "app_runs_started_while_another_active_on_same_object": sum(
+                1 for r in starts if r["active"] > 1),
+            "app_max_concurrent_runs_on_one_object": max((r["active"] for r in starts), default=0),
+            "app_run_errors": dict(errors)}
+
+
+def shared_decide(m: dict[str, Any]) -> str:
+    if m["app_runs_started_while_another_active_on_same_object"] > 0 and m["client_5xx"] > 0:
+        return "shared-instance"
+    if m["client_5xx"] > 0 or m["app_runs_started_while_another_active_on_same_object"] > 0:
+        return "inconclusive"
+    return "healthy"
+
+
+SHARED_RULE = ("app_runs_started_while_another_active_on_same_object > 0 and client_5xx > 0 "
+               "=> shared-instance; either alone => inconclusive; neither => healthy")
+
+ALL: list[Scenario] = []
+for _fixed in (False, True):
+    ALL.append(Scenario(
+        name="py-shared-instance-autogen" + ("-fixed" if _fixed else ""),
+        twin="py-shared-instance-autogen" + ("" if _fixed else "-fixed"),
+        stack="AutoGen AgentChat 0.7.5 RoundRobinGroupChat + ReplayChatCompletionClient "
+              "+ FastAPI + uvicorn --workers 2",
+        logging="python logging default format (basicConfig) + uvicorn default output "
+                "+ OTel spans (ConsoleSpanExporter to a file per worker)",
+        rule=SHARED_RULE, servers=shared_servers, send=shared_send, measure=shared_measure,
+        decide=shared_decide, fixed=_fixed))
+
+# --------------------------------------------------------------------------------------------
+# 2. py-upstream-rate-limit
+
+P_RATE, P_PROVIDER = 18111, 18110
+
+
+def rate_servers(tmp: str, out: str, fixed: bool) -> list[tuple[Proc, str, int]]:
+    prov = Proc("provider", uvicorn("apps.fake_provider", P_PROVIDER, 1),
+                os.path.join(tmp, "provider.log"),
+                {"LAB_MEASURE_DIR": tmp, "LAB_PROVIDER_LIMIT": "4", "LAB_PROVIDER_LATENCY": "0.2"})
+    env = {"LAB_MEASURE_DIR": tmp, "LAB_PROVIDER_URL": f"http://127.0.0.1:{P_PROVIDER}/v1"}
+    if fixed:
+        env["LAB_FIXED"] = "1"
+    svc = Proc("uvicorn", uvicorn("apps.rate_limit", P_RATE, 2), os.path.join(out, "service.log"), env)
+    return [(prov, "Application startup complete.", 1), (svc, "Application startup complete.", 2)]
+
+
+def rate_send() -> driver.Send:
+    return chat_sender(f"http://127.0.0.1:{P_RATE}/chat",
+                       lambda lv, s: {"session_id": f"sess-{s % 17}", "message": "Where is my order?"})
+
+
+def rate_measure(summary: dict[str, Any], results: list[driver.Result],
+                 rows: list[dict[str, Any]]) -> dict[str, Any]:
+    return {**summary,
+            "provider_429_sent": sum(1 for r in rows if r["kind"] == "provider_429"),
+            "provider_200_sent": sum(1 for r in rows if r["kind"] == "provider_200"),
+            "app_500_by_error": dict(Counter(r["error"] for r in rows if r["kind"] == "app_500"))}
+
+
+def rate_decide(m: dict[str, Any]) -> str:
+    if m["client_5xx"] > 0 and m["app_500_by_error"].get("RateLimitError", 0) > 0:
+        return "upstream-rate-limit"
+    if m["client_5xx"] > 0:
+        return "inconclusive"
+    return "healthy"
+
+
+RATE_RULE = ("client_5xx > 0 and the app's 500s include RateLimitError (provider 429) "
+             "=> upstream-rate-limit; other 5xx => inconclusive; no 5xx => healthy")
+
+for _fixed in (False, True):
+    ALL.append(Scenario(
+        name="py-upstream-rate-limit" + ("-fixed" if _fixed else ""),
+        twin="py-upstream-rate-limit" + ("" if _fixed else "-fixed"),
+        stack="AutoGen AgentChat 0.7.5 AssistantAgent + autogen-ext OpenAIChatCompletionClient "
+              "(openai 3.63) + FastAPI + uvicorn --workers 2; local OpenAI-compatible provider "
+              "limited to 4 requests in flight",
+        logging="structlog JSON (request_id, session_id) + uvicorn default output",
+        rule=RATE_RULE, servers=rate_servers, send=rate_send, measure=rate_measure,
+        decide=rate_decide, fixed=_fixed))
