@@ -314,6 +314,11 @@ OVERLAP_RULE = ("app_overlaps > 0 (run() entered while another run was active on
                 "counted by the app) => {cause}; else healthy if the client saw no 5xx and no dropped "
                 "request, else inconclusive")
 
+SAME_SESSION_RULE = ("app_overlapsSameSession > 0 (run() entered while a run of the same session was active on "
+                     "that session's agent, counted by the app) => parallel-run-same-session; else app_overlaps > 0 "
+                     "=> shared-instance; else healthy if the client saw no 5xx and no dropped request, "
+                     "else inconclusive")
+
 SCENARIOS: list[Scenario] = [
     Scenario(
         name="node-shared-instance", cmd=[NODE, "services/shared-instance.js"], port=18301,
@@ -350,6 +355,21 @@ SCENARIOS: list[Scenario] = [
              "stderr_v8_heap_fatal_lines > 0 (V8's 'FATAL ERROR: ... JavaScript heap out of memory' lines in the captured stderr) "
              "=> oom; else healthy if the client saw no 5xx and no dropped request, else inconclusive",
         judge=_oom_rule,
+    ),
+    Scenario(
+        name="node-parallel-run-same-session", cmd=[NODE, "services/parallel-session.js"], port=18305,
+        stack="express 5.3 + bunyan 2.0, one process + @langchain/core 1.4; one ChatAgent per session, "
+              "each request runs it twice with Promise.all",
+        logging="bunyan (JSON, req_id child loggers)", twin="node-parallel-run-same-session-fixed",
+        rule=SAME_SESSION_RULE, judge=_same_session_rule,
+    ),
+    Scenario(
+        name="node-parallel-run-same-session-fixed", cmd=[NODE, "services/parallel-session.js"], port=18306,
+        env={"SEQUENTIAL": "1"},
+        stack="express 5.3 + bunyan 2.0, one process + @langchain/core 1.4; one ChatAgent per session, "
+              "the request's two runs awaited in turn",
+        logging="bunyan (JSON, req_id child loggers)", twin="node-parallel-run-same-session",
+        rule=SAME_SESSION_RULE, judge=_same_session_rule,
     ),
 ]
 
