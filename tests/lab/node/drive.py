@@ -319,6 +319,9 @@ SAME_SESSION_RULE = ("app_overlapsSameSession > 0 (run() entered while a run of 
                      "=> shared-instance; else healthy if the client saw no 5xx and no dropped request, "
                      "else inconclusive")
 
+TIMER_RULE = ("app_jobsOverlapping > 0 (a job started while another job was in progress, counted by the app) "
+              "=> overlapping-timer; else healthy if jobs ran, else inconclusive")
+
 SCENARIOS: list[Scenario] = [
     Scenario(
         name="node-shared-instance", cmd=[NODE, "services/shared-instance.js"], port=18301,
@@ -370,6 +373,21 @@ SCENARIOS: list[Scenario] = [
               "the request's two runs awaited in turn",
         logging="bunyan (JSON, req_id child loggers)", twin="node-parallel-run-same-session",
         rule=SAME_SESSION_RULE, judge=_same_session_rule,
+    ),
+    Scenario(
+        name="node-overlapping-timer", cmd=[NODE, "services/timer-job.js"], port=None, mode="timer", run_s=15.0,
+        stack="Node 20 background worker, setInterval(async job, 500 ms) + @langchain/core 1.4 "
+              "(per-job ChatAgent, model latency 250-1400 ms)",
+        logging="pino (JSON), no request ids", twin="node-overlapping-timer-fixed",
+        rule=TIMER_RULE, judge=_timer_rule,
+    ),
+    Scenario(
+        name="node-overlapping-timer-fixed", cmd=[NODE, "services/timer-job.js"], port=None, mode="timer",
+        run_s=15.0, env={"SCHEDULE": "chain"},
+        stack="Node 20 background worker, setTimeout chain (next job 500 ms after the last ends) "
+              "+ @langchain/core 1.4",
+        logging="pino (JSON), no request ids", twin="node-overlapping-timer",
+        rule=TIMER_RULE, judge=_timer_rule,
     ),
 ]
 
