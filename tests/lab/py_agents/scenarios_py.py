@@ -122,3 +122,60 @@ for _fixed in (False, True):
         logging="structlog JSON (request_id, session_id) + uvicorn default output",
         rule=RATE_RULE, servers=rate_servers, send=rate_send, measure=rate_measure,
         decide=rate_decide, fixed=_fixed))
+
+# --------------------------------------------------------------------------------------------
+# 3. py-tool-timeout
+
+P_TOOL, P_INVENTORY = 18121, 18120
+
+
+def tool_servers(tmp: str, out: str, fixed: bool) -> list[tuple[Proc, str, int]]:
+    inv = Proc("inventory", uvicorn("apps.slow_downstream", P_INVENTORY, 1),
+               os.path.join(tmp, "inventory.log"),
+               {"LAB_MEASURE_DIR": tmp, "LAB_DOWNSTREAM_SLOTS": "2", "LAB_DOWNSTREAM_SECONDS": "0.35"})
+    env = {"LAB_MEASURE_DIR": tmp, "LAB_INVENTORY_URL": f"http://127.0.0.1:{P_INVENTORY}"}
+    if fixed:
+        env["LAB_FIXED"] = "1"
+    svc = Proc("uvicorn", uvicorn("apps.tool_timeout", P_TOOL, 2),
+               os.path.join(out, "stock-agent-0.log"), env, cri=True)
+    return [(inv, "Application startup complete.", 1), (svc, "Application startup complete.", 2)]
+
+
+def tool_send() -> driver.Send:
+    return chat_sender(f"http://127.0.0.1:{P_TOOL}/ask",
+                       lambda lv, s: {"sku": f"SKU-{1000 + s % 40}", "question": "Is it in stock?"})
+
+
+def tool_measure(summary: dict[str, Any], results: list[driver.Result],
+                 rows: list[dict[str, Any]]) -> dict[str, Any]:
+    waits = [r["waiting"] for r in rows if r["kind"] == "downstream_queue"]
+    return {**summary,
+            "app_tool_errors": dict(Counter(r["error"] for r in rows if r["kind"] == "tool_error")),
+            "downstream_max_waiting": max(waits, default=0)}
+
+
+def tool_decide(m: dict[str, Any]) -> str:
+    timeouts = sum(v for k, v in m["app_tool_errors"].items() if "Timeout" in k)
+    if m["client_5xx"] > 0 and timeouts > 0:
+        return "tool-timeout"
+    if m["client_5xx"] > 0:
+        return "inconclusive"
+    return "healthy"
+
+
+TOOL_RULE = ("client_5xx > 0 and the app's tool errors include a timeout (httpx *Timeout) "
+             "=> tool-timeout; other 5xx => inconclusive; no 5xx => healthy")
+
+for _fixed in (False, True):
+    ALL.append(Scenario(
+        name="py-tool-timeout" + ("-fixed" if _fixed else ""),
+        twin="py-tool-timeout" + ("" if _fixed else "-fixed"),
+        stack="AutoGen AgentChat 0.7.5 (autogen_core FunctionTool + AssistantAgent with "
+              "ReplayChatCompletionClient) + httpx + FastAPI + uvicorn --workers 2; local "
+              "inventory API serving 2 requests at a time, 0.35 s each",
+        logging="python logging text with asctime + uvicorn default output, as CRI log lines "
+                "(containerd file format)",
+        rule=TOOL_RULE, servers=tool_servers, send=tool_send, measure=tool_measure,
+        decide=tool_decide, fixed=_fixed,
+        # a chained httpx/httpcore traceback is ~14 kB: fewer requests keep the folder small
+        levels=((1, 8), (5, 15), (10, 20), (20, 20))))
