@@ -247,7 +247,7 @@ def app_counters(counters: list[dict[str, Any]]) -> dict[str, Any]:
     """Sum what the processes counted themselves."""
     keys = ("runs", "overlaps", "overlapsSameSession", "overlapsSameRequest", "rejected",
             "completed", "agentsCreated", "jobsStarted", "jobsOverlapping", "itemsProcessedTwice",
-            "circularFailures", "requestsHandled", "historyEntries")
+            "circularFailures", "requestsHandled", "historyEntries", "slowTurns", "sessions")
     out: dict[str, Any] = {}
     for k in keys:
         if any(k in c for c in counters):
@@ -322,6 +322,10 @@ SAME_SESSION_RULE = ("app_overlapsSameSession > 0 (run() entered while a run of 
 TIMER_RULE = ("app_jobsOverlapping > 0 (a job started while another job was in progress, counted by the app) "
               "=> overlapping-timer; else healthy if jobs ran, else inconclusive")
 
+SERIALIZATION_RULE = ("stderr_circular_structure_lines > 0 ('Converting circular structure to JSON' printed by "
+                      "the service) => serialization; else healthy if the client saw no 5xx and no dropped "
+                      "request, else inconclusive")
+
 SCENARIOS: list[Scenario] = [
     Scenario(
         name="node-shared-instance", cmd=[NODE, "services/shared-instance.js"], port=18301,
@@ -388,6 +392,23 @@ SCENARIOS: list[Scenario] = [
               "+ @langchain/core 1.4",
         logging="pino (JSON), no request ids", twin="node-overlapping-timer",
         rule=TIMER_RULE, judge=_timer_rule,
+    ),
+    Scenario(
+        name="node-serialization", cmd=[NODE, "services/serialization.js"], port=18309,
+        stack="express 5.3 + morgan 1.10, one process + @langchain/core 1.4; model calls behind a "
+              "4-slot limiter; slow turns logged with JSON.stringify of the request",
+        logging="default framework output: morgan combined access log + console.log/warn, "
+                "express's default error handler on stderr", twin="node-serialization-fixed",
+        rule=SERIALIZATION_RULE, judge=_serialization_rule,
+    ),
+    Scenario(
+        name="node-serialization-fixed", cmd=[NODE, "services/serialization.js"], port=18310,
+        env={"PLAIN_LOG": "1"},
+        stack="express 5.3 + morgan 1.10, one process + @langchain/core 1.4; model calls behind a "
+              "4-slot limiter; slow turns logged with plain fields",
+        logging="default framework output: morgan combined access log + console.log/warn",
+        twin="node-serialization",
+        rule=SERIALIZATION_RULE, judge=_serialization_rule,
     ),
 ]
 
