@@ -179,3 +179,69 @@ for _fixed in (False, True):
         decide=tool_decide, fixed=_fixed,
         # a chained httpx/httpcore traceback is ~14 kB: fewer requests keep the folder small
         levels=((1, 8), (5, 15), (10, 20), (20, 20))))
+
+# --------------------------------------------------------------------------------------------
+# 4. py-stateful-tool
+
+P_STATEFUL = 18131
+
+
+def stateful_servers(tmp: str, out: str, fixed: bool) -> list[tuple[Proc, str, int]]:
+    env = {"LAB_MEASURE_DIR": tmp, "OTEL_SPANS_FILE": os.path.join(out, "spans-{pid}.jsonl"),
+           "OTEL_SPANS_COMPACT": "1", "AUTOGEN_DISABLE_RUNTIME_TRACING": "true"}
+    if fixed:
+        env["LAB_FIXED"] = "1"
+    p = Proc("uvicorn", uvicorn("apps.stateful_tool", P_STATEFUL, 2),
+             os.path.join(out, "uvicorn.log"), env)
+    return [(p, "Application startup complete.", 2)]
+
+
+def stateful_send() -> driver.Send:
+    url = f"http://127.0.0.1:{P_STATEFUL}/chat"
+
+    async def send(client: Any, level: int, seq: int) -> driver.Result:
+        user = f"u-{seq:04d}"
+        r = await driver.post_json(client, url, {"user_id": user, "message": "What plan am I on?"},
+                                   level, seq)
+        if r.status == 200:
+            r.check = {"own_profile": f"Customer {user}:" in r.body}
+        return r
+    return send
+
+
+def stateful_measure(summary: dict[str, Any], results: list[driver.Result],
+                     rows: list[dict[str, Any]]) -> dict[str, Any]:
+    reads = [r for r in rows if r["kind"] == "tool_read"]
+    by_level: Counter[str] = Counter(str(r.level) for r in results
+                                     if r.check.get("own_profile") is False)
+    return {**summary,
+            "client_answers_for_another_user": sum(by_level.values()),
+            "client_answers_for_another_user_by_level": dict(by_level),
+            "app_tool_reads": len(reads),
+            "app_tool_reads_differing_from_value_set": sum(1 for r in reads if not r["match"])}
+
+
+def stateful_decide(m: dict[str, Any]) -> str:
+    if m["app_tool_reads_differing_from_value_set"] > 0 or m["client_answers_for_another_user"] > 0:
+        return "stateful-tool"
+    if m["client_5xx"] > 0:
+        return "inconclusive"
+    return "healthy"
+
+
+STATEFUL_RULE = ("any tool read that differs from the value its own request set (app record) "
+                 "or any answer naming another user (client) => stateful-tool; else 5xx => "
+                 "inconclusive; else healthy")
+
+for _fixed in (False, True):
+    ALL.append(Scenario(
+        name="py-stateful-tool" + ("-fixed" if _fixed else ""),
+        twin="py-stateful-tool" + ("" if _fixed else "-fixed"),
+        stack="AutoGen AgentChat 0.7.5 AssistantAgent + FunctionTool (bound method of a "
+              "module-level tool object) + ReplayChatCompletionClient + FastAPI + uvicorn --workers 2",
+        logging="structlog logfmt (user_id, request_id) + uvicorn default output + OTel spans "
+                "(ConsoleSpanExporter, one span per line, a file per worker)",
+        rule=STATEFUL_RULE, servers=stateful_servers, send=stateful_send,
+        measure=stateful_measure, decide=stateful_decide, fixed=_fixed,
+        # eight spans per request: fewer requests keep the folder small
+        levels=((1, 8), (5, 15), (10, 20), (25, 35))))

@@ -1,7 +1,7 @@
 """OTel spans to a file, the way a small service without a collector does it.
 
 Uses opentelemetry-sdk's own ConsoleSpanExporter pointed at a file (one JSON object per span,
-its default pretty-printed ``to_json``), installed as the global tracer provider so AutoGen's
+its default pretty-printed ``to_json``, or one per line with OTEL_SPANS_COMPACT=1), installed as the global tracer provider so AutoGen's
 own spans (create_agent, invoke_agent, execute_tool) are exported too.
 """
 
@@ -23,6 +23,10 @@ def setup(service: str) -> trace.Tracer:
                                                          "service.instance.id": str(os.getpid())}))
     if path:
         out = open(path, "a", encoding="utf-8")  # noqa: SIM115 (lives with the process)
-        provider.add_span_processor(SimpleSpanProcessor(ConsoleSpanExporter(out=out)))
+        exporter = ConsoleSpanExporter(out=out)
+        if os.environ.get("OTEL_SPANS_COMPACT") == "1":  # one span per line (JSON lines)
+            exporter = ConsoleSpanExporter(
+                out=out, formatter=lambda span: span.to_json(indent=None) + "\n")
+        provider.add_span_processor(SimpleSpanProcessor(exporter))
     trace.set_tracer_provider(provider)
     return trace.get_tracer(service)
