@@ -8,6 +8,7 @@ healthy.
 from __future__ import annotations
 
 import os
+import sys
 from collections import Counter
 from typing import Any
 
@@ -69,7 +70,9 @@ for _fixed in (False, True):
         logging="python logging default format (basicConfig) + uvicorn default output "
                 "+ OTel spans (ConsoleSpanExporter to a file per worker)",
         rule=SHARED_RULE, servers=shared_servers, send=shared_send, measure=shared_measure,
-        decide=shared_decide, fixed=_fixed))
+        decide=shared_decide, fixed=_fixed,
+        # a traceback (~4.7 kB) per collision and six spans per request: keep the folder small
+        levels=((1, 8), (5, 15), (10, 20), (25, 35))))
 
 # --------------------------------------------------------------------------------------------
 # 2. py-upstream-rate-limit
@@ -245,3 +248,106 @@ for _fixed in (False, True):
         measure=stateful_measure, decide=stateful_decide, fixed=_fixed,
         # eight spans per request: fewer requests keep the folder small
         levels=((1, 8), (5, 15), (10, 20), (25, 35))))
+
+# --------------------------------------------------------------------------------------------
+# 5. py-context-reset-langgraph
+
+P_CONTEXT = 18141
+
+
+def context_servers(tmp: str, out: str, fixed: bool) -> list[tuple[Proc, str, int]]:
+    env = {"LAB_MEASURE_DIR": tmp}
+    if fixed:
+        env["LAB_FIXED"] = "1"
+    p = Proc("uvicorn", uvicorn("apps.context_reset", P_CONTEXT, 1),
+             os.path.join(out, "uvicorn.log"), env)
+    return [(p, "Application startup complete.", 1)]
+
+
+def context_send() -> driver.Send:
+    """One conversation of three turns per call: a fact, small talk, then the question."""
+    url = f"http://127.0.0.1:{P_CONTEXT}/chat"
+
+    async def send(client: Any, level: int, seq: int) -> driver.Result:
+        sid = f"conv-{seq:04d}"
+        first = f"My order number is {7000 + seq}."
+        for msg in (first, "Thanks, that is all for now.", "What did I say first?"):
+            r = await driver.post_json(client, url, {"session_id": sid, "message": msg}, level, seq)
+            if r.status != 200:
+                return r
+        r.check = {"remembered_turn1": str(7000 + seq) in r.body}
+        return r
+    return send
+
+
+def context_measure(summary: dict[str, Any], results: list[driver.Result],
+                    rows: list[dict[str, Any]]) -> dict[str, Any]:
+    forgot = Counter(str(r.level) for r in results if r.check.get("remembered_turn1") is False)
+    summary = {**summary, "conversations": summary["requests_sent"],
+               "requests_sent": 3 * summary["requests_sent"],
+               "status_by_level_counts": "one status per conversation: its first non-200 turn, "
+                                         "else its third turn"}
+    return {**summary,
+            "client_turn3_answers_missing_turn1": sum(forgot.values()),
+            "client_turn3_answers_missing_turn1_by_level": dict(forgot),
+            "app_max_messages_in_state": max((r["messages"] for r in rows), default=0)}
+
+
+def context_decide(m: dict[str, Any]) -> str:
+    if m["client_turn3_answers_missing_turn1"] > 0:
+        return "context-reset"
+    if m["client_5xx"] > 0:
+        return "inconclusive"
+    return "healthy"
+
+
+CONTEXT_RULE = ("any turn-3 answer that does not contain the fact given in turn 1 (client "
+                "check) => context-reset; else 5xx => inconclusive; else healthy")
+
+for _fixed in (False, True):
+    ALL.append(Scenario(
+        name="py-context-reset-langgraph" + ("-fixed" if _fixed else ""),
+        twin="py-context-reset-langgraph" + ("" if _fixed else "-fixed"),
+        stack="LangGraph 1.2 StateGraph(MessagesState) + FastAPI + uvicorn (1 worker); fixed: "
+              "compiled once with InMemorySaver, thread_id = session",
+        logging="python logging text with asctime + uvicorn default output",
+        rule=CONTEXT_RULE, servers=context_servers, send=context_send,
+        measure=context_measure, decide=context_decide, fixed=_fixed,
+        levels=((1, 5), (5, 10), (10, 20), (25, 40))))
+
+# --------------------------------------------------------------------------------------------
+# 6. py-healthy-gunicorn-autogen (control, no twin)
+
+P_CONTROL = 18151
+
+
+def control_servers(tmp: str, out: str, fixed: bool) -> list[tuple[Proc, str, int]]:
+    argv = [sys.executable, "-m", "gunicorn", "apps.control:app", "-k",
+            "uvicorn.workers.UvicornWorker", "-w", "2", "-b", f"127.0.0.1:{P_CONTROL}",
+            "--access-logfile", "-", "--error-logfile", "-",
+            "--access-logformat", '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(a)s" %(L)s']
+    p = Proc("gunicorn", argv, os.path.join(out, "gunicorn.log"), {"LAB_MEASURE_DIR": tmp})
+    return [(p, "Application startup complete.", 2)]
+
+
+def control_measure(summary: dict[str, Any], results: list[driver.Result],
+                    rows: list[dict[str, Any]]) -> dict[str, Any]:
+    return {**summary, "app_runs_finished": sum(1 for r in rows if r["kind"] == "run_done")}
+
+
+def control_decide(m: dict[str, Any]) -> str:
+    bad = m["client_5xx"] + m["client_no_response"]
+    return "healthy" if bad == 0 and m["app_runs_finished"] == m["requests_sent"] else "inconclusive"
+
+
+ALL.append(Scenario(
+    name="py-healthy-gunicorn-autogen", twin="",
+    stack="AutoGen AgentChat 0.7.5 RoundRobinGroupChat per request + ReplayChatCompletionClient "
+          "+ FastAPI + gunicorn -w 2 -k uvicorn.workers.UvicornWorker",
+    logging="python logging in gunicorn style ([pid] [LEVEL], run_id) + gunicorn access log "
+            "with request time; no spans",
+    rule="no 5xx, no unanswered request and every request's run finished => healthy; "
+         "else inconclusive",
+    servers=control_servers,
+    send=lambda: chat_sender(f"http://127.0.0.1:{P_CONTROL}/chat",
+                             lambda lv, s: {"session_id": f"s-{s}", "message": "Opening hours?"}), measure=control_measure, decide=control_decide))
