@@ -58,7 +58,7 @@ async def post_json(client: httpx.AsyncClient, url: str, payload: dict[str, Any]
 
 
 async def ramp(send: Send, *, levels: tuple[tuple[int, int], ...] = LEVELS,
-               timeout: float = 30.0, total_cap: float = 150.0,
+               request_timeout: float = 30.0, total_cap: float = 150.0,
                pause: float = 0.5) -> tuple[list[Result], int]:
     """Run each level in turn: ``n`` requests with at most ``c`` in flight.
 
@@ -69,11 +69,11 @@ async def ramp(send: Send, *, levels: tuple[tuple[int, int], ...] = LEVELS,
     deadline = time.monotonic() + total_cap
     seq = 0
     limits = httpx.Limits(max_connections=100, max_keepalive_connections=0)
-    async with httpx.AsyncClient(timeout=timeout, limits=limits) as client:
+    async with httpx.AsyncClient(timeout=request_timeout, limits=limits) as client:
         for conc, count in levels:
             sem = asyncio.Semaphore(conc)
 
-            async def one(level: int, s: int) -> Result | None:
+            async def one(level: int, s: int, sem: asyncio.Semaphore = sem) -> Result | None:
                 async with sem:
                     if time.monotonic() > deadline:
                         return None

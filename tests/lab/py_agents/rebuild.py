@@ -144,7 +144,8 @@ def run(sc: Scenario) -> dict[str, Any]:
         for p, marker, count in servers:
             start(p)
             wait_ready(p, marker, count)
-        results, not_sent = asyncio.run(driver.ramp(sc.send(), levels=sc.levels, timeout=sc.timeout))
+        results, not_sent = asyncio.run(
+            driver.ramp(sc.send(), levels=sc.levels, request_timeout=sc.timeout))
     finally:
         for p, _, _ in reversed(servers):
             stop(p)

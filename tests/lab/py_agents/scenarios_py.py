@@ -34,7 +34,8 @@ def shared_servers(tmp: str, out: str, fixed: bool) -> list[tuple[Proc, str, int
 
 def shared_send() -> driver.Send:
     return chat_sender(f"http://127.0.0.1:{P_SHARED}/chat",
-                       lambda lv, s: {"session_id": f"s-{s}", "message": "What is the refund window?"})
+                       lambda lv, s: {"session_id": f"s-{s}",
+                                      "message": "What is the refund window?"})
 
 
 def shared_measure(summary: dict[str, Any], results: list[driver.Result],
@@ -87,13 +88,15 @@ def rate_servers(tmp: str, out: str, fixed: bool) -> list[tuple[Proc, str, int]]
     env = {"LAB_MEASURE_DIR": tmp, "LAB_PROVIDER_URL": f"http://127.0.0.1:{P_PROVIDER}/v1"}
     if fixed:
         env["LAB_FIXED"] = "1"
-    svc = Proc("uvicorn", uvicorn("apps.rate_limit", P_RATE, 2), os.path.join(out, "service.log"), env)
+    svc = Proc("uvicorn", uvicorn("apps.rate_limit", P_RATE, 2),
+               os.path.join(out, "service.log"), env)
     return [(prov, "Application startup complete.", 1), (svc, "Application startup complete.", 2)]
 
 
 def rate_send() -> driver.Send:
     return chat_sender(f"http://127.0.0.1:{P_RATE}/chat",
-                       lambda lv, s: {"session_id": f"sess-{s % 17}", "message": "Where is my order?"})
+                       lambda lv, s: {"session_id": f"sess-{s % 17}",
+                                      "message": "Where is my order?"})
 
 
 def rate_measure(summary: dict[str, Any], results: list[driver.Result],
@@ -135,7 +138,8 @@ P_TOOL, P_INVENTORY = 18121, 18120
 def tool_servers(tmp: str, out: str, fixed: bool) -> list[tuple[Proc, str, int]]:
     inv = Proc("inventory", uvicorn("apps.slow_downstream", P_INVENTORY, 1),
                os.path.join(tmp, "inventory.log"),
-               {"LAB_MEASURE_DIR": tmp, "LAB_DOWNSTREAM_SLOTS": "2", "LAB_DOWNSTREAM_SECONDS": "0.35"})
+               {"LAB_MEASURE_DIR": tmp, "LAB_DOWNSTREAM_SLOTS": "2",
+                "LAB_DOWNSTREAM_SECONDS": "0.35"})
     env = {"LAB_MEASURE_DIR": tmp, "LAB_INVENTORY_URL": f"http://127.0.0.1:{P_INVENTORY}"}
     if fixed:
         env["LAB_FIXED"] = "1"
@@ -146,7 +150,8 @@ def tool_servers(tmp: str, out: str, fixed: bool) -> list[tuple[Proc, str, int]]
 
 def tool_send() -> driver.Send:
     return chat_sender(f"http://127.0.0.1:{P_TOOL}/ask",
-                       lambda lv, s: {"sku": f"SKU-{1000 + s % 40}", "question": "Is it in stock?"})
+                       lambda lv, s: {"sku": f"SKU-{1000 + s % 40}",
+                                      "question": "Is it in stock?"})
 
 
 def tool_measure(summary: dict[str, Any], results: list[driver.Result],
@@ -241,7 +246,8 @@ for _fixed in (False, True):
         name="py-stateful-tool" + ("-fixed" if _fixed else ""),
         twin="py-stateful-tool" + ("" if _fixed else "-fixed"),
         stack="AutoGen AgentChat 0.7.5 AssistantAgent + FunctionTool (bound method of a "
-              "module-level tool object) + ReplayChatCompletionClient + FastAPI + uvicorn --workers 2",
+              "module-level tool object) + ReplayChatCompletionClient + FastAPI "
+              "+ uvicorn --workers 2",
         logging="structlog logfmt (user_id, request_id) + uvicorn default output + OTel spans "
                 "(ConsoleSpanExporter, one span per line, a file per worker)",
         rule=STATEFUL_RULE, servers=stateful_servers, send=stateful_send,
@@ -330,6 +336,11 @@ def control_servers(tmp: str, out: str, fixed: bool) -> list[tuple[Proc, str, in
     return [(p, "Application startup complete.", 2)]
 
 
+def control_send() -> driver.Send:
+    return chat_sender(f"http://127.0.0.1:{P_CONTROL}/chat",
+                       lambda lv, s: {"session_id": f"s-{s}", "message": "Opening hours?"})
+
+
 def control_measure(summary: dict[str, Any], results: list[driver.Result],
                     rows: list[dict[str, Any]]) -> dict[str, Any]:
     return {**summary, "app_runs_finished": sum(1 for r in rows if r["kind"] == "run_done")}
@@ -337,17 +348,17 @@ def control_measure(summary: dict[str, Any], results: list[driver.Result],
 
 def control_decide(m: dict[str, Any]) -> str:
     bad = m["client_5xx"] + m["client_no_response"]
-    return "healthy" if bad == 0 and m["app_runs_finished"] == m["requests_sent"] else "inconclusive"
+    ok = bad == 0 and m["app_runs_finished"] == m["requests_sent"]
+    return "healthy" if ok else "inconclusive"
 
 
 ALL.append(Scenario(
     name="py-healthy-gunicorn-autogen", twin="",
     stack="AutoGen AgentChat 0.7.5 RoundRobinGroupChat per request + ReplayChatCompletionClient "
           "+ FastAPI + gunicorn -w 2 -k uvicorn.workers.UvicornWorker",
-    logging="python logging in gunicorn style ([pid] [LEVEL], run_id) + gunicorn access log "
-            "with request time; no spans",
+    logging="python logging in gunicorn style ([pid] [LEVEL], run_id) + access lines as "
+            "UvicornWorker prints them (it ignores gunicorn's --access-logformat); no spans",
     rule="no 5xx, no unanswered request and every request's run finished => healthy; "
          "else inconclusive",
     servers=control_servers,
-    send=lambda: chat_sender(f"http://127.0.0.1:{P_CONTROL}/chat",
-                             lambda lv, s: {"session_id": f"s-{s}", "message": "Opening hours?"}), measure=control_measure, decide=control_decide))
+    send=control_send, measure=control_measure, decide=control_decide))

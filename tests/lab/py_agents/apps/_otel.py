@@ -1,8 +1,9 @@
 """OTel spans to a file, the way a small service without a collector does it.
 
-Uses opentelemetry-sdk's own ConsoleSpanExporter pointed at a file (one JSON object per span,
-its default pretty-printed ``to_json``, or one per line with OTEL_SPANS_COMPACT=1), installed as the global tracer provider so AutoGen's
-own spans (create_agent, invoke_agent, execute_tool) are exported too.
+Uses opentelemetry-sdk's own ConsoleSpanExporter pointed at a file (one JSON object per
+span, its default pretty-printed ``to_json``, or one per line with OTEL_SPANS_COMPACT=1),
+installed as the global tracer provider so AutoGen's own spans (create_agent, invoke_agent,
+execute_tool) and FastAPI's are exported too.
 """
 
 from __future__ import annotations
