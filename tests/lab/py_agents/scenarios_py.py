@@ -362,3 +362,52 @@ ALL.append(Scenario(
          "else inconclusive",
     servers=control_servers,
     send=control_send, measure=control_measure, decide=control_decide))
+
+# --------------------------------------------------------------------------------------------
+# 7. py-shared-history-autogen
+
+P_HISTORY = 18161
+
+
+def history_servers(tmp: str, out: str, fixed: bool) -> list[tuple[Proc, str, int]]:
+    env = {"LAB_MEASURE_DIR": tmp}
+    if fixed:
+        env["LAB_FIXED"] = "1"
+    p = Proc("uvicorn", uvicorn("apps.shared_history", P_HISTORY, 1),
+             os.path.join(out, "uvicorn.log"), env)
+    return [(p, "Application startup complete.", 1)]
+
+
+def history_send() -> driver.Send:
+    return chat_sender(f"http://127.0.0.1:{P_HISTORY}/chat",
+                       lambda lv, s: {"session_id": f"s-{s}", "message": "Reset my password."})
+
+
+def history_measure(summary: dict[str, Any], results: list[driver.Result],
+                    rows: list[dict[str, Any]]) -> dict[str, Any]:
+    prompts = [r for r in rows if r["kind"] == "prompt"]
+    return {**summary,
+            "app_prompts": len(prompts),
+            "app_prompts_with_other_sessions_turns": sum(1 for r in prompts if r["foreign"] > 0),
+            "app_max_turns_in_one_prompt": max((r["turns"] for r in prompts), default=0)}
+
+
+def history_decide(m: dict[str, Any]) -> str:
+    if m["app_prompts_with_other_sessions_turns"] > 0:
+        return "shared-history"
+    if m["client_5xx"] > 0:
+        return "inconclusive"
+    return "healthy"
+
+
+for _fixed in (False, True):
+    ALL.append(Scenario(
+        name="py-shared-history-autogen" + ("-fixed" if _fixed else ""),
+        twin="py-shared-history-autogen" + ("" if _fixed else "-fixed"),
+        stack="AutoGen AgentChat 0.7.5 AssistantAgent per request + ReplayChatCompletionClient "
+              "+ module-level history list + FastAPI + uvicorn (1 worker)",
+        logging="structlog unconfigured (default console renderer) + uvicorn default output",
+        rule="any prompt holding turns of another session (app record) => shared-history; "
+             "else 5xx => inconclusive; else healthy",
+        servers=history_servers, send=history_send, measure=history_measure,
+        decide=history_decide, fixed=_fixed, levels=((1, 8), (5, 15), (10, 20), (25, 35))))
