@@ -66,6 +66,8 @@ class Scenario:
     run_s: float = 0.0
     stdout_name: str = "app.log"
     pre: Callable[["Scenario", Path], dict[str, Any]] | None = None
+    sidecar: list[str] | None = None  # started before the service, stopped after (e.g. fake provider)
+    sidecar_port: int | None = None
 
 
 # ---------------------------------------------------------------- client side
@@ -194,6 +196,14 @@ def run_scenario(sc: Scenario) -> dict[str, Any]:
     if sc.port:
         env["PORT"] = str(sc.port)
     out_path, err_path = folder / sc.stdout_name, folder / "stderr.log"
+    side = None
+    if sc.sidecar:
+        side = subprocess.Popen(sc.sidecar, cwd=HERE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                stdin=subprocess.DEVNULL, start_new_session=True)
+        assert sc.sidecar_port is not None
+        if not wait_port(sc.sidecar_port, side, START_TIMEOUT_S):
+            stop(side)
+            raise RuntimeError(f"{sc.name}: sidecar did not start")
     t0 = time.monotonic()
     with out_path.open("wb") as out, err_path.open("wb") as err:
         proc = subprocess.Popen(sc.cmd, cwd=sc.cwd, env=env, stdout=out, stderr=err,
@@ -215,6 +225,8 @@ def run_scenario(sc: Scenario) -> dict[str, Any]:
             time.sleep(0.5)
         finally:
             rc = stop(proc)
+            if side is not None:
+                stop(side)
     measured["run_seconds"] = round(time.monotonic() - t0, 1)
     measured["exit_code"] = rc
     if sc.mode != "timer":
@@ -261,6 +273,58 @@ def app_counters(counters: list[dict[str, Any]]) -> dict[str, Any]:
         out["app_sessions_with_overlap"] = len(per_session)
         out["app_max_overlaps_one_session"] = max(per_session.values())
     return out
+
+
+# ---------------------------------------------------------------- npm evidence (version-mismatch)
+
+NPM_TIMEOUT_S = 300
+
+
+def _npm(args: list[str], cwd: Path) -> tuple[int, str]:
+    p = subprocess.run(["npm", *args, "--no-audit", "--no-fund"], cwd=cwd, capture_output=True,
+                       text=True, timeout=NPM_TIMEOUT_S, stdin=subprocess.DEVNULL)
+    return p.returncode, p.stdout + p.stderr
+
+
+def npm_evidence(sc: Scenario, folder: Path) -> dict[str, Any]:
+    """What an engineer has of the install: the strict `npm install` output, the manifest and
+    lock as committed, and whether the partner package's peer range admits the core installed.
+
+    The strict install runs in a scratch copy (package.json only) so its ERESOLVE is real; the
+    service then runs on `npm ci --legacy-peer-deps`, which is how such a tree gets deployed.
+    """
+    app = sc.cwd
+    with tempfile.TemporaryDirectory(prefix="lab-npm-") as tmp:
+        shutil.copy(app / "package.json", tmp)
+        rc, out = _npm(["install"], Path(tmp))
+    (folder / "npm-install.log").write_text(out)
+    rc_ci, out_ci = _npm(["ci", "--legacy-peer-deps"], app)
+    if rc_ci != 0:
+        raise RuntimeError(f"{sc.name}: npm ci failed:\n{out_ci}")
+    shutil.copy(app / "package.json", folder / "package.json")
+    shutil.copy(app / "package-lock.json", folder / "package-lock.json")
+    check = subprocess.run(
+        ["node", "-e", PEER_CHECK_JS, str(app)], cwd=HERE, capture_output=True, text=True, timeout=30)
+    peer = json.loads(check.stdout)
+    return {
+        "npm_strict_install_exit": rc,
+        "npm_strict_install_eresolve": "ERESOLVE" in out,
+        "installed_core": peer["core"],
+        "installed_partner": peer["partner"],
+        "partner_peer_range_for_core": peer["range"],
+        "peer_range_admits_installed_core": peer["admits"],
+    }
+
+
+# Reads the installed versions and checks the partner's declared peer range with npm's semver.
+PEER_CHECK_JS = """
+const path = require('node:path'); const semver = require('semver');
+const root = process.argv[1];
+const pj = (n) => require(path.join(root, 'node_modules', n, 'package.json'));
+const core = pj('@langchain/core').version; const partner = pj('@langchain/openai');
+const range = partner.peerDependencies['@langchain/core'];
+console.log(JSON.stringify({ core, partner: partner.version, range, admits: semver.satisfies(core, range) }));
+"""
 
 
 # ---------------------------------------------------------------- scenarios and rules
@@ -325,6 +389,11 @@ TIMER_RULE = ("app_jobsOverlapping > 0 (a job started while another job was in p
 SERIALIZATION_RULE = ("stderr_circular_structure_lines > 0 ('Converting circular structure to JSON' printed by "
                       "the service) => serialization; else healthy if the client saw no 5xx and no dropped "
                       "request, else inconclusive")
+
+MISMATCH_RULE = ("peer_range_admits_installed_core is false (npm's semver on the installed versions) and the "
+                 "failure shows (strict npm install ERESOLVE, or the service did not start, or the client saw "
+                 "5xx) => version-mismatch; else healthy if the service started and the client saw no 5xx and "
+                 "no dropped request, else inconclusive")
 
 SCENARIOS: list[Scenario] = [
     Scenario(
@@ -409,6 +478,22 @@ SCENARIOS: list[Scenario] = [
         logging="default framework output: morgan combined access log + console.log/warn",
         twin="node-serialization",
         rule=SERIALIZATION_RULE, judge=_serialization_rule,
+    ),
+    Scenario(
+        name="node-version-mismatch", cmd=[NODE, "server.js"], port=18311, cwd=HERE / "mismatch" / "broken",
+        pre=npm_evidence, sidecar=[NODE, "services/fake-openai.js"], sidecar_port=18390,
+        stack="express 5.3 + @langchain/openai 1.5.8 with @langchain/core 0.3.80 (peer range ^1.2.8), "
+              "installed with npm ci --legacy-peer-deps; ChatOpenAI against a local chat-completions stand-in",
+        logging="default framework output (console.log), Node's uncaught exception on stderr; npm install output",
+        twin="node-version-mismatch-fixed", rule=MISMATCH_RULE, judge=_mismatch_rule,
+    ),
+    Scenario(
+        name="node-version-mismatch-fixed", cmd=[NODE, "server.js"], port=18312, cwd=HERE / "mismatch" / "fixed",
+        pre=npm_evidence, sidecar=[NODE, "services/fake-openai.js"], sidecar_port=18390,
+        stack="express 5.3 + @langchain/openai 1.5.8 with @langchain/core 1.4.0 (peer range ^1.2.8); "
+              "ChatOpenAI against a local chat-completions stand-in",
+        logging="default framework output (console.log); npm install output",
+        twin="node-version-mismatch", rule=MISMATCH_RULE, judge=_mismatch_rule,
     ),
 ]
 
