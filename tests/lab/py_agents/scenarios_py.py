@@ -411,3 +411,63 @@ for _fixed in (False, True):
              "else 5xx => inconclusive; else healthy",
         servers=history_servers, send=history_send, measure=history_measure,
         decide=history_decide, fixed=_fixed, levels=((1, 8), (5, 15), (10, 20), (25, 35))))
+
+# --------------------------------------------------------------------------------------------
+# 8. py-shared-instance-agent-gunicorn
+
+P_AGENT = 18171
+
+
+def agent_servers(tmp: str, out: str, fixed: bool) -> list[tuple[Proc, str, int]]:
+    env = {"LAB_MEASURE_DIR": tmp, "OTEL_SPANS_FILE": os.path.join(out, "spans-{pid}.json"),
+           "AUTOGEN_DISABLE_RUNTIME_TRACING": "true"}
+    if fixed:
+        env["LAB_FIXED"] = "1"
+    argv = [sys.executable, "-m", "gunicorn", "apps.shared_agent:app", "-k",
+            "uvicorn.workers.UvicornWorker", "-w", "2", "-b", f"127.0.0.1:{P_AGENT}",
+            "--access-logfile", "-", "--error-logfile", "-"]
+    p = Proc("gunicorn", argv, os.path.join(out, "gunicorn.log"), env)
+    return [(p, "Application startup complete.", 2)]
+
+
+def agent_send() -> driver.Send:
+    return chat_sender(f"http://127.0.0.1:{P_AGENT}/billing",
+                       lambda lv, s: {"customer": f"cust-{s:04d}",
+                                      "message": "Why was I charged twice?"})
+
+
+def agent_measure(summary: dict[str, Any], results: list[driver.Result],
+                  rows: list[dict[str, Any]]) -> dict[str, Any]:
+    starts = [r for r in rows if r["kind"] == "run_start"]
+    ctx = [r for r in rows if r["kind"] == "context"]
+    return {**summary,
+            "app_runs_started": len(starts),
+            "app_runs_started_while_another_active_on_same_object": sum(
+                1 for r in starts if r["active"] > 1),
+            "app_max_concurrent_runs_on_one_object": max((r["active"] for r in starts), default=0),
+            "app_runs_whose_context_held_other_customers": sum(
+                1 for r in ctx if r["other_customers"] > 0),
+            "app_max_context_messages": max((r["messages"] for r in ctx), default=0)}
+
+
+def agent_decide(m: dict[str, Any]) -> str:
+    if m["app_runs_started_while_another_active_on_same_object"] > 0:
+        return "shared-instance"
+    if m["client_5xx"] > 0:
+        return "inconclusive"
+    return "healthy"
+
+
+for _fixed in (False, True):
+    ALL.append(Scenario(
+        name="py-shared-instance-agent-gunicorn" + ("-fixed" if _fixed else ""),
+        twin="py-shared-instance-agent-gunicorn" + ("" if _fixed else "-fixed"),
+        stack="AutoGen AgentChat 0.7.5 AssistantAgent at module scope + ReplayChatCompletionClient "
+              "+ FastAPI + gunicorn -w 2 -k uvicorn.workers.UvicornWorker",
+        logging="structlog JSON (request_id, customer) + gunicorn output + OTel spans "
+                "(ConsoleSpanExporter, pretty-printed, a file per worker)",
+        rule="app_runs_started_while_another_active_on_same_object > 0 => shared-instance "
+             "(runs collide on one agent; no error is raised); else 5xx => inconclusive; "
+             "else healthy",
+        servers=agent_servers, send=agent_send, measure=agent_measure, decide=agent_decide,
+        fixed=_fixed, levels=((1, 8), (5, 15), (10, 20), (25, 35))))
