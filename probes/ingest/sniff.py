@@ -54,7 +54,18 @@ _DESCRIBE_KEYS = re.compile(
 # `kubectl get events` tables (with or without the header) and describe's Events section.
 _EVENTS_HEADER = re.compile(r"^\s*(?:LAST SEEN|TIME|Type)\s+.*\b(?:REASON|Reason)\b",
                             re.MULTILINE)
-_EVENT_ROW = re.compile(r"^\S+(?: \(x\d+ over \S+\))?\s+(?:Normal|Warning)\s+\S+\s+\S+")
+_EVENT_ROW = re.compile(r"^\s*(?:[a-z0-9][a-z0-9.-]*\s+)?(?:\S+(?: \(x\d+ over \S+\))?\s+)?"
+                        r"(?:Normal|Warning)\s+[A-Za-z]+\s+\S+")
+# `kubectl get pods|deploy|rs` / `kubectl top pods` headers, and pod rows without one
+# (NAME READY STATUS RESTARTS AGE; RESTARTS may read "6 (118s ago)").
+_GET_HEADER = re.compile(
+    r"^\s*(?:NAMESPACE\s+)?(?:NAME\s+READY\s+(?:STATUS\s+RESTARTS|UP-TO-DATE\s+AVAILABLE)\s+AGE|"
+    r"NAME\s+DESIRED\s+CURRENT\s+READY\s+AGE|(?:POD\s+)?NAME\s+CPU\(cores\)\s+.*MEMORY\(bytes\))",
+    re.MULTILINE)
+_POD_ROW = re.compile(r"^\s*(?:[a-z0-9][a-z0-9.-]*\s+)?(?:pod/)?[a-z0-9{][\w.{}-]*\s+\d+/\d+\s+"
+                      r"[A-Za-z][\w:/-]*\s+\d+(?:\s+\([^)]*\))?\s+\d[\w.]*(?:\s+\S+)*\s*$")
+_KUBECTL_CMD = re.compile(
+    r"^\s*(?:\S*[$#>]\s*)?(?:sudo\s+)?kubectl\s+(?:get|describe|top|events)\b", re.MULTILINE)
 _OTLP = re.compile(r'\A\s*\{\s*"(resourceSpans|resourceLogs|resourceMetrics|batches)"\s*:')
 _CONSOLE = re.compile(r'\A\s*\{\s*"name"\s*:')
 _CTRL = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f\x7f]")
@@ -149,9 +160,17 @@ def classify_head(name: str, sample: bytes, complete: bool, tar: bool) -> tuple[
         return "kube", "kubectl-describe", "kubectl describe output"
     if _EVENTS_HEADER.search(text[:4096]):
         return "kube", "kubectl-events", "kubectl get events table"
+    if _GET_HEADER.search(text[:4096]):
+        return "kube", "kubectl-get", "kubectl get / top table"
     rows = [ln for ln in text.splitlines()[:50] if ln.strip()]
-    if rows and sum(1 for ln in rows if _EVENT_ROW.match(ln)) >= max(2, len(rows) * 3 // 4):
+    events = sum(1 for ln in rows if _EVENT_ROW.match(ln))
+    pods = sum(1 for ln in rows if _POD_ROW.match(ln))
+    if rows and events >= max(2, len(rows) * 3 // 4):
         return "kube", "kubectl-events", "kubectl get events rows"
+    if rows and pods + events >= max(2, len(rows) * 3 // 4):
+        return "kube", "kubectl-get", "kubectl get pods rows (without their header)"
+    if (events or pods) and _KUBECTL_CMD.search(text[:4096]):
+        return "kube", "kubectl-get", "kubectl command and its output"
     m = _OTLP.match(text)
     if m:
         what = "OTLP JSON lines" if m.group(1) != "batches" else "OTLP JSON (Tempo export)"

@@ -196,6 +196,9 @@ def parse_describe(text: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]
     if "/" in owner:
         kind, _, oname = owner.partition("/")
         metadata["ownerReferences"] = [{"kind": kind, "name": oname, "controller": True}]
-    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": metadata, "spec": spec,
-           "status": status}
+    pod: dict[str, Any] = {"apiVersion": "v1", "kind": "Pod", "metadata": metadata,
+                           "spec": spec, "status": status}
+    if not container_order:
+        # an excerpt cut before "Containers:": the spec (limits, probes) is unknown
+        pod["_from"] = "describe-cut"
     return [pod], events

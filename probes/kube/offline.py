@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import atexit
 import json
+import re
 import shutil
 import tarfile
 import tempfile
@@ -34,8 +35,8 @@ import yaml
 
 from probes.evidence import Evidence, InputReport, now_utc
 from probes.ingest.sources import InputFile
-from probes.kube import describe, events_text
-from probes.kube.objects import as_list, is_event, is_pod
+from probes.kube import describe, events_text, paste
+from probes.kube.objects import as_list, as_map, is_event, is_pod
 from probes.kube.pods import PodFacts, pod_data, signals_from
 
 PROBE = "kube"
@@ -67,7 +68,8 @@ def looks_like_kube_text(head: str) -> bool:
     """Whether the start of a text file is ``kubectl describe pod`` output or a
     ``kubectl get events`` / ``kubectl events`` table (for input sniffing: these are
     not JSON/YAML, so ``looks_like_kube`` cannot see them)."""
-    return describe.looks_like_describe(head) or events_text.looks_like_events_table(head)
+    return (describe.looks_like_describe(head) or events_text.looks_like_events_table(head)
+            or paste.looks_like_paste(head))
 
 
 class _TextTimestampLoader(yaml.SafeLoader):
@@ -87,6 +89,8 @@ class _Collected:
     pods: list[dict[str, Any]] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)
     owners: list[dict[str, Any]] = field(default_factory=list)
+    owner_rows: list[dict[str, Any]] = field(default_factory=list)  # pasted deploy/rs rows
+    usage: list[dict[str, Any]] = field(default_factory=list)  # pasted top rows
     inputs: list[InputReport] = field(default_factory=list)
     manifest: dict[str, Any] | None = None
     found_kube: bool = False
@@ -151,26 +155,8 @@ def _parse_text(name: str, text: str, into: _Collected) -> InputReport | None:
     stripped = text.lstrip()
     fmt = ""
     docs: list[Any] = []
-    if describe.looks_like_describe(text):
-        pods, events = describe.parse_describe(text)
-        if not pods:
-            return None
-        into.found_kube = True
-        into.pods.extend(pods)
-        into.events.extend(events)
-        return InputReport(name=name, kind="kube", format="kubectl-describe",
-                           lines_read=text.count("\n") + 1, events=len(pods) + len(events),
-                           bytes_read=len(text.encode()))
-    if not stripped.startswith(("{", "[")) and events_text.looks_like_events_table(text):
-        events = events_text.parse_events_table(text)
-        if not events:
-            return None
-        into.found_kube = True
-        into.events.extend(events)
-        return InputReport(name=name, kind="kube", format="kubectl-events-table",
-                           lines_read=text.count("\n") + 1, events=len(events),
-                           bytes_read=len(text.encode()),
-                           notes=("event ages are relative: rows keep their printed order",))
+    if not stripped.startswith(("{", "[")) and not _looks_like_yaml(text):
+        return _parse_paste(name, text, into)
     if stripped.startswith(("{", "[")):
         try:
             docs = _json_documents(text, skipped)
@@ -194,6 +180,38 @@ def _parse_text(name: str, text: str, into: _Collected) -> InputReport | None:
     return InputReport(name=name, kind="kube", format=f"{fmt}:{'+'.join(kinds)}",
                        lines_read=text.count("\n") + 1, events=used, skipped=dict(skipped),
                        bytes_read=len(text.encode()))
+
+
+_YAML_DOC = re.compile(r"^(?:apiVersion|kind|items|metadata):", re.MULTILINE)
+
+
+def _looks_like_yaml(text: str) -> bool:
+    """``kubectl get -o yaml`` output: top-level apiVersion/kind/items/metadata keys."""
+    head = text[:8192]
+    return len(_YAML_DOC.findall(head)) >= 2 and not head.lstrip().startswith("Name:")
+
+
+def _parse_paste(name: str, text: str, into: _Collected) -> InputReport | None:
+    """Pasted kubectl text (``probes.kube.paste``); None when nothing in it was kubectl's."""
+    got = paste.parse_paste(text)
+    if not got.found:
+        return None
+    into.found_kube = True
+    into.pods.extend(got.pods)
+    into.events.extend(got.events)
+    into.owner_rows.extend(got.owners)
+    into.usage.extend(got.usage)
+    formats = [f for f, _ in got.formats.most_common()]
+    notes = [f"read: {', '.join(paste.iter_formats(got))}"]
+    if any(e.get("age") for e in got.events):
+        notes.append("event ages are relative: rows keep their printed order")
+    if any(p.get("_from") == "table" for p in got.pods):
+        notes.append("pods from kubectl get rows: status only, their spec is not in the input")
+    used = len(got.pods) + len(got.events) + len(got.owners) + len(got.usage)
+    fmt = formats[0] if len(formats) == 1 else "kubectl-text:" + "+".join(sorted(formats))
+    return InputReport(name=name, kind="kube", format=fmt, lines_read=got.lines, events=used,
+                       skipped=dict(got.skipped), bytes_read=len(text.encode()),
+                       notes=tuple(notes))
 
 
 def _read_file_text(path: Path) -> str:
@@ -240,16 +258,23 @@ def read_kube_path(path: Path) -> Evidence | None:
     if not got.found_kube:
         return None
     return evidence_from(str(path), got.pods, got.events, got.inputs, manifest=got.manifest,
-                         owners=got.owners)
+                         owners=got.owners, owner_rows=got.owner_rows, usage=got.usage)
 
 
 def evidence_from(target: str, pods: list[dict[str, Any]], events: list[dict[str, Any]],
                   inputs: list[InputReport], *, manifest: Mapping[str, Any] | None = None,
                   owners: list[dict[str, Any]] | None = None, error: str | None = None,
-                  notes: Mapping[str, Any] | None = None) -> Evidence:
+                  notes: Mapping[str, Any] | None = None,
+                  owner_rows: list[dict[str, Any]] | None = None,
+                  usage: list[dict[str, Any]] | None = None) -> Evidence:
     """Signals and tables for a set of objects: shared by offline and live reading."""
-    facts = PodFacts(pods, events)
+    rows = [*(owner_rows or []), *(_owner_row(o) for o in owners or [])]
+    facts = PodFacts(pods, events, rows)
     data = pod_data(facts)
+    if rows:
+        data["workloads"] = [{k: v for k, v in r.items() if k != "row"} for r in rows]
+    if usage:
+        data["usage"] = [{k: v for k, v in u.items() if k != "row"} for u in usage]
     if manifest is not None:
         data["manifest"] = dict(manifest)
     if owners:
@@ -260,6 +285,20 @@ def evidence_from(target: str, pods: list[dict[str, Any]], events: list[dict[str
         data.update(notes)
     return Evidence(probe=PROBE, target=target, signals=signals_from(facts),
                     inputs=tuple(inputs), error=error, collected_at=now_utc(), data=data)
+
+
+def _owner_row(o: Mapping[str, Any]) -> dict[str, Any]:
+    """A Deployment/ReplicaSet/StatefulSet object as the row a table would print."""
+    meta = as_map(o.get("metadata"))
+    spec = as_map(o.get("spec"))
+    status = as_map(o.get("status"))
+    desired = spec.get("replicas")
+    ready = status.get("readyReplicas", 0)
+    return {"kind": str(o.get("kind") or ""), "name": str(meta.get("name") or "?"),
+            "namespace": str(meta.get("namespace") or ""),
+            "desired": desired if isinstance(desired, int) else None,
+            "ready": ready if isinstance(ready, int) else None,
+            "row": f"{o.get('kind')} {meta.get('name')}: {ready}/{desired} ready"}
 
 
 def _read_dir(root: Path, got: _Collected) -> None:

@@ -17,12 +17,25 @@ What each signal answers, and how (details in each function):
 * ``pods.probe_config_risky``: liveness and readiness run the same check, or the
   observed start-up is longer than the liveness ``initialDelaySeconds`` with no
   startupProbe.
+* ``pods.unschedulable``: a pod stuck Pending: the scheduler could not place it
+  (PodScheduled=False/Unschedulable, FailedScheduling events, a ``get pods`` row
+  "Pending" with no node), or, at lower strength, scheduled but stuck before running
+  (image pull or container config errors).
+* ``pods.not_ready``: a container Running but not Ready (READY 0/1 with STATUS
+  Running, ``ready: false`` on a running container, Ready=False), with its readiness
+  failures as examples; readiness failure events alone count at lower strength.
 * ``pods.no_memory_limit``: app containers without ``resources.limits.memory``.
 * ``process.multiple_workers``: a workload with more than one live replica.
+
+Pods read from pasted text (``probes.kube.paste``) carry ``_from``: "table" (a
+``kubectl get pods`` row: status, no spec) or "fragment" (a few describe lines with
+no pod name). Signals that read the spec (limits, probes) skip them and say so, so a
+table never yields "no memory limit" or "no liveness probe" it cannot see.
 """
 
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
@@ -63,6 +76,31 @@ CONFIG_RISK_STRENGTH = 0.7
 NODE_OOM_STRENGTH = 0.7
 _NODE_OOM_REASONS = {"OOMKilling", "SystemOOM"}
 _LIVE_PHASES = {"Running", "Pending"}
+STUCK_PENDING_STRENGTH = 0.6
+READINESS_EVENTS_STRENGTH = 0.7
+REPLICAS_NOT_READY_STRENGTH = 0.6
+SCHEDULING_EVENTS_STRENGTH = 0.8
+# Waiting reasons of a scheduled pod that will not start by itself (kubelet reasons).
+_STUCK_WAITING = {"ImagePullBackOff", "ErrImagePull", "InvalidImageName",
+                  "CreateContainerConfigError", "CreateContainerError", "RunContainerError",
+                  "ErrImageNeverPull"}
+_UNSCHEDULABLE_TEXT = re.compile(r"Insufficient (?:memory|cpu|ephemeral-storage|[\w./-]+)|"
+                                 r"nodes? (?:are|is) available|Unschedulable|"
+                                 r"didn't match|untolerated taint|PodFitsResources", re.I)
+_READINESS_FAILED = re.compile(r"^(?:Readiness|Startup) probe failed", re.I)
+"""A failing startup probe keeps the container unready too (it gates readiness)."""
+_OOM_TEXT = re.compile(r"\(last reason: OOMKilled\)|\bOOMKilled\b|\bOOM[- ]killed\b", re.I)
+"""An OOM kill named in a pod event's message (e.g. "(last reason: OOMKilled)")."""
+
+
+def oom_events(events: Iterable[EventView]) -> list[EventView]:
+    """Pod-level events whose message names an OOM kill (node events are separate)."""
+    return [e for e in events if e.kind != "Node" and _OOM_TEXT.search(e.message)]
+
+
+def spec_known(pod: Obj) -> bool:
+    """Whether the pod's spec was in the input (not a table row or a describe fragment)."""
+    return not pod.get("_from")
 
 
 def example(source: str, line: int | None = None, time_ns: int | None = None,
@@ -84,8 +122,12 @@ class PodFacts:
     matching.
     """
 
-    def __init__(self, pods: Iterable[Obj], events: Iterable[Obj]) -> None:
+    def __init__(self, pods: Iterable[Obj], events: Iterable[Obj],
+                 owner_rows: Iterable[Obj] = ()) -> None:
         self.pods = [p for p in pods if isinstance(p, Mapping)]
+        # Deployment/ReplicaSet rows ({kind, name, namespace, desired, ready, row}) from
+        # pasted ``kubectl get deploy,rs`` tables, and owners from JSON dumps.
+        self.owner_rows = [o for o in owner_rows if isinstance(o, Mapping)]
         views = [event_view(e) for e in events if isinstance(e, Mapping)]
         self.pod_events: dict[tuple[str, str], list[EventView]] = defaultdict(list)
         self.node_ooms: list[EventView] = []
@@ -143,6 +185,8 @@ def signals_from(facts: PodFacts) -> tuple[Signal, ...]:
         _oomkilled(facts),
         _probe_killed(facts),
         _probe_config_risky(facts),
+        _unschedulable(facts),
+        _not_ready(facts),
         _no_memory_limit(facts),
         _multiple_workers(facts),
     )
@@ -163,7 +207,13 @@ def _no_pods(key: str) -> Signal:
 
 def _restarts(f: PodFacts) -> Signal:
     key = "pods.restarts"
+    ev_ooms = oom_events(f.events)
     if not f.pods:
+        if ev_ooms:
+            return yes(key, PROBE, f"{len(ev_ooms)} event(s) name an OOM kill, so a container "
+                       "was terminated (the pod objects are not in the input)",
+                       [example(_src(e.name), time_ns=e.time_ns, text=e.describe())
+                        for e in ev_ooms[:MAX_EXAMPLES]], value=len(ev_ooms))
         return _no_pods(key)
     hit: list[tuple[int, ContainerView]] = []
     for c in f.containers:
@@ -171,6 +221,11 @@ def _restarts(f: PodFacts) -> Signal:
             hit.append((c.restart_count, c))
     evicted = [p for p in f.evicted if name_of(p) not in {c.pod for _, c in hit}]
     if not hit and not evicted:
+        if ev_ooms:
+            return yes(key, PROBE, f"{len(ev_ooms)} event(s) name an OOM kill, so a container "
+                       "was terminated",
+                       [example(_src(e.name), time_ns=e.time_ns, text=e.describe())
+                        for e in ev_ooms[:MAX_EXAMPLES]], value=len(ev_ooms))
         return no(key, PROBE, f"no container of {len(f.pods)} pod(s) restarted or terminated",
                   value=0)
     hit.sort(key=lambda rc: -rc[0])
@@ -212,6 +267,12 @@ def _oomkilled(f: PodFacts) -> Signal:
     if ooms:
         return yes(key, PROBE, f"{len(ooms)} container termination(s) with reason OOMKilled "
                    f"in {len({t.pod for t in ooms})} pod(s)", examples, value=len(ooms))
+    ev_ooms = oom_events(f.events)
+    if ev_ooms:
+        return yes(key, PROBE, f"{len(ev_ooms)} event(s) name an OOM kill "
+                   f"({', '.join(sorted({e.name for e in ev_ooms})[:4])})",
+                   [example(_src(e.name), time_ns=e.time_ns, text=e.describe())
+                    for e in ev_ooms[:MAX_EXAMPLES]], value=len(ev_ooms))
     if f.node_ooms:
         node_examples = [example(f"node/{e.name}", time_ns=e.time_ns, text=e.describe())
                          for e in f.node_ooms[:MAX_EXAMPLES]]
@@ -296,10 +357,21 @@ def startup_seconds(pod: Obj, c: ContainerView) -> float | None:
     return None
 
 
-def _probe_config_risky(f: PodFacts) -> Signal:
-    key = "pods.probe_config_risky"
+def _no_spec(key: str, f: PodFacts) -> Signal | None:
+    """UNKNOWN when no pod's spec is in the input (only get-table rows or fragments)."""
     if not f.pods:
         return _no_pods(key)
+    if not any(spec_known(p) for p in f.pods):
+        return unknown(key, PROBE, f"{len(f.pods)} pod(s) known only from kubectl get rows or "
+                       "describe fragments: their spec (probes, limits) is not in the input")
+    return None
+
+
+def _probe_config_risky(f: PodFacts) -> Signal:
+    key = "pods.probe_config_risky"
+    missing = _no_spec(key, f)
+    if missing is not None:
+        return missing
     examples: list[Example] = []
     seen_templates: set[tuple[str | None, str, str]] = set()
     with_liveness = 0
@@ -340,11 +412,194 @@ def _probe_config_risky(f: PodFacts) -> Signal:
               "start-up was seen to outlast initialDelaySeconds", value=0)
 
 
+def _phase(pod: Obj) -> str:
+    return str(as_map(pod.get("status")).get("phase") or "")
+
+
+def _condition(pod: Obj, kind: str) -> Obj:
+    for cond in as_list(as_map(pod.get("status")).get("conditions")):
+        cond = as_map(cond)
+        if cond.get("type") == kind:
+            return cond
+    return {}
+
+
+def _unschedulable(f: PodFacts) -> Signal:
+    """Pods the scheduler could not place, and pods stuck before their containers run.
+
+    Ordered rules, first match per pod: PodScheduled=False (its reason and message);
+    a FailedScheduling event for the pod; a Pending pod with no node and no container
+    status (what ``kubectl get pods`` prints as "Pending"); then, at
+    ``STUCK_PENDING_STRENGTH``, a Pending pod whose containers wait on errors that do
+    not clear by themselves (image pull, container config). With no pods in the input,
+    FailedScheduling events decide, unless a later Scheduled event placed the same pod.
+    """
+    key = "pods.unschedulable"
+    strong: list[Example] = []
+    weak: list[Example] = []
+    for pod in f.pods:
+        if _phase(pod) != "Pending" or meta(pod).get("deletionTimestamp"):
+            continue
+        name = name_of(pod)
+        evs = [e for e in f.events_for(pod) if e.reason == "FailedScheduling"]
+        cond = _condition(pod, "PodScheduled")
+        spec = as_map(pod.get("spec"))
+        statuses = as_list(as_map(pod.get("status")).get("containerStatuses"))
+        waiting = sorted({str(as_map(c.state.get("waiting")).get("reason") or "")
+                          for c in f.containers if c.pod == name and c.namespace ==
+                          namespace_of(pod)} & _STUCK_WAITING)
+        if cond.get("status") == "False":
+            strong.append(example(_src(name), text=f"status: phase=Pending; PodScheduled=False "
+                                  f"reason={cond.get('reason') or '-'} "
+                                  f"message={str(cond.get('message') or '').strip()}",
+                                  note="the scheduler found no node for the pod"))
+        elif evs:
+            e = evs[-1]
+            strong.append(example(_src(name), time_ns=e.time_ns, text=e.describe(),
+                                  note="phase Pending: the scheduler found no node for the pod"))
+        elif not spec.get("nodeName") and not statuses and not waiting:
+            strong.append(example(_src(name), text=_table_text(pod) or "status: phase=Pending, "
+                                  "no node, no container started",
+                                  note="Pending with no node assigned: not scheduled"))
+        elif waiting:
+            weak.append(example(_src(name), text=_table_text(pod) or "status: phase=Pending; "
+                                "waiting: " + ", ".join(waiting),
+                                note="scheduled but stuck before running (" + ", ".join(waiting)
+                                + "): it will not start by itself"))
+    n_strong = len(strong)
+    unnamed = [e for e in f.events if e.reason == "FailedScheduling" and e.name in ("", "?")]
+    if strong and unnamed:
+        # describe event rows pasted without their pod: the scheduler's reason
+        strong.extend(example("pod/?", time_ns=e.time_ns, text=e.describe(),
+                              note="scheduler event pasted without its pod name")
+                      for e in unnamed[:2])
+    if strong or weak:
+        both = strong + weak
+        detail = (f"{n_strong} pod(s) Pending and not scheduled" if strong else
+                  f"{len(weak)} pod(s) stuck Pending before their containers run")
+        if strong and weak:
+            detail += f"; {len(weak)} more stuck Pending before running"
+        return yes(key, PROBE, detail, both[:MAX_EXAMPLES], value=n_strong + len(weak),
+                   strength=1.0 if strong else STUCK_PENDING_STRENGTH)
+    failed = [e for e in f.events if e.reason == "FailedScheduling"]
+    if failed and not f.pods:
+        placed = {(e.namespace, e.name) for e in f.events if e.reason == "Scheduled"}
+        open_ = [e for e in failed if (e.namespace, e.name) not in placed or e.name == "?"]
+        if open_:
+            return yes(key, PROBE, f"{len(open_)} FailedScheduling event(s) and no later "
+                       "Scheduled event for those pods (the pod objects are not in the input)",
+                       [example(_src(e.name), time_ns=e.time_ns, text=e.describe())
+                        for e in open_[:MAX_EXAMPLES]], value=len(open_),
+                       strength=SCHEDULING_EVENTS_STRENGTH)
+        return no(key, PROBE, f"{len(failed)} FailedScheduling event(s), each followed by a "
+                  "Scheduled event for the same pod", value=0)
+    if not f.pods:
+        if f.events:
+            return no(key, PROBE, f"no FailedScheduling events among {len(f.events)} event(s)",
+                      value=0)
+        return unknown(key, PROBE, "no Pod objects and no events in the input")
+    pending = sum(1 for p in f.pods if _phase(p) == "Pending")
+    return no(key, PROBE, f"{len(f.pods)} pod(s): none stuck Pending"
+              + (f" ({pending} Pending while containers are created)" if pending else "")
+              + (f"; {len(failed)} earlier FailedScheduling event(s) resolved" if failed else ""),
+              value=0)
+
+
+def _table_text(pod: Obj) -> str:
+    """The ``kubectl get pods`` row a table pod came from, as pasted."""
+    row = pod.get("_row")
+    return str(row) if isinstance(row, str) else ""
+
+
+def _not_ready(f: PodFacts) -> Signal:
+    """Containers that run but fail their readiness check: the pod serves no traffic.
+
+    A container counts when its state is running and ``ready`` is false (or the pod's
+    Ready condition is False while every container runs). A pod younger than 30 s (by
+    its table AGE) is still starting and is left out. Readiness-failure events of the
+    pod are added to its example. With no pods, "Readiness probe failed" events count
+    at ``READINESS_EVENTS_STRENGTH``; with only Deployment/ReplicaSet rows, replicas
+    short of ready count at ``REPLICAS_NOT_READY_STRENGTH``.
+    """
+    key = "pods.not_ready"
+    examples: list[Example] = []
+    pods_hit = 0
+    by_pod: dict[tuple[str, str], list[ContainerView]] = defaultdict(list)
+    for c in f.containers:
+        if not c.init:
+            by_pod[(c.namespace, c.pod)].append(c)
+    running = 0
+    for pod in f.pods:
+        if _phase(pod) != "Running" or meta(pod).get("deletionTimestamp"):
+            continue
+        age = pod.get("_age_s")
+        if isinstance(age, int | float) and age < 30:
+            continue
+        cs = by_pod.get((namespace_of(pod), name_of(pod)), [])
+        live = [c for c in cs if c.state.get("running") is not None]
+        running += len(live)
+        unready = [c for c in live if c.status.get("ready") is False]
+        ready_cond = _condition(pod, "Ready")
+        pod_unready = (bool(live) and len(live) == len(cs)
+                       and ready_cond.get("status") == "False"
+                       and not any(c.status.get("ready") is True for c in live))
+        if not unready and not pod_unready:
+            continue
+        pods_hit += 1
+        fails = [e for e in f.events_for(pod)
+                 if e.reason == "Unhealthy" and _READINESS_FAILED.match(e.message)]
+        names = ", ".join(c.name for c in unready) or "all containers"
+        text = _table_text(pod) or (f"state.running, ready=false ({names})" if unready else
+                                    f"Ready=False reason={ready_cond.get('reason') or '-'}")
+        if fails:
+            text += f"; {fails[-1].describe()}"
+        probe = next((c.spec.get("readinessProbe") for c in unready
+                      if c.spec.get("readinessProbe") is not None), None)
+        note = f"running but not ready ({names})"
+        if probe is not None:
+            note += f"; readinessProbe: {probe_text(probe)}"
+        examples.append(example(_src(name_of(pod)), time_ns=fails[-1].time_ns if fails else None,
+                                text=text, note=note))
+    if examples:
+        return yes(key, PROBE, f"{pods_hit} pod(s) have containers running but not ready",
+                   examples[:MAX_EXAMPLES], value=pods_hit)
+    if not f.pods:
+        fails = [e for e in f.events if e.reason == "Unhealthy"
+                 and _READINESS_FAILED.match(e.message)]
+        if fails:
+            pods = {e.name for e in fails}
+            return yes(key, PROBE, f"{len(fails)} readiness-failure event(s) for {len(pods)} "
+                       "pod(s) (the pod objects are not in the input)",
+                       [example(_src(e.name), time_ns=e.time_ns, text=e.describe())
+                        for e in fails[:MAX_EXAMPLES]], value=len(pods),
+                       strength=READINESS_EVENTS_STRENGTH)
+        short = [o for o in f.owner_rows if o.get("ready") is not None
+                 and o.get("desired") and o["ready"] < o["desired"]]
+        if short:
+            return yes(key, PROBE, f"{len(short)} workload(s) have fewer ready replicas than "
+                       "desired (the pods themselves are not in the input)",
+                       [example(f"{o['kind']}/{o['name']}", text=str(o.get("row") or ""),
+                                note=f"{o['ready']} of {o['desired']} replicas ready")
+                        for o in short[:MAX_EXAMPLES]], value=len(short),
+                       strength=REPLICAS_NOT_READY_STRENGTH)
+        if f.events or f.owner_rows:
+            return no(key, PROBE, "no readiness-failure events"
+                      + (" and every workload has its replicas ready" if f.owner_rows else ""),
+                      value=0)
+        return unknown(key, PROBE, "no Pod objects and no events in the input")
+    if not running:
+        return no(key, PROBE, f"no container of {len(f.pods)} pod(s) is running, so none runs "
+                  "unready (see pods.restarts / pods.unschedulable)", value=0)
+    return no(key, PROBE, f"all {running} running container(s) are ready", value=0)
+
+
 def _no_memory_limit(f: PodFacts) -> Signal:
     key = "pods.no_memory_limit"
-    if not f.pods:
-        return _no_pods(key)
-    app = [c for c in f.containers if not c.init]
+    missing_spec = _no_spec(key, f)
+    if missing_spec is not None:
+        return missing_spec
+    known = {(namespace_of(p), name_of(p)) for p in f.pods if spec_known(p)}
+    app = [c for c in f.containers if not c.init and (c.namespace, c.pod) in known]
     missing = [c for c in app if c.memory_limit is None]
     if not missing:
         return no(key, PROBE, f"all {len(app)} app container(s) have a memory limit", value=0)
