@@ -111,6 +111,15 @@ def _md_code(text: str) -> str:
     return f"{fence} {body} {fence}" if longest else f"`{body}`"
 
 
+def _md_fence(code: str) -> list[str]:
+    """A fenced block one backtick longer than any run of backticks inside it, so code
+    quoted from the service (a JS template literal) cannot close it early."""
+    body = clean(code, keep_newlines=True)
+    longest = max((len(run) for run in re.findall(r"`+", body)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return [fence, *(line.rstrip() for line in body.splitlines()), fence]
+
+
 def render_markdown(analysis: Analysis) -> str:
     """A report to paste into an incident ticket."""
     v = analysis.verdict
@@ -132,10 +141,13 @@ def render_markdown(analysis: Analysis) -> str:
                 lines.append(f"- against: {_md('; '.join(r.detail for r in c.refutes))}")
             lines.append("")
         top = v.causes[0]
-        if top.broken:
-            lines += ["### Fix", "", "Broken:", "", "```", top.broken, "```", "", "Fixed:", "",
-                      "```", top.fixed, "```", ""]
-        lines += [f"- {s}" for s in top.next_steps] + [""]
+        if top.broken or top.fixed:
+            lines += [f"### Fix for `{top.id}`", ""]
+            if top.broken:
+                lines += ["Broken:", "", *_md_fence(top.broken), ""]
+            if top.fixed:
+                lines += ["Fixed:", "", *_md_fence(top.fixed), ""]
+        lines += [f"- {_md(s)}" for s in top.next_steps] + [""]
     lines += ["### Decision path", "", "| question | answer | by | detail |", "|---|---|---|---|"]
     for s in v.path:
         if s.by is AnsweredBy.NOT_CHECKED:
@@ -164,8 +176,17 @@ _ANSWER_STYLE = {Answer.YES: ("yes", "bold red"), Answer.NO: ("no ", "green"),
                  Answer.UNKNOWN: ("?  ", "dim")}
 
 
-def render_text(analysis: Analysis) -> RenderableType:
-    """The human report as Rich renderables (no markup from untrusted text)."""
+def render_text(analysis: Analysis, *, plain: bool = False) -> RenderableType:
+    """The human report as Rich renderables (no markup from untrusted text).
+
+    ``plain`` (a pipe or a file): indented blocks are prefixed rather than padded, so a
+    long excerpt stays one line instead of being cut at the width."""
+
+    def indented(text: str, n: int, style: str = "") -> RenderableType:
+        if plain:
+            return Text(" " * n + text, style=style)
+        return Padding(Text(text, style=style), (0, 0, 0, n))
+
     v = analysis.verdict
     parts: list[RenderableType] = []
     head = Text()
@@ -194,21 +215,22 @@ def render_text(analysis: Analysis) -> RenderableType:
                 t.append(clean(display_name(ex.where)), style="cyan")
                 t.append(f"  [{sig_key}]", style="dim")
                 parts.append(t)
-                parts.append(Padding(Text(clip(clean(ex.text or ex.note), 240)), (0, 0, 0, 4)))
+                parts.append(indented(clip(clean(ex.text or ex.note), 240), 4))
                 if ex.note and ex.text:
-                    parts.append(Padding(Text(clip(clean(ex.note), 240), style="dim"),
-                                         (0, 0, 0, 4)))
+                    parts.append(indented(clip(clean(ex.note), 240), 4, "dim"))
             for r in c.refutes:
                 parts.append(Text(f"  against: {clean(r.detail)}", style="green"))
         top = v.causes[0]
-        if top.broken:
+        if top.broken or top.fixed:
             parts.append(Rule(f"fix for {top.id}", align="left", style="dim"))
-            parts.append(Text("broken:", style="bold red"))
-            parts.append(Padding(Text(top.broken), (0, 0, 0, 2)))
-            parts.append(Text("fixed:", style="bold green"))
-            parts.append(Padding(Text(top.fixed), (0, 0, 0, 2)))
+            if top.broken:
+                parts.append(Text("broken:", style="bold red"))
+                parts.append(_code(top.broken))
+            if top.fixed:
+                parts.append(Text("fixed:", style="bold green"))
+                parts.append(_code(top.fixed))
         for s in top.next_steps:
-            parts.append(Text(f"  • {s}"))
+            parts.append(Text(f"  • {clean(s)}"))
 
     parts.append(Rule("decision path", align="left", style="dim"))
     parts.extend(_path_lines(v.path))
@@ -223,6 +245,14 @@ def render_text(analysis: Analysis) -> RenderableType:
     parts.append(Rule("inputs", align="left", style="dim"))
     parts.append(inputs_table(analysis.inputs))
     return Group(*parts)
+
+
+def _code(code: str, indent: int = 2) -> Text:
+    """A code block indented by prefixing each line: ``Padding`` would pad every line
+    to the console's width with trailing spaces, which a pipe or a ticket keeps."""
+    pad = " " * indent
+    body = clean(code, keep_newlines=True)
+    return Text("\n".join((pad + line).rstrip() for line in body.splitlines()))
 
 
 def inputs_table(inputs: Iterable[InputReport]) -> Table:
@@ -282,4 +312,13 @@ def _skipped(i: InputReport) -> str:
 
 
 def print_text(analysis: Analysis, console: Console) -> None:
-    console.print(render_text(analysis))
+    """Print the text report. On a terminal Rich lays it out to the width; into a pipe
+    or a file, text is not hard-wrapped (a fix's sentence stays one line, so grep and
+    copy-paste keep it whole) and no line ends in padding spaces."""
+    if console.is_terminal:
+        console.print(render_text(analysis))
+        return
+    with console.capture() as captured:
+        console.print(render_text(analysis, plain=True), soft_wrap=True)
+    text = "\n".join(line.rstrip() for line in captured.get().splitlines())
+    console.file.write(text + "\n")
