@@ -2,6 +2,7 @@
 
     python3 tests/lab/py_agents/rebuild.py                 # every scenario below
     python3 tests/lab/py_agents/rebuild.py py-tool-timeout  # one scenario and its twin
+    python3 tests/lab/py_agents/rebuild.py --check          # committed folders vs their rules
 
 Needs the packages in requirements.txt (PyPI) in the running Python; no Debian packages.
 Uses ports 18100-18199 on 127.0.0.1 only. Each scenario folder under tests/lab/scenarios/ is
@@ -177,9 +178,46 @@ def chat_sender(url: str, make: Callable[[int, int], dict[str, Any]]) -> driver.
     return send
 
 
+def check(scenarios: list[Scenario]) -> list[str]:
+    """Problems with the committed folders: the contract of tests/lab/README.md, re-derived.
+
+    ``expected`` must equal the rule applied to the committed ``measured`` again; a fixed twin
+    must be healthy and a broken one must not; inputs must exist; folders stay small.
+    """
+    problems = []
+    for sc in scenarios:
+        out = os.path.join(SCEN_ROOT, sc.name)
+        try:
+            with open(os.path.join(out, "truth.json"), encoding="utf-8") as fh:
+                truth = json.load(fh)
+        except (OSError, ValueError) as exc:
+            problems.append(f"{sc.name}: no readable truth.json ({exc})")
+            continue
+        again = sc.decide(truth["measured"])
+        if truth["expected"] != again:
+            problems.append(f"{sc.name}: expected {truth['expected']} but the rule gives {again}")
+        if truth["rule"] != sc.rule:
+            problems.append(f"{sc.name}: rule text differs from the scenario table")
+        if sc.fixed and again != "healthy":
+            problems.append(f"{sc.name}: fixed twin measured a fault ({again})")
+        if not sc.fixed and sc.twin and again in ("healthy", "inconclusive"):
+            problems.append(f"{sc.name}: broken scenario measured no fault ({again})")
+        for name in truth["inputs"]:
+            if not os.path.isfile(os.path.join(out, name)):
+                problems.append(f"{sc.name}: input {name} missing")
+        size = sum(os.path.getsize(os.path.join(out, f)) for f in os.listdir(out))
+        if size > MAX_FOLDER_BYTES:
+            problems.append(f"{sc.name}: {size} bytes > {MAX_FOLDER_BYTES}")
+    return problems
+
+
 if __name__ == "__main__":
     import scenarios_py
 
+    if sys.argv[1:] == ["--check"]:
+        found = check(scenarios_py.ALL)
+        print("\n".join(found) or f"{len(scenarios_py.ALL)} scenario folders match their rules")
+        sys.exit(1 if found else 0)
     wanted = set(sys.argv[1:])
     for sc in scenarios_py.ALL:
         base = sc.name.removesuffix("-fixed")
