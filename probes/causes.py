@@ -54,7 +54,9 @@ _CAUSES = (
         "A message or tool callback awaits run() on the same team while that team's run is "
         "still active, re-entering its loop.",
         "team.onMessage(async (msg) => { await team.run('Continue') })",
-        "team.onMessage((msg) => { queueMicrotask(() => followUp(msg)) })  // after the run",
+        "team.onMessage((msg) => { followUps.push('Continue') })  // only record it\n"
+        "let result = await team.run(task)\n"
+        "while (followUps.length) result = await team.run(followUps.shift())  // after the run",
         ("Find run()/kickoff() calls inside onMessage/tool callbacks.",
          "Queue follow-up work and start it after the active run ends."),
     ),
@@ -200,8 +202,8 @@ _CAUSES = (
         "Containers are OOMKilled",
         "Memory grows with accumulated context or parallel work until the kernel kills the "
         "container.",
-        "resources: {}   # or a limit far below the working set",
-        "resources: { requests: { memory: 512Mi }, limits: { memory: 1Gi } }\n"
+        "resources:\n  limits:\n    memory: <below the working set, or not set at all>",
+        "resources:\n  limits:\n    memory: <above the observed peak>\n"
         "# and bound history size and parallel work per replica",
         ("kubectl describe pod: lastState.terminated.reason OOMKilled.",
          "Watch RSS per request (scaledoc ps); cap history and fan-out; set a memory limit that "
