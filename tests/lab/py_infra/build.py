@@ -99,6 +99,46 @@ def clean_or_inconclusive(m: dict) -> str:
     return "healthy" if m["client_5xx"] == 0 and m["client_no_response"] == 0 else "inconclusive"
 
 
+# --- the rules: measured -> expected (each scenario's truth.json states its rule in words) --
+
+def decide_sessions(m: dict) -> str:
+    return "in-memory-state" if m["stale_reads"] > 0 else clean_or_inconclusive(m)
+
+
+def decide_counter(m: dict) -> str:
+    if m["final_counter"] < m["increments_acknowledged"]:
+        return "non-atomic-update"
+    return clean_or_inconclusive(m)
+
+
+def decide_platform_timeout(m: dict) -> str:
+    return "platform-timeout" if m["nginx_504"] > 0 else clean_or_inconclusive(m)
+
+
+def decide_orders(m: dict) -> str:
+    if m["db_duplicate_key_errors"] > 0:
+        return "non-idempotent-side-effect"
+    ok = m["client_5xx"] == 0 and m["orders_failed_for_client"] == 0
+    return "healthy" if ok else "inconclusive"
+
+
+def decide_oom(m: dict) -> str:
+    if m["cgroup_oom_kills"] or m["gunicorn_worker_sigkill_lines"] or m["memory_error_lines"]:
+        return "oom"
+    return clean_or_inconclusive(m)
+
+
+def decide_for(name: str) -> Callable[[dict], str]:
+    """The rule of a scenario folder, by its name (used by the build and by the tests)."""
+    for prefix, fn in (("py-in-memory-state", decide_sessions),
+                       ("py-non-atomic-update", decide_counter),
+                       ("py-platform-timeout", decide_platform_timeout),
+                       ("py-non-idempotent", decide_orders), ("py-oom", decide_oom)):
+        if name.startswith(prefix):
+            return fn
+    raise KeyError(name)
+
+
 def ramp_levels() -> tuple[int, ...]:
     from driver import LEVELS
 
@@ -171,8 +211,7 @@ def sessions(name: str, fixed: bool, behind_nginx: bool) -> dict:
         measured,
         "stale_reads > 0 (the client wrote turn n, then read the session back with fewer "
         "than n turns) => in-memory-state; else healthy if no request failed",
-        lambda m: "in-memory-state" if m["stale_reads"] > 0
-        else clean_or_inconclusive(m),
+        decide_sessions,
         want_fault=not fixed,
     )
 
@@ -224,8 +263,7 @@ def counter(name: str, fixed: bool) -> dict:
         measured,
         "final_counter (read from Redis after the run) < increments_acknowledged (200 answers "
         "to POST /usage) => non-atomic-update; else healthy if no request failed",
-        lambda m: "non-atomic-update" if m["final_counter"] < m["increments_acknowledged"]
-        else clean_or_inconclusive(m),
+        decide_counter,
         want_fault=not fixed,
     )
 
@@ -269,8 +307,7 @@ def platform_timeout(name: str, fixed: bool) -> dict:
         measured,
         "nginx_504 (counted from nginx's access log) > 0 => platform-timeout; else healthy "
         "if the client saw no 5xx",
-        lambda m: "platform-timeout" if m["nginx_504"] > 0
-        else clean_or_inconclusive(m),
+        decide_platform_timeout,
         want_fault=not fixed,
     )
 
@@ -352,9 +389,7 @@ def orders(name: str, fixed: bool) -> dict:
         "db_duplicate_key_errors (counted from the PostgreSQL log) > 0 => "
         "non-idempotent-side-effect; else healthy if every order ended with a 200 for the "
         "client (a first attempt that timed out and was retried successfully is not a fault)",
-        lambda m: "non-idempotent-side-effect" if m["db_duplicate_key_errors"] > 0
-        else ("healthy" if m["client_5xx"] == 0 and m["orders_failed_for_client"] == 0
-              else "inconclusive"),
+        decide_orders,
         want_fault=not fixed,
     )
 
@@ -364,25 +399,34 @@ def orders(name: str, fixed: bool) -> dict:
 OOM_LIMIT_MB = 230
 
 
-def oom(name: str, fixed: bool) -> dict:
+WORKER_HEADROOM_MB = 96
+
+
+def oom(name: str, fixed: bool, rlimit: bool = False) -> dict:
+    """Kernel OOM kill in a memory cgroup, or (rlimit) MemoryError under RLIMIT_AS per worker."""
     port = 18206
     twin = name[: -len("-fixed")] if fixed else name + "-fixed"
+    limit = (f"each worker's address space capped (RLIMIT_AS, post_fork hook) at its size "
+             f"+ {WORKER_HEADROOM_MB} MB" if rlimit else
+             f"in a memory cgroup limited to {OOM_LIMIT_MB} MB (kernel OOM killer)")
     sc = Scenario(
         name, twin,
-        f"FastAPI + gunicorn -w 2 -k uvicorn.workers.UvicornWorker in a memory cgroup "
-        f"limited to {OOM_LIMIT_MB} MB (kernel OOM killer); transcript per session kept in a "
-        + ("deque(maxlen=2)" if fixed else "growing dict of lists")
+        f"FastAPI + gunicorn -w 2 -k uvicorn.workers.UvicornWorker, {limit}; transcript per "
+        "session kept in a " + ("deque(maxlen=2)" if fixed else "growing dict of lists")
         + f" ({versions('fastapi', 'gunicorn', 'uvicorn')})",
         "gunicorn default error and access log on stderr/stdout + python logging text with pid",
     )
-    cg = infra.memory_cgroup(f"sdlab-{name}", OOM_LIMIT_MB * 1024 * 1024)
+    cg = None if rlimit else infra.memory_cgroup(f"sdlab-{name}", OOM_LIMIT_MB * 1024 * 1024)
 
     def enter_cgroup() -> None:
-        (cg / "cgroup.procs").write_text(str(os.getpid()))
+        if cg is not None:
+            (cg / "cgroup.procs").write_text(str(os.getpid()))
 
-    app = infra.start(gunicorn_cmd("history_app:app", port, sc.tmp, "--access-logfile", "-"),
+    extra = ["--access-logfile", "-"] + (["-c", "gunicorn_rlimit.py"] if rlimit else [])
+    app = infra.start(gunicorn_cmd("history_app:app", port, sc.tmp, *extra),
                       sc.cap / "gunicorn.log", cwd=APPS, preexec=enter_cgroup,
-                      env={"MAX_TURNS": "2" if fixed else "0", "CONTEXT_KB": "1024"})
+                      env={"MAX_TURNS": "2" if fixed else "0", "CONTEXT_KB": "1024",
+                           "WORKER_HEADROOM_MB": str(WORKER_HEADROOM_MB)})
     infra.wait_port(port)
     time.sleep(2)
 
@@ -394,30 +438,32 @@ def oom(name: str, fixed: bool) -> dict:
     ramp = Ramp(f"http://127.0.0.1:{port}", timeout=20)
     asyncio.run(ramp.run(user))
     time.sleep(2)
-    kills = infra.oom_kills(cg)
-    peak = infra.peak_mb(cg)
+    kills = infra.oom_kills(cg) if cg else 0
+    peak = infra.peak_mb(cg) if cg else None
     infra.stop(app)
     rc = app.returncode
-    with contextlib.suppress(OSError):
-        cg.rmdir()
+    if cg is not None:
+        with contextlib.suppress(OSError):
+            cg.rmdir()
     log = sc.cap / "gunicorn.log"
     measured = ramp.summary()
+    if cg is not None:
+        measured.update(cgroup_limit_mb=OOM_LIMIT_MB, cgroup_oom_kills=kills, cgroup_peak_mb=peak)
+    else:
+        measured.update(worker_headroom_mb=WORKER_HEADROOM_MB, cgroup_oom_kills=0)
     measured.update(
-        cgroup_limit_mb=OOM_LIMIT_MB,
-        cgroup_oom_kills=kills,
-        cgroup_peak_mb=peak,
         gunicorn_worker_sigkill_lines=count_lines(log, r"Worker \(pid:\d+\) was sent SIGKILL"),
+        gunicorn_worker_exit_lines=count_lines(
+            log, r"Worker \(pid:\d+\) exited with code|WORKER TIMEOUT"),
         memory_error_lines=count_lines(log, r"^MemoryError"),
         master_exit_status=rc,
     )
     return sc.finish(
         measured,
         "cgroup_oom_kills (the kernel's oom_kill counter of the app's memory cgroup) > 0 or "
-        "gunicorn_worker_sigkill_lines > 0 or memory_error_lines > 0 => oom; else healthy if "
-        "no request failed",
-        lambda m: "oom"
-        if m["cgroup_oom_kills"] or m["gunicorn_worker_sigkill_lines"] or m["memory_error_lines"]
-        else clean_or_inconclusive(m),
+        "gunicorn_worker_sigkill_lines > 0 or memory_error_lines (a line 'MemoryError' ending "
+        "a traceback) > 0 => oom; else healthy if no request failed",
+        decide_oom,
         want_fault=not fixed,
     )
 
@@ -436,6 +482,8 @@ BUILDERS: dict[str, Callable[[], dict]] = {
         lambda: orders("py-non-idempotent-postgres-fixed", True),
     "py-oom": lambda: oom("py-oom", False),
     "py-oom-fixed": lambda: oom("py-oom-fixed", True),
+    "py-oom-rlimit": lambda: oom("py-oom-rlimit", False, rlimit=True),
+    "py-oom-rlimit-fixed": lambda: oom("py-oom-rlimit-fixed", True, rlimit=True),
     "py-in-memory-state-nginx": lambda: sessions("py-in-memory-state-nginx", False, True),
     "py-in-memory-state-nginx-fixed":
         lambda: sessions("py-in-memory-state-nginx-fixed", True, True),
