@@ -196,7 +196,7 @@ P_STATEFUL = 18131
 
 def stateful_servers(tmp: str, out: str, fixed: bool) -> list[tuple[Proc, str, int]]:
     env = {"LAB_MEASURE_DIR": tmp, "OTEL_SPANS_FILE": os.path.join(out, "spans-{pid}.jsonl"),
-           "OTEL_SPANS_COMPACT": "1", "AUTOGEN_DISABLE_RUNTIME_TRACING": "true"}
+           "OTEL_SPANS_FORMAT": "console-compact", "AUTOGEN_DISABLE_RUNTIME_TRACING": "true"}
     if fixed:
         env["LAB_FIXED"] = "1"
     p = Proc("uvicorn", uvicorn("apps.stateful_tool", P_STATEFUL, 2),
@@ -370,7 +370,8 @@ P_HISTORY = 18161
 
 
 def history_servers(tmp: str, out: str, fixed: bool) -> list[tuple[Proc, str, int]]:
-    env = {"LAB_MEASURE_DIR": tmp}
+    env = {"LAB_MEASURE_DIR": tmp, "OTEL_SPANS_FILE": os.path.join(out, "traces.json"),
+           "OTEL_SPANS_FORMAT": "otlp-json", "AUTOGEN_DISABLE_RUNTIME_TRACING": "true"}
     if fixed:
         env["LAB_FIXED"] = "1"
     p = Proc("uvicorn", uvicorn("apps.shared_history", P_HISTORY, 1),
@@ -406,7 +407,8 @@ for _fixed in (False, True):
         twin="py-shared-history-autogen" + ("" if _fixed else "-fixed"),
         stack="AutoGen AgentChat 0.7.5 AssistantAgent per request + ReplayChatCompletionClient "
               "+ module-level history list + FastAPI + uvicorn (1 worker)",
-        logging="structlog unconfigured (default console renderer) + uvicorn default output",
+        logging="structlog unconfigured (default console renderer) + uvicorn default output "
+                "+ OTel spans as OTLP/JSON lines (SDK encoder, collector file-exporter shape)",
         rule="any prompt holding turns of another session (app record) => shared-history; "
              "else 5xx => inconclusive; else healthy",
         servers=history_servers, send=history_send, measure=history_measure,

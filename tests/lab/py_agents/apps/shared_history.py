@@ -7,7 +7,7 @@ prompts grow without bound.
 Fixed (LAB_FIXED=1): request-scoped history (``history = [prompt]``).
 
 Logging: structlog with no configuration at all (its default console renderer), plus
-uvicorn's default output. One uvicorn worker.
+uvicorn's default output; spans (FastAPI's, AutoGen's) as OTLP/JSON lines. One uvicorn worker.
 """
 
 from __future__ import annotations
@@ -22,10 +22,11 @@ from autogen_ext.models.replay import ReplayChatCompletionClient
 from fastapi import FastAPI
 from pydantic import BaseModel
 
-from apps import _measure
+from apps import _measure, _otel
 
 FIXED = os.environ.get("LAB_FIXED") == "1"
 log = structlog.get_logger()
+_otel.setup("helpdesk-agent")
 history: list[str] = []
 app = FastAPI()
 
