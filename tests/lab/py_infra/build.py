@@ -67,9 +67,11 @@ class Scenario:
                want_fault: bool, inputs: list[str] | None = None) -> dict:
         expected = decide(measured)
         if want_fault and expected == "healthy":
-            raise SystemExit(f"{self.name}: the broken run measured no fault: {measured}")
+            raise SystemExit(f"{self.name}: the broken run measured no fault: {measured}; "
+                             f"its capture is left in {self.cap}")
         if not want_fault and expected != "healthy":
-            raise SystemExit(f"{self.name}: the fixed run measured a fault: {measured}")
+            raise SystemExit(f"{self.name}: the fixed run measured a fault: {measured}; "
+                             f"its capture is left in {self.cap}")
         out = SCENARIOS / self.name
         if out.exists():
             shutil.rmtree(out)
