@@ -19,6 +19,7 @@ cap; every process started here is stopped by its own pid (process group) before
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import re
@@ -29,9 +30,10 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import httpx
 
@@ -65,16 +67,26 @@ class Scenario:
     mode: str = "http"  # http: ramp on /chat; timer: run for run_s; mismatch: npm + http
     run_s: float = 0.0
     stdout_name: str = "app.log"
-    pre: Callable[["Scenario", Path], dict[str, Any]] | None = None
-    sidecar: list[str] | None = None  # started before the service, stopped after (e.g. fake provider)
+    pre: Callable[[Scenario, Path], dict[str, Any]] | None = None
+    sidecar: list[str] | None = (
+        None  # started before the service, stopped after (e.g. fake provider)
+    )
     sidecar_port: int | None = None
+    sidecar_env: dict[str, str] = field(default_factory=dict)  # "{folder}" is the scenario folder
 
 
 # ---------------------------------------------------------------- client side
 
 
-async def _user(client: httpx.AsyncClient, url: str, level: int, user: int, n: int,
-                out: list[dict[str, Any]], deadline: float) -> None:
+async def _user(
+    client: httpx.AsyncClient,
+    url: str,
+    level: int,
+    user: int,
+    n: int,
+    out: list[dict[str, Any]],
+    deadline: float,
+) -> None:
     session = f"sess-{level}-{user}"
     for turn in range(n):
         if time.monotonic() > deadline:
@@ -84,11 +96,23 @@ async def _user(client: httpx.AsyncClient, url: str, level: int, user: int, n: i
         t0 = time.monotonic()
         try:
             r = await client.post(url, json=body)
-            out.append({"level": level, "status": r.status_code, "ms": (time.monotonic() - t0) * 1000,
-                        "body": r.text[:MAX_BODY_CHARS]})
+            out.append(
+                {
+                    "level": level,
+                    "status": r.status_code,
+                    "ms": (time.monotonic() - t0) * 1000,
+                    "body": r.text[:MAX_BODY_CHARS],
+                }
+            )
         except httpx.HTTPError as exc:
-            out.append({"level": level, "status": None, "ms": (time.monotonic() - t0) * 1000,
-                        "error": f"{type(exc).__name__}: {exc}"[:MAX_BODY_CHARS]})
+            out.append(
+                {
+                    "level": level,
+                    "status": None,
+                    "ms": (time.monotonic() - t0) * 1000,
+                    "error": f"{type(exc).__name__}: {exc}"[:MAX_BODY_CHARS],
+                }
+            )
 
 
 async def ramp(port: int, path: str = "/chat") -> list[dict[str, Any]]:
@@ -99,14 +123,16 @@ async def ramp(port: int, path: str = "/chat") -> list[dict[str, Any]]:
     limits = httpx.Limits(max_connections=50, max_keepalive_connections=0)
     async with httpx.AsyncClient(timeout=REQUEST_TIMEOUT_S, limits=limits) as client:
         for level, per_user in LEVELS:
-            await asyncio.gather(*(
-                _user(client, url, level, u, per_user, results, deadline) for u in range(level)
-            ))
+            await asyncio.gather(
+                *(_user(client, url, level, u, per_user, results, deadline) for u in range(level))
+            )
     return results
 
 
 def summarise_client(results: list[dict[str, Any]]) -> dict[str, Any]:
-    statuses = Counter(str(r["status"]) if r["status"] is not None else "no_response" for r in results)
+    statuses = Counter(
+        str(r["status"]) if r["status"] is not None else "no_response" for r in results
+    )
     by_level: dict[str, dict[str, int]] = {}
     for r in results:
         lv = by_level.setdefault(str(r["level"]), {"sent": 0, "5xx": 0, "no_response": 0})
@@ -116,7 +142,9 @@ def summarise_client(results: list[dict[str, Any]]) -> dict[str, Any]:
         elif r["status"] >= 500:
             lv["5xx"] += 1
     bodies = Counter(r["body"] for r in results if r["status"] is not None and r["status"] >= 500)
-    errors = Counter(re.sub(r"\d+", "N", r.get("error", "")) for r in results if r["status"] is None)
+    errors = Counter(
+        re.sub(r"\d+", "N", r.get("error", "")) for r in results if r["status"] is None
+    )
     return {
         "requests": len(results),
         "statuses": dict(sorted(statuses.items())),
@@ -154,10 +182,9 @@ def stop(proc: subprocess.Popen[bytes]) -> int | None:
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(5)
-    try:  # leftovers of the group (cluster workers), by the group id we created
+    # Leftovers of the group (cluster workers), by the group id we created.
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
     return proc.returncode
 
 
@@ -177,7 +204,11 @@ def count_lines_all(path: Path, *needles: str) -> int:
     """Lines of a captured file that hold every needle (e.g. V8's fatal heap lines)."""
     if not path.exists():
         return 0
-    return sum(1 for line in path.read_text(errors="replace").splitlines() if all(n in line for n in needles))
+    return sum(
+        1
+        for line in path.read_text(errors="replace").splitlines()
+        if all(n in line for n in needles)
+    )
 
 
 # ---------------------------------------------------------------- a run
@@ -198,23 +229,36 @@ def run_scenario(sc: Scenario) -> dict[str, Any]:
     out_path, err_path = folder / sc.stdout_name, folder / "stderr.log"
     side = None
     if sc.sidecar:
-        side = subprocess.Popen(sc.sidecar, cwd=HERE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                stdin=subprocess.DEVNULL, start_new_session=True)
+        side_env = {**os.environ, **{k: v.format(folder=folder) for k, v in sc.sidecar_env.items()}}
+        side = subprocess.Popen(
+            sc.sidecar,
+            cwd=HERE,
+            env=side_env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         assert sc.sidecar_port is not None
         if not wait_port(sc.sidecar_port, side, START_TIMEOUT_S):
             stop(side)
             raise RuntimeError(f"{sc.name}: sidecar did not start")
     t0 = time.monotonic()
     with out_path.open("wb") as out, err_path.open("wb") as err:
-        proc = subprocess.Popen(sc.cmd, cwd=sc.cwd, env=env, stdout=out, stderr=err,
-                                stdin=subprocess.DEVNULL, start_new_session=True)
+        proc = subprocess.Popen(
+            sc.cmd,
+            cwd=sc.cwd,
+            env=env,
+            stdout=out,
+            stderr=err,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         try:
             results: list[dict[str, Any]] = []
             if sc.mode == "timer":
-                try:
+                with contextlib.suppress(subprocess.TimeoutExpired):
                     proc.wait(sc.run_s)
-                except subprocess.TimeoutExpired:
-                    pass
             else:
                 assert sc.port is not None
                 if wait_port(sc.port, proc, START_TIMEOUT_S):
@@ -235,8 +279,15 @@ def run_scenario(sc: Scenario) -> dict[str, Any]:
     measured["counters_files"] = len(counters)
     shutil.rmtree(counters_dir, ignore_errors=True)
     measured.update(app_counters(counters))
-    measured["stderr_v8_heap_fatal_lines"] = count_lines_all(err_path, "FATAL ERROR:", "JavaScript heap out of memory")
-    measured["stderr_circular_structure_lines"] = count_lines(err_path, "Converting circular structure to JSON")
+    spans = folder / "spans.otlp.jsonl"
+    if spans.exists():
+        measured["otlp_export_batches"] = count_lines(spans, "resourceSpans")
+    measured["stderr_v8_heap_fatal_lines"] = count_lines_all(
+        err_path, "FATAL ERROR:", "JavaScript heap out of memory"
+    )
+    measured["stderr_circular_structure_lines"] = count_lines(
+        err_path, "Converting circular structure to JSON"
+    )
     for p in (out_path, err_path):
         if p.exists() and p.stat().st_size == 0:
             p.unlink()
@@ -257,9 +308,23 @@ def run_scenario(sc: Scenario) -> dict[str, Any]:
 
 def app_counters(counters: list[dict[str, Any]]) -> dict[str, Any]:
     """Sum what the processes counted themselves."""
-    keys = ("runs", "overlaps", "overlapsSameSession", "overlapsSameRequest", "rejected",
-            "completed", "agentsCreated", "jobsStarted", "jobsOverlapping", "itemsProcessedTwice",
-            "circularFailures", "requestsHandled", "historyEntries", "slowTurns", "sessions")
+    keys = (
+        "runs",
+        "overlaps",
+        "overlapsSameSession",
+        "overlapsSameRequest",
+        "rejected",
+        "completed",
+        "agentsCreated",
+        "jobsStarted",
+        "jobsOverlapping",
+        "itemsProcessedTwice",
+        "circularFailures",
+        "requestsHandled",
+        "historyEntries",
+        "slowTurns",
+        "sessions",
+    )
     out: dict[str, Any] = {}
     for k in keys:
         if any(k in c for c in counters):
@@ -281,8 +346,14 @@ NPM_TIMEOUT_S = 300
 
 
 def _npm(args: list[str], cwd: Path) -> tuple[int, str]:
-    p = subprocess.run(["npm", *args, "--no-audit", "--no-fund"], cwd=cwd, capture_output=True,
-                       text=True, timeout=NPM_TIMEOUT_S, stdin=subprocess.DEVNULL)
+    p = subprocess.run(
+        ["npm", *args, "--no-audit", "--no-fund"],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=NPM_TIMEOUT_S,
+        stdin=subprocess.DEVNULL,
+    )
     return p.returncode, p.stdout + p.stderr
 
 
@@ -304,7 +375,12 @@ def npm_evidence(sc: Scenario, folder: Path) -> dict[str, Any]:
     shutil.copy(app / "package.json", folder / "package.json")
     shutil.copy(app / "package-lock.json", folder / "package-lock.json")
     check = subprocess.run(
-        ["node", "-e", PEER_CHECK_JS, str(app)], cwd=HERE, capture_output=True, text=True, timeout=30)
+        ["node", "-e", PEER_CHECK_JS, str(app)],
+        cwd=HERE,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     peer = json.loads(check.stdout)
     return {
         "npm_strict_install_exit": rc,
@@ -323,7 +399,8 @@ const root = process.argv[1];
 const pj = (n) => require(path.join(root, 'node_modules', n, 'package.json'));
 const core = pj('@langchain/core').version; const partner = pj('@langchain/openai');
 const range = partner.peerDependencies['@langchain/core'];
-console.log(JSON.stringify({ core, partner: partner.version, range, admits: semver.satisfies(core, range) }));
+const admits = semver.satisfies(core, range);
+console.log(JSON.stringify({ core, partner: partner.version, range, admits }));
 """
 
 
@@ -334,7 +411,12 @@ def _overlap_rule(cause: str) -> Callable[[dict[str, Any]], str]:
     def judge(m: dict[str, Any]) -> str:
         if m.get("app_overlaps", 0) > 0:
             return cause
-        return "healthy" if m.get("client_5xx", 0) == 0 and m.get("client_no_response", 0) == 0 else "inconclusive"
+        return (
+            "healthy"
+            if m.get("client_5xx", 0) == 0 and m.get("client_no_response", 0) == 0
+            else "inconclusive"
+        )
+
     return judge
 
 
@@ -343,13 +425,21 @@ def _same_session_rule(m: dict[str, Any]) -> str:
         return "parallel-run-same-session"
     if m.get("app_overlaps", 0) > 0:
         return "shared-instance"
-    return "healthy" if m.get("client_5xx", 0) == 0 and m.get("client_no_response", 0) == 0 else "inconclusive"
+    return (
+        "healthy"
+        if m.get("client_5xx", 0) == 0 and m.get("client_no_response", 0) == 0
+        else "inconclusive"
+    )
 
 
 def _oom_rule(m: dict[str, Any]) -> str:
     if m.get("app_worker_deaths", 0) > 0 and m.get("stderr_v8_heap_fatal_lines", 0) > 0:
         return "oom"
-    return "healthy" if m.get("client_5xx", 0) == 0 and m.get("client_no_response", 0) == 0 else "inconclusive"
+    return (
+        "healthy"
+        if m.get("client_5xx", 0) == 0 and m.get("client_no_response", 0) == 0
+        else "inconclusive"
+    )
 
 
 def _timer_rule(m: dict[str, Any]) -> str:
@@ -361,139 +451,268 @@ def _timer_rule(m: dict[str, Any]) -> str:
 def _serialization_rule(m: dict[str, Any]) -> str:
     if m.get("app_circularFailures", 0) > 0 or m.get("stderr_circular_structure_lines", 0) > 0:
         return "serialization"
-    return "healthy" if m.get("client_5xx", 0) == 0 and m.get("client_no_response", 0) == 0 else "inconclusive"
+    return (
+        "healthy"
+        if m.get("client_5xx", 0) == 0 and m.get("client_no_response", 0) == 0
+        else "inconclusive"
+    )
 
 
 def _mismatch_rule(m: dict[str, Any]) -> str:
-    if m.get("npm_strict_install_eresolve") or not m.get("service_started", False) or m.get("client_5xx", 0) > 0:
-        if m.get("peer_range_admits_installed_core") is False:
-            return "version-mismatch"
-    if m.get("service_started") and m.get("client_5xx", 0) == 0 and m.get("client_no_response", 0) == 0:
+    failure_shows = (
+        m.get("npm_strict_install_eresolve")
+        or not m.get("service_started", False)
+        or m.get("client_5xx", 0) > 0
+    )
+    if failure_shows and m.get("peer_range_admits_installed_core") is False:
+        return "version-mismatch"
+    if (
+        m.get("service_started")
+        and m.get("client_5xx", 0) == 0
+        and m.get("client_no_response", 0) == 0
+    ):
         return "healthy"
     return "inconclusive"
 
 
 NODE = "node"
-OVERLAP_RULE = ("app_overlaps > 0 (run() entered while another run was active on the same agent object, "
-                "counted by the app) => {cause}; else healthy if the client saw no 5xx and no dropped "
-                "request, else inconclusive")
+OVERLAP_RULE = (
+    "app_overlaps > 0 (run() entered while another run was active on the same agent object, "
+    "counted by the app) => {cause}; else healthy if the client saw no 5xx and no dropped "
+    "request, else inconclusive"
+)
 
-SAME_SESSION_RULE = ("app_overlapsSameSession > 0 (run() entered while a run of the same session was active on "
-                     "that session's agent, counted by the app) => parallel-run-same-session; else app_overlaps > 0 "
-                     "=> shared-instance; else healthy if the client saw no 5xx and no dropped request, "
-                     "else inconclusive")
+SAME_SESSION_RULE = (
+    "app_overlapsSameSession > 0 (run() entered while a run of the same session was active on "
+    "that session's agent, counted by the app) => parallel-run-same-session; else app_overlaps > 0 "
+    "=> shared-instance; else healthy if the client saw no 5xx and no dropped request, "
+    "else inconclusive"
+)
 
-TIMER_RULE = ("app_jobsOverlapping > 0 (a job started while another job was in progress, counted by the app) "
-              "=> overlapping-timer; else healthy if jobs ran, else inconclusive")
+TIMER_RULE = (
+    "app_jobsOverlapping > 0 (a job started while another job was in progress, counted by the app) "
+    "=> overlapping-timer; else healthy if jobs ran, else inconclusive"
+)
 
-SERIALIZATION_RULE = ("stderr_circular_structure_lines > 0 ('Converting circular structure to JSON' printed by "
-                      "the service) => serialization; else healthy if the client saw no 5xx and no dropped "
-                      "request, else inconclusive")
+SERIALIZATION_RULE = (
+    "stderr_circular_structure_lines > 0 ('Converting circular structure to JSON' printed by "
+    "the service) => serialization; else healthy if the client saw no 5xx and no dropped "
+    "request, else inconclusive"
+)
 
-MISMATCH_RULE = ("peer_range_admits_installed_core is false (npm's semver on the installed versions) and the "
-                 "failure shows (strict npm install ERESOLVE, or the service did not start, or the client saw "
-                 "5xx) => version-mismatch; else healthy if the service started and the client saw no 5xx and "
-                 "no dropped request, else inconclusive")
+MISMATCH_RULE = (
+    "peer_range_admits_installed_core is false (npm's semver on the installed versions) and the "
+    "failure shows (strict npm install ERESOLVE, or the service did not start, or the client saw "
+    "5xx) => version-mismatch; else healthy if the service started and the client saw no 5xx and "
+    "no dropped request, else inconclusive"
+)
 
 SCENARIOS: list[Scenario] = [
     Scenario(
-        name="node-shared-instance", cmd=[NODE, "services/shared-instance.js"], port=18301,
+        name="node-shared-instance",
+        cmd=[NODE, "services/shared-instance.js"],
+        port=18301,
         stack="express 5.3 + pino-http 11 + Node 20 cluster (2 workers) + @langchain/core 1.4 "
-              "(RunnableSequence, FakeListChatModel); one ChatAgent per worker at module scope",
-        logging="pino (JSON) + pino-http access logs", twin="node-shared-instance-fixed",
-        rule=OVERLAP_RULE.format(cause="shared-instance"), judge=_overlap_rule("shared-instance"),
+        "(RunnableSequence, FakeListChatModel); one ChatAgent per worker at module scope",
+        logging="pino (JSON) + pino-http access logs",
+        twin="node-shared-instance-fixed",
+        rule=OVERLAP_RULE.format(cause="shared-instance"),
+        judge=_overlap_rule("shared-instance"),
     ),
     Scenario(
-        name="node-shared-instance-fixed", cmd=[NODE, "services/shared-instance.js"], port=18302,
+        name="node-shared-instance-fixed",
+        cmd=[NODE, "services/shared-instance.js"],
+        port=18302,
         env={"AGENT_PER_REQUEST": "1"},
         stack="express 5.3 + pino-http 11 + Node 20 cluster (2 workers) + @langchain/core 1.4; "
-              "a new ChatAgent per request",
-        logging="pino (JSON) + pino-http access logs", twin="node-shared-instance",
-        rule=OVERLAP_RULE.format(cause="shared-instance"), judge=_overlap_rule("shared-instance"),
+        "a new ChatAgent per request",
+        logging="pino (JSON) + pino-http access logs",
+        twin="node-shared-instance",
+        rule=OVERLAP_RULE.format(cause="shared-instance"),
+        judge=_overlap_rule("shared-instance"),
     ),
     Scenario(
-        name="node-oom-heap", cmd=[NODE, "services/oom-heap.js"], port=18303,
+        name="node-oom-heap",
+        cmd=[NODE, "services/oom-heap.js"],
+        port=18303,
         stack="express 5.3 + winston 3.19 + Node 20 cluster (2 workers, --max-old-space-size=64) "
-              "+ @langchain/core 1.4; per-session turns with retrieved chunks in a module-level Map, never evicted",
-        logging="winston JSON (timestamp) on stdout; V8 fatal output on stderr", twin="node-oom-heap-fixed",
+        "+ @langchain/core 1.4; per-session turns with retrieved chunks in a module-level Map, "
+        "never evicted",
+        logging="winston JSON (timestamp) on stdout; V8 fatal output on stderr",
+        twin="node-oom-heap-fixed",
         rule="app_worker_deaths > 0 (cluster 'exit' events counted by the primary) and "
-             "stderr_v8_heap_fatal_lines > 0 (V8's 'FATAL ERROR: ... JavaScript heap out of memory' lines in the captured stderr) "
-             "=> oom; else healthy if the client saw no 5xx and no dropped request, else inconclusive",
+        "stderr_v8_heap_fatal_lines > 0 (V8's 'FATAL ERROR: ... JavaScript heap out of memory' "
+        "lines in the captured stderr) "
+        "=> oom; else healthy if the client saw no 5xx and no dropped request, else inconclusive",
         judge=_oom_rule,
     ),
     Scenario(
-        name="node-oom-heap-fixed", cmd=[NODE, "services/oom-heap.js"], port=18304,
+        name="node-oom-heap-fixed",
+        cmd=[NODE, "services/oom-heap.js"],
+        port=18304,
         env={"HISTORY_LIMIT": "8"},
         stack="express 5.3 + winston 3.19 + Node 20 cluster (2 workers, --max-old-space-size=64) "
-              "+ @langchain/core 1.4; turns keep text only, last 8 per session, 200 sessions",
-        logging="winston JSON (timestamp) on stdout; V8 fatal output on stderr", twin="node-oom-heap",
+        "+ @langchain/core 1.4; turns keep text only, last 8 per session, 200 sessions",
+        logging="winston JSON (timestamp) on stdout; V8 fatal output on stderr",
+        twin="node-oom-heap",
         rule="app_worker_deaths > 0 (cluster 'exit' events counted by the primary) and "
-             "stderr_v8_heap_fatal_lines > 0 (V8's 'FATAL ERROR: ... JavaScript heap out of memory' lines in the captured stderr) "
-             "=> oom; else healthy if the client saw no 5xx and no dropped request, else inconclusive",
+        "stderr_v8_heap_fatal_lines > 0 (V8's 'FATAL ERROR: ... JavaScript heap out of memory' "
+        "lines in the captured stderr) "
+        "=> oom; else healthy if the client saw no 5xx and no dropped request, else inconclusive",
         judge=_oom_rule,
     ),
     Scenario(
-        name="node-parallel-run-same-session", cmd=[NODE, "services/parallel-session.js"], port=18305,
-        stack="express 5.3 + bunyan 2.0, one process + @langchain/core 1.4; one ChatAgent per session, "
-              "each request runs it twice with Promise.all",
-        logging="bunyan (JSON, req_id child loggers)", twin="node-parallel-run-same-session-fixed",
-        rule=SAME_SESSION_RULE, judge=_same_session_rule,
+        name="node-parallel-run-same-session",
+        cmd=[NODE, "services/parallel-session.js"],
+        port=18305,
+        stack="express 5.3 + bunyan 2.0, one process + @langchain/core 1.4; "
+        "one ChatAgent per session, "
+        "each request runs it twice with Promise.all",
+        logging="bunyan (JSON, req_id child loggers)",
+        twin="node-parallel-run-same-session-fixed",
+        rule=SAME_SESSION_RULE,
+        judge=_same_session_rule,
     ),
     Scenario(
-        name="node-parallel-run-same-session-fixed", cmd=[NODE, "services/parallel-session.js"], port=18306,
+        name="node-parallel-run-same-session-fixed",
+        cmd=[NODE, "services/parallel-session.js"],
+        port=18306,
         env={"SEQUENTIAL": "1"},
-        stack="express 5.3 + bunyan 2.0, one process + @langchain/core 1.4; one ChatAgent per session, "
-              "the request's two runs awaited in turn",
-        logging="bunyan (JSON, req_id child loggers)", twin="node-parallel-run-same-session",
-        rule=SAME_SESSION_RULE, judge=_same_session_rule,
+        stack="express 5.3 + bunyan 2.0, one process + @langchain/core 1.4; "
+        "one ChatAgent per session, "
+        "the request's two runs awaited in turn",
+        logging="bunyan (JSON, req_id child loggers)",
+        twin="node-parallel-run-same-session",
+        rule=SAME_SESSION_RULE,
+        judge=_same_session_rule,
     ),
     Scenario(
-        name="node-overlapping-timer", cmd=[NODE, "services/timer-job.js"], port=None, mode="timer", run_s=15.0,
+        name="node-overlapping-timer",
+        cmd=[NODE, "services/timer-job.js"],
+        port=None,
+        mode="timer",
+        run_s=15.0,
         stack="Node 20 background worker, setInterval(async job, 500 ms) + @langchain/core 1.4 "
-              "(per-job ChatAgent, model latency 250-1400 ms)",
-        logging="pino (JSON), no request ids", twin="node-overlapping-timer-fixed",
-        rule=TIMER_RULE, judge=_timer_rule,
+        "(per-job ChatAgent, model latency 250-1400 ms)",
+        logging="pino (JSON), no request ids",
+        twin="node-overlapping-timer-fixed",
+        rule=TIMER_RULE,
+        judge=_timer_rule,
     ),
     Scenario(
-        name="node-overlapping-timer-fixed", cmd=[NODE, "services/timer-job.js"], port=None, mode="timer",
-        run_s=15.0, env={"SCHEDULE": "chain"},
+        name="node-overlapping-timer-fixed",
+        cmd=[NODE, "services/timer-job.js"],
+        port=None,
+        mode="timer",
+        run_s=15.0,
+        env={"SCHEDULE": "chain"},
         stack="Node 20 background worker, setTimeout chain (next job 500 ms after the last ends) "
-              "+ @langchain/core 1.4",
-        logging="pino (JSON), no request ids", twin="node-overlapping-timer",
-        rule=TIMER_RULE, judge=_timer_rule,
+        "+ @langchain/core 1.4",
+        logging="pino (JSON), no request ids",
+        twin="node-overlapping-timer",
+        rule=TIMER_RULE,
+        judge=_timer_rule,
     ),
     Scenario(
-        name="node-serialization", cmd=[NODE, "services/serialization.js"], port=18309,
+        name="node-serialization",
+        cmd=[NODE, "services/serialization.js"],
+        port=18309,
         stack="express 5.3 + morgan 1.10, one process + @langchain/core 1.4; model calls behind a "
-              "4-slot limiter; slow turns logged with JSON.stringify of the request",
+        "4-slot limiter; slow turns logged with JSON.stringify of the request",
         logging="default framework output: morgan combined access log + console.log/warn, "
-                "express's default error handler on stderr", twin="node-serialization-fixed",
-        rule=SERIALIZATION_RULE, judge=_serialization_rule,
+        "express's default error handler on stderr",
+        twin="node-serialization-fixed",
+        rule=SERIALIZATION_RULE,
+        judge=_serialization_rule,
     ),
     Scenario(
-        name="node-serialization-fixed", cmd=[NODE, "services/serialization.js"], port=18310,
+        name="node-serialization-fixed",
+        cmd=[NODE, "services/serialization.js"],
+        port=18310,
         env={"PLAIN_LOG": "1"},
         stack="express 5.3 + morgan 1.10, one process + @langchain/core 1.4; model calls behind a "
-              "4-slot limiter; slow turns logged with plain fields",
+        "4-slot limiter; slow turns logged with plain fields",
         logging="default framework output: morgan combined access log + console.log/warn",
         twin="node-serialization",
-        rule=SERIALIZATION_RULE, judge=_serialization_rule,
+        rule=SERIALIZATION_RULE,
+        judge=_serialization_rule,
     ),
     Scenario(
-        name="node-version-mismatch", cmd=[NODE, "server.js"], port=18311, cwd=HERE / "mismatch" / "broken",
-        pre=npm_evidence, sidecar=[NODE, "services/fake-openai.js"], sidecar_port=18390,
-        stack="express 5.3 + @langchain/openai 1.5.8 with @langchain/core 0.3.80 (peer range ^1.2.8), "
-              "installed with npm ci --legacy-peer-deps; ChatOpenAI against a local chat-completions stand-in",
-        logging="default framework output (console.log), Node's uncaught exception on stderr; npm install output",
-        twin="node-version-mismatch-fixed", rule=MISMATCH_RULE, judge=_mismatch_rule,
+        name="node-version-mismatch",
+        cmd=[NODE, "server.js"],
+        port=18311,
+        cwd=HERE / "mismatch" / "broken",
+        pre=npm_evidence,
+        sidecar=[NODE, "services/fake-openai.js"],
+        sidecar_port=18390,
+        stack="express 5.3 + @langchain/openai 1.5.8 with @langchain/core 0.3.80 "
+        "(peer range ^1.2.8), installed with npm ci --legacy-peer-deps; ChatOpenAI against "
+        "a local chat-completions stand-in",
+        logging="default framework output (console.log), Node's uncaught exception on stderr; "
+        "npm install output",
+        twin="node-version-mismatch-fixed",
+        rule=MISMATCH_RULE,
+        judge=_mismatch_rule,
     ),
     Scenario(
-        name="node-version-mismatch-fixed", cmd=[NODE, "server.js"], port=18312, cwd=HERE / "mismatch" / "fixed",
-        pre=npm_evidence, sidecar=[NODE, "services/fake-openai.js"], sidecar_port=18390,
-        stack="express 5.3 + @langchain/openai 1.5.8 with @langchain/core 1.4.0 (peer range ^1.2.8); "
-              "ChatOpenAI against a local chat-completions stand-in",
+        name="node-version-mismatch-fixed",
+        cmd=[NODE, "server.js"],
+        port=18312,
+        cwd=HERE / "mismatch" / "fixed",
+        pre=npm_evidence,
+        sidecar=[NODE, "services/fake-openai.js"],
+        sidecar_port=18390,
+        stack="express 5.3 + @langchain/openai 1.5.8 with @langchain/core 1.4.0 "
+        "(peer range ^1.2.8); "
+        "ChatOpenAI against a local chat-completions stand-in",
         logging="default framework output (console.log); npm install output",
-        twin="node-version-mismatch", rule=MISMATCH_RULE, judge=_mismatch_rule,
+        twin="node-version-mismatch",
+        rule=MISMATCH_RULE,
+        judge=_mismatch_rule,
+    ),
+    Scenario(
+        name="node-healthy-fastify",
+        cmd=[NODE, "services/healthy-fastify.js"],
+        port=18313,
+        stack="fastify 5.12 (built-in pino logger) + Node 20 cluster (2 workers) + "
+        "@langchain/core 1.4; "
+        "a new ChatAgent per request, no state between requests",
+        logging="pino (fastify's logger: incoming request / request completed with reqId)",
+        twin="node-shared-instance",
+        rule=OVERLAP_RULE.format(cause="shared-instance"),
+        judge=_overlap_rule("shared-instance"),
+    ),
+    Scenario(
+        name="node-shared-instance-otel",
+        cmd=[NODE, "services/shared-instance-otel.js"],
+        port=18307,
+        sidecar=[NODE, "services/otlp-sink.js"],
+        sidecar_port=18391,
+        sidecar_env={"OTLP_FILE": "{folder}/spans.otlp.jsonl"},
+        stack="express 5.3 + pino-http 11 + Node 20 cluster (2 workers) + @langchain/core 1.4 + "
+        "OpenTelemetry JS SDK 2.5 (OTLP/HTTP JSON exporter); one ChatAgent per worker "
+        "at module scope",
+        logging="pino-http access logs and failures only (no agent ids) + OTLP JSON spans "
+        "(agent.run spans with agent.id, session.id, run.id)",
+        twin="node-shared-instance-otel-fixed",
+        rule=OVERLAP_RULE.format(cause="shared-instance"),
+        judge=_overlap_rule("shared-instance"),
+    ),
+    Scenario(
+        name="node-shared-instance-otel-fixed",
+        cmd=[NODE, "services/shared-instance-otel.js"],
+        port=18308,
+        env={"AGENT_PER_REQUEST": "1"},
+        sidecar=[NODE, "services/otlp-sink.js"],
+        sidecar_port=18391,
+        sidecar_env={"OTLP_FILE": "{folder}/spans.otlp.jsonl"},
+        stack="express 5.3 + pino-http 11 + Node 20 cluster (2 workers) + @langchain/core 1.4 + "
+        "OpenTelemetry JS SDK 2.5 (OTLP/HTTP JSON exporter); a new ChatAgent per request",
+        logging="pino-http access logs and failures only (no agent ids) + OTLP JSON spans "
+        "(agent.run spans with agent.id, session.id, run.id)",
+        twin="node-shared-instance-otel",
+        rule=OVERLAP_RULE.format(cause="shared-instance"),
+        judge=_overlap_rule("shared-instance"),
     ),
 ]
 
@@ -509,10 +728,24 @@ def main(argv: list[str]) -> int:
             continue
         truth = run_scenario(sc)
         m = truth["measured"]
-        brief = {k: m[k] for k in m if k in (
-            "requests", "statuses", "client_5xx", "client_no_response", "app_overlaps",
-            "app_overlapsSameSession", "app_worker_deaths", "stderr_v8_heap_fatal_lines",
-            "app_jobsOverlapping", "app_circularFailures", "service_started")}
+        brief = {
+            k: m[k]
+            for k in m
+            if k
+            in (
+                "requests",
+                "statuses",
+                "client_5xx",
+                "client_no_response",
+                "app_overlaps",
+                "app_overlapsSameSession",
+                "app_worker_deaths",
+                "stderr_v8_heap_fatal_lines",
+                "app_jobsOverlapping",
+                "app_circularFailures",
+                "service_started",
+            )
+        }
         print(f"{sc.name}: expected={truth['expected']} {json.dumps(brief)}", flush=True)
     return 0
 
