@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from probes.advice import tailor
 from probes.causes import CAUSES, HEALTHY, INCONCLUSIVE, cause
 from probes.evidence import Answer, AnsweredBy, Case, Example, Signal, yes
-from probes.tree import STRUCTURAL, TREE, Leaf, Node, Question, leaves_below
+from probes.tree import HEALTH_NEEDS, STRUCTURAL, TREE, Leaf, Node, Question, leaves_below
 from probes.verdict import RankedCause, Step, Verdict
 
 VERDICT_THRESHOLD = 0.3
@@ -97,6 +97,20 @@ def diagnose(case: Case) -> Verdict:
                        "the open questions or collect what is listed.",
                        ranked, path, open_q, collect)
     core = [s for s in checked_no if s.key in HEALTH_CORE]
+    by_key = {s.key: s for s in path}
+    unproven = [need for s in path if s.answer is Answer.YES
+                for need in HEALTH_NEEDS.get(s.key, ())
+                if need not in by_key or by_key[need].answer is Answer.UNKNOWN]
+    if unproven and len(checked_no) >= MIN_CHECKED_FOR_HEALTHY and core:
+        info = cause(INCONCLUSIVE)
+        asks = "; ".join(dict.fromkeys(
+            f"{by_key[k].ask if k in by_key else k} (collect: {_collect_hint(k)})"
+            for k in unproven))
+        return Verdict(INCONCLUSIVE, info.title,
+                       f"Requests succeed ({len(checked_no)} checks came back clean), but "
+                       f"what this service does could still fail silently and was not "
+                       f"checked: {asks}.",
+                       ranked, path, open_q, collect)
     if len(checked_no) >= MIN_CHECKED_FOR_HEALTHY and core:
         info = cause(HEALTHY)
         seen = "; ".join(s.signal.detail if s.signal and s.by is AnsweredBy.EVIDENCE

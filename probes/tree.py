@@ -208,6 +208,17 @@ symptom: with one left and no cause above the threshold the verdict is inconclus
 (naming it), never healthy. ``healthy`` is earned, not the absence of a verdict."""
 
 
+HEALTH_NEEDS: dict[str, tuple[str, ...]] = {
+    "state.session_multi_process": ("state.stale_read",),
+    "instance.per_request": ("context.forgotten",),
+}
+"""Checks that 'healthy' cannot skip once the service shows what they are about. When one
+session is served by several processes, state must be shown to survive the hop (a read
+that sees the other process's write); when an agent is built per request, later turns
+must be shown to keep their context. These faults answer 200: a clean error rate proves
+nothing about them, so with the check unanswered the verdict is inconclusive, naming it."""
+
+
 def iter_questions(nodes: tuple[Node, ...] = TREE, depth: int = 0
                    ) -> Iterator[tuple[Question, int]]:
     """Every question in reading order, with its depth."""
