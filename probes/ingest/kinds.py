@@ -25,10 +25,15 @@ KIND_PATTERNS: dict[EventKind, tuple[str, ...]] = {
     EventKind.RUN_START: (
         r"run started", r"run start\b", r"starting run", r"kickoff started",
         r"agent\.run start", r"run_start", r"run begin", r"started run",
+        r"\brun\.start(?:ed)?\b",
     ),
     EventKind.RUN_END: (
         r"run finished", r"run completed", r"run ended", r"run failed", r"run_end",
         r"kickoff finished", r"kickoff completed", r"run done", r"finished run",
+        # a failed run is a run that ended, whatever the service calls it
+        r"run errored", r"\brun[._](?:error|errored|failed|failure|end|ended|finished|completed)\b",
+        r"\bagent[._](?:error|failed)\b", r"kickoff failed",
+        r"\b(?:task|kickoff|crew|team|workflow|graph)[._](?:failed|error|errored)\b",
     ),
     EventKind.REQUEST_START: (r"incoming request", r"request received", r"request started"),
     EventKind.REQUEST_END: (
@@ -93,12 +98,18 @@ def classify(message: str, event_name: str | None, level: int | None, error: str
     return kind
 
 
-def end_failed(kind: EventKind, message: str, level: int | None, status: int | None) -> bool:
-    """Did a RUN_END / REQUEST_END report a failure (so it should carry error text)?"""
+def end_failed(kind: EventKind, message: str, level: int | None, status: int | None,
+               event_name: str | None = None) -> bool:
+    """Did a RUN_END / REQUEST_END report a failure (so it should carry error text)?
+    A run end named ``run_error`` / ``agent.error`` in its message or event name says so."""
     if level is not None and level >= ERROR:
         return True
     if status is not None and status >= 500:
         return True
+    if kind is EventKind.RUN_END:
+        for said_text in (message, event_name):
+            if said_text and _RUN_ERROR.search(said_text):
+                return True
     said = _failed_cache.get(message)
     if said is None:
         low = message.lower()
@@ -108,5 +119,6 @@ def end_failed(kind: EventKind, message: str, level: int | None, status: int | N
     return said
 
 
+_RUN_ERROR = re.compile(r"[._ ](?:error|errored|failed|failure)\b", re.IGNORECASE)
 _failed_cache: dict[str, bool] = {}
 """message -> does it say the run/request failed (bounded like ``_cache``)."""

@@ -27,6 +27,7 @@ from probes.events import EventKind, LogEvent
 from probes.ingest import roles as R
 from probes.ingest.kinds import _cache as _kind_cache
 from probes.ingest.kinds import classify, end_failed
+from probes.ingest.textshapes import ShapeState, mark, parse_shape
 
 _END_KINDS = frozenset({"run_end", "request_end"})
 
@@ -122,9 +123,10 @@ def assemble(vals: Sequence[Any], level_key: str, source: str, line_no: int, tex
     if kind is None or kind is _OTHER or error is not None or (level is not None and level >= 50):
         kind = classify(message, event_name, level, error, status, duration,
                         fields is not None and "history_len" in fields)
-    if error is None and (kind is EventKind.ERROR
-                          or (kind in _END_KINDS and end_failed(kind, message, level, status))):
-        error = message[: R.MAX_ERROR_TEXT] or (f"status {status}" if status is not None else None)
+    if error is None and (kind is EventKind.ERROR or (
+            kind in _END_KINDS and end_failed(kind, message, level, status, event_name))):
+        error = message[: R.MAX_ERROR_TEXT] or event_name or (
+            f"status {status}" if status is not None else None)
     return LogEvent(t, source, line_no, level, message, kind, host, pid, instance, session,
                     request, run, error, status, duration, fields, text)
 
@@ -407,6 +409,7 @@ _TEXT_TIME = re.compile(
 _TEXT_LEVEL = re.compile(
     r"\[?(TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|ERR|FATAL|CRITICAL|PANIC)\]?(?::|\s+|$)",
     re.IGNORECASE)
+_TEXT_PID = re.compile(r"\[(\d{1,10})\]\s+")
 # python's basicConfig default "%(levelname)s:%(name)s:%(message)s"
 _PY_DEFAULT = re.compile(r"(DEBUG|INFO|WARNING|ERROR|CRITICAL):([\w.]+):(.*)", re.DOTALL)
 
@@ -447,10 +450,16 @@ def text_values(text: str, paths: Mapping[str, tuple[str, ...]]) -> tuple[list[A
     t: str | None = None
     level: str | None = None
     name_key = "level"
+    pid: str | None = None
     m = _TEXT_TIME.match(body)
     if m is not None:
         t = m.group(1)
         body = body[m.end() :]
+        if body[:1] == "[":  # "%(asctime)s [%(process)d] %(levelname)s ..."
+            pm = _TEXT_PID.match(body)
+            if pm is not None:
+                pid = pm.group(1)
+                body = body[pm.end() :]
     m = _PY_DEFAULT.match(body)
     if m is not None:
         level, body = m.group(1), m.group(3)
@@ -459,7 +468,9 @@ def text_values(text: str, paths: Mapping[str, tuple[str, ...]]) -> tuple[list[A
         m = _TEXT_LEVEL.match(body)
         if m is not None:
             level = m.group(1)
-            if not m.group(0).endswith(":"):  # "Error: boom" (a JS error) keeps its word
+            if not m.group(0).endswith(":") or (level.isupper() and body[m.end() : m.end() + 1]
+                                                == " "):
+                # "Error: boom" (a JS error) keeps its word; "INFO:     msg" (uvicorn) does not
                 body = body[m.end() :].lstrip()
     if "=" in body:
         pairs, rest = kv_pairs(body)
@@ -479,6 +490,8 @@ def text_values(text: str, paths: Mapping[str, tuple[str, ...]]) -> tuple[list[A
         vals[_I_TIME] = t
     if level is not None and vals[_I_LEVEL] is None:
         vals[_I_LEVEL] = level
+    if pid is not None and vals[_ROLE_INDEX["pid"]] is None:
+        vals[_ROLE_INDEX["pid"]] = pid
     for role in ("duration", "status"):  # logfmt numbers arrive as text
         i = _ROLE_INDEX[role]
         if isinstance(vals[i], str) and role == "duration":
@@ -527,6 +540,7 @@ class LineParser:
             else None
         self.unparsed = 0  # lines that matched no structured format (kept as text events)
         self._expect_text = fmt in ("text", "logfmt")
+        self.shapes = ShapeState(source)
 
     def parse(self, text: str, line_no: int, wrap_time: int | None,
               wrap_host: str | None) -> LogEvent:
@@ -550,7 +564,13 @@ class LineParser:
             if vals is not None:
                 return assemble(vals, level_key, self.source, line_no, text, wrap_time, wrap_host)
             self.unparsed += 1  # looked like JSON and was not
-        elif not self._expect_text:
-            self.unparsed += 1
+        else:
+            ev = parse_shape(text, self.shapes, self.source, line_no, wrap_time, wrap_host)
+            if ev is not None:
+                return ev
+            if not self._expect_text:
+                self.unparsed += 1
         vals, level_key = text_values(text, self.paths)
-        return assemble(vals, level_key, self.source, line_no, text, wrap_time, wrap_host)
+        ev = assemble(vals, level_key, self.source, line_no, text, wrap_time, wrap_host)
+        mark(ev, text)
+        return ev

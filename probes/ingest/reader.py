@@ -20,6 +20,7 @@ from typing import Any, BinaryIO, cast
 
 from probes.events import LogEvent
 from probes.evidence import InputReport
+from probes.ingest.blocks import MAX_BLOCK_BYTES, MAX_BLOCK_LINES, BlockJoiner
 from probes.ingest.config import IngestConfig
 from probes.ingest.lineformats import LineParser, detect_format
 from probes.ingest.sniff import classify_head, sample_lines
@@ -81,6 +82,7 @@ class LogReader:
         self._joined = 0
         self._unterminated = 0
         self._parser: LineParser | None = None
+        self._joiner: BlockJoiner | None = None
         self._notes: list[str] = []
         self._started = False
         m = _POD_SOURCE.match(inp.name)
@@ -100,6 +102,12 @@ class LogReader:
             notes.append(f"{self._joined} partial line(s) joined into the following record")
         if self._unterminated:
             notes.append(f"{self._unterminated} partial record(s) never finished (kept as is)")
+        j = self._joiner
+        if j is not None and j.folded:
+            notes.append(f"{j.folded} line(s) of tracebacks/stacks folded into their error event")
+        if j is not None and j.cut:
+            notes.append(f"{j.cut} traceback/stack block(s) longer than {MAX_BLOCK_LINES} lines "
+                         f"or {MAX_BLOCK_BYTES} bytes, cut (the rest read as lines)")
         if self._parser is not None and self._parser.unparsed:
             notes.append(f"{self._parser.unparsed} line(s) of unparsed text "
                          f"(not {self._parser.format}; kept as text events)")
@@ -200,6 +208,8 @@ class LogReader:
         name_host = self._name_host
         pending: dict[str, _Pending] = {}
         cap = self.config.max_line_bytes
+        joiner = None if parser is None else BlockJoiner(parser.parse, self.inp.name)
+        self._joiner = joiner
         for b in capped_lines(body, cap, counter):
             line_no = counter.lines
             if (line_no & (CANCEL_EVERY - 1)) == 0 and self._cancelled():
@@ -235,14 +245,26 @@ class LogReader:
                     self._add_part(done, s, cap)
                     s = "".join(done.parts)
                     line_no, wrap_time, wrap_host = done.line, done.time_ns, done.host
+            # JSON lines go straight to the parser unless a block is open or a line held
+            if s[:1] != "{" or joiner.active:  # type: ignore[union-attr]
+                out = joiner.feed(s, line_no, wrap_time, wrap_host)  # type: ignore[union-attr]
+                if out:
+                    self._events += len(out)
+                    yield from out
+                continue
             self._events += 1
             yield parser.parse(s, line_no, wrap_time, wrap_host)
         for part in pending.values():
-            if parser is not None:
+            if parser is not None and joiner is not None:
                 self._unterminated += 1
                 self._joined -= 1  # its first line is now the event's line
-                self._events += 1
-                yield parser.parse("".join(part.parts), part.line, part.time_ns, part.host)
+                out = joiner.feed("".join(part.parts), part.line, part.time_ns, part.host)
+                self._events += len(out)
+                yield from out
+        if joiner is not None:
+            out = joiner.close()
+            self._events += len(out)
+            yield from out
         self._finish()
 
     def _add_part(self, part: _Pending, s: str, cap: int) -> None:

@@ -30,6 +30,8 @@ _POD_NAME = re.compile(r"[a-z0-9]([-a-z0-9.]*[a-z0-9])?-[a-z0-9]{5}")
 _STREAMS = ("stdout ", "stderr ")
 
 _KUBELET_TS = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}(?:Z|[+-]\d\d:\d\d) ")
+# Go's RFC3339Nano (kubectl --timestamps, stern -t) trims trailing zeros: ".136Z", ".1Z", none.
+_GO_TS = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.(\d{1,9}))?(?:Z|[+-]\d\d:\d\d) ")
 
 MATCH_SHARE = 0.6
 """A wrapper is locked on when at least this share of the sample's lines carry it."""
@@ -191,9 +193,28 @@ def detect_wrappers(lines: Sequence[str]) -> list[str]:
         nano = sum(1 for ln in sample if _KUBELET_TS.match(ln))
         if cri >= need:
             names.append("cri")
-        elif "stern" not in names and nano >= need:
+        elif "stern" not in names and (nano >= need or go_stamped(sample, need)):
             names.append("kubectl-timestamps")
     return names
+
+
+def go_stamped(sample: Sequence[str], need: int) -> bool:
+    """Do at least ``need`` lines carry a Go RFC3339Nano prefix that is a wrapper, not
+    the app's own clock? Go trims trailing zeros, so a wrapper's fractions vary in
+    length across lines (an app prints a fixed width); or the text after the stamp is
+    itself a record (JSON, another timestamp, a bracket), which an app's own time is not."""
+    lens: set[int] = set()
+    stamped = inner = 0
+    for ln in sample:
+        m = _GO_TS.match(ln)
+        if m is None:
+            continue
+        stamped += 1
+        lens.add(len(m.group(1) or ""))
+        c = ln[m.end() : m.end() + 1]
+        if c and (c in "{[" or c.isdigit()):
+            inner += 1
+    return stamped >= need and (len(lens) > 1 or inner >= need)
 
 
 def inner_sample(lines: Sequence[str], unwrap: Unwrapper) -> list[str]:

@@ -1,0 +1,475 @@
+"""Lines real services print and people paste, read as evidence (issue 9, "Reading").
+
+Every input here is real material under tests/ingest_cases/real/ (SOURCES.md names where
+each file comes from: a capture of the incident lab, or text pasted into a public
+issue thread). Each test states what the analysis needs from those lines as LogEvent
+fields: one ERROR event per traceback with the exception line as ``error`` and the
+innermost frame in ``fields["frames"]``; access lines as REQUEST_END with status,
+duration and ``fields["access"]``; fatal runtime lines with a level, the pid they name
+and ``fields["fatal"]``; resolver output as error-level events with its text.
+A few structural tests (interleaving, bounds, wrappers) rearrange real lines; they say so.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from probes.events import ERROR, FATAL, WARN, EventKind, LogEvent
+from probes.evidence import InputReport, parse_iso_ns
+from probes.ingest import InputFile, read_all
+from probes.ingest.blocks import MAX_BLOCK_LINES
+from probes.ingest.kinds import classify, end_failed, kind_of_text
+
+REAL = Path(__file__).parent / "ingest_cases" / "real"
+K = EventKind
+
+
+def read(name: str) -> tuple[list[LogEvent], InputReport]:
+    return read_all(InputFile(name, REAL / name))
+
+
+def read_text(tmp_path: Path, name: str, text: str) -> tuple[list[LogEvent], InputReport]:
+    p = tmp_path / name
+    p.write_text(text, encoding="utf-8")
+    return read_all(InputFile(name, p))
+
+
+def errors(events: list[LogEvent]) -> list[LogEvent]:
+    return [e for e in events if e.kind is K.ERROR]
+
+
+def accounted(rep: InputReport, folded: int) -> bool:
+    """Every physical line is an event, folded into one, or skipped with a reason."""
+    return rep.lines_read == rep.events + folded + sum(rep.skipped.values())
+
+
+def folded_of(rep: InputReport) -> int:
+    for n in rep.notes:
+        if "folded into their error event" in n:
+            return int(n.split()[0])
+    return 0
+
+
+# --------------------------------------------------------------------------- tracebacks
+
+def test_uvicorn_500_traceback_is_one_error_on_its_log_line() -> None:
+    """Lab capture: AutoGen AgentChat team shared across requests under uvicorn. The 500
+    access line, then ``ERROR: Exception in ASGI application`` and a 60-line traceback
+    ending in AutoGen's ValueError: one ERROR event on the ERROR line, not 61 OTHER lines."""
+    events, rep = read("lab-uvicorn-autogen-500-traceback.log")
+    (err,) = errors(events)
+    assert err.line == 28 and err.level == ERROR
+    assert err.message == "Exception in ASGI application"
+    assert err.error == ("ValueError: The team is already running, it cannot run again until "
+                         "it is stopped.")
+    assert err.fields is not None
+    assert err.fields["frames"].endswith("_base_group_chat.py:484 in run_stream")
+    assert err.fields["block"] == "python-traceback"
+    # the access line just before it answered 500 and is a request end of uvicorn's
+    end = next(e for e in events if e.line == 27)
+    assert (end.kind, end.status, end.fields and end.fields["access"]) == (K.REQUEST_END, 500,
+                                                                           "uvicorn")
+    assert end.error == "HTTP 500 Internal Server Error"
+    assert [(e.message, e.session) for e in events if e.line > 28] == [("chat", "s-11"),
+                                                                       ("chat", "s-14")]
+    assert accounted(rep, folded_of(rep)) and folded_of(rep) == 60
+
+
+def test_chained_traceback_inside_cri_wrapper() -> None:
+    """Lab capture (kubelet CRI file of a uvicorn service, httpx timeout to a slow tool):
+    httpcore.ReadTimeout, "The above exception was the direct cause...", httpx.ReadTimeout,
+    with empty CRI lines between. One event; the final exception first."""
+    events, rep = read("lab-cri-uvicorn-chained-traceback.log")
+    assert rep.format == "cri+text"
+    (err,) = errors(events)
+    assert err.line == 40 and err.message == "Exception in ASGI application"
+    assert err.error == "httpx.ReadTimeout <- httpcore.ReadTimeout"
+    assert err.time_ns == parse_iso_ns("2026-12-06T15:42:26.440536499Z")
+    assert err.fields is not None and err.fields["frames"].startswith(
+        "/root/.pyenv/versions/3.11.7/lib/python3.11/site-packages/httpx/_transports/default.py")
+    statuses = [e.status for e in events if e.kind is K.REQUEST_END]
+    assert statuses.count(500) == 2 and statuses.count(200) == 13
+    assert accounted(rep, folded_of(rep))
+
+
+def test_traceback_after_a_bracket_timestamp_uvicorn_line() -> None:
+    """sgl-project/sglang#7083: uvicorn lines behind ``[2025-06-11 06:19:30]``; the
+    pasted traceback is cut after its first frame (no exception line): the event keeps
+    the ERROR line's text and the frame seen."""
+    events, _ = read("gh-sglang-7083-uvicorn-bracket-time.log")
+    end, err = events
+    assert (end.kind, end.status, end.time_ns) == (K.REQUEST_END, 500,
+                                                   parse_iso_ns("2025-06-11T06:19:30"))
+    assert end.fields is not None and end.fields["path"] == "/v1/chat/completions"
+    assert err.kind is K.ERROR and err.error == "Exception in ASGI application"
+    assert err.fields is not None and err.fields["frames"].endswith("h11_impl.py:403 in run_asgi")
+
+
+def test_pasted_traceback_glued_to_an_exception_repr() -> None:
+    """langchain-ai/langgraph#1115 (corpus): ``TypeError('Object of type ... is not JSON
+    serializable')Traceback (most recent call last):`` then frames separated by blank
+    lines, cut before the exception line: the repr is the error."""
+    path = Path(__file__).parent / "corpus" / \
+        "langgraph-callbackmanager-not-json-serializable-1115" / "traceback.txt"
+    if not path.exists():
+        pytest.skip("corpus case not present")
+    events, _ = read_all(InputFile("tb", path))
+    (err,) = events
+    assert err.kind is K.ERROR and err.line == 1
+    assert err.error == ("TypeError('Object of type CallbackManagerForToolRun is not JSON "
+                         "serializable')")
+
+
+def test_node_stack_is_one_event_with_the_innermost_frame() -> None:
+    """langchain-ai/langchainjs#711: a shell prompt line, then ``TypeError: m._getType is
+    not a function`` and its ``at`` frames."""
+    events, rep = read("gh-langchainjs-711-node-typeerror.txt")
+    prompt, err = events
+    assert prompt.kind is K.OTHER
+    assert (err.kind, err.level, err.line) == (K.ERROR, ERROR, 2)
+    assert err.error == "TypeError: m._getType is not a function"
+    assert err.fields is not None and err.fields["frames"] == (
+        "/Users/josiahbryan/devel/rubber/backend/node_modules/langchain/dist/memory/base.cjs:22"
+        " in getBufferString")
+    assert folded_of(rep) == 3
+
+
+def test_node_crash_with_source_excerpt_and_version_footer() -> None:
+    """langchain-ai/langchainjs#6989: ``file:...:8``, the source line, the caret, then
+    ``SyntaxError: ...``, frames and ``Node.js v22.9.0`` (folded into the error)."""
+    events, rep = read("gh-langchainjs-6989-node-syntaxerror.txt")
+    (err,) = errors(events)
+    assert err.error == "SyntaxError: missing ) after argument list"
+    assert err.fields is not None
+    assert err.fields["frames"] == "node:internal/modules/esm/utils:337 in compileSourceTextModule"
+    assert not any("Node.js v22" in e.message for e in events)
+    assert accounted(rep, folded_of(rep))
+
+
+def test_node_circular_json_stacks_with_detail_lines() -> None:
+    """Lab capture (express, JSON.stringify of a request under load): each stack has
+    ``--> starting at object...`` detail lines before its frames; one event per stack."""
+    events, rep = read("lab-node-circular-json-stderr.log")
+    assert [e.line for e in events] == [1, 10]
+    for e in events:
+        assert (e.kind, e.error) == (K.ERROR, "TypeError: Converting circular structure to JSON")
+        assert e.fields is not None and e.fields["block"] == "stack"
+    assert events[0].fields is not None
+    assert events[0].fields["frames"].endswith("tests/lab/node/services/serialization.js:53")
+    assert rep.lines_read == 15 and folded_of(rep) == 13
+
+
+def test_node_stack_under_kubectl_timestamps() -> None:
+    """langchain-ai/langsmith-sdk#1719: ``kubectl logs --timestamps`` of a crashing pod."""
+    events, rep = read("gh-langsmith-1719-kubectl-timestamps.log")
+    assert rep.format == "kubectl-timestamps+text"
+    (err,) = events
+    assert err.error == "ReferenceError: RunTree is not defined"
+    assert err.time_ns == parse_iso_ns("2025-01-18T00:36:33.251431725Z")
+
+
+def test_interleaved_pods_keep_their_tracebacks_apart(tmp_path: Path) -> None:
+    """Structural: the real uvicorn traceback of the lab capture, printed by two pods
+    and interleaved line by line as ``kubectl logs --prefix`` merges streams."""
+    lines = (REAL / "lab-uvicorn-autogen-500-traceback.log").read_text().splitlines()[27:88]
+    out: list[str] = []
+    for ln in lines:
+        out.append(f"[pod/api-7d4b9c6f5-aaaaa/app] {ln}")
+        out.append(f"[pod/api-7d4b9c6f5-bbbbb/app] {ln}")
+    events, rep = read_text(tmp_path, "two.log", "\n".join(out) + "\n")
+    errs = errors(events)
+    assert sorted(e.host or "" for e in errs) == ["api-7d4b9c6f5-aaaaa", "api-7d4b9c6f5-bbbbb"]
+    assert all(e.error and e.error.startswith("ValueError: The team is already running")
+               for e in errs)
+    assert len(events) == 2 and accounted(rep, folded_of(rep))
+
+
+def test_access_line_printed_inside_an_unfinished_traceback_passes_through(
+        tmp_path: Path) -> None:
+    """Structural: another worker's access line lands between a traceback's frames (two
+    uvicorn workers share stderr). It stays an access event; the traceback stays whole."""
+    lines = (REAL / "lab-uvicorn-autogen-500-traceback.log").read_text().splitlines()
+    tb = lines[27:88]
+    text = "\n".join(tb[:10] + ['INFO:     127.0.0.1:59438 - "POST /chat HTTP/1.1" 200 OK']
+                     + tb[10:]) + "\n"
+    events, _ = read_text(tmp_path, "mixed.log", text)
+    assert [e.kind for e in events] == [K.REQUEST_END, K.ERROR]
+    assert events[1].error and events[1].error.startswith("ValueError: The team")
+
+
+def test_json_lines_around_a_traceback_keep_their_fast_path(tmp_path: Path) -> None:
+    """Structural: a structlog-JSON service whose uncaught exception goes to stderr as
+    text (the lab's lines), merged by kubectl: JSON lines stay JSON events."""
+    tb = (REAL / "lab-uvicorn-autogen-500-traceback.log").read_text().splitlines()[28:88]
+    js = ('{"event": "run started", "level": "info", "run_id": "r-1", '
+          '"timestamp": "2026-12-06T15:40:41.000001Z"}')
+    text = "\n".join([js, *tb, js.replace("run started", "run failed").replace("info", "error")])
+    events, _ = read_text(tmp_path, "s.log", text + "\n")
+    assert [e.kind for e in events] == [K.RUN_START, K.ERROR, K.RUN_END]
+    assert events[2].run == "r-1" and events[2].error == "run failed"
+
+
+def test_cut_traceback_is_bounded_and_counted(tmp_path: Path) -> None:
+    """A runaway traceback (recursion) is cut at MAX_BLOCK_LINES and said so."""
+    frame = '  File "/app/agent.py", line 12, in step\n    return step(n + 1)\n'
+    text = ("Traceback (most recent call last):\n" + frame * MAX_BLOCK_LINES
+            + "RecursionError: maximum recursion depth exceeded\n")
+    events, rep = read_text(tmp_path, "deep.log", text)
+    assert events[0].kind is K.ERROR and events[0].line == 1
+    assert any("cut" in n for n in rep.notes)
+    assert accounted(rep, folded_of(rep))
+
+
+# --------------------------------------------------------------------------- access logs
+
+def test_nginx_combined_with_request_and_upstream_times() -> None:
+    """Lab capture: nginx (Debian package) in front of uvicorn with a 2 s upstream
+    timeout; log_format combined + $request_time $upstream_response_time."""
+    events, rep = read("lab-nginx-access.log")
+    assert rep.events == 8 and all(e.kind is K.REQUEST_END for e in events)
+    ok, gw = events[0], events[-1]
+    assert (ok.status, ok.duration_ms, ok.error) == (200, 496.0, None)
+    assert ok.fields is not None and ok.fields["access"] == "nginx"
+    assert (ok.fields["method"], ok.fields["path"], ok.fields["upstream_ms"]) == (
+        "POST", "/chat", 492.0)
+    assert ok.time_ns == parse_iso_ns("2026-12-06T15:46:41+00:00")
+    assert (gw.status, gw.duration_ms, gw.level) == (504, 2010.0, ERROR)
+    assert gw.fields is not None and gw.fields["upstream_ms"] == 2005.0
+    assert gw.error == "HTTP 504 Gateway Timeout" and gw.message == "POST /chat 504"
+
+
+@pytest.mark.parametrize("name, first_time, method, path", [
+    # lab capture of the same nginx
+    ("lab-nginx-error.log", "2026-12-06T15:46:47", "POST", "/chat"),
+    # kubernetes/kubernetes#107269
+    ("gh-k8s-107269-nginx-error.log", "2021-12-31T13:40:37", "POST",
+     "/api/awc-tracker/beneficiary/save"),
+    # fossar/selfoss#1427: pasted without its date
+    ("gh-selfoss-1427-nginx-error-no-date.log", None, "GET", "/update"),
+])
+def test_nginx_error_lines(name: str, first_time: str | None, method: str, path: str) -> None:
+    events, _ = read(name)
+    e = events[0]
+    assert (e.kind, e.level) == (K.ERROR, ERROR)
+    assert e.error == ("upstream timed out (110: Connection timed out) while reading response "
+                       "header from upstream")
+    assert e.time_ns == (parse_iso_ns(first_time) if first_time else None)
+    assert e.fields is not None and e.fields["access"] == "nginx"
+    assert (e.fields["method"], e.fields["path"]) == (method, path)
+    assert e.pid is not None and e.fields["upstream"]
+
+
+def test_uvicorn_access_inside_another_logger() -> None:
+    """chatchat-space/Langchain-Chatchat#2302: uvicorn's line re-logged by a
+    ``time | LEVEL | stdout |`` logger; the httpx client line above is not an access line."""
+    client, access = read("gh-chatchat-2302-uvicorn-in-logger.log")[0]
+    assert client.kind is K.OTHER
+    assert (access.kind, access.status) == (K.REQUEST_END, 200)
+    assert access.time_ns == parse_iso_ns("2023-12-07 14:15:06")
+    assert access.fields is not None and access.fields["path"] == "/llm_model/list_running_models"
+
+
+def test_envoy_istio_default_lines() -> None:
+    """fredcoq/kubefrog-kvmserver istio/readme.md: Istio's default Envoy format; a 302
+    with its duration and request id, and a code-0 line (the client reset the stream)."""
+    events, _ = read("gh-kubefrog-istio-envoy.log")
+    redirect, reset = events
+    assert (redirect.kind, redirect.status, redirect.duration_ms) == (K.REQUEST_END, 302, 16.0)
+    assert redirect.request == "1d3ec87f-d974-4521-b5ac-23404817a56a"
+    assert redirect.fields is not None and redirect.fields["access"] == "envoy"
+    assert (reset.status, reset.level, reset.error) == (None, WARN, None)
+    assert reset.fields is not None and reset.fields["no_response"] is True
+
+
+def test_uvicorn_access_under_gunicorn_and_python_logging_pid() -> None:
+    """Lab capture: gunicorn with UvicornWorker; the app logs ``%(asctime)s [%(process)d]``."""
+    events, _ = read("lab-gunicorn-uvicorn-oom.log")
+    app = next(e for e in events if e.message.startswith("assistant: session user-0"))
+    assert app.pid == "23820" and app.level == 30
+    access = [e for e in events if e.kind is K.REQUEST_END]
+    assert access and all(e.fields and e.fields["access"] == "uvicorn" for e in access)
+
+
+# --------------------------------------------------------------------------- fatal lines
+
+def test_v8_heap_fatal_block_is_one_fatal_event() -> None:
+    """Lab capture: Node cluster worker with --max-old-space-size; stderr as written."""
+    events, rep = read("lab-node-heap-oom-stderr.log")
+    (e,) = events
+    assert (e.kind, e.level, e.pid, e.line) == (K.ERROR, FATAL, "16211", 2)
+    assert e.error == ("FATAL ERROR: Ineffective mark-compacts near heap limit Allocation "
+                       "failed - JavaScript heap out of memory")
+    assert e.fields is not None and e.fields["fatal"] == "heap_oom"
+    assert accounted(rep, folded_of(rep))
+
+
+@pytest.mark.parametrize("name, pid", [
+    ("gh-gemini-cli-4359-v8-wrapped.txt", "2571992"),  # GC lines wrapped at ") allocation"
+    ("gh-unibest-235-v8-windows.txt", "6032"),  # Windows frames, "10: 00007FF..."
+])
+def test_v8_heap_fatal_pasted(name: str, pid: str) -> None:
+    events, _ = read(name)
+    fatal = [e for e in events if e.level == FATAL]
+    assert len(fatal) == 1 and fatal[0].pid == pid
+    assert fatal[0].error == ("FATAL ERROR: Reached heap limit Allocation failed - JavaScript "
+                              "heap out of memory")
+    assert fatal[0].fields is not None and fatal[0].fields["fatal"] == "heap_oom"
+
+
+def test_gunicorn_worker_timeouts_kills_and_boots() -> None:
+    """benoitc/gunicorn#3136: the master (pid 1637) reports workers by their pid."""
+    events, _ = read("gh-gunicorn-3136-worker-timeout.log")
+    tags = [(e.pid, (e.fields or {}).get("fatal"), e.level) for e in events]
+    assert tags[0] == ("7214", "worker_timeout", FATAL)
+    assert tags[2] == ("7310", "worker_boot", 30)
+    assert ("7284", "worker_killed", ERROR) in tags  # "terminated due to signal 9"
+    assert ("7289", "worker_exit", WARN) in tags  # signal 6 after the timeout
+    assert events[0].fields is not None and events[0].fields["by_pid"] == "1637"
+    assert events[0].time_ns == parse_iso_ns("2024-01-09 13:24:39 +0000")
+    assert events[2].kind is K.PROCESS_START
+
+
+@pytest.mark.parametrize("name, want", [
+    # open-runtimes/open-runtimes#330 (appwrite): timeout, then SIGKILL
+    ("gh-open-runtimes-330-sigkill.log", [("17", "worker_timeout", FATAL),
+                                          ("17", "worker_killed", ERROR)]),
+    # benoitc/gunicorn#76: the 2010 format without brackets around the time
+    ("gh-gunicorn-76-old-format.log", [("5870", "worker_timeout", FATAL),
+                                       ("5871", "worker_timeout", FATAL),
+                                       ("6935", "worker_boot", 30)]),
+    # devilry/devilry-django#1297: pasted without the time and master pid
+    ("gh-devilry-1297-no-time.log", [("414077", "worker_timeout", FATAL),
+                                     ("414078", "worker_timeout", FATAL),
+                                     ("414077", "worker_exit", ERROR),
+                                     ("414077", "worker_exit", ERROR),
+                                     ("575558", "worker_boot", 30),
+                                     ("414078", "worker_killed", ERROR)]),
+    # lab capture: a UvicornWorker killed by the cgroup's OOM killer
+    ("lab-gunicorn-uvicorn-oom.log", [("23820", "worker_boot", 30),
+                                      ("23821", "worker_boot", 30),
+                                      ("23821", "worker_killed", ERROR),
+                                      ("23881", "worker_boot", 30)]),
+])
+def test_worker_lifecycle_lines(name: str, want: list[tuple[str, str, int]]) -> None:
+    events, _ = read(name)
+    got = [(e.pid, e.fields["fatal"], e.level) for e in events
+           if e.fields and "fatal" in e.fields]
+    assert got == want
+    for e in events:
+        if e.level is not None and e.level >= ERROR:
+            assert e.kind is K.ERROR and e.error
+
+
+@pytest.mark.parametrize("name, pids", [
+    ("gh-docker-for-linux-1001-kernel-oom.log", ["15784", "15925"]),  # journald kernel lines
+    ("gh-pandora-49-kernel-oom-old.log", ["27438", "27438"]),  # "Kill process ... sacrifice"
+    ("gh-py-autovod-7-dmesg.log", ["7899"]),  # dmesg -T
+])
+def test_kernel_oom_kills(name: str, pids: list[str]) -> None:
+    events, _ = read(name)
+    oom = [e for e in events if e.fields and e.fields.get("fatal") == "kernel_oom"]
+    assert [e.pid for e in oom] == pids
+    assert all(e.level == FATAL and e.kind is K.ERROR for e in oom)
+    assert all(e.error and e.error.startswith(("Out of memory", "Killed process")) for e in oom)
+
+
+def test_python_memory_error_alone_and_in_a_traceback(tmp_path: Path) -> None:
+    """Structural: Python's MemoryError as the last line of a traceback, and alone."""
+    text = ("Traceback (most recent call last):\n"
+            '  File "/app/main.py", line 30, in chat\n'
+            "    history.append(big)\n"
+            "MemoryError\n"
+            "MemoryError\n")
+    events, _ = read_text(tmp_path, "mem.log", text)
+    tb, alone = events
+    assert (tb.error, tb.fields and tb.fields.get("fatal")) == ("MemoryError", "memory_error")
+    assert alone.kind is K.ERROR and alone.fields == {"fatal": "memory_error"}
+
+
+# --------------------------------------------------------------------------- resolvers
+
+def test_pip_conflict_lines_are_errors_with_their_text() -> None:
+    """microsoft/autogen#7173: pip's post-install conflict report."""
+    events, _ = read("gh-autogen-7173-pip.txt")
+    assert all(e.kind is K.ERROR and e.level == ERROR for e in events)
+    assert events[1].error == ("autogen-ext 0.5.7 requires autogen-core==0.5.7, but you have "
+                               "autogen-core 0.7.5 which is incompatible.")
+    assert all(e.fields and e.fields["resolver"] == "pip" for e in events)
+
+
+@pytest.mark.parametrize("name", [
+    "gh-langchainjs-9760-npm-error.txt",  # npm 10: "npm error"
+    "gh-langchainjs-980-npm-err-timestamps.txt",  # npm 8 "npm ERR!" behind CI timestamps
+])
+def test_npm_eresolve_lines_are_errors(name: str) -> None:
+    events, _ = read(name)
+    assert all(e.level == ERROR and e.kind is K.ERROR for e in events)
+    assert all(e.fields and e.fields["resolver"] == "npm" for e in events)
+    text = " ".join(e.error or "" for e in events)
+    assert "ERESOLVE" in text
+    if "980" in name:
+        assert "Conflicting peer dependency: axios@0.26.1" in text
+
+
+# --------------------------------------------------------------------------- wrappers, kinds
+
+def test_go_trimmed_wrapper_timestamps(tmp_path: Path) -> None:
+    """Structural: kubectl --timestamps prints Go's RFC3339Nano, which trims zeros
+    (``.136Z``, ``.1Z``, none); the inner lines are the lab's real pino-style JSON."""
+    text = ('2026-12-06T15:40:15.136Z {"level":"info","message":"run started","runId":"r-1"}\n'
+            '2026-12-06T15:40:15.1Z {"level":"info","message":"run finished","runId":"r-1"}\n'
+            '2026-12-06T15:40:16Z {"level":"error","message":"run failed","runId":"r-2"}\n')
+    events, rep = read_text(tmp_path, "k.log", text)
+    assert rep.format.startswith("kubectl-timestamps+")
+    assert [e.time_ns for e in events] == [parse_iso_ns("2026-12-06T15:40:15.136Z"),
+                                           parse_iso_ns("2026-12-06T15:40:15.100Z"),
+                                           parse_iso_ns("2026-12-06T15:40:16Z")]
+    assert [e.kind for e in events] == [K.RUN_START, K.RUN_END, K.RUN_END]
+
+
+def test_app_own_fixed_width_time_is_not_a_wrapper(tmp_path: Path) -> None:
+    """An app printing its own ``...Z LEVEL msg`` with a fixed width stays a text log."""
+    text = "".join(f"2026-12-06T15:40:1{i}.100Z INFO request completed status=200\n"
+                   for i in range(5))
+    _, rep = read_text(tmp_path, "own.log", text)
+    assert rep.format == "logfmt" or rep.format == "text"
+
+
+@pytest.mark.parametrize("name", ["run_error", "run_failed", "agent.error", "run.failed",
+                                  "task_failed", "kickoff_failed", "run errored"])
+def test_run_ends_named_otherwise(name: str) -> None:
+    """Issue 9's list of run-end names that read as OTHER before: a failed run ended."""
+    assert kind_of_text(name) is K.RUN_END
+    assert end_failed(K.RUN_END, "", None, None, name)
+    assert classify("step done", name, None, None, None, None, False) is K.RUN_END
+
+
+def test_run_end_event_name_records_the_failure(tmp_path: Path) -> None:
+    """A JSON line whose event name says the run failed carries that as its error."""
+    line = ('{"timestamp":"2026-12-06T15:40:16.5Z","level":"info","msg":"step done",'
+            '"event":"agent.error","runId":"r-9"}\n')
+    (e,), _ = read_text(tmp_path, "j.log", line)
+    assert (e.kind, e.run, e.error) == (K.RUN_END, "r-9", "step done")
+
+
+# --------------------------------------------------------------------------- robustness
+
+@pytest.mark.parametrize("junk", [
+    "Traceback (most recent call last):\n" * 3,
+    "    at x\n" * 5,
+    "<--- Last few GCs --->\n[1:0x0]\n)\n",
+    "FATAL ERROR: \x1b[31mred\x1b[0m\n",
+    '1.2.3.4 - - [99/Xyz/2024:99:99:99 +0000] "GET / HTTP/1.1" 200 -\n',
+    '[9999-99-99T99:99:99Z] "GET / HTTP/1.1" 200 - 1 2 3 -\n',
+    "2024/13/45 25:61:61 [error] 1#1: *1 x, client: , request: \"\n",
+    "[2024-99-99 99:99:99 +0000] [1] [INFO] Booting worker with pid: \n",
+    "Error\n  \n\n  TypeError\n",
+])
+def test_odd_input_never_raises(tmp_path: Path, junk: str) -> None:
+    events, rep = read_text(tmp_path, "junk.log", junk)
+    assert rep.error is None
+    assert accounted(rep, folded_of(rep))
+    for e in events:
+        assert isinstance(e.message, str)
