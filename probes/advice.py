@@ -478,10 +478,11 @@ def _clean_cap(case: Case, signals: Mapping[str, Signal], facts: Facts) -> None:
                 f"Failures start at {lv.get('level')} request(s) in flight ({rate:.0%} "
                 f"failed); " + (f"up to {cap} in flight, none failed." if cap else
                                 "no level was clean."))
+            if cap:  # a cap is only named when a failing level above it proves it
+                facts.slots["cap"] = str(cap)
+                facts.slots["cap_why"] = f"{cap} in flight stayed clean"
             break
         cap = _upper(str(lv.get("level"))) or cap
-    if cap:
-        facts.slots["cap"] = str(cap)
 
 
 def _count_line(sig: Signal | None, what: str) -> str | None:
@@ -591,6 +592,12 @@ def _facts_oom(case: Case, s: Mapping[str, Signal], f: Facts) -> None:
     if peak:
         f.slots["peak"] = f"{peak / (1 << 20):.0f}Mi"
         f.lines.append(f"Highest resident memory sampled: {f.slots['peak']}.")
+    died = _yes(s, "process.worker_died")
+    if died is not None:
+        f.lines.append(_clip(died.detail, 200) + (
+            f"; e.g. {_rel(died.examples[0].where)}" if died.examples else "") + ".")
+    if not rows:
+        f.slots["no_kube"] = "yes"
     heap = _yes(s, "runtime.out_of_memory")
     if heap and heap.examples:
         f.lines.append(f"The runtime itself ran out of memory: {_rel(heap.examples[0].where)}.")
@@ -654,9 +661,26 @@ def _facts_serialization(case: Case, s: Mapping[str, Signal], f: Facts) -> None:
 
 
 def _facts_version(case: Case, s: Mapping[str, Signal], f: Facts) -> None:
-    line = _count_line(_yes(s, "errors.version_mismatch"), "start-up error line(s)")
+    errs = _yes(s, "errors.version_mismatch")
+    line = _count_line(errs, "start-up error line(s)")
     if line:
         f.lines.append(line)
+    texts = [ex for ex in errs.examples] if errs else []
+    if texts:
+        f.broken_code = f"# {_rel(texts[0].where)}\n" + "\n".join(
+            _clip(ex.text, 160) for ex in texts[:4])
+    joined = "\n".join(ex.text for ex in texts)
+    peer = re.search(r'peer (@?[\w./-]+)@"([^"]+)" from (@?[\w./-]+)@([\w.-]+)', joined)
+    if peer:
+        f.slots["pinned_js"] = f'{peer.group(1)}@"{peer.group(2)}"'
+        f.lines.append(f"{peer.group(3)} {peer.group(4)} needs {peer.group(1)} "
+                       f"{peer.group(2)}.")
+    pip = re.search(r"([\w.\-]+) [\w.]+ requires ([\w.\-]+)([<>=!~][^,\s]+), but you have "
+                    r"\2 ([\w.]+)", joined)
+    if pip:
+        f.slots["pinned_py"] = f"{pip.group(2)}{pip.group(3)}"
+        f.lines.append(f"{pip.group(1)} needs {pip.group(2)}{pip.group(3)}; "
+                       f"{pip.group(4)} is installed.")
     for fd in _code_findings(case):
         if fd.get("signal") != "code.version_mismatch":
             continue
@@ -752,7 +776,8 @@ class Fix:
 
 
 DEFAULT_SLOTS = {
-    "obj": "agent", "cap": "4", "tool": "the_tool", "ceiling_s": "30", "limit_s": "120",
+    "cap_why": "measure the provider's budget and set the cap below it",
+    "obj": "agent", "cap": "MAX_IN_FLIGHT", "tool": "the_tool", "ceiling_s": "30", "limit_s": "120",
     "limit": "", "limit_next": "1Gi", "container": "app", "period": "30", "version": "X.Y.Z",
     "packages": "the family's packages", "type": "object", "peak_calls": "",
 }
@@ -1015,28 +1040,28 @@ FIXES: dict[tuple[str, str, str | None], Fix] = {
         "model_client = OpenAIChatCompletionClient(model=\"gpt-4o\")\n"
         "result = await team.run(task=msg)   # a 429 surfaces as a 500",
         "model_client = OpenAIChatCompletionClient(model=\"gpt-4o\", max_retries=5)  # backoff\n"
-        "MODEL_SLOTS = asyncio.Semaphore(<<cap>>)   # per worker; <<cap>> in flight stayed clean\n"
+        "MODEL_SLOTS = asyncio.Semaphore(<<cap>>)   # per worker; <<cap_why>>\n"
         "async with MODEL_SLOTS:\n    result = await team.run(task=msg)"),
     ("upstream-rate-limit", PY, "crewai"): Fix(
         "crew = Crew(agents=[...], tasks=[...])   # no request budget",
         "crew = Crew(agents=[...], tasks=[...], max_rpm=60)   # the provider's budget\n"
-        "CREW_SLOTS = asyncio.Semaphore(<<cap>>)   # <<cap>> in flight stayed clean\n"
+        "CREW_SLOTS = asyncio.Semaphore(<<cap>>)   # <<cap_why>>\n"
         "async with CREW_SLOTS:\n    out = await crew.akickoff(inputs=inputs)"),
     ("upstream-rate-limit", PY, None): Fix(
         "client = AsyncOpenAI(max_retries=0)\nreply = await client.chat.completions.create(...)",
         "client = AsyncOpenAI(max_retries=5)    # 429/5xx retried with backoff\n"
-        "MODEL_SLOTS = asyncio.Semaphore(<<cap>>)   # per worker; <<cap>> in flight stayed clean\n"
+        "MODEL_SLOTS = asyncio.Semaphore(<<cap>>)   # per worker; <<cap_why>>\n"
         "async with MODEL_SLOTS:\n    reply = await client.chat.completions.create(...)"),
     ("upstream-rate-limit", JS, "langchain"): Fix(
         "const model = new ChatOpenAI({ model: \"gpt-4o\" });",
         "const model = new ChatOpenAI({\n"
         "  model: \"gpt-4o\", maxRetries: 5, maxConcurrency: <<cap>> });\n"
-        "// <<cap>> in flight stayed clean; maxConcurrency is per process"),
+        "// <<cap_why>>; maxConcurrency is per process"),
     ("upstream-rate-limit", JS, None): Fix(
         "const client = new OpenAI({ maxRetries: 0 });\n"
         "const reply = await client.chat.completions.create(req);",
         "const client = new OpenAI({ maxRetries: 5 });   // 429/5xx retried with backoff\n"
-        "const limit = pLimit(<<cap>>);   // per process; <<cap>> in flight stayed clean\n"
+        "const limit = pLimit(<<cap>>);   // per process; <<cap_why>>\n"
         "const reply = await limit(() => client.chat.completions.create(req));"),
     # ---- unbounded-fanout
     ("unbounded-fanout", PY, None): Fix(
@@ -1091,12 +1116,14 @@ FIXES: dict[tuple[str, str, str | None], Fix] = {
         "// one key per logical write, reused by every retry of it"),
     # ---- serialization
     ("serialization", PY, None): Fix(
-        "await queue.publish(json.dumps({\"message\": msg, \"context\": request}))   # <<type>>",
+        "await queue.publish(json.dumps({\"message\": msg, \"context\": request}))\n"
+        "# <<type:the request object>> is not plain data",
         "await queue.publish(json.dumps({\"message\": msg, \"request_id\": request_id,\n"
         "                                \"user_id\": user_id}))   # ids and values only\n"
         "# pydantic models: model.model_dump(mode=\"json\")"),
     ("serialization", JS, None): Fix(
-        "await queue.publish(JSON.stringify({ message, context: req }));   // <<type>>",
+        "await queue.publish(JSON.stringify({ message, context: req }));\n"
+        "// <<type:req>> is not plain data (circular)",
         "const payload = JSON.stringify({ message, requestId, userId });   // plain values\n"
         "await queue.publish(payload);"),
     # ---- version-mismatch
@@ -1129,7 +1156,10 @@ def _lookup(cause_id: str, lang: str, framework: str | None) -> Fix | None:
 def _pinned(facts: Facts) -> None:
     pkgs = facts.slots.get("packages", "").split()
     version = facts.slots.get("version", "")
-    if pkgs and version:
+    if "pinned_js" in facts.slots or "pinned_py" in facts.slots:
+        facts.slots.setdefault("pinned_js", "<each package of the family>@<one version>")
+        facts.slots.setdefault("pinned_py", "# every package of the family at one version")
+    elif pkgs and version:
         extras = {re.sub(r"\[.*", "", e): e for e in facts.slots.get("extras", "").split()}
         facts.slots["pinned_py"] = "\n".join(f"{extras.get(p, p)}=={version}" for p in pkgs)
         facts.slots["pinned_js"] = " ".join(f"{p}@{version}" for p in pkgs)
@@ -1139,10 +1169,33 @@ def _pinned(facts: Facts) -> None:
         facts.slots["pinned_js"] = "<each package of the family>@<one version>"
 
 
-def _oom_fix(facts: Facts) -> Fix:
+OOM_PROCESS_FIXES = {
+    PYTHON: Fix(
+        "transcripts[session_id].append(turn)   # module-level dict of lists, never trimmed",
+        "transcripts[session_id] = deque(maxlen=MAX_TURNS)   # bounded per session\n"
+        "# (and sessions evicted, or kept in a store, not in the worker)\n"
+        "# gunicorn: recycle workers that still grow\n"
+        "#   gunicorn -k uvicorn.workers.UvicornWorker --max-requests 1000 "
+        "--max-requests-jitter 100\n"
+        "# and a container/cgroup memory limit above the observed peak"),
+    NODE: Fix(
+        "const turns = new Map();   // module level, never evicted\n"
+        "turns.get(sessionId).push(turn);",
+        "const turns = new LRUCache({ max: 500 });   // from lru-cache: bounded, evicts\n"
+        "turns.set(sessionId, [...(turns.get(sessionId) ?? []), turn].slice(-MAX_TURNS));\n"
+        "// node --max-old-space-size=<about 75% of the container's memory, in MiB>"),
+}
+"""OOM without Kubernetes evidence (a worker killed in a cgroup, a V8 heap fatal): the
+fix is in the process, in its language."""
+
+
+def _oom_fix(facts: Facts, lang: str | None) -> Fix:
     """The OOM fix names the container's real limit; ``resources: {}`` appears only when
-    the evidence says no limit is set."""
+    the evidence says no limit is set. Without Kubernetes evidence it is the process's
+    fix, in the service's language."""
     s = facts.slots
+    if s.get("no_kube") and lang in OOM_PROCESS_FIXES:
+        return OOM_PROCESS_FIXES[lang]
     limit = s.get("limit")
     v8 = s.get("v8_heap") == "yes"
     heap = ("\n# Node: keep the V8 heap under the limit, e.g. NODE_OPTIONS="
@@ -1200,8 +1253,11 @@ def tailor(case: Case, cause: RankedCause) -> RankedCause:
     broken, fixed = cause.broken, cause.fixed
 
     if base == "oom":
-        fix = _oom_fix(facts)
+        fix = _oom_fix(facts, stack.language)
         broken, fixed = fix.broken, fix.fixed
+        if facts.slots.get("no_kube") and stack.language:
+            steps.append(f"Fix written for {stack.label}, as the evidence shows: "
+                         f"{stack.because()}.")
     elif base == "probe-kill":
         pass
     elif base not in NEUTRAL:

@@ -12,6 +12,7 @@ language and framework, and the object, file:line and numbers it names.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -205,6 +206,7 @@ def test_lab_node_express_shared_agent() -> None:
 
 
 def test_lab_python_oom_under_gunicorn_is_not_given_node_heap_flags() -> None:
+    # FastAPI + gunicorn -w 2 in a 230 MB cgroup: gunicorn's SIGKILL line
     a = lab("py-oom")
     rc = advice_for(a, "oom")
     assert "max-old-space-size" not in rc.fixed
@@ -258,7 +260,8 @@ def test_lab_language_comes_from_the_capture(name: str, language: str) -> None:
 def test_lab_rate_limit_names_the_clean_concurrency() -> None:
     a = lab("py-upstream-rate-limit")
     rc = advice_for(a, "upstream-rate-limit")
-    assert "88 rate-limit error line(s)" in steps(rc)
+    sig = a.case.signals()["errors.rate_limit"]
+    assert f"{sig.value} rate-limit error line(s) (429/503)" in steps(rc)
     assert "max_retries=5" in rc.fixed
 
 
@@ -293,3 +296,25 @@ def test_markdown_report_fences_the_tailored_fix() -> None:
     assert fixed.splitlines()[2] == "```"
     assert "def build_team() -> RoundRobinGroupChat:" in fixed
     assert "- Fix written for Python · AutoGen AgentChat" in md
+
+
+def test_lab_tool_timeout_names_a_cap_only_when_a_clean_level_proves_it() -> None:
+    """py-tool-timeout: a concurrency cap is a number only when the evidence shows a
+    clean level below a failing one; otherwise it stays a named placeholder."""
+    a = lab("py-tool-timeout")
+    rc = advice_for(a, "tool-timeout")
+    assert "asyncio.timeout(" in rc.fixed
+    m = re.search(r"asyncio\.Semaphore\((\w+)\)", rc.fixed)
+    assert m is not None
+    if m.group(1).isdigit():
+        assert f"up to {m.group(1)} in flight, none failed" in steps(rc)
+    else:
+        assert m.group(1) == "MAX_IN_FLIGHT"
+
+
+def test_lab_gunicorn_oom_without_kubernetes_gets_the_process_fix() -> None:
+    a = lab("py-oom")
+    rc = advice_for(a, "oom")
+    assert "--max-requests" in rc.fixed and "deque(maxlen=" in rc.fixed
+    assert "resources:" not in rc.fixed
+    assert "worker death(s)" in steps(rc)
