@@ -19,8 +19,9 @@ Safe by default:
   ``Evidence.error`` (the CLI maps it to ``ExitCode.UNREACHABLE``).
 
 Signals: ``errors.rise_with_concurrency``, ``errors.already_running``,
-``errors.rate_limit``, ``errors.timeout`` (timeout text in error bodies) and
-``latency.ceiling``; every YES points at the request ids and levels behind it.
+``errors.rate_limit``, ``errors.timeout`` (timeout text in error bodies),
+``latency.ceiling`` and ``requests.failed`` (the symptom itself, from the levels'
+counts); every YES points at the request ids and levels behind it.
 """
 
 from __future__ import annotations
@@ -57,7 +58,8 @@ from probes.redact import is_secret_name, redact_text
 NAME = "ramp"
 REQUEST_ID_HEADER = "x-request-id"
 SIGNAL_KEYS = frozenset({"errors.rise_with_concurrency", "errors.already_running",
-                         "errors.rate_limit", "errors.timeout", "latency.ceiling"})
+                         "errors.rate_limit", "errors.timeout", "latency.ceiling",
+                         "requests.failed"})
 
 # --- thresholds ---------------------------------------------------------------------------
 BASELINE_MAX_ERROR_RATE = 0.05
@@ -423,7 +425,39 @@ def ramp_signals(source: str, results: list[_Result], timeout_s: float) -> tuple
         _rise_with_concurrency(source, counted),
         *_text_signals(source, counted),
         _latency_ceiling(source, counted, timeout_s),
+        _requests_failed(source, counted),
     )
+
+
+FAILED_MIN = 3
+FAILED_SHARE = 0.01
+"""requests.failed: at least this many failed requests and this share of those sent (the
+same rule as the log analysis)."""
+ALONE_STRENGTH = 0.3
+"""'Already running' at the lowest level, one request at a time: a bug that fails alone,
+not requests colliding on a shared instance (weak, and not a symptom on its own: the
+failures are, through requests.failed)."""
+
+
+def _requests_failed(source: str, results: list[_Result]) -> Signal:
+    key = "requests.failed"
+    failed_ = [r for r in results if not r.ok]
+    total = len(results)
+    share = len(failed_) / total if total else 0.0
+    by_level: dict[int, list[int]] = {}
+    for r in results:
+        row = by_level.setdefault(r.level, [0, 0])
+        row[0] += 1
+        row[1] += int(not r.ok)
+    shape = ", ".join(f"{f}/{n} at {lv}" for lv, (n, f) in sorted(by_level.items()))
+    data = {"failed": len(failed_), "total": total, "share": round(share, 4)}
+    if len(failed_) >= FAILED_MIN and share >= FAILED_SHARE:
+        exs = [_example(source, r) for r in sorted(failed_, key=lambda r: (r.level, r.n))
+               [:MAX_EXAMPLES]]
+        return yes(key, NAME, f"{len(failed_)} of {total} requests failed ({share:.1%}: "
+                              f"{shape})", exs, value=len(failed_), data=data)
+    return no(key, NAME, f"{len(failed_)} of {total} requests failed ({shape}): at most noise",
+              value=len(failed_), data=data)
 
 
 def _rise_with_concurrency(source: str, results: list[_Result]) -> Signal:
@@ -470,9 +504,23 @@ def _text_signals(source: str, results: list[_Result]) -> list[Signal]:
         if hits:
             hits.sort(key=lambda r: (r.level, r.n))
             levels = sorted({r.level for r in hits})
-            out.append(yes(key, NAME, f"{len(hits)} failed response(s) at concurrency "
-                                      f"{', '.join(map(str, levels))}",
-                           [_example(source, r) for r in hits[:MAX_EXAMPLES]], value=len(hits)))
+            detail = (f"{len(hits)} failed response(s) at concurrency "
+                      f"{', '.join(map(str, levels))}")
+            strength = 1.0
+            single = [r for r in results if r.level == 1]
+            alone = [r for r in hits if r.level == 1]
+            if (key == "errors.already_running" and single
+                    and len(alone) > BASELINE_MAX_ERROR_RATE * len(single)):
+                # Collisions between requests need two in flight; at concurrency 1 the
+                # run was started inside a running one by the request itself.
+                strength = ALONE_STRENGTH
+                detail += (f"; {len(alone)} of them at concurrency 1, one request at a time: "
+                           "not requests colliding on a shared instance but a run started "
+                           "inside a running one (a nested run_until_complete, a re-used "
+                           "event loop)")
+            out.append(yes(key, NAME, detail,
+                           [_example(source, r) for r in hits[:MAX_EXAMPLES]], value=len(hits),
+                           strength=strength))
         else:
             out.append(no(key, NAME, f"not in {len(failed_responses)} failed response(s)",
                           value=0))

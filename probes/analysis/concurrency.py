@@ -41,6 +41,7 @@ class Request:
     failed: bool
     duration_ms: float | None
     end_at: Example | None = None
+    ident: str | None = None  # the request id (or, for a run standing in, its request/run)
 
 
 def bucket_label(concurrency: int) -> str:
@@ -90,7 +91,7 @@ class RequestTracker:
         dur = ev.duration_ms if ev.duration_ms is not None else (ev.time_ns - start) / NS_PER_MS
         failed = event_failed(ev)
         self.requests.append(Request(start, ev.time_ns, failed, dur,
-                                     excerpt(ev) if failed else None))
+                                     excerpt(ev) if failed else None, ev.request))
 
 
 @dataclass(frozen=True, slots=True)

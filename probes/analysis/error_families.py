@@ -62,7 +62,9 @@ ERROR_FAMILIES: tuple[ErrorFamily, ...] = (
         "timeout", "errors.timeout",
         r"ETIMEDOUT", r"ESOCKETTIMEDOUT",
         r"AbortError", r"operation was aborted",
-        r"(?<!Task )timed out",  # not Lambda's "Task timed out after" (platform family)
+        # not Lambda's "Task timed out after" nor nginx's "upstream timed out (110: Connection
+        # timed out)": the platform or proxy gave up, that is the platform family
+        r"(?<!Task )(?<!upstream )(?<!\(110: Connection )timed out",
         r"TimeoutError", r"ReadTimeout", r"ConnectTimeout", r"ConnectTimeoutError",
         r"deadline exceeded", r"DEADLINE_EXCEEDED",
     ),
@@ -73,6 +75,7 @@ ERROR_FAMILIES: tuple[ErrorFamily, ...] = (
         r"(?<![\d.])504(?![\d.]|\s*ms)", r"Gateway Time-?out",
         r"(?<![\d.])502(?![\d.]|\s*ms)", r"Bad Gateway",
         r"upstream request timeout",  # Envoy
+        r"upstream timed out",  # nginx error log
     ),
     _family(
         "duplicate_write", "errors.duplicate_write",
@@ -97,6 +100,33 @@ ERROR_FAMILIES: tuple[ErrorFamily, ...] = (
         r"ERR_REQUIRE_ESM",
         r"Cannot find module",
         r"No module named",
+        # dependency resolvers refusing a set of versions (pip, npm, setuptools, poetry)
+        r"ResolutionImpossible",  # pip: "ERROR: ResolutionImpossible: for help visit ..."
+        # pip's post-install check: "X 0.1 requires Y<0.2,>=0.1.7, but you have Y 0.2.1
+        # which is incompatible." (newer pips drop the last three words)
+        r"requires \S+, but you have \S+ \S+",
+        r"conflicting dependencies",  # pip: "these package versions have conflicting ..."
+        r"ERESOLVE",  # npm: "npm error code ERESOLVE", "ERESOLVE could not resolve"
+        r"Conflicting peer dependency",  # npm
+        r"unable to resolve dependency tree",  # npm
+        r"VersionConflict",  # pkg_resources.VersionConflict
+        r"version solving failed",  # poetry / pub
+    ),
+    _family(
+        "conflict", "errors.conflict",
+        # A write lost a race and the store said so. Bare "409" stays with duplicate_write
+        # above (a REST 409 is as often "already exists"); a 409 *status* joins the text as
+        # "write conflict" (see _STATUS_WORDS) and lands here.
+        r"version[ _]conflict",  # Elasticsearch version_conflict_engine_exception
+        r"concurrent ?modification",  # Java ConcurrentModificationException, Azure
+        r"could not serialize access",  # PostgreSQL 40001 under REPEATABLE READ/SERIALIZABLE
+        r"SerializationFailure",  # psycopg.errors.SerializationFailure
+        r"WatchError", r"Watched variable changed",  # redis-py WATCH/MULTI/EXEC
+        r"WATCH\b.{0,80}\baborted", r"transaction (?:was )?aborted",
+        r"write ?conflict",  # MongoDB WriteConflict
+        r"OptimisticLock", r"StaleObjectState", r"StaleDataError",  # ORMs' version checks
+        r"Precondition Failed",  # HTTP 412 on If-Match
+        r"the object has been modified",  # Kubernetes 409 Conflict on update
     ),
     _family(
         "socket_exhaustion", "errors.socket_exhaustion",
@@ -111,7 +141,7 @@ FAMILY_BY_NAME: dict[str, ErrorFamily] = {f.name: f for f in ERROR_FAMILIES}
 
 _STATUS_WORDS = {429: "429 Too Many Requests", 502: "502 Bad Gateway",
                  503: "503 Service Unavailable", 504: "504 Gateway Timeout",
-                 409: "409 Conflict"}
+                 409: "write conflict (HTTP status)"}
 """Statuses that name a family on their own, turned into text so the table decides."""
 
 
@@ -150,9 +180,15 @@ def error_text(ev: LogEvent) -> str:
     """The text to classify: the error, the message and a known status in words.
 
     Only these parts, not the whole raw line: durations and ids elsewhere on the line
-    would make numeric patterns (429, 504) fire by accident.
+    would make numeric patterns (429, 504) fire by accident. An access line (``fields``
+    holds ``access``) is classified by its status alone.
     """
-    parts = [p for p in (ev.error, ev.message) if p]
+    if ev.fields and "access" in ev.fields:
+        # An access line's message is the request line and its status in words ("POST
+        # /counter HTTP/1.1" 409 Conflict): the status decides, not the words around it.
+        parts = [ev.error] if ev.error and ev.error != ev.message else []
+    else:
+        parts = [p for p in (ev.error, ev.message) if p]
     if ev.status in _STATUS_WORDS:
         parts.append(_STATUS_WORDS[ev.status])
     return " | ".join(parts)

@@ -12,7 +12,10 @@ reason it could not be checked (no run events, no instance ids, too few requests
 
 from __future__ import annotations
 
+import bisect
+import re
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from probes.analysis.concurrency import (
@@ -23,6 +26,7 @@ from probes.analysis.concurrency import (
     RequestTracker,
     bucket_label,
     concurrency_table,
+    event_failed,
     event_failed_status,
     find_ceiling,
     in_flight_at_start,
@@ -40,10 +44,11 @@ from probes.analysis.runs import (
     summarize,
     sweep,
 )
+from probes.analysis.runtime import RuntimeTracker, failed_run_end
 from probes.analysis.state import ContaminationTracker, HistoryTracker, StateTracker
 from probes.events import ERROR as ERROR_LEVEL
 from probes.events import EventKind, LogEvent
-from probes.evidence import Evidence, Example, Signal, no, now_utc, unknown, yes
+from probes.evidence import Answer, Evidence, Example, Signal, no, now_utc, unknown, yes
 from probes.ingest.gcpause import gc_paused
 from probes.signals import SIGNALS
 
@@ -68,6 +73,21 @@ HANDLED_STRENGTH = 0.3
 """Matches only on warning/info lines (a retried timeout, a logged-and-handled 429): the
 service coped, so they barely point at a fault."""
 MAX_RUNS_IN_DATA = 2000
+MAX_ERROR_TIMES = 50_000
+"""'Already running' failures whose time is kept to look up the concurrency then."""
+MAX_ALIASES = 4096
+FAILED_SHARE = 0.01
+"""requests.failed: at least FEW_ERRORS failures and this share of requests (or runs)."""
+SYMPTOM_STRENGTH = 0.6
+"""As ``probes.diagnose.SYMPTOM_STRENGTH``: a YES this strong is a symptom."""
+_PLATFORM_TIMEOUT_TEXT = re.compile(
+    r"(?<![\d.])504(?![\d.]|\s*ms)|Gateway Time-?out|timed out|TIMEOUT|timeout", re.IGNORECASE)
+"""Within the platform family: the lines that say the platform gave up waiting (504, Lambda,
+Vercel, nginx, Envoy), as opposed to a 502 (the upstream refused or died): only those are
+the platform-timeout smoking gun."""
+BAD_GATEWAY_STRENGTH = 0.3
+"""502s alone: the gateway could not reach the service. A hint at a platform limit at most;
+something (a crash, an OOM kill, a refused connection) must explain them."""
 MAX_PROCESS_NAMES = 4096
 
 
@@ -90,6 +110,7 @@ _STATE_KINDS = frozenset({EventKind.STATE_READ, EventKind.STATE_WRITE, EventKind
 _OTHER, _RUN_START, _RUN_END = EventKind.OTHER, EventKind.RUN_START, EventKind.RUN_END
 _REQUEST_START, _REQUEST_END = EventKind.REQUEST_START, EventKind.REQUEST_END
 _TOOL_CALL = EventKind.TOOL_CALL
+_ERROR = EventKind.ERROR
 
 
 class LogAnalysis:
@@ -118,6 +139,24 @@ class LogAnalysis:
         self._first_source: dict[EventKind, dict[str, str]] = {k: {} for k in _ONE_OBSERVATION}
         self.failure_visible = False  # some line could have said it failed
         self._process_names: dict[tuple[str, str], str] = {}
+        self.runtime = RuntimeTracker(max_examples=max_examples)
+        # Outcomes, for requests.failed: request ends seen and how many failed; error
+        # events the service logged at error level (tracebacks, failures) and not handled.
+        self.request_ends = 0
+        self.request_failures = 0
+        self.request_failure_examples: list[Example] = []
+        self.failing_errors = 0
+        self.failing_error_examples: list[Example] = []
+        # "already running" failures: when they happened, to see the concurrency then.
+        self.already_running_times: list[tuple[int, int, str | None]] = []
+        self.already_running_untimed = 0
+        # A run seen under another request/instance id in a second source: its ids there
+        # are aliases of the first source's (one object, two names).
+        self._first_run_request: dict[str, str] = {}
+        self._first_instance_of_request: dict[str, str] = {}
+        self.instance_alias: dict[str, str] = {}
+        self.renamed_run_ends = 0  # run_error / agent.error ... taken as failed run ends
+        self.bad_gateway_only = 0  # platform-family lines that say 502, not a timeout
 
     # ------------------------------------------------------------------ feeding
     def feed(self, ev: LogEvent) -> None:
@@ -131,15 +170,27 @@ class LogAnalysis:
         self.events += 1
         self.sources.add(ev.source)
         kind = ev.kind
+        if (kind is _ERROR or kind is _OTHER) and failed_run_end(ev):
+            # "run_error", "agent.error": a run end under another name. A failed run still
+            # ended; left open, it would never count in the overlap sweep.
+            self.renamed_run_ends += 1
+            ev = replace(ev, kind=_RUN_END, error=ev.error or ev.message)
+            kind = _RUN_END
         if kind in _ONE_OBSERVATION:
             # A second observation of a run/request already read from another source
             # (the service's log and its trace export both describe the same run)?
             # Keyed by the explicit run or request id; the first source to report an
             # id owns it. Memory grows with runs and requests, as elsewhere.
-            ident = ev.run if kind is _RUN_START or kind is _RUN_END else ev.request
+            is_run = kind is _RUN_START or kind is _RUN_END
+            ident = ev.run if is_run else ev.request
             if ident and self._first_source[kind].setdefault(ident, ev.source) != ev.source:
                 self.duplicates += 1
                 return
+            if is_run and self._second_name(ev, kind):
+                self.duplicates += 1
+                return
+        if self.instance_alias and ev.instance in self.instance_alias:
+            ev = replace(ev, instance=self.instance_alias[ev.instance])
         host, pid = ev.host, ev.pid
         if host and pid:
             # One string per process, not one per line: runs and sessions keep it.
@@ -163,6 +214,13 @@ class LogAnalysis:
         elif kind is _REQUEST_END:
             self.request_event_seen = True
             self.requests.end(ev)
+            self.request_ends += 1
+            if event_failed(ev):
+                self.request_failures += 1
+                if len(self.request_failure_examples) < self.max_examples:
+                    self.request_failure_examples.append(excerpt(
+                        ev, "request failed" + (f" with status {ev.status}"
+                                                if ev.status is not None else "")))
         elif kind is _TOOL_CALL:
             self.fanout.feed(ev)
         if kind in _STATE_KINDS:
@@ -184,29 +242,77 @@ class LogAnalysis:
         if not self.failure_visible and (ev.level is not None or ev.status is not None
                                          or ev.error or kind is EventKind.ERROR):
             self.failure_visible = True
+        self.runtime.feed(ev)
         if is_error_event(ev):
             self._count_error(ev)
 
+    def _second_name(self, ev: LogEvent, kind: EventKind) -> bool:
+        """A run event whose run id this source never gave before, for a request whose
+        runs another source reported first: the same run under a second set of ids (a
+        span's own id and instance attribute beside the log's). Its instance id becomes
+        an alias of the first source's, so the object counts once."""
+        req = ev.request
+        if not req:
+            return False
+        first = self._first_run_request.setdefault(req, ev.source)
+        if first == ev.source:
+            if ev.instance and kind is _RUN_START:
+                self._first_instance_of_request.setdefault(req, ev.instance)
+            return False
+        other = self._first_instance_of_request.get(req)
+        if ev.instance and other and ev.instance != other \
+                and len(self.instance_alias) < MAX_ALIASES:
+            self.instance_alias.setdefault(ev.instance, other)
+        return True
+
     def _count_error(self, ev: LogEvent) -> None:
         self.errors_total += 1
-        families = classify(error_text(ev))
+        text = error_text(ev)
+        families = classify(text)
         if not families:
             self.unclassified += 1
             if len(self.unclassified_examples) < self.max_examples:
                 self.unclassified_examples.append(excerpt(ev, "error of no known family"))
             return
         # Ingestion calls any line with error text an ERROR event; the level says whether
-        # the service treated it as a failure or logged it and carried on (a retry).
+        # the service treated it as a failure or logged it and carried on (a retry). An
+        # access line's level says nothing (every line is INFO): its status is the outcome.
         handled = (ev.level is not None and ev.level < ERROR_LEVEL
-                   and not event_failed_status(ev))
+                   and not event_failed_status(ev) and ev.status != 409)
+        if not handled and ev.kind is _ERROR:
+            self.failing_errors += 1
+            if len(self.failing_error_examples) < self.max_examples:
+                self.failing_error_examples.append(excerpt(ev, "error logged" + self._who(ev)))
         for f in families:
             self.family_counts[f.name] += 1
             if handled:
                 self.family_handled[f.name] += 1
+            elif f.name == "already_running":
+                self._note_collision(ev)
+            if f.name == "platform_timeout" and not _PLATFORM_TIMEOUT_TEXT.search(text):
+                self.bad_gateway_only += 1
             exs = self.family_examples[f.name]
             if len(exs) < self.max_examples:
                 exs.append(excerpt(ev, f"error family {f.name}" + self._who(ev)
                                    + (" (logged below error level: handled)" if handled else "")))
+
+    def _note_collision(self, ev: LogEvent) -> None:
+        """When an 'already running' failure happened: the span of the failed request or run
+        (end minus duration, or the run's own start) up to the error line."""
+        t = ev.time_ns
+        if t is None:
+            self.already_running_untimed += 1
+            return
+        if len(self.already_running_times) >= MAX_ERROR_TIMES:
+            return
+        start = t
+        if ev.duration_ms is not None:
+            start = t - int(ev.duration_ms * 1_000_000)
+        elif ev.kind is _RUN_END:
+            run = self.runs.last_closed
+            if run is not None and run.start_ns is not None:
+                start = min(run.start_ns, t)
+        self.already_running_times.append((start, t, ev.request))
 
     @staticmethod
     def _who(ev: LogEvent) -> str:
@@ -236,9 +342,13 @@ class LogAnalysis:
         request_list = self._request_list(closed)
         table = concurrency_table(request_list) if request_list else None
         self._concurrency_signals(put, request_list, table)
+        self._runtime_signals(put)
+        self._guard_already_running(put, signals, request_list)
         self._fanout_signal(put)
         self._state_signals(put)
         self._history_signals(put)
+        self._requests_failed(put, signals, runs, closed)
+        self._reconcile(put, signals, runs, closed)
         for key in LOG_KEYS:  # the contract: every key answered
             if key not in signals:
                 put(unknown(key, PROBE, "not measured from logs"))
@@ -269,6 +379,16 @@ class LogAnalysis:
             },
             "events": self.events,
             "duplicate_observations": self.duplicates,
+            "outcomes": {"request_ends": self.request_ends,
+                         "request_failures": self.request_failures,
+                         "failing_error_lines": self.failing_errors,
+                         "renamed_run_ends": self.renamed_run_ends},
+            "runtime": {"out_of_memory": self.runtime.oom.to_json(),
+                        "worker_deaths": self.runtime.workers.to_json(),
+                        "gateway_failures": self.runtime.gateway.to_json(),
+                        "proxy_requests": self.runtime.proxy_requests,
+                        "proxies": sorted(self.runtime.proxies)},
+            "instance_aliases": dict(sorted(self.instance_alias.items())[:50]),
         }
         n = len(self.sources)
         return Evidence(probe=PROBE, target=f"{n} source{'s' if n != 1 else ''}",
@@ -545,7 +665,7 @@ class LogAnalysis:
         for r in closed:
             assert r.start_ns is not None and r.end_ns is not None
             out.append(Request(r.start_ns, r.end_ns, r.failed, (r.end_ns - r.start_ns) / 1e6,
-                               r.end_at if r.failed else None))
+                               r.end_at if r.failed else None, r.request))
         return out
 
     def _concurrency_signals(self, put: Callable[[Signal], None], reqs: list[Request],
@@ -574,22 +694,37 @@ class LogAnalysis:
                        data={"levels": list(table.rows)}))
             else:
                 put(unknown("errors.rise_with_concurrency", PROBE, rise.detail))
-        # latency.ceiling: duration cluster of failures, or platform timeout errors
+        # latency.ceiling: duration cluster of failures (the proxy's own requests first: a
+        # proxy_read_timeout cuts them at one duration while the app's lines go on), or
+        # platform timeout errors
         platform = self.family_counts["platform_timeout"]
-        ceiling = find_ceiling(reqs, self.max_examples) if reqs else None
+        timeouts = platform - self.bad_gateway_only
+        proxy_reqs = self.runtime.proxy_requests_list
+        ceiling = find_ceiling(proxy_reqs, self.max_examples) if proxy_reqs else None
+        who = f"at the proxy ({', '.join(sorted(self.runtime.proxies))})" if ceiling else ""
+        if ceiling is None and reqs:
+            ceiling = find_ceiling(reqs, self.max_examples)
         parts: list[str] = []
         exs: list[Example] = []
         if ceiling:
-            parts.append(f"{ceiling.count} of {ceiling.failures} failing requests ended at "
-                         f"~{ceiling.duration_ms:.0f} ms")
+            parts.append(f"{ceiling.count} of {ceiling.failures} failing requests"
+                         f"{' ' + who if who else ''} ended at ~{ceiling.duration_ms:.0f} ms")
             exs += list(ceiling.examples)
+        if timeouts > 0:
+            parts.append(f"{timeouts} gateway/platform timeout line(s) (504, 'upstream timed "
+                         "out', FUNCTION_INVOCATION_TIMEOUT, 'Task timed out after')")
+        if self.bad_gateway_only:
+            parts.append(f"{self.bad_gateway_only} 502 Bad Gateway line(s) (the gateway could "
+                         "not reach the service: not a timeout)")
         if platform:
-            parts.append(f"{platform} gateway/platform timeout line(s) (502/504, "
-                         "FUNCTION_INVOCATION_TIMEOUT, 'Task timed out after')")
             exs += self.family_examples["platform_timeout"]
         if parts and exs:
+            strong = bool(ceiling) or timeouts > 0
             put(yes("latency.ceiling", PROBE, "; ".join(parts), exs[: self.max_examples],
-                    value=round(ceiling.duration_ms, 1) if ceiling else platform))
+                    value=round(ceiling.duration_ms, 1) if ceiling else platform,
+                    strength=1.0 if strong else BAD_GATEWAY_STRENGTH,
+                    data={"timeouts": timeouts, "bad_gateway": self.bad_gateway_only,
+                          "ceiling_ms": round(ceiling.duration_ms, 1) if ceiling else None}))
         elif reqs:
             nfail = sum(r.failed for r in reqs)
             put(no("latency.ceiling", PROBE,
@@ -600,6 +735,186 @@ class LogAnalysis:
         else:
             put(unknown("latency.ceiling", PROBE, "no request durations and no line that "
                                                   "could show an error"))
+
+    def _runtime_signals(self, put: Callable[[Signal], None]) -> None:
+        """runtime.out_of_memory, process.worker_died, proxy.gateway_errors."""
+        rt = self.runtime
+        if not self.events:
+            for k in ("runtime.out_of_memory", "process.worker_died", "proxy.gateway_errors"):
+                put(unknown(k, PROBE, "no log events to look at"))
+            return
+        oom = rt.oom
+        if oom.count:
+            kinds = ", ".join(f"{n} x{c}" for n, c in sorted(oom.names.items()))
+            put(yes("runtime.out_of_memory", PROBE,
+                    f"{oom.count} out-of-memory line(s) ({kinds})", oom.examples,
+                    value=oom.count, data=oom.to_json()))
+        else:
+            put(no("runtime.out_of_memory", PROBE,
+                   f"no out-of-memory message in {self.events} lines (a runtime prints it on "
+                   "stderr; the previous container's log holds it after a restart)", value=0))
+        w = rt.workers
+        if w.count:
+            pids = sorted(w.pids)
+            put(yes("process.worker_died", PROBE,
+                    f"{w.distinct} worker death(s) in {w.count} line(s)"
+                    + (f", pid(s) {', '.join(pids[:8])}{'…' if len(pids) > 8 else ''}"
+                       if pids else "")
+                    + f" ({', '.join(f'{n} x{c}' for n, c in sorted(w.names.items()))})",
+                    w.examples, value=w.distinct, data=w.to_json()))
+        else:
+            put(no("process.worker_died", PROBE,
+                   f"no worker death line in {self.events} lines (the server's own log, "
+                   "gunicorn/uvicorn master or Node cluster primary, would show one)", value=0))
+        g = rt.gateway
+        if g.count:
+            timeouts = rt.gateway_timeouts
+            strength = 1.0 if g.count >= FEW_ERRORS else 0.6
+            proxies = ", ".join(sorted(rt.proxies)) or "a proxy"
+            put(yes("proxy.gateway_errors", PROBE,
+                    f"{g.count} gateway failure(s) at {proxies}: {timeouts} timeout(s) (504, "
+                    f"'upstream timed out'), {g.count - timeouts} other (502, upstream closed "
+                    "or refused)", g.examples, value=g.count, strength=strength,
+                    data={**g.to_json(), "timeouts": timeouts,
+                          "proxy_requests": rt.proxy_requests}))
+        elif rt.proxy_requests:
+            put(no("proxy.gateway_errors", PROBE,
+                   f"{rt.proxy_requests} requests through {', '.join(sorted(rt.proxies))}, "
+                   "none answered 502/504", value=0))
+        else:
+            put(unknown("proxy.gateway_errors", PROBE,
+                        "no proxy access or error log among the inputs (nginx, Envoy, "
+                        "Traefik...)"))
+
+    def _guard_already_running(self, put: Callable[[Signal], None], signals: dict[str, Signal],
+                               reqs: list[Request]) -> None:
+        """'Already running' is two requests colliding only when it happens with others in
+        flight. At concurrency 1 (a nested ``run_until_complete``, a re-used event loop, a
+        run called twice by one request) it is a bug, not a shared instance: the signal
+        stays YES, weak, and says so; the failures stay a symptom via requests.failed."""
+        sig = signals.get("errors.already_running")
+        windows = self.already_running_times
+        if sig is None or sig.answer is not Answer.YES or not windows or not reqs:
+            return
+        starts = sorted(r.start_ns for r in reqs)
+        ends = sorted(r.end_ns for r in reqs)
+        idents = {r.ident for r in reqs if r.ident}
+        alone = known = peak = 0
+        for a, b, req in windows:
+            if not req:
+                # Whose attempt failed? With one run in flight, it may be that run's own
+                # nested call or a second request whose attempt logged nothing else.
+                continue
+            # requests overlapping [a, b]: started by b and not ended before a, plus the
+            # failing request itself when its own start/end lines are not among them
+            n = bisect.bisect_right(starts, b) - bisect.bisect_left(ends, a)
+            if req not in idents:
+                n += 1
+            known += 1
+            peak = max(peak, n)
+            if n <= 1:
+                alone += 1
+        if not known:
+            return
+        data = {**sig.data, "timed": known, "alone": alone, "max_in_flight": peak}
+        if alone * 2 >= known:
+            put(replace(sig, strength=min(sig.strength, HANDLED_STRENGTH),
+                        detail=f"{sig.detail}; {alone} of {known} happened with no other "
+                               "request in flight: not requests colliding on a shared "
+                               "instance but a run started inside a running one (a nested "
+                               "run_until_complete, a re-used event loop): a bug that fails "
+                               "at concurrency 1", data=data))
+        else:
+            put(replace(sig, detail=f"{sig.detail}; {known - alone} of {known} with other "
+                                    f"requests in flight (up to {peak})", data=data))
+
+    def _requests_failed(self, put: Callable[[Signal], None], signals: dict[str, Signal],
+                         runs: list[Run], closed: list[Run]) -> None:
+        """Do requests or runs fail in more than a noise share? The symptom that some
+        cause must explain before a verdict can be healthy. Each view (request ends, run
+        ends, error lines, the proxy's failures) counts the same failures its own way, so
+        the largest count is taken, never their sum."""
+        key = "requests.failed"
+        failed_runs = [r for r in closed if r.failed]
+        views = {
+            "requests": (self.request_failures, self.request_ends),
+            "runs": (len(failed_runs), len(closed)),
+            "error lines": (self.failing_errors, 0),
+            "proxy failures": (self.runtime.gateway.count, self.runtime.proxy_requests),
+        }
+        failed = max(f for f, _ in views.values())
+        total = max(max(t for _, t in views.values()), failed)
+        exs = (self.request_failure_examples
+               + [r.end_at for r in failed_runs[: self.max_examples] if r.end_at is not None]
+               + self.runtime.gateway.examples + self.failing_error_examples)
+        counts = "; ".join(f"{name}: {f} failed of {t}" if t else f"{name}: {f}"
+                           for name, (f, t) in views.items() if f or t)
+        outcomes_seen = bool(self.request_ends or closed or self.runtime.proxy_requests)
+        # a strong signal that itself says requests failed (cut at a ceiling, 502/504 at the
+        # proxy, errors rising with load) must not sit beside "requests do not fail"
+        saying = [k for k in ("latency.ceiling", "proxy.gateway_errors",
+                              "errors.rise_with_concurrency")
+                  if (s := signals.get(k)) is not None and s.answer is Answer.YES
+                  and s.strength >= SYMPTOM_STRENGTH]
+        if not outcomes_seen:
+            if failed >= FEW_ERRORS and exs:
+                put(yes(key, PROBE, f"{failed} failures logged at error level ({counts}); no "
+                                    "request or run outcomes to compare them with",
+                        exs[: self.max_examples], value=failed, strength=0.6,
+                        data={"failed": failed, "total": None}))
+            else:
+                put(unknown(key, PROBE, "no request or run outcome is visible (no request "
+                                        "end, run end or proxy access lines)"
+                                        + (f"; {counts}" if counts else "")))
+            return
+        share = failed / total if total else 0.0
+        data = {"failed": failed, "total": total, "share": round(share, 4)}
+        if failed >= FEW_ERRORS and share >= FAILED_SHARE and exs:
+            put(yes(key, PROBE, f"{failed} of {total} failed ({share:.1%}; {counts})",
+                    exs[: self.max_examples], value=failed, data=data))
+        elif saying and exs:
+            put(yes(key, PROBE, f"{failed} of {total} failed ({share:.1%}; {counts}), and "
+                                f"{', '.join(saying)} says requests fail",
+                    exs[: self.max_examples], value=failed, strength=SYMPTOM_STRENGTH,
+                    data=data))
+        else:
+            put(no(key, PROBE, f"{failed} of {total} failed ({share:.1%}; {counts}): at most "
+                               f"noise (YES needs {FEW_ERRORS}+ and {FAILED_SHARE:.0%})",
+                   value=failed, data=data))
+
+    def _reconcile(self, put: Callable[[Signal], None], signals: dict[str, Signal],
+                   runs: list[Run], closed: list[Run]) -> None:
+        """No report may contradict itself. Where two answers cannot both hold, the one
+        that rests on what could *not* be seen becomes UNKNOWN with that reason:
+
+        * failing 'already running' errors say runs collided; if the overlap sweep found
+          no overlap, the run lines do not show the collision (runs that fail at start
+          log no start, ids missing), so "no two runs overlap" is not known;
+        * the same errors need concurrency above one: a flat error rate across levels is
+          then not a finding either, but a table too coarse to show it.
+        """
+        ar = signals.get("errors.already_running")
+        if ar is None or ar.answer is not Answer.YES or ar.strength < SYMPTOM_STRENGTH:
+            return
+        n = ar.value
+        said = f"{n} failing 'already running' error(s) say runs collided"
+        overlap = signals.get("runs.overlap_instance")
+        if overlap is not None and overlap.answer is Answer.NO:
+            put(unknown("runs.overlap_instance", PROBE,
+                        f"{said}, but the run lines do not show the overlap ({overlap.detail});"
+                        " runs that fail at start may log no start, or lack instance ids"))
+        if overlap is None or overlap.answer is not Answer.YES:
+            par = signals.get("runs.parallel_same_session")
+            if par is not None and par.answer is Answer.NO:
+                put(unknown("runs.parallel_same_session", PROBE,
+                            f"{said}, but the sweep could not see the colliding runs "
+                            f"({par.detail})"))
+        rise = signals.get("errors.rise_with_concurrency")
+        if rise is not None and rise.answer is Answer.NO:
+            put(unknown("errors.rise_with_concurrency", PROBE,
+                        f"{said}, which needs concurrency above one, but the error rate by "
+                        f"requests in flight does not show a rise ({rise.detail}): the "
+                        "request lines do not show when the collisions happened"))
 
     def _fanout_signal(self, put: Callable[[Signal], None]) -> None:
         fo = self.fanout

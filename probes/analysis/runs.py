@@ -22,14 +22,69 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from probes.events import LogEvent
-from probes.evidence import Example, example, iso_ns
+from probes.evidence import MAX_EXAMPLE_TEXT, Example, example, iso_ns
 
 NS_PER_MS = 1_000_000
 
 
+LEAD_VALUE_CHARS = 120
+"""Each value in an excerpt's lead is cut to this; the raw line after it holds the rest."""
+LEAD_VISIBLE = MAX_EXAMPLE_TEXT - 1
+"""A value within the excerpt of the raw line is seen without a lead."""
+
+
+def _lead_value(v: object) -> str:
+    s = str(v).replace("\n", " ")
+    if len(s) > LEAD_VALUE_CHARS:
+        s = s[: LEAD_VALUE_CHARS - 1] + "…"
+    return f'"{s}"' if (" " in s or "=" in s or not s) else s
+
+
+def lead(ev: LogEvent) -> str:
+    """The fields that prove a claim, as ``key=value`` in a fixed order: message, error,
+    instance, session, request, run, status, duration, tool; "" when the raw line shows
+    them all within its excerpt anyway.
+
+    Why: a JSON line puts ``level``, ``time``, ``hostname`` and a request object first, so
+    the first characters of a long raw line often stop before the message or the status
+    that the claim rests on. When one of them would be cut off, all of them lead, in this
+    order, and the raw line follows. A short line is its own best excerpt: nothing is
+    repeated, and the excerpt is the line as written."""
+    text = ev.text or ""
+    front = text[:LEAD_VISIBLE]
+    fields = ev.fields
+    tool = fields.get("tool") if fields else None
+    parts: list[str] = []
+    hidden = False
+    for label, v in (("msg", ev.message), ("error", ev.error), ("instance", ev.instance),
+                     ("session", ev.session), ("request", ev.request), ("run", ev.run),
+                     ("status", ev.status), ("duration_ms", ev.duration_ms), ("tool", tool)):
+        if v is None or v == "" or (label == "error" and v == ev.message):
+            continue
+        raw = f"{v:g}" if isinstance(v, float) else str(v)
+        if raw not in front:
+            hidden = hidden or len(raw) < LEAD_VISIBLE  # a huge value is cut either way
+        parts.append(f"{label}={_lead_value(raw)}")
+    return " ".join(parts) if hidden else ""
+
+
+RAW_HEAD = 120
+"""When the proving fields are lifted out of a long line, this much of its start is kept
+before them, so the excerpt still opens with the line as written (tests/test_golden.py
+checks every excerpt against its file:line by its first 80 characters)."""
+
+
 def excerpt(ev: LogEvent, note: str = "") -> Example:
-    """An Example pointing at one event's line."""
-    return example(ev.source, ev.line, ev.time_ns, ev.text or ev.message, note)
+    """An Example pointing at one event's line.
+
+    A line that shows its message, ids and status within the excerpt is the excerpt. A
+    longer one (a stack trace or a request object before ``msg``) keeps its start and then
+    the proving fields (``lead``) as ``key=value``, instead of 400 characters of stack."""
+    raw = ev.text or ev.message
+    head = lead(ev)
+    if head and len(raw) > RAW_HEAD:
+        raw = raw[: RAW_HEAD - 1] + "…"
+    return example(ev.source, ev.line, ev.time_ns, f"{raw} | {head}" if head else raw, note)
 
 
 def when(ns: int | None) -> str:
@@ -128,6 +183,7 @@ class RunTracker:
     open_by_key: dict[tuple[str, ...], list[Run]] = field(default_factory=dict)
     orphan_ends: int = 0  # ends with no start and no duration
     untimed: int = 0  # run events with no clock
+    last_closed: Run | None = None  # the run the latest end closed (None: an orphan end)
     _seq: int = 0
 
     def start(self, ev: LogEvent, proc: str | None = None) -> None:
@@ -155,6 +211,7 @@ class RunTracker:
         if ev.time_ns is None:
             self.untimed += 1
         run = self._take_open(ev, proc)
+        self.last_closed = None
         if run is None:
             if ev.duration_ms is None or ev.time_ns is None:
                 self.orphan_ends += 1
@@ -177,6 +234,7 @@ class RunTracker:
             f"status {ev.status}" if ev.status is not None and ev.status >= 500 else "ok")
         # Closed runs are never paired again: their keys were only for that.
         run.keys = ()
+        self.last_closed = run
 
     def _take_open(self, ev: LogEvent, proc: str | None = None) -> Run | None:
         open_by_key = self.open_by_key
