@@ -271,6 +271,22 @@ def test_uvicorn_access_inside_another_logger() -> None:
     assert access.fields is not None and access.fields["path"] == "/llm_model/list_running_models"
 
 
+def test_gunicorn_default_access_format_after_its_own_lines() -> None:
+    """Captured here: gunicorn 27 sync workers with ``--access-logfile -``; its access
+    lines are the combined format, named gunicorn because the input showed gunicorn."""
+    events, _ = read("local-gunicorn-sync-access.log")
+    access = [e for e in events if e.kind is K.REQUEST_END]
+    assert [(e.status, e.fields and e.fields["path"]) for e in access] == [
+        (200, "/"), (200, "/chat"), (500, "/fail")]
+    assert all(e.fields and e.fields["access"] == "gunicorn" for e in access)
+    assert access[2].error == "HTTP 500 Internal Server Error" and access[2].level == ERROR
+    boots = [e.pid for e in events if e.fields and e.fields.get("fatal") == "worker_boot"]
+    assert boots == ["8043", "8044"]
+    # a clean shutdown (SIGTERM) is not a worker death
+    assert not any(e.level is not None and e.level >= WARN for e in events
+                   if e.kind is not K.REQUEST_END)
+
+
 def test_envoy_istio_default_lines() -> None:
     """fredcoq/kubefrog-kvmserver istio/readme.md: Istio's default Envoy format; a 302
     with its duration and request id, and a code-0 line (the client reset the stream)."""
@@ -360,6 +376,20 @@ def test_worker_lifecycle_lines(name: str, want: list[tuple[str, str, int]]) -> 
     for e in events:
         if e.level is not None and e.level >= ERROR:
             assert e.kind is K.ERROR and e.error
+
+
+def test_node_cluster_worker_death_logged_as_json() -> None:
+    """Lab capture: the cluster primary (pid 26058) logs each dead worker through winston;
+    the event names the worker that died, and keeps the primary as ``by_pid``."""
+    events, _ = read("lab-node-cluster-winston.log")
+    started, *died = events
+    assert started.kind is K.OTHER and not (started.fields or {}).get("fatal")
+    assert [(e.pid, e.kind, e.level) for e in died] == [("26074", K.ERROR, ERROR),
+                                                        ("26066", K.ERROR, ERROR)]
+    for e in died:
+        assert e.fields is not None
+        assert (e.fields["fatal"], e.fields["by_pid"]) == ("worker_died", "26058")
+        assert e.error and e.error.startswith(f"worker {e.pid} died (code null, signal SIGABRT)")
 
 
 @pytest.mark.parametrize("name, pids", [

@@ -27,7 +27,7 @@ from probes.events import EventKind, LogEvent
 from probes.ingest import roles as R
 from probes.ingest.kinds import _cache as _kind_cache
 from probes.ingest.kinds import classify, end_failed
-from probes.ingest.textshapes import ShapeState, mark, parse_shape
+from probes.ingest.textshapes import ShapeState, mark, mark_structured, parse_shape
 
 _END_KINDS = frozenset({"run_end", "request_end"})
 
@@ -127,8 +127,11 @@ def assemble(vals: Sequence[Any], level_key: str, source: str, line_no: int, tex
             kind in _END_KINDS and end_failed(kind, message, level, status, event_name))):
         error = message[: R.MAX_ERROR_TEXT] or event_name or (
             f"status {status}" if status is not None else None)
-    return LogEvent(t, source, line_no, level, message, kind, host, pid, instance, session,
-                    request, run, error, status, duration, fields, text)
+    ev = LogEvent(t, source, line_no, level, message, kind, host, pid, instance, session,
+                  request, run, error, status, duration, fields, text)
+    if level is not None and level >= 40 and message:
+        mark_structured(ev)  # "worker 123 died" logged as JSON: which worker, tagged
+    return ev
 
 
 # --------------------------------------------------------------------------- JSON

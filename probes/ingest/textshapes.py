@@ -489,3 +489,25 @@ def mark(ev: LogEvent, text: str) -> None:
             ev.kind = EventKind.ERROR
     elif tags.get("fatal") == "worker_boot" and ev.kind is EventKind.OTHER:
         ev.kind = EventKind.PROCESS_START
+
+
+def mark_structured(ev: LogEvent) -> None:
+    """The fatal tags for a structured (JSON/logfmt) line at warn level or above: a
+    Node cluster primary logging ``worker 26074 died`` through winston names the
+    worker that died, like the text line would. Called only for warn+ lines, so the
+    JSON fast path does not pay for it."""
+    got = marks_of(ev.message)
+    if got is None or "fatal" not in got[1]:
+        return
+    level, tags, pid, _at = got
+    if ev.level is None or ev.level < level:
+        ev.level = level
+    ev.fields = {**ev.fields, **tags} if ev.fields else tags
+    if pid is not None and pid != ev.pid:
+        if ev.pid is not None:
+            ev.fields["by_pid"] = ev.pid
+        ev.pid = pid
+    if ev.level >= ERROR and ev.error is None:
+        ev.error = ev.message[: R.MAX_ERROR_TEXT]
+        if ev.kind is EventKind.OTHER:
+            ev.kind = EventKind.ERROR
