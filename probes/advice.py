@@ -1098,8 +1098,8 @@ FIXES: dict[tuple[str, str, str | None], Fix] = {
         "app.post(\"/research\", async (req, res) => {\n"
         "  res.json(await runAgent(req.body));   // outlives the ~<<ceiling_s>> s limit\n});",
         "app.post(\"/research\", async (req, res) => {\n"
-        "  const jobId = await queue.add(\"research\", req.body);   // a worker runs it\n"
-        "  res.status(202).json({ job: jobId });   // the client polls GET /jobs/:id\n});"),
+        "  const job = await jobs.enqueue(req.body);   // your job queue; a worker runs it\n"
+        "  res.status(202).json({ job: job.id });   // the client polls GET /jobs/:id\n});"),
     # ---- non-idempotent-side-effect
     ("non-idempotent-side-effect", PY, None): Fix(
         "await db.execute(\"INSERT INTO claims (policy_id, amount) VALUES ($1, $2)\", pid, amount)",
@@ -1269,7 +1269,8 @@ def tailor(case: Case, cause: RankedCause) -> RankedCause:
         found = [(lang, f) for lang, f in fixes if f is not None]
         if len(found) == 1 and stack.language:
             f = found[0][1]
-            broken, fixed = _fill(f.broken, facts.slots), _fill(f.fixed, facts.slots)
+            broken = _for_server(_fill(f.broken, facts.slots), stack)
+            fixed = _for_server(_fill(f.fixed, facts.slots), stack)
             steps.append(f"Fix written for {stack.label}, as the evidence shows: "
                          f"{stack.because()}.")
         elif found:
@@ -1290,6 +1291,19 @@ def tailor(case: Case, cause: RankedCause) -> RankedCause:
         return cause
     return replace(cause, broken=broken, fixed=fixed,
                    next_steps=(*steps, *cause.next_steps))
+
+
+FASTIFY_FORMS = (("(req, res) =>", "(req, reply) =>"),
+                 ("res.status(202).json(", "reply.code(202).send("),
+                 ("res.json(", "reply.send("))
+"""express handler forms and their fastify equivalents (``reply.code``/``reply.send``)."""
+
+
+def _for_server(code: str, stack: Stack) -> str:
+    if stack.language == NODE and stack.server == "fastify":
+        for a, b in FASTIFY_FORMS:
+            code = code.replace(a, b)
+    return code
 
 
 def _tag(lang: str) -> str:

@@ -101,6 +101,7 @@ def test_fastify_service_gets_a_node_fix() -> None:
     # tests/golden/shared-instance-autogen-ts: fastify (pino) logs, @autogen/* errors
     rc = top(golden("shared-instance-autogen-ts"), "shared-instance")
     assert is_node(rc.fixed) and is_node(rc.broken), rc.fixed
+    assert "async (req, reply) =>" in rc.fixed and "reply.send(" in rc.fixed  # fastify's API
     text = steps(rc)
     assert "Fix written for Node.js/TypeScript" in text and "fastify" in text
     assert "Instance agent-0e63b0bb served 25 session(s)" in text
