@@ -229,7 +229,11 @@ def run_scenario(sc: Scenario) -> dict[str, Any]:
     out_path, err_path = folder / sc.stdout_name, folder / "stderr.log"
     side = None
     if sc.sidecar:
-        side_env = {**os.environ, **{k: v.format(folder=folder) for k, v in sc.sidecar_env.items()}}
+        side_env = {
+            **os.environ,
+            "LAB_COUNTERS_DIR": str(counters_dir),
+            **{k: v.format(folder=folder) for k, v in sc.sidecar_env.items()},
+        }
         side = subprocess.Popen(
             sc.sidecar,
             cwd=HERE,
@@ -324,6 +328,9 @@ def app_counters(counters: list[dict[str, Any]]) -> dict[str, Any]:
         "historyEntries",
         "slowTurns",
         "sessions",
+        "requestsFailed",
+        "providerCompletions",
+        "provider429",
     )
     out: dict[str, Any] = {}
     for k in keys:
@@ -407,6 +414,11 @@ console.log(JSON.stringify({ core, partner: partner.version, range, admits }));
 # ---------------------------------------------------------------- scenarios and rules
 
 
+def _clean(m: dict[str, Any]) -> str:
+    no_fault = m.get("client_5xx", 0) == 0 and m.get("client_no_response", 0) == 0
+    return "healthy" if no_fault else "inconclusive"
+
+
 def _overlap_rule(cause: str) -> Callable[[dict[str, Any]], str]:
     def judge(m: dict[str, Any]) -> str:
         if m.get("app_overlaps", 0) > 0:
@@ -458,6 +470,12 @@ def _serialization_rule(m: dict[str, Any]) -> str:
     )
 
 
+def _rate_limit_rule(m: dict[str, Any]) -> str:
+    if m.get("app_provider429", 0) > 0 and m.get("client_5xx", 0) > 0:
+        return "upstream-rate-limit"
+    return _clean(m)
+
+
 def _mismatch_rule(m: dict[str, Any]) -> str:
     failure_shows = (
         m.get("npm_strict_install_eresolve")
@@ -505,6 +523,12 @@ MISMATCH_RULE = (
     "failure shows (strict npm install ERESOLVE, or the service did not start, or the client saw "
     "5xx) => version-mismatch; else healthy if the service started and the client saw no 5xx and "
     "no dropped request, else inconclusive"
+)
+
+RATE_LIMIT_RULE = (
+    "app_provider429 > 0 (429s the provider stand-in counted sending) and client_5xx > 0 "
+    "=> upstream-rate-limit; else healthy if the client saw no 5xx and no dropped request, "
+    "else inconclusive"
 )
 
 SCENARIOS: list[Scenario] = [
@@ -713,6 +737,35 @@ SCENARIOS: list[Scenario] = [
         twin="node-shared-instance-otel",
         rule=OVERLAP_RULE.format(cause="shared-instance"),
         judge=_overlap_rule("shared-instance"),
+    ),
+    Scenario(
+        name="node-upstream-rate-limit",
+        cmd=[NODE, "services/rate-limit.js"],
+        port=18314,
+        sidecar=[NODE, "services/fake-openai.js"],
+        sidecar_port=18390,
+        sidecar_env={"RATE_LIMIT_CONCURRENCY": "4", "LATENCY_MS": "300"},
+        stack="express 5.3 + winston 3.19, one process + @langchain/openai 1.5.8 ChatOpenAI "
+        "(maxRetries 1) against a local chat-completions stand-in that allows 4 requests in flight",
+        logging="winston text (timestamp + simple format), error stacks in the line",
+        twin="node-upstream-rate-limit-fixed",
+        rule=RATE_LIMIT_RULE,
+        judge=_rate_limit_rule,
+    ),
+    Scenario(
+        name="node-upstream-rate-limit-fixed",
+        cmd=[NODE, "services/rate-limit.js"],
+        port=18315,
+        env={"MODEL_MAX_CONCURRENCY": "4"},
+        sidecar=[NODE, "services/fake-openai.js"],
+        sidecar_port=18390,
+        sidecar_env={"RATE_LIMIT_CONCURRENCY": "4", "LATENCY_MS": "300"},
+        stack="express 5.3 + winston 3.19, one process + @langchain/openai 1.5.8 ChatOpenAI "
+        "(maxRetries 1, maxConcurrency 4) against the same 4-in-flight provider stand-in",
+        logging="winston text (timestamp + simple format), error stacks in the line",
+        twin="node-upstream-rate-limit",
+        rule=RATE_LIMIT_RULE,
+        judge=_rate_limit_rule,
     ),
 ]
 
