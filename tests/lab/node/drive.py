@@ -25,6 +25,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -72,6 +73,7 @@ class Scenario:
         None  # started before the service, stopped after (e.g. fake provider)
     )
     sidecar_port: int | None = None
+    sidecar_tcp: bool = False  # wait for a TCP accept instead of GET /health
     sidecar_env: dict[str, str] = field(default_factory=dict)  # "{folder}" is the scenario folder
 
 
@@ -92,18 +94,22 @@ async def _user(
         if time.monotonic() > deadline:
             out.append({"level": level, "status": None, "error": "skipped: ramp time cap"})
             continue
-        body = {"sessionId": session, "message": f"turn {turn}: where is my order?"}
+        body = {"sessionId": session, "turn": turn, "message": f"turn {turn}: where is my order?"}
         t0 = time.monotonic()
         try:
             r = await client.post(url, json=body)
-            out.append(
-                {
-                    "level": level,
-                    "status": r.status_code,
-                    "ms": (time.monotonic() - t0) * 1000,
-                    "body": r.text[:MAX_BODY_CHARS],
-                }
-            )
+            rec: dict[str, Any] = {
+                "level": level,
+                "status": r.status_code,
+                "ms": (time.monotonic() - t0) * 1000,
+                "body": r.text[:MAX_BODY_CHARS],
+                "turn": turn,
+            }
+            with contextlib.suppress(ValueError, AttributeError):
+                known = r.json().get("historyLength")
+                if isinstance(known, int):
+                    rec["history_length"] = known
+            out.append(rec)
         except httpx.HTTPError as exc:
             out.append(
                 {
@@ -145,7 +151,17 @@ def summarise_client(results: list[dict[str, Any]]) -> dict[str, Any]:
     errors = Counter(
         re.sub(r"\d+", "N", r.get("error", "")) for r in results if r["status"] is None
     )
+    with_len = [r for r in results if "history_length" in r]
+    extra: dict[str, Any] = {}
+    if with_len:
+        # A stale read: the client sent turn n (0-based) of its session, in order, and the
+        # service answered that it knew fewer than n + 1 turns of that session.
+        extra["client_turns_checked"] = len(with_len)
+        extra["client_stale_reads"] = sum(
+            1 for r in with_len if r["history_length"] < r["turn"] + 1
+        )
     return {
+        **extra,
         "requests": len(results),
         "statuses": dict(sorted(statuses.items())),
         "client_5xx": sum(1 for r in results if r["status"] is not None and r["status"] >= 500),
@@ -157,6 +173,18 @@ def summarise_client(results: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------- processes
+
+
+def wait_tcp(port: int, proc: subprocess.Popen[bytes], timeout: float) -> bool:
+    """For sidecars that do not speak HTTP (redis-server): the port accepts a connection."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            return False
+        with contextlib.suppress(OSError), socket.create_connection((HOST, port), timeout=1.0):
+            return True
+        time.sleep(0.2)
+    return False
 
 
 def wait_port(port: int, proc: subprocess.Popen[bytes], timeout: float) -> bool:
@@ -244,7 +272,8 @@ def run_scenario(sc: Scenario) -> dict[str, Any]:
             start_new_session=True,
         )
         assert sc.sidecar_port is not None
-        if not wait_port(sc.sidecar_port, side, START_TIMEOUT_S):
+        waiter = wait_tcp if sc.sidecar_tcp else wait_port
+        if not waiter(sc.sidecar_port, side, START_TIMEOUT_S):
             stop(side)
             raise RuntimeError(f"{sc.name}: sidecar did not start")
     t0 = time.monotonic()
@@ -470,6 +499,12 @@ def _serialization_rule(m: dict[str, Any]) -> str:
     )
 
 
+def _state_rule(m: dict[str, Any]) -> str:
+    if m.get("client_stale_reads", 0) > 0:
+        return "in-memory-state"
+    return _clean(m)
+
+
 def _rate_limit_rule(m: dict[str, Any]) -> str:
     if m.get("app_provider429", 0) > 0 and m.get("client_5xx", 0) > 0:
         return "upstream-rate-limit"
@@ -529,6 +564,12 @@ RATE_LIMIT_RULE = (
     "app_provider429 > 0 (429s the provider stand-in counted sending) and client_5xx > 0 "
     "=> upstream-rate-limit; else healthy if the client saw no 5xx and no dropped request, "
     "else inconclusive"
+)
+
+STATE_RULE = (
+    "client_stale_reads > 0 (the client sent turn n of its session in order and the service "
+    "answered it knew fewer than n + 1 turns) => in-memory-state; else healthy if the client "
+    "saw no 5xx and no dropped request, else inconclusive"
 )
 
 SCENARIOS: list[Scenario] = [
@@ -766,6 +807,44 @@ SCENARIOS: list[Scenario] = [
         twin="node-upstream-rate-limit",
         rule=RATE_LIMIT_RULE,
         judge=_rate_limit_rule,
+    ),
+    Scenario(
+        name="node-in-memory-state",
+        cmd=[NODE, "services/session-state.js"],
+        port=18316,
+        stack="express 5.3 + pino 10 + Node 20 cluster (2 workers) + @langchain/core 1.4; "
+        "conversation per session in a Map in each worker's memory",
+        logging="pino (JSON), session ids, no request ids",
+        twin="node-in-memory-state-fixed",
+        rule=STATE_RULE,
+        judge=_state_rule,
+    ),
+    Scenario(
+        name="node-in-memory-state-fixed",
+        cmd=[NODE, "services/session-state.js"],
+        port=18317,
+        env={"SESSION_STORE": "redis", "REDIS_URL": "redis://127.0.0.1:18392"},
+        sidecar=[
+            "redis-server",
+            "--port",
+            "18392",
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            "/tmp",
+        ],
+        sidecar_port=18392,
+        sidecar_tcp=True,
+        stack="express 5.3 + pino 10 + Node 20 cluster (2 workers) + @langchain/core 1.4; "
+        "conversation per session in Redis 7 (ioredis 5.8, RPUSH/LRANGE)",
+        logging="pino (JSON), session ids, no request ids",
+        twin="node-in-memory-state",
+        rule=STATE_RULE,
+        judge=_state_rule,
     ),
 ]
 
