@@ -443,6 +443,36 @@ def test_npm_eresolve_lines_are_errors(name: str) -> None:
         assert "Conflicting peer dependency: axios@0.26.1" in text
 
 
+def test_pip_conflict_explanation_lines_each_an_error() -> None:
+    """talhadar90/agentzero#1: pip's "The conflict is caused by:" and its indented lines;
+    each detail line is its own error (not folded under the header)."""
+    events, _ = read("gh-agentzero-1-pip-conflict.txt")
+    assert [e.error for e in events] == [
+        "The conflict is caused by:", "The user requested langchain==0.3.1",
+        "crewai 0.11.2 depends on langchain<0.2.0 and >=0.1.0"]
+    assert all(e.level == ERROR and e.fields == {"resolver": "pip"} for e in events)
+
+
+def test_poetry_solver_explanation() -> None:
+    """crewAIInc/crewAI#782: poetry's "Because ... version solving failed." lines."""
+    events, _ = read("gh-crewai-782-poetry.txt")
+    assert len(events) == 5 and all(e.level == ERROR for e in events)
+    assert all(e.fields and e.fields["resolver"] == "poetry" for e in events)
+    assert events[-1].error and events[-1].error.endswith("version solving failed.")
+
+
+def test_npm_output_pasted_as_rendered_html() -> None:
+    """CaviraOSS/PageLM#75: colourised npm output pasted as HTML (<font> tags, &quot;):
+    read as the plain text it shows."""
+    events, _ = read("gh-pagelm-75-npm-html-paste.html")
+    assert events[0].error == "npm error code ERESOLVE"
+    assert events[4].error == "npm error Found: @langchain/core@0.3.78"
+    assert events[6].error == 'npm error   @langchain/core@"^0.3.78" from the root project'
+    assert not any("</" in e.text or "&quot;" in e.text for e in events)
+    assert events[7].error == ('npm error   peer @langchain/core@">=0.3.58 <0.4.0" from '
+                               "@langchain/anthropic@0.3.28")
+
+
 # --------------------------------------------------------------------------- wrappers, kinds
 
 def test_go_trimmed_wrapper_timestamps(tmp_path: Path) -> None:

@@ -38,6 +38,7 @@ from probes.ingest.textshapes import is_exception_line, marks_of
 MAX_BLOCK_LINES = 400
 MAX_BLOCK_BYTES = 64 * 1024
 MAX_INTERLEAVED = 64
+MAX_DETAIL_LINES = 8
 MAX_HELD = 64
 """Error lines held back at once (one per host) while waiting to see if a block follows."""
 
@@ -63,8 +64,8 @@ _CONT, _DONE, _NO, _PASS = 0, 1, 2, 3
 
 
 class _Block:
-    __slots__ = ("errors", "first", "frame", "group", "head", "host", "kind", "line",
-                 "lines", "passes", "pid", "size", "state", "time_ns")
+    __slots__ = ("detail", "errors", "first", "frame", "group", "head", "host", "kind",
+                 "line", "lines", "passes", "pid", "size", "state", "time_ns")
 
     def __init__(self, kind: str, head: LogEvent | None, line: int, time_ns: int | None,
                  host: str | None, first: str) -> None:
@@ -78,8 +79,9 @@ class _Block:
         self.size = len(first)
         self.state = "frames"
         self.errors: list[str] = []
+        self.detail: list[str] = []  # a Node block's lines that are not frames, a few
         self.frame: str | None = None
-        self.group = False
+        self.group = False  # py: an exception-group traceback; node: an "at" frame seen
         self.passes = 0
         self.pid: str | None = None
 
@@ -186,6 +188,8 @@ class BlockJoiner:
                 if start == "node":
                     b.frame = _node_frame(s)
                     b.group = s.lstrip().startswith("at ")
+                    if not b.group:
+                        b.detail.append(s.strip()[:MAX_ERROR_TEXT])
                 elif s.lstrip().startswith("+"):
                     b.group = True
                 self.blocks[host] = b
@@ -211,7 +215,8 @@ class BlockJoiner:
             return
         ev = self.parse(s, line_no, t, host)
         if ev.level is not None and ev.level >= ERROR and s[:1] != "{" \
-                and ev.kind is not EventKind.REQUEST_END:
+                and ev.kind is not EventKind.REQUEST_END \
+                and not (ev.fields and "resolver" in ev.fields):  # resolver lines: each its own
             if len(self.held) >= MAX_HELD:  # many pods at once: release the oldest
                 oldest = next(iter(self.held))
                 out.append(self.held.pop(oldest))
@@ -297,6 +302,8 @@ class BlockJoiner:
                 return _CONT
             if b.frame is None and not b.errors and is_exception_line(st):
                 b.errors.append(st[:MAX_ERROR_TEXT])  # the error under a bare "Error" line
+            elif len(b.detail) < MAX_DETAIL_LINES:
+                b.detail.append(st[:MAX_ERROR_TEXT])
             return _CONT  # detail lines ("--> starting at object", "... 3 more")
         if s.startswith("Node.js v"):
             return _DONE
@@ -331,6 +338,8 @@ class BlockJoiner:
             fields["frames"] = b.frame[:MAX_ERROR_TEXT]
         fields["block"] = "python-traceback" if b.kind == "py" else (
             "stack" if b.frame is not None or b.group else "continuation")
+        if b.detail:
+            fields["detail"] = " | ".join(b.detail)[:MAX_ERROR_TEXT]
         error: str | None = None
         if b.errors:
             error = " <- ".join(reversed(b.errors))[:MAX_ERROR_TEXT]

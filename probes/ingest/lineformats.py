@@ -27,7 +27,13 @@ from probes.events import EventKind, LogEvent
 from probes.ingest import roles as R
 from probes.ingest.kinds import _cache as _kind_cache
 from probes.ingest.kinds import classify, end_failed
-from probes.ingest.textshapes import ShapeState, mark, mark_structured, parse_shape
+from probes.ingest.textshapes import (
+    ShapeState,
+    mark,
+    mark_structured,
+    parse_shape,
+    plain_of_html,
+)
 
 _END_KINDS = frozenset({"run_end", "request_end"})
 
@@ -568,6 +574,8 @@ class LineParser:
                 return assemble(vals, level_key, self.source, line_no, text, wrap_time, wrap_host)
             self.unparsed += 1  # looked like JSON and was not
         else:
+            if text[:1] == "<" and "</" in text:
+                text = plain_of_html(text)  # a paste of rendered terminal output
             ev = parse_shape(text, self.shapes, self.source, line_no, wrap_time, wrap_host)
             if ev is not None:
                 return ev

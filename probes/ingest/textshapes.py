@@ -22,6 +22,7 @@ expressions here are anchored or guarded and linear; nothing raises.
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Callable
 from http import HTTPStatus
@@ -305,6 +306,16 @@ def _gunicorn(m: re.Match[str], state: ShapeState, source: str, line_no: int, te
     return ev
 
 
+_TAG = re.compile(r"<[^<>]{0,200}>")
+
+
+def plain_of_html(text: str) -> str:
+    """A line pasted as rendered HTML (GitHub's colourised terminal output:
+    ``<b>npm</b> <font color="#ED1515">error</font> ... &quot;``) as the plain text it
+    shows; only called for lines that start with a tag."""
+    return html.unescape(_TAG.sub("", text))
+
+
 def parse_shape(text: str, state: ShapeState, source: str, line_no: int,
                 wrap_time: int | None, wrap_host: str | None) -> LogEvent | None:
     """The event for a line in one of the fixed layouts above, or None."""
@@ -415,6 +426,13 @@ MARKS: tuple[Mark, ...] = (
      "pip", _none),
     ("The user requested", re.compile(r"^\s+The user requested \S"), ERROR, "resolver", "pip",
      _none),
+    # poetry explains its failure over several lines; each names packages and ranges
+    ("no versions of", re.compile(r"\bno versions of \S+ match"), ERROR, "resolver", "poetry",
+     _none),
+    (" depends on ", re.compile(r"\bdepends on [\w.\[\]-]+ \([<>=^~!]"), ERROR, "resolver",
+     "poetry", _none),
+    ("is incompatible with", re.compile(r"is incompatible with [\w.\[\]-]+ \([<>=^~!]"), ERROR,
+     "resolver", "poetry", _none),
     ("No solution found when resolving", re.compile(r"No solution found when resolving"),
      ERROR, "resolver", "uv", _none),
     ("version solving failed", re.compile(r"version solving failed"), ERROR, "resolver",
