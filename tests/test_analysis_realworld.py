@@ -16,17 +16,19 @@ and nothing more: the raw line as ``text`` and ``message``.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 from test_analysis_support import T0, analyse, ev, sig
 
-from probes.analysis import classify
+from probes.analysis import LogAnalysis, classify
 from probes.analysis.runs import excerpt
 from probes.analysis.runtime import match_runtime
 from probes.diagnose import diagnose
 from probes.events import ERROR, INFO, EventKind, LogEvent
-from probes.evidence import Answer, Case
+from probes.evidence import Answer, Case, Evidence
+from probes.ingest import IngestConfig, InputFile, LogReader, merge_by_time
 
 K = EventKind
 
@@ -262,7 +264,8 @@ def test_nginx_504s_cluster_at_proxy_read_timeout() -> None:
     assert ceiling.answer is Answer.YES and ceiling.strength == 1.0
     assert "at the proxy (nginx)" in ceiling.detail and "~1001 ms" in ceiling.detail
     gw = sig(evidence, "proxy.gateway_errors")
-    assert gw.answer is Answer.YES and gw.value == 7 and gw.data["timeouts"] == 7
+    # six access lines and one error line: the same failures told twice, counted once
+    assert gw.answer is Answer.YES and gw.value == 6 and gw.data["timeouts"] == 6
     failed = sig(evidence, "requests.failed")
     assert failed.answer is Answer.YES
     assert sig(evidence, "errors.timeout").answer is Answer.NO  # the proxy's, not a tool's
@@ -447,3 +450,39 @@ def test_long_line_excerpt_shows_the_proving_fields_not_the_stack() -> None:
     short = LogEvent(T0, "u.log", 1, None, "INFO:     Child process [15486] died",
                      text="INFO:     Child process [15486] died")
     assert excerpt(short).text == "INFO:     Child process [15486] died"
+
+
+# ---------------------------------------------------------------- through the real readers
+
+def _read(tmp: Path, files: dict[str, str]) -> Evidence:
+    """The captured text written back to files and read by the project's own readers."""
+    readers = []
+    for name, text in files.items():
+        path = tmp / name
+        path.write_text(text + "\n", encoding="utf-8")
+        readers.append(LogReader(InputFile(name, path), IngestConfig()))
+    analysis = LogAnalysis()
+    for e in merge_by_time([r.events() for r in readers]):
+        analysis.feed(e)
+    return analysis.finish()
+
+
+def test_captured_gunicorn_log_through_the_readers(tmp_path: Path) -> None:
+    evidence = _read(tmp_path, {"gunicorn.log": GUNICORN_LOG})
+    died = sig(evidence, "process.worker_died")
+    assert died.answer is Answer.YES and died.data["pids"] == ["15329", "15354"]
+    assert sig(evidence, "runtime.out_of_memory").answer is Answer.NO  # "Perhaps" is a guess
+    # the SIGKILL, the timeout and the request's error: failures with no request lines
+    failed = sig(evidence, "requests.failed")
+    assert failed.answer is Answer.YES and failed.strength < 1.0
+
+
+def test_captured_nginx_logs_through_the_readers(tmp_path: Path) -> None:
+    evidence = _read(tmp_path, {
+        "access.log": "\n".join(line for line, _ in NGINX_502),
+        "error.log": "\n".join((NGINX_CLOSED, NGINX_REFUSED))})
+    gw = sig(evidence, "proxy.gateway_errors")
+    assert gw.answer is Answer.YES and gw.value == 2 and gw.data["proxy_requests"] == 3
+    ceiling = sig(evidence, "latency.ceiling")
+    assert ceiling.answer is Answer.YES and ceiling.strength < 0.9  # 502s: not a timeout
+    assert diagnose(Case((evidence,))).verdict != "healthy"

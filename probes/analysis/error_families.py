@@ -181,9 +181,10 @@ def error_text(ev: LogEvent) -> str:
 
     Only these parts, not the whole raw line: durations and ids elsewhere on the line
     would make numeric patterns (429, 504) fire by accident. An access line (``fields``
-    holds ``access``) is classified by its status alone.
+    holds ``access``, kind REQUEST_END) is classified by its status alone; a proxy's error
+    line ("upstream timed out") by its text.
     """
-    if ev.fields and "access" in ev.fields:
+    if ev.kind is EventKind.REQUEST_END and ev.fields and "access" in ev.fields:
         # An access line's message is the request line and its status in words ("POST
         # /counter HTTP/1.1" 409 Conflict): the status decides, not the words around it.
         parts = [ev.error] if ev.error and ev.error != ev.message else []

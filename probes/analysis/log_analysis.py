@@ -267,13 +267,6 @@ class LogAnalysis:
 
     def _count_error(self, ev: LogEvent) -> None:
         self.errors_total += 1
-        text = error_text(ev)
-        families = classify(text)
-        if not families:
-            self.unclassified += 1
-            if len(self.unclassified_examples) < self.max_examples:
-                self.unclassified_examples.append(excerpt(ev, "error of no known family"))
-            return
         # Ingestion calls any line with error text an ERROR event; the level says whether
         # the service treated it as a failure or logged it and carried on (a retry). An
         # access line's level says nothing (every line is INFO): its status is the outcome.
@@ -283,6 +276,13 @@ class LogAnalysis:
             self.failing_errors += 1
             if len(self.failing_error_examples) < self.max_examples:
                 self.failing_error_examples.append(excerpt(ev, "error logged" + self._who(ev)))
+        text = error_text(ev)
+        families = classify(text)
+        if not families:
+            self.unclassified += 1
+            if len(self.unclassified_examples) < self.max_examples:
+                self.unclassified_examples.append(excerpt(ev, "error of no known family"))
+            return
         for f in families:
             self.family_counts[f.name] += 1
             if handled:
@@ -767,15 +767,17 @@ class LogAnalysis:
                    f"no worker death line in {self.events} lines (the server's own log, "
                    "gunicorn/uvicorn master or Node cluster primary, would show one)", value=0))
         g = rt.gateway
-        if g.count:
+        n = rt.gateway_failures
+        if n:
             timeouts = rt.gateway_timeouts
-            strength = 1.0 if g.count >= FEW_ERRORS else 0.6
+            strength = 1.0 if n >= FEW_ERRORS else 0.6
             proxies = ", ".join(sorted(rt.proxies)) or "a proxy"
             put(yes("proxy.gateway_errors", PROBE,
-                    f"{g.count} gateway failure(s) at {proxies}: {timeouts} timeout(s) (504, "
-                    f"'upstream timed out'), {g.count - timeouts} other (502, upstream closed "
-                    "or refused)", g.examples, value=g.count, strength=strength,
-                    data={**g.to_json(), "timeouts": timeouts,
+                    f"{n} gateway failure(s) at {proxies}: {timeouts} timeout(s) (504, "
+                    f"'upstream timed out'), {n - timeouts} other (502, upstream closed "
+                    f"or refused); {rt.gateway_access} access line(s), {rt.gateway_lines} "
+                    "error line(s)", g.examples, value=n, strength=strength,
+                    data={**g.to_json(), "failures": n, "timeouts": timeouts,
                           "proxy_requests": rt.proxy_requests}))
         elif rt.proxy_requests:
             put(no("proxy.gateway_errors", PROBE,
@@ -840,7 +842,7 @@ class LogAnalysis:
             "requests": (self.request_failures, self.request_ends),
             "runs": (len(failed_runs), len(closed)),
             "error lines": (self.failing_errors, 0),
-            "proxy failures": (self.runtime.gateway.count, self.runtime.proxy_requests),
+            "proxy failures": (self.runtime.gateway_failures, self.runtime.proxy_requests),
         }
         failed = max(f for f, _ in views.values())
         total = max(max(t for _, t in views.values()), failed)

@@ -57,6 +57,9 @@ WORKER_DEATH_PATTERNS: tuple[tuple[str, str], ...] = (
     ("gunicorn_signal", r"Worker \(pid:(?P<p1>\d+)\) was sent (?!SIGTERM)(?:SIG\w+|signal \d+)"),
     ("gunicorn_exit", r"Worker \(pid:(?P<p2>\d+)\) exited with code (?!0\b)\d+"),
     ("gunicorn_timeout", r"WORKER TIMEOUT \(pid:(?P<p3>\d+)\)"),
+    # gunicorn before 21: "Worker with pid %s was terminated due to signal %s" (15 is a stop)
+    ("gunicorn_old_signal", r"Worker with pid (?P<p7>\d+) was terminated due to signal "
+                            r"(?!15\b)\d+"),
     # uvicorn supervisors/multiprocess.py: "Child process [15486] died" (logged at INFO).
     ("uvicorn_child_died", r"Child process \[(?P<p4>\d+)\] died"),
     # Node's cluster docs: cluster.on('exit', ...) logs "worker ${worker.process.pid} died";
@@ -68,7 +71,12 @@ WORKER_DEATH_PATTERNS: tuple[tuple[str, str], ...] = (
     ("worker_exited", r"\bworker (?:process )?(?:(?P<p6>\d+) )?(?:exited|died|crashed|was killed)"),
 )
 """(name, pattern): a worker process died (and, under a supervisor, was replaced). The
-named groups ``p1``..``p6`` hold the pid where the line gives one."""
+named groups ``p1``..``p7`` hold the pid where the line gives one."""
+
+OOM_TAGS = frozenset({"heap_oom", "kernel_oom", "memory_error", "oomkilled"})
+WORKER_DEATH_TAGS = frozenset({"worker_timeout", "worker_killed", "worker_died", "worker_exit"})
+"""``fields["fatal"]`` tags the text readers (``probes.ingest.textshapes``) set; counted
+when no row of the tables above matched the line's own words."""
 
 # ------------------------------------------------------------------ proxies and gateways
 
@@ -212,7 +220,12 @@ class RuntimeTracker:
     oom: Sightings = field(default_factory=Sightings)
     workers: Sightings = field(default_factory=Sightings)
     gateway: Sightings = field(default_factory=Sightings)
-    gateway_timeouts: int = 0
+    # the proxy's access lines (502/504) and its error lines ("upstream timed out") tell of
+    # the same failures: counted apart, and the larger count is the number of failures
+    gateway_access: int = 0
+    gateway_access_timeouts: int = 0
+    gateway_lines: int = 0
+    gateway_line_timeouts: int = 0
     proxy_requests: int = 0  # REQUEST_END lines written by a proxy
     proxies: set[str] = field(default_factory=set)
     proxy_reqs: RequestTracker = field(default_factory=RequestTracker)
@@ -231,18 +244,34 @@ class RuntimeTracker:
                                      + (f" after {ev.duration_ms:.0f} ms"
                                         if ev.duration_ms is not None else ""),
                                      self.max_examples)
+                    self.gateway_access += 1
                     if ev.status == 504:
-                        self.gateway_timeouts += 1
-        seen: set[str] = set()
+                        self.gateway_access_timeouts += 1
+        matched = False
         for text in (ev.error, ev.message or ev.text):
-            if not text or text in seen:
+            if not text:
                 continue
-            seen.add(text)
             for table, name, pid in match_runtime(text, self._cache):
                 self._sighted(ev, table, name, pid)
-            if ev.error and text is ev.error:
+                matched = True
+            if matched:
                 # an error field and a message usually say the same thing; count once
                 break
+        if not matched and ev.fields:
+            # the readers' own tag for a fatal line whose wording the tables above lack
+            tag = ev.fields.get("fatal")
+            if tag in OOM_TAGS:
+                self._sighted(ev, "oom", f"tag:{tag}", None)
+            elif tag in WORKER_DEATH_TAGS:
+                self._sighted(ev, "worker", f"tag:{tag}", ev.pid)
+
+    @property
+    def gateway_failures(self) -> int:
+        return max(self.gateway_access, self.gateway_lines)
+
+    @property
+    def gateway_timeouts(self) -> int:
+        return max(self.gateway_access_timeouts, self.gateway_line_timeouts)
 
     @property
     def proxy_requests_list(self) -> list[Request]:
@@ -262,8 +291,9 @@ class RuntimeTracker:
                              keep)
         elif table == "gateway":
             self.gateway.add(ev, name, None, f"proxy error line ({name})", keep)
+            self.gateway_lines += 1
             if name in GATEWAY_TIMEOUT_NAMES:
-                self.gateway_timeouts += 1
+                self.gateway_line_timeouts += 1
 
 
 def _clean_exit(ev: LogEvent) -> bool:
