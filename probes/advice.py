@@ -142,8 +142,11 @@ TEXT_CLUES: tuple[tuple[re.Pattern[str], str | None, str | None, str, int], ...]
          "a Node.js stack frame", 3),
         (r"\(node:\d+\)|UnhandledPromiseRejection|node:internal|"
          r"JavaScript heap out of memory", 0, NODE, None, "a Node.js runtime message", 3),
+        (r"(?m)^(?:DEBUG|INFO|WARNING|ERROR|CRITICAL):[\w.]+:", 0, PYTHON, None,
+         "Python logging's default format", 3),
         (r"\b(?:openai|httpx|httpcore|anthropic|asyncio|redis|psycopg2?|asyncpg|sqlalchemy|"
-         r"pydantic|requests|aiohttp|fastapi|starlette|uvicorn)\.(?:[a-z_]+\.)*"
+         r"pydantic|requests|aiohttp|fastapi|starlette|uvicorn|litellm|botocore|groq|"
+         r"google\.api_core|langchain_core|langgraph|crewai|autogen_core)\.(?:[a-z_]+\.)*"
          r"[A-Z]\w*(?:Error|Exception|Timeout)\b", 0, PYTHON, None,
          "a Python exception name", 2),
         (r"\b(?:MemoryError|RecursionError|ModuleNotFoundError|ImportError: cannot import "
@@ -675,10 +678,11 @@ def _facts_version(case: Case, s: Mapping[str, Signal], f: Facts) -> None:
         f.slots["pinned_js"] = f'{peer.group(1)}@"{peer.group(2)}"'
         f.lines.append(f"{peer.group(3)} {peer.group(4)} needs {peer.group(1)} "
                        f"{peer.group(2)}.")
-    pip = re.search(r"([\w.\-]+) [\w.]+ requires ([\w.\-]+)([<>=!~][^,\s]+), but you have "
+    pip = re.search(r"([\w.\-]+) [\w.]+ requires ([\w.\-]+)([<>=!~]\S*?), but you have "
                     r"\2 ([\w.]+)", joined)
     if pip:
-        f.slots["pinned_py"] = f"{pip.group(2)}{pip.group(3)}"
+        f.slots["pinned_py"] = (f"{pip.group(2)}{pip.group(3)}   # what {pip.group(1)} "
+                                    f"accepts, or upgrade {pip.group(1)}")
         f.lines.append(f"{pip.group(1)} needs {pip.group(2)}{pip.group(3)}; "
                        f"{pip.group(4)} is installed.")
     for fd in _code_findings(case):
@@ -782,7 +786,7 @@ DEFAULT_SLOTS = {
     "packages": "the family's packages", "type": "object", "peak_calls": "",
 }
 
-_SLOT = re.compile(r"<<(\w+)(?::(\w+))?>>")
+_SLOT = re.compile(r"<<(\w+)(?::([^<>]+))?>>")
 """``<<name>>`` or ``<<name:default>>``: a fact from the evidence, else the default."""
 
 
@@ -1164,8 +1168,8 @@ def _pinned(facts: Facts) -> None:
         facts.slots["pinned_py"] = "\n".join(f"{extras.get(p, p)}=={version}" for p in pkgs)
         facts.slots["pinned_js"] = " ".join(f"{p}@{version}" for p in pkgs)
     else:
-        facts.slots["pinned_py"] = ("# every package of the family at one version, e.g.\n"
-                                    "# autogen-agentchat==V autogen-core==V autogen-ext==V")
+        facts.slots["pinned_py"] = ("# every package of the family at one version\n"
+                                    "# (pip list | grep -i <family>, then pin them together)")
         facts.slots["pinned_js"] = "<each package of the family>@<one version>"
 
 

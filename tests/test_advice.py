@@ -319,3 +319,62 @@ def test_lab_gunicorn_oom_without_kubernetes_gets_the_process_fix() -> None:
     assert "--max-requests" in rc.fixed and "deque(maxlen=" in rc.fixed
     assert "resources:" not in rc.fixed
     assert "worker death(s)" in steps(rc)
+
+
+# ----------------------------------------------------------------------------- corpus
+
+CORPUS = TESTS / "corpus"
+
+
+def corpus(name: str) -> tuple[Analysis, str]:
+    folder = CORPUS / name
+    if not (folder / "case.json").exists():
+        pytest.skip(f"corpus case {name} not committed")
+    case = json.loads((folder / "case.json").read_text())
+    return analyze_paths([str(folder / n) for n in case["inputs"]]), str(case["expected"])
+
+
+@pytest.mark.parametrize(("name", "language"), [
+    # crewAIInc/crewAI#3434: LiteLLM output under Python logging's default format
+    ("crewai-litellm-ratelimit-gemini-429-tpm-crewai-3434", PYTHON),
+    # langchain-ai/langchainjs#9635: V8's "Converting circular structure to JSON"
+    ("langchainjs-circular-json-timeout-configurable-model-9635", NODE),
+    # langchain-ai/langgraph#1115: a Python traceback
+    ("langgraph-callbackmanager-not-json-serializable-1115", PYTHON),
+    # google-gemini/gemini-cli#2993: "JavaScript heap out of memory"
+    ("node-heap-oom-large-prompt-gemini-cli-2993", NODE),
+])
+def test_corpus_pasted_material_gets_its_own_language(name: str, language: str) -> None:
+    a, expected = corpus(name)
+    assert detect_stack(a.case).language == language
+    rc = advice_for(a, expected)
+    word = "Python" if language == PYTHON else "Node.js"
+    assert f"Fix written for {word}" in steps(rc)
+
+
+def test_corpus_serialization_names_the_object_that_failed() -> None:
+    # langchain-ai/langgraph#1115: "Object of type CallbackManagerForToolRun is not JSON
+    # serializable"
+    a, expected = corpus("langgraph-callbackmanager-not-json-serializable-1115")
+    rc = advice_for(a, expected)
+    assert "CallbackManagerForToolRun" in rc.broken
+    assert "json.dumps" in rc.fixed and "<<" not in rc.broken + rc.fixed
+
+
+def test_corpus_pip_conflict_pins_what_the_resolver_asked_for() -> None:
+    # crewAIInc/crewAI#837: "langchain-community 0.0.38 requires langchain-core<0.2.0,
+    # >=0.1.52, but you have langchain-core 0.2.10 which is incompatible."
+    a, expected = corpus("pip-requires-langchain-core-incompatible-crewai-837")
+    rc = advice_for(a, expected)
+    assert "langchain-core 0.2.10 which is incompatible" in rc.broken
+    assert "langchain-core<0.2.0,>=0.1.52" in rc.fixed
+    assert "npm" not in rc.fixed and "autogen" not in rc.fixed
+
+
+def test_json_report_carries_the_tailored_fix() -> None:
+    from tui import report
+
+    doc = report.to_json(analyze_paths(demo_paths()))
+    fix = doc["causes"][0]["fix"]
+    assert fix["next_steps"][0].startswith("Fix written for Python · AutoGen AgentChat")
+    assert "build_team()" in fix["fixed"]
