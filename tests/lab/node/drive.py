@@ -94,7 +94,12 @@ async def _user(
         if time.monotonic() > deadline:
             out.append({"level": level, "status": None, "error": "skipped: ramp time cap"})
             continue
-        body = {"sessionId": session, "turn": turn, "message": f"turn {turn}: where is my order?"}
+        body = {
+            "sessionId": session,
+            "turn": turn,
+            "orderId": f"ord-{level}-{user}-{turn}",
+            "message": f"turn {turn}: where is my order?",
+        }
         t0 = time.monotonic()
         try:
             r = await client.post(url, json=body)
@@ -106,9 +111,12 @@ async def _user(
                 "turn": turn,
             }
             with contextlib.suppress(ValueError, AttributeError):
-                known = r.json().get("historyLength")
+                answer = r.json()
+                known = answer.get("historyLength")
                 if isinstance(known, int):
                     rec["history_length"] = known
+                if "orderId" in answer:
+                    rec["order_ok"] = answer["orderId"] == body["orderId"]
             out.append(rec)
         except httpx.HTTPError as exc:
             out.append(
@@ -160,6 +168,11 @@ def summarise_client(results: list[dict[str, Any]]) -> dict[str, Any]:
         extra["client_stale_reads"] = sum(
             1 for r in with_len if r["history_length"] < r["turn"] + 1
         )
+    with_order = [r for r in results if "order_ok" in r]
+    if with_order:
+        # The answer named another order than the one this request asked about.
+        extra["client_orders_checked"] = len(with_order)
+        extra["client_wrong_order"] = sum(1 for r in with_order if not r["order_ok"])
     return {
         **extra,
         "requests": len(results),
@@ -360,6 +373,7 @@ def app_counters(counters: list[dict[str, Any]]) -> dict[str, Any]:
         "requestsFailed",
         "providerCompletions",
         "provider429",
+        "toolWrongOrder",
     )
     out: dict[str, Any] = {}
     for k in keys:
@@ -499,6 +513,12 @@ def _serialization_rule(m: dict[str, Any]) -> str:
     )
 
 
+def _tool_rule(m: dict[str, Any]) -> str:
+    if m.get("client_wrong_order", 0) > 0:
+        return "stateful-tool"
+    return _clean(m)
+
+
 def _state_rule(m: dict[str, Any]) -> str:
     if m.get("client_stale_reads", 0) > 0:
         return "in-memory-state"
@@ -570,6 +590,12 @@ STATE_RULE = (
     "client_stale_reads > 0 (the client sent turn n of its session in order and the service "
     "answered it knew fewer than n + 1 turns) => in-memory-state; else healthy if the client "
     "saw no 5xx and no dropped request, else inconclusive"
+)
+
+TOOL_RULE = (
+    "client_wrong_order > 0 (the answer named another order than the one the request asked "
+    "about, checked by the client) => stateful-tool; else healthy if the client saw no 5xx and "
+    "no dropped request, else inconclusive"
 )
 
 SCENARIOS: list[Scenario] = [
@@ -845,6 +871,29 @@ SCENARIOS: list[Scenario] = [
         twin="node-in-memory-state",
         rule=STATE_RULE,
         judge=_state_rule,
+    ),
+    Scenario(
+        name="node-stateful-tool",
+        cmd=[NODE, "services/stateful-tool.js"],
+        port=18318,
+        stack="express 5.3 + winston 3.19, one process + @langchain/core 1.4 (DynamicTool at "
+        "module scope, the request's order id set on the tool object)",
+        logging="winston JSON (timestamp), tool calls logged with requested order id and result",
+        twin="node-stateful-tool-fixed",
+        rule=TOOL_RULE,
+        judge=_tool_rule,
+    ),
+    Scenario(
+        name="node-stateful-tool-fixed",
+        cmd=[NODE, "services/stateful-tool.js"],
+        port=18319,
+        env={"TOOL_ARGS": "1"},
+        stack="express 5.3 + winston 3.19, one process + @langchain/core 1.4 (DynamicTool at "
+        "module scope, the order id passed in the tool call's input)",
+        logging="winston JSON (timestamp), tool calls logged with requested order id and result",
+        twin="node-stateful-tool",
+        rule=TOOL_RULE,
+        judge=_tool_rule,
     ),
 ]
 
