@@ -374,6 +374,9 @@ def app_counters(counters: list[dict[str, Any]]) -> dict[str, Any]:
         "providerCompletions",
         "provider429",
         "toolWrongOrder",
+        "toolTimeouts",
+        "downstreamServed",
+        "downstreamMaxQueue",
     )
     out: dict[str, Any] = {}
     for k in keys:
@@ -513,6 +516,12 @@ def _serialization_rule(m: dict[str, Any]) -> str:
     )
 
 
+def _timeout_rule(m: dict[str, Any]) -> str:
+    if m.get("app_toolTimeouts", 0) > 0 and m.get("client_5xx", 0) > 0:
+        return "tool-timeout"
+    return _clean(m)
+
+
 def _tool_rule(m: dict[str, Any]) -> str:
     if m.get("client_wrong_order", 0) > 0:
         return "stateful-tool"
@@ -596,6 +605,12 @@ TOOL_RULE = (
     "client_wrong_order > 0 (the answer named another order than the one the request asked "
     "about, checked by the client) => stateful-tool; else healthy if the client saw no 5xx and "
     "no dropped request, else inconclusive"
+)
+
+TIMEOUT_RULE = (
+    "app_toolTimeouts > 0 (tool calls aborted by their 1 s timeout, counted by the app) and "
+    "client_5xx > 0 => tool-timeout; else healthy if the client saw no 5xx and no dropped "
+    "request, else inconclusive"
 )
 
 SCENARIOS: list[Scenario] = [
@@ -894,6 +909,36 @@ SCENARIOS: list[Scenario] = [
         twin="node-stateful-tool",
         rule=TOOL_RULE,
         judge=_tool_rule,
+    ),
+    Scenario(
+        name="node-tool-timeout",
+        cmd=[NODE, "services/tool-timeout.js"],
+        port=18320,
+        sidecar=[NODE, "services/inventory-api.js"],
+        sidecar_port=18393,
+        sidecar_env={"CAPACITY": "3", "SERVICE_MS": "150"},
+        stack="fastify 5.12 (built-in pino logger), one process + @langchain/core 1.4 DynamicTool "
+        "calling an inventory API with fetch + AbortSignal.timeout(1000); "
+        "the API serves 3 at a time",
+        logging="pino (fastify's logger; errors by fastify's default error handler)",
+        twin="node-tool-timeout-fixed",
+        rule=TIMEOUT_RULE,
+        judge=_timeout_rule,
+    ),
+    Scenario(
+        name="node-tool-timeout-fixed",
+        cmd=[NODE, "services/tool-timeout.js"],
+        port=18321,
+        env={"TOOL_CONCURRENCY": "3"},
+        sidecar=[NODE, "services/inventory-api.js"],
+        sidecar_port=18393,
+        sidecar_env={"CAPACITY": "3", "SERVICE_MS": "150"},
+        stack="fastify 5.12 (built-in pino logger), one process + @langchain/core 1.4 DynamicTool; "
+        "at most 3 API calls in flight (queue in the tool), timeout per call",
+        logging="pino (fastify's logger; errors by fastify's default error handler)",
+        twin="node-tool-timeout",
+        rule=TIMEOUT_RULE,
+        judge=_timeout_rule,
     ),
 ]
 
