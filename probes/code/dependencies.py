@@ -3,15 +3,28 @@
 Reads ``package.json``, ``package-lock.json``, ``pnpm-lock.yaml``, ``yarn.lock``,
 ``requirements*.txt``, ``pyproject.toml``, ``poetry.lock`` and ``uv.lock`` line by
 line (every package is reported with its file:line, which a data loader would lose).
-Three checks:
+Four checks:
 
 * lockstep families (``FAMILIES``: packages released together, like ``@autogen/*`` or
-  ``autogen-agentchat``/``autogen-core``/``autogen-ext``) at different major.minor
-  versions in one file;
+  ``autogen-agentchat``/``autogen-core``/``autogen-ext``) whose entries in one file
+  allow no common major.minor series. In 0.x a minor series is a breaking line
+  (autogen-agentchat 0.4 and autogen-core 0.5 do not work together); ranges that
+  overlap on one series (``>=0.4`` and ``>=0.5``) are not a conflict, pins and locks
+  at two series are;
 * one framework package locked at two different versions in one lockfile (nested
   copies: two builds of the same classes, ``instanceof`` and registries break);
 * a manifest range that the lockfile's resolved version does not satisfy (the lock
-  and the manifest disagree, so installs resolve differently per machine).
+  and the manifest disagree, so installs resolve differently per machine);
+* an installed partner package whose ``peerDependencies`` range does not hold the
+  installed version of the framework package it needs (``@langchain/openai`` 1.x
+  beside ``@langchain/core`` 0.3): read from ``package-lock.json`` entries, or from
+  ``node_modules/*/package.json`` when there is no lock. Partners have their own
+  version trains, so this, not a family rule, is how they are checked.
+
+Ranges are evaluated with maintained libraries where installed: ``semantic_version``'s
+``NpmSpec`` for npm ranges (``^``, ``~``, ``x``, hyphen ranges, ``||``) and
+``packaging`` for PEP 440 specifiers; without them the small evaluator ``satisfies``
+answers what it understands and None (unknown, never a finding) for the rest.
 """
 
 from __future__ import annotations
@@ -22,8 +35,26 @@ import tomllib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .findings import Finding, make_finding
+
+try:  # npm range semantics (||, ^, ~, x, hyphen); optional until pyproject lists it
+    from semantic_version import (  # type: ignore[import-untyped,import-not-found,unused-ignore]
+        NpmSpec as _NpmSpec,
+    )
+    from semantic_version import (  # type: ignore[import-untyped,import-not-found,unused-ignore]
+        Version as _NpmVersion,
+    )
+except ImportError:  # pragma: no cover - exercised only without the library
+    _NpmSpec = None
+    _NpmVersion = None
+try:  # PEP 440
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+    from packaging.version import InvalidVersion
+    from packaging.version import Version as _PyVersion
+except ImportError:  # pragma: no cover
+    SpecifierSet = None  # type: ignore[assignment,misc]
 
 
 @dataclass(frozen=True)
@@ -34,6 +65,24 @@ class Family:
     ecosystem: str  # "npm" | "pypi"
     prefixes: tuple[str, ...] = ()
     members: tuple[str, ...] = ()
+    lines: tuple[tuple[str, tuple[int, int], tuple[int, int] | None], ...] = ()
+    """Release lines a member numbers differently: (member, its major.minor, the
+    family's line; None = from before the member joined the lockstep)."""
+
+    def line_of(self, package: str, version: tuple[int, int]) -> tuple[int, int] | None:
+        p = norm(package)
+        for member, own, line in self.lines:
+            if member == p and own == version:
+                return line
+        return version
+
+    def own_lines(self, package: str, line: tuple[int, int]) -> list[tuple[int, int]]:
+        """The member's own major.minor series that belong to the family's ``line``."""
+        p = norm(package)
+        mapped = [own for member, own, target in self.lines if member == p and target == line]
+        if not any(member == p and own == line for member, own, _ in self.lines):
+            mapped.insert(0, line)
+        return mapped
 
     def has(self, package: str) -> bool:
         p = package.lower().replace("_", "-")
@@ -44,15 +93,21 @@ FAMILIES: tuple[Family, ...] = (
     Family("AutoGen (npm)", "npm", prefixes=("@autogen/",)),
     Family("AutoGen", "pypi", members=("autogen-agentchat", "autogen-core", "autogen-ext")),
     Family("CrewAI (npm)", "npm", prefixes=("@crewai/",), members=("crewai",)),
+    # In the 0.1 line, community and text-splitters were numbered 0.0.x (langchain 0.1.20
+    # requires langchain-community>=0.0.38,<0.1); langchain 0.0.x predates core.
     Family("LangChain (npm)", "npm", members=("langchain", "@langchain/core",
-                                              "@langchain/community",
-                                              "@langchain/textsplitters")),
+                                              "@langchain/community"),
+           lines=(("@langchain/community", (0, 0), (0, 1)), ("langchain", (0, 0), None))),
     Family("LangChain", "pypi", members=("langchain", "langchain-core", "langchain-community",
-                                         "langchain-text-splitters")),
-    Family("LangGraph (npm)", "npm", prefixes=("@langchain/langgraph",)),
+                                         "langchain-text-splitters"),
+           lines=(("langchain-community", (0, 0), (0, 1)),
+                  ("langchain-text-splitters", (0, 0), (0, 1)), ("langchain", (0, 0), None))),
 )
 """Families whose members must share a major.minor. Partner packages
-(``langchain-openai``, ``crewai-tools``) have their own version trains and are left out."""
+(``langchain-openai``, ``crewai-tools``, ``@langchain/textsplitters``, the
+``@langchain/langgraph*`` packages) have their own version trains (textsplitters 0.1
+runs on core 0.2 and 0.3; langgraph-checkpoint 0.0 beside langgraph 0.2) and are
+checked through the core range they declare as a peer dependency instead."""
 
 WATCHED = re.compile(r"^(@autogen/|autogen|pyautogen|ag2|crewai|@crewai/|langchain|"
                      r"@langchain/|langgraph|openai|@azure/openai|anthropic|"
@@ -73,6 +128,9 @@ class Dep:
     excerpt: str
     locked: bool  # True for lockfiles: spec is an exact resolved version
     ecosystem: str
+    key: str = ""  # where it is installed: "node_modules/a/node_modules/b" (npm)
+    peers: tuple[tuple[str, str, bool], ...] = ()  # (name, range, optional) it declares
+    root: str = ""  # the folder whose install tree ``key`` is relative to
 
 
 def norm(name: str) -> str:
@@ -158,6 +216,77 @@ def satisfies(version: tuple[int, int, int], spec: str, ecosystem: str) -> bool 
     return ok
 
 
+def range_allows(version: str, spec: str, ecosystem: str) -> bool | None:
+    """Whether an exact version lies in a range, with the ecosystem's own rules; None
+    when either cannot be read (git URLs, tags, workspace links). npm ranges go to
+    ``semantic_version.NpmSpec`` (``||`` unions included) and PEP 440 specifiers to
+    ``packaging``; without those libraries, ``satisfies`` on the numeric parts."""
+    spec = spec.strip()
+    if ecosystem == "npm":
+        if spec.startswith("npm:"):
+            spec = spec.rsplit("@", 1)[-1]
+        if spec in ("", "latest") or spec.startswith(_NOT_A_RANGE):
+            return None
+        if _NpmSpec is not None:
+            try:
+                return _NpmVersion(version.lstrip("v=")) in _NpmSpec(spec)
+            except ValueError:
+                return None
+    elif SpecifierSet is not None:
+        if spec in ("", "*"):
+            return True
+        try:
+            return _PyVersion(version) in SpecifierSet(_poetry_to_pep440(spec),
+                                                       prereleases=True)
+        except (InvalidSpecifier, InvalidVersion):
+            pass
+    v = base_version(version)
+    return satisfies(v, spec, ecosystem) if v is not None else None
+
+
+_NOT_A_RANGE = ("git", "http", "file:", "link:", "workspace:", "github:", "catalog:")
+
+
+def _poetry_to_pep440(spec: str) -> str:
+    """Poetry's caret and tilde ("^0.4.2", "~0.4") as PEP 440 (">=0.4.2,<0.5.0")."""
+    out = []
+    for part in spec.split(","):
+        part = part.strip()
+        v = base_version(part)
+        if part.startswith("^") and v is not None:
+            upper = (v[0] + 1, 0, 0) if v[0] else (0, v[1] + 1, 0) if v[1] else (0, 0, v[2] + 1)
+            out.append(f">={part[1:]},<{'.'.join(map(str, upper))}")
+        elif part.startswith("~") and not part.startswith("~=") and v is not None:
+            out.append(f">={part[1:]},<{v[0]}.{v[1] + 1}.0")
+        elif part and part[0].isdigit():
+            out.append(f"=={part}")
+        else:
+            out.append(part)
+    return ",".join(out)
+
+
+def series(version: tuple[int, int, int]) -> tuple[int, int]:
+    """The release line a version belongs to for a lockstep family: major.minor (in
+    0.x the minor is the breaking line; lockstep families share major.minor anyway)."""
+    return version[0], version[1]
+
+
+def allows_series(d: Dep, line: tuple[int, int], fam: Family | None = None) -> bool | None:
+    """Whether an entry allows some version of the family's release ``line`` (tested at
+    each own series' start, the entry's own base if it is in one, and a late patch)."""
+    owns = fam.own_lines(d.name, line) if fam is not None else [line]
+    base = base_version(d.spec)
+    if d.locked:
+        return None if base is None else series(base) in owns
+    probes = [f"{a}.{b}.{p}" for a, b in owns for p in (0, 999)]
+    if base is not None and series(base) in owns:
+        probes.insert(0, ".".join(map(str, base)))
+    answers = [range_allows(p, d.spec, d.ecosystem) for p in probes]
+    if any(a is True for a in answers):
+        return True
+    return None if all(a is None for a in answers) else False
+
+
 # ---------------------------------------------------------------- readers
 def line_index(lines: list[str], pattern: re.Pattern[str]) -> dict[str, int]:
     """First 1-based line of each key captured by group 1 of pattern."""
@@ -194,15 +323,18 @@ def read_package_lock(path: str, text: str) -> list[Dep]:
     out: list[Dep] = []
     keys = line_index(lines, re.compile(r'^\s*"((?:[^"]*/)?node_modules/[^"]+)"\s*:'))
     packages = doc.get("packages")
+    root = path.rsplit("/", 1)[0] if "/" in path else ""
     if isinstance(packages, dict):
         for key, meta in packages.items():
             if "node_modules/" not in key or not isinstance(meta, dict):
                 continue
             name = key.rsplit("node_modules/", 1)[1]
             version = meta.get("version")
-            if isinstance(version, str) and WATCHED.match(name):
+            peers = peer_list(meta)
+            if isinstance(version, str) and (WATCHED.match(name) or peers):
                 line = keys.get(key, 1)
-                out.append(Dep(name, version, path, line, f"{key}: {version}", True, "npm"))
+                out.append(Dep(name, version, path, line, f"{key}: {version}", True, "npm",
+                               key=key, peers=peers, root=root))
         return out
 
     def walk(deps: object, trail: str) -> None:  # lockfile v1: nested "dependencies"
@@ -219,6 +351,68 @@ def read_package_lock(path: str, text: str) -> list[Dep]:
                                True, "npm"))
             walk(meta.get("dependencies"), f"{trail}{name} > ")
     walk(doc.get("dependencies"), "")
+    return out
+
+
+def peer_list(meta: dict[str, Any]) -> tuple[tuple[str, str, bool], ...]:
+    """The framework packages a package declares as peers: (name, range, optional).
+    Only watched names: a partner's peer on its framework's core is what breaks."""
+    peers = meta.get("peerDependencies")
+    if not isinstance(peers, dict):
+        return ()
+    optional = meta.get("peerDependenciesMeta")
+    optional = optional if isinstance(optional, dict) else {}
+    return tuple((name, rng, bool((optional.get(name) or {}).get("optional")))
+                 for name, rng in peers.items()
+                 if isinstance(rng, str) and WATCHED.match(name))
+
+
+MAX_INSTALLED = 3000
+"""node_modules/*/package.json files read per folder, at most (each one small)."""
+
+
+def read_node_modules(folder: Path, rel: str) -> list[Dep]:
+    """Installed framework packages and partners from ``node_modules/*/package.json``
+    (top level and ``@scope/name``), for a folder with no lockfile. ``rel`` is how the
+    folder is shown. Bounded by ``MAX_INSTALLED``; unreadable files are skipped."""
+    nm = folder / "node_modules"
+    out: list[Dep] = []
+    try:
+        entries = sorted(nm.iterdir())
+    except OSError:
+        return out
+    dirs: list[Path] = []
+    for e in entries:
+        if e.name.startswith("@") and e.is_dir():
+            try:
+                dirs.extend(sorted(e.iterdir()))
+            except OSError:
+                continue
+        elif not e.name.startswith("."):
+            dirs.append(e)
+    for d in dirs[:MAX_INSTALLED]:
+        manifest = d / "package.json"
+        try:
+            if manifest.stat().st_size > 1_000_000:
+                continue
+            text = manifest.read_text(encoding="utf-8", errors="replace")
+            meta = json.loads(text)
+        except (OSError, ValueError):
+            continue
+        if not isinstance(meta, dict):
+            continue
+        name, version = meta.get("name"), meta.get("version")
+        peers = peer_list(meta)
+        if not isinstance(name, str) or not isinstance(version, str):
+            continue
+        if not (WATCHED.match(name) or peers):
+            continue
+        shown = f"{rel}/node_modules/{name}/package.json" if rel else \
+            f"node_modules/{name}/package.json"
+        line = next((i for i, ln in enumerate(text.splitlines(), 1)
+                     if re.match(r'\s*"version"\s*:', ln)), 1)
+        out.append(Dep(name, version, shown, line, f'"{name}" version {version}', True, "npm",
+                       key=f"node_modules/{name}", peers=peers, root=rel))
     return out
 
 
@@ -330,14 +524,35 @@ def read_toml_lock(path: str, text: str) -> list[Dep]:
         if m is not None:
             name_lines.setdefault(norm(m.group(1)), []).append(i)
     out: list[Dep] = []
+    root = path.rsplit("/", 1)[0] if "/" in path else ""
     for pkg in doc.get("package", []):
         name, version = pkg.get("name"), pkg.get("version")
         if not isinstance(name, str) or not isinstance(version, str):
             continue
         at = name_lines.get(norm(name), [1])
         line = at.pop(0) if len(at) > 1 else at[0]
-        out.append(Dep(name, version, path, line, f'{name} = "{version}"', True, "pypi"))
+        out.append(Dep(name, version, path, line, f'{name} = "{version}"', True, "pypi",
+                       key=norm(name), peers=_poetry_requires(pkg.get("dependencies")),
+                       root=root))
     return out
+
+
+def _poetry_requires(deps: object) -> tuple[tuple[str, str, bool], ...]:
+    """A poetry.lock package's requirements on watched packages: (name, range, optional).
+    poetry writes them as ``name = ">=0.1.52,<0.2.0"`` or ``{version = ..., optional =
+    true}`` (uv.lock keeps only names, so it gives none)."""
+    if not isinstance(deps, dict):
+        return ()
+    out = []
+    for name, value in deps.items():
+        if not isinstance(name, str) or not WATCHED.match(name):
+            continue
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, str):
+                out.append((name, item, False))
+            elif isinstance(item, dict) and isinstance(item.get("version"), str):
+                out.append((name, item["version"], bool(item.get("optional"))))
+    return tuple(out)
 
 
 READERS: dict[str, Callable[[str, str], list[Dep]]] = {
@@ -371,9 +586,15 @@ def read_manifest(path: Path, rel: str, text: str) -> list[Dep]:
     if reader is None:
         return []
     try:
-        return reader(rel, text)
+        deps = reader(rel, text)
     except (json.JSONDecodeError, tomllib.TOMLDecodeError, AttributeError, TypeError) as e:
         raise ValueError(f"cannot read {rel}: {e}") from e
+    folder = path.parent
+    if (path.name == "package.json" and (folder / "node_modules").is_dir()
+            and not any((folder / lock).exists() for lock in
+                        ("package-lock.json", "npm-shrinkwrap.json"))):
+        deps.extend(read_node_modules(folder, rel.rsplit("/", 1)[0] if "/" in rel else ""))
+    return deps
 
 
 # ---------------------------------------------------------------- checks
@@ -386,20 +607,19 @@ def mismatches(deps: Iterable[Dep]) -> list[Finding]:
     for path, items in by_file.items():
         for fam in FAMILIES:
             members = [d for d in items if d.ecosystem == fam.ecosystem and fam.has(d.name)]
-            minors: dict[tuple[int, int], list[Dep]] = {}
-            for d in members:
-                v = base_version(d.spec)
-                if v is not None:
-                    minors.setdefault(v[:2], []).append(d)
-            if len(minors) > 1:
-                listing = ", ".join(f"{d.name} {d.spec} (line {d.line})"
-                                    for group in minors.values() for d in group)
-                for group in minors.values():
-                    for d in group:
-                        out.append(make_finding(
-                            "code.version_mismatch", path, d.line, 1, d.excerpt,
-                            f"{fam.name} packages are released together but sit at "
-                            f"different minor versions here: {listing}"))
+            conflict = family_conflict(members, fam)
+            if conflict:
+                listing = ", ".join(f"{d.name} {d.spec} (line {d.line})" for d in conflict)
+                lines = sorted({f"{a}.{b}" for d in conflict
+                                if (v := base_version(d.spec)) is not None
+                                for a, b in [series(v)]})
+                for d in conflict:
+                    out.append(make_finding(
+                        "code.version_mismatch", path, d.line, 1, d.excerpt,
+                        f"{fam.name} packages are released together, but no one release "
+                        f"line ({' / '.join(lines)}) fits them all here: {listing}"
+                        + ("; in 0.x each minor series is a breaking line"
+                           if any(x.startswith("0.") for x in lines) else "")))
         locked: dict[str, dict[str, Dep]] = {}
         for d in items:
             if d.locked:
@@ -413,6 +633,7 @@ def mismatches(deps: Iterable[Dep]) -> list[Finding]:
                         f"{name} is installed at {len(versions)} versions: {listing}; two "
                         f"copies of one framework break instanceof checks and shared "
                         f"registries"))
+    out.extend(peer_conflicts(deps))
     # manifest ranges against lockfiles in the same folder: one locked copy must fit
     for d in deps:
         if d.locked or not WATCHED.match(d.name):
@@ -421,10 +642,7 @@ def mismatches(deps: Iterable[Dep]) -> list[Finding]:
         copies = [lock for lock in deps if lock.locked and lock.ecosystem == d.ecosystem
                   and norm(lock.name) == norm(d.name)
                   and (lock.path.rsplit("/", 1)[0] if "/" in lock.path else "") == folder]
-        verdicts = []
-        for lock in copies:
-            v = base_version(lock.spec)
-            verdicts.append(satisfies(v, d.spec, d.ecosystem) if v is not None else None)
+        verdicts = [range_allows(lock.spec, d.spec, d.ecosystem) for lock in copies]
         if copies and all(v is False for v in verdicts):
             lock = copies[0]
             out.append(make_finding(
@@ -432,4 +650,72 @@ def mismatches(deps: Iterable[Dep]) -> list[Finding]:
                 f"{d.name} asks for {d.spec} but {lock.path}:{lock.line} locks "
                 f"{lock.spec}: the lock and the manifest disagree, so installs "
                 f"resolve differently"))
+    return out
+
+
+def family_conflict(members: list[Dep], fam: Family) -> list[Dep]:
+    """The entries of one lockstep family when no release line fits them all (each
+    entry's own line is a candidate); [] when one does or it is unknown."""
+    lines: dict[Dep, tuple[int, int]] = {}
+    for d in members:
+        v = base_version(d.spec)
+        line = fam.line_of(d.name, series(v)) if v is not None else None
+        if line is not None:
+            lines[d] = line
+    known = list(lines)
+    if len(set(lines.values())) < 2:
+        return []
+    for line in sorted(set(lines.values())):
+        if all(allows_series(d, line, fam) is not False for d in known):
+            return []
+    return known
+
+
+def _resolve_installed(index: dict[tuple[str, str], Dep], root: str, key: str,
+                       name: str) -> Dep | None:
+    """The copy of ``name`` that the package installed at ``key`` gets, the way Node
+    resolves it: its own node_modules, then each parent's, then the top level."""
+    base = key
+    while True:
+        found = index.get((root, f"{base}/node_modules/{name}"))
+        if found is not None:
+            return found
+        if "/node_modules/" not in base:
+            return index.get((root, f"node_modules/{name}"))
+        base = base.rsplit("/node_modules/", 1)[0]
+
+
+def peer_conflicts(deps: list[Dep]) -> list[Finding]:
+    """Installed partners whose peer range does not hold the installed framework
+    package (see the module doc). A missing required peer is reported too: the
+    partner's import of it fails at start."""
+    index = {(d.root, d.key): d for d in deps if d.locked and d.key and d.ecosystem == "npm"}
+    py_index = {(d.root, d.path, d.key): d for d in deps
+                if d.locked and d.key and d.ecosystem == "pypi"}
+    out: list[Finding] = []
+    for d in [*index.values(), *py_index.values()]:
+        for peer, rng, optional in d.peers:
+            if d.ecosystem == "npm":
+                got = _resolve_installed(index, d.root, d.key, peer)
+            else:
+                got = py_index.get((d.root, d.path, norm(peer)))
+            if got is None:
+                if not optional and d.ecosystem == "npm":
+                    out.append(make_finding(
+                        "code.version_mismatch", d.path, d.line, 1, d.excerpt,
+                        f"{d.name} {d.spec} needs {peer}@\"{rng}\" as a peer dependency, "
+                        f"but no {peer} is installed where it can be found"))
+                continue
+            ok = range_allows(got.spec, rng, d.ecosystem)
+            if ok is not False:
+                continue
+            kind = "peer range" if d.ecosystem == "npm" else "requirement"
+            fails = ("'is not a function', failed instanceof checks" if d.ecosystem == "npm"
+                     else "'cannot import name', missing attributes")
+            why = (f"{d.name} {d.spec} declares the {kind} {peer}@\"{rng}\", but "
+                   f"{peer} {got.spec} is installed ({got.path}:{got.line}): it was built "
+                   f"for another {peer} release line, so calls between them fail ({fails})")
+            out.append(make_finding("code.version_mismatch", d.path, d.line, 1, d.excerpt, why))
+            out.append(make_finding("code.version_mismatch", got.path, got.line, 1, got.excerpt,
+                                    why))
     return out
