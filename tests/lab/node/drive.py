@@ -168,6 +168,10 @@ def summarise_client(results: list[dict[str, Any]]) -> dict[str, Any]:
         extra["client_stale_reads"] = sum(
             1 for r in with_len if r["history_length"] < r["turn"] + 1
         )
+        # The service knew more turns than this session had sent: other sessions' turns.
+        extra["client_history_too_long"] = sum(
+            1 for r in with_len if r["history_length"] > r["turn"] + 1
+        )
     with_order = [r for r in results if "order_ok" in r]
     if with_order:
         # The answer named another order than the one this request asked about.
@@ -375,6 +379,8 @@ def app_counters(counters: list[dict[str, Any]]) -> dict[str, Any]:
         "provider429",
         "toolWrongOrder",
         "toolTimeouts",
+        "foreignTurnsSeen",
+        "reentrant",
         "downstreamServed",
         "downstreamMaxQueue",
     )
@@ -516,6 +522,24 @@ def _serialization_rule(m: dict[str, Any]) -> str:
     )
 
 
+def _history_rule(m: dict[str, Any]) -> str:
+    if m.get("client_history_too_long", 0) > 0:
+        return "shared-history"
+    return _clean(m)
+
+
+def _reset_rule(m: dict[str, Any]) -> str:
+    if m.get("client_stale_reads", 0) > 0:
+        return "context-reset"
+    return _clean(m)
+
+
+def _reentrant_rule(m: dict[str, Any]) -> str:
+    if m.get("app_reentrant", 0) > 0:
+        return "reentrant-run"
+    return _clean(m)
+
+
 def _timeout_rule(m: dict[str, Any]) -> str:
     if m.get("app_toolTimeouts", 0) > 0 and m.get("client_5xx", 0) > 0:
         return "tool-timeout"
@@ -611,6 +635,22 @@ TIMEOUT_RULE = (
     "app_toolTimeouts > 0 (tool calls aborted by their 1 s timeout, counted by the app) and "
     "client_5xx > 0 => tool-timeout; else healthy if the client saw no 5xx and no dropped "
     "request, else inconclusive"
+)
+
+HISTORY_RULE = (
+    "client_history_too_long > 0 (the service answered it knew more turns than the client's "
+    "session had sent) => shared-history; else healthy if the client saw no 5xx and no dropped "
+    "request, else inconclusive"
+)
+RESET_RULE = (
+    "client_stale_reads > 0 (the client sent turn n of its session in order and the service, "
+    "a single process, answered it knew fewer than n + 1 turns) => context-reset; else healthy "
+    "if the client saw no 5xx and no dropped request, else inconclusive"
+)
+REENTRANT_RULE = (
+    "app_reentrant > 0 (run() entered on an agent from inside its own active run's callback, "
+    "counted by the app) => reentrant-run; else healthy if the client saw no 5xx and no "
+    "dropped request, else inconclusive"
 )
 
 SCENARIOS: list[Scenario] = [
@@ -939,6 +979,75 @@ SCENARIOS: list[Scenario] = [
         twin="node-tool-timeout",
         rule=TIMEOUT_RULE,
         judge=_timeout_rule,
+    ),
+    Scenario(
+        name="node-shared-history",
+        cmd=[NODE, "services/history.js"],
+        port=18322,
+        stack="express 5.3 + bunyan 2.0, one process + @langchain/core 1.4; the chat memory is "
+        "one module-level array for all sessions",
+        logging="bunyan (JSON, req_id child loggers)",
+        twin="node-shared-history-fixed",
+        rule=HISTORY_RULE,
+        judge=_history_rule,
+    ),
+    Scenario(
+        name="node-shared-history-fixed",
+        cmd=[NODE, "services/history.js"],
+        port=18323,
+        env={"PER_SESSION": "1"},
+        stack="express 5.3 + bunyan 2.0, one process + @langchain/core 1.4; chat memory per "
+        "session (Map)",
+        logging="bunyan (JSON, req_id child loggers)",
+        twin="node-shared-history",
+        rule=HISTORY_RULE,
+        judge=_history_rule,
+    ),
+    Scenario(
+        name="node-context-reset",
+        cmd=[NODE, "services/context-reset.js"],
+        port=18324,
+        stack="express 5.3, one process + @langchain/core 1.4; a new agent per request, started "
+        "with an empty history",
+        logging="default framework output (console.log text lines)",
+        twin="node-context-reset-fixed",
+        rule=RESET_RULE,
+        judge=_reset_rule,
+    ),
+    Scenario(
+        name="node-context-reset-fixed",
+        cmd=[NODE, "services/context-reset.js"],
+        port=18325,
+        env={"LOAD_HISTORY": "1"},
+        stack="express 5.3, one process + @langchain/core 1.4; a new agent per request, given "
+        "the session's turns",
+        logging="default framework output (console.log text lines)",
+        twin="node-context-reset",
+        rule=RESET_RULE,
+        judge=_reset_rule,
+    ),
+    Scenario(
+        name="node-reentrant-run",
+        cmd=[NODE, "services/reentrant.js"],
+        port=18326,
+        stack="express 5.3 + pino-http 11, one process + @langchain/core 1.4; the agent's reply "
+        "callback starts a follow-up run on the same agent",
+        logging="pino (JSON) + pino-http access logs",
+        twin="node-reentrant-run-fixed",
+        rule=REENTRANT_RULE,
+        judge=_reentrant_rule,
+    ),
+    Scenario(
+        name="node-reentrant-run-fixed",
+        cmd=[NODE, "services/reentrant.js"],
+        port=18327,
+        env={"FOLLOWUP_AFTER": "1"},
+        stack="express 5.3 + pino-http 11, one process + @langchain/core 1.4; the follow-up run "
+        "starts after the first has returned",
+        logging="pino (JSON) + pino-http access logs",
+        twin="node-reentrant-run",
+        rule=REENTRANT_RULE,
+        judge=_reentrant_rule,
     ),
 ]
 

@@ -32,6 +32,7 @@ const stats = {
   overlaps: 0, // run() entered while another run was active on the same object
   overlapsSameSession: 0, // ... and the active run belonged to the same session
   overlapsSameRequest: 0, // ... and to the same request
+  reentrant: 0, // ... entered from inside the active run's own callback (onReply hook)
   rejected: 0, // runs refused by the already-running guard
   completed: 0,
   agentsCreated: 0,
@@ -54,8 +55,9 @@ class ChatAgent {
    * @param {object} opts
    * @param {number} [opts.sleepMs] model latency per call (FakeListChatModel's sleep)
    * @param {(level: string, msg: string, fields: object) => void} [opts.log]
+   * @param {(answer: string, meta: object) => Promise<void>} [opts.onReply] called inside the run
    */
-  constructor({ name = 'support-assistant', sleepMs = 60, log = () => {} } = {}) {
+  constructor({ name = 'support-assistant', sleepMs = 60, log = () => {}, onReply = null } = {}) {
     this.id = newId('agent');
     this.name = name;
     this.log = log;
@@ -67,6 +69,8 @@ class ChatAgent {
     ]).pipe(this.model).pipe(new StringOutputParser());
     this.activeRun = null; // { runId, sessionId, requestId } while a run is active
     this.messages = []; // the current run's transcript
+    this.onReply = onReply; // awaited inside the run, like AutoGen/LangChain message callbacks
+    this.inHook = false;
     stats.agentsCreated += 1;
   }
 
@@ -84,6 +88,7 @@ class ChatAgent {
         stats.perSession[sessionId] = (stats.perSession[sessionId] || 0) + 1;
       }
       if (requestId !== null && this.activeRun.requestId === requestId) stats.overlapsSameRequest += 1;
+      if (this.inHook) stats.reentrant += 1;
       stats.rejected += 1;
       const err = new AgentAlreadyRunningError(this.id, this.activeRun.runId);
       this.log('error', 'run failed', { ...fields, err: err.message, activeRunId: this.activeRun.runId });
@@ -95,6 +100,14 @@ class ChatAgent {
       this.messages = [...history, new HumanMessage(input)];
       const answer = await this.chain.invoke({ name: this.name, history, input });
       this.messages.push(new AIMessage(answer));
+      if (this.onReply) {
+        this.inHook = true;
+        try {
+          await this.onReply(answer, { runId, sessionId, requestId });
+        } finally {
+          this.inHook = false;
+        }
+      }
       stats.completed += 1;
       this.log('info', 'run finished', { ...fields, durationMs: Date.now() - started });
       return { runId, agentId: this.id, answer };
