@@ -111,10 +111,14 @@ def test_or_ranges_and_prereleases_use_npm_rules() -> None:
     assert range_allows("0.2.5", "^0.1.0 || ^0.3.0", "npm") is False
     assert range_allows("0.3.80", ">=0.2.21 <0.4.0", "npm") is True
     assert range_allows("1.0.0", ">=0.2.21 <0.4.0", "npm") is False
-    assert range_allows("1.0.0-rc.1", ">=0.3.0", "npm") is False  # npm excludes prereleases
     assert range_allows("1.2.0", "workspace:*", "npm") is None
     assert range_allows("0.4.7", "^0.4.2", "pypi") is True  # poetry caret
     assert range_allows("0.2.10", ">=0.1.52,<0.2.0", "pypi") is False
+
+
+def test_npm_prerelease_rule_with_the_library() -> None:
+    pytest.importorskip("semantic_version")
+    assert range_allows("1.0.0-rc.1", ">=0.3.0", "npm") is False  # npm excludes prereleases
 
 
 def test_poetry_lock_requirements_against_locked_versions() -> None:

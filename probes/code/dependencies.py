@@ -241,7 +241,12 @@ def range_allows(version: str, spec: str, ecosystem: str) -> bool | None:
         except (InvalidSpecifier, InvalidVersion):
             pass
     v = base_version(version)
-    return satisfies(v, spec, ecosystem) if v is not None else None
+    if v is None:
+        return None
+    if ecosystem == "npm" and "||" in spec:  # a union: any alternative may hold it
+        answers = [satisfies(v, alt.strip(), ecosystem) for alt in spec.split("||")]
+        return True if True in answers else None if None in answers else False
+    return satisfies(v, spec, ecosystem)
 
 
 _NOT_A_RANGE = ("git", "http", "file:", "link:", "workspace:", "github:", "catalog:")
