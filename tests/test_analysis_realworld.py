@@ -486,3 +486,24 @@ def test_captured_nginx_logs_through_the_readers(tmp_path: Path) -> None:
     ceiling = sig(evidence, "latency.ceiling")
     assert ceiling.answer is Answer.YES and ceiling.strength < 0.9  # 502s: not a timeout
     assert diagnose(Case((evidence,))).verdict != "healthy"
+
+
+LAB = Path(__file__).parent / "lab" / "scenarios"
+
+
+@pytest.mark.skipif(not (LAB / "py-healthy-gunicorn-autogen" / "gunicorn.log").exists(),
+                    reason="lab capture not present")
+def test_runs_stand_in_when_access_lines_carry_no_duration() -> None:
+    """The lab's healthy gunicorn+uvicorn AutoGen service: uvicorn's access lines give a
+    status but no duration, the app's run lines give start and end. The runs make the
+    concurrency table, and with nothing failing the error rate cannot rise."""
+    path = LAB / "py-healthy-gunicorn-autogen" / "gunicorn.log"
+    analysis = LogAnalysis()
+    for e in LogReader(InputFile(path.name, path), IngestConfig()).events():
+        analysis.feed(e)
+    evidence = analysis.finish()
+    rise = sig(evidence, "errors.rise_with_concurrency")
+    assert rise.answer is Answer.NO, rise.detail
+    assert sum(r["requests"] for r in evidence.data["concurrency"]) > 0
+    assert sig(evidence, "requests.failed").answer is Answer.NO
+    assert diagnose(Case((evidence,))).verdict == "healthy"

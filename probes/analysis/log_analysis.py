@@ -20,6 +20,7 @@ from typing import Any
 
 from probes.analysis.concurrency import (
     FANOUT_MIN_CALLS,
+    MIN_REQUESTS,
     ConcurrencyTable,
     FanoutTracker,
     Request,
@@ -657,9 +658,14 @@ class LogAnalysis:
                                         "lines", value=0))
 
     def _request_list(self, closed: list[Run]) -> list[Request]:
+        """Requests with a start and an end; else the runs stand in for them. Request lines
+        without a duration (uvicorn's access line has none) give no interval: the runs
+        then do, as long as they show at least the failures the request lines show (a
+        table built from runs that hide failures would say "no rise" beside failing
+        requests)."""
         if self.requests.requests:
             return self.requests.requests
-        if self.request_event_seen:
+        if self.request_event_seen and sum(r.failed for r in closed) < self.request_failures:
             return []
         out = []
         for r in closed:
@@ -670,7 +676,16 @@ class LogAnalysis:
 
     def _concurrency_signals(self, put: Callable[[Signal], None], reqs: list[Request],
                              table: ConcurrencyTable | None) -> None:
-        if table is None:
+        seen = max(self.request_ends, len(reqs))
+        if table is not None and seen >= MIN_REQUESTS and not self._any_failure(reqs):
+            # Nothing failed at all, so no error rate can rise with concurrency, even where
+            # too few requests ran alone for the table's own judgement. (Without any
+            # interval, the concurrency was never seen: that stays unknown.)
+            shape = " (" + ", ".join(f"{r['level']}: 0/{r['requests']}" for r in table.rows) + ")"
+            put(no("errors.rise_with_concurrency", PROBE,
+                   f"none of {seen} requests failed (and no error line), so no error rate "
+                   f"rises with concurrency{shape}", data={"levels": list(table.rows)}))
+        elif table is None:
             put(unknown("errors.rise_with_concurrency", PROBE,
                         "no requests or runs with a known start and end"))
         else:
@@ -735,6 +750,12 @@ class LogAnalysis:
         else:
             put(unknown("latency.ceiling", PROBE, "no request durations and no line that "
                                                   "could show an error"))
+
+    def _any_failure(self, reqs: list[Request]) -> bool:
+        """Did anything visible fail: a request, a run, an error-level line, the proxy?"""
+        return bool(self.request_failures or self.failing_errors
+                    or self.runtime.gateway_failures or any(r.failed for r in reqs)
+                    or any(r.failed for r in self.runs.runs))
 
     def _runtime_signals(self, put: Callable[[Signal], None]) -> None:
         """runtime.out_of_memory, process.worker_died, proxy.gateway_errors."""
