@@ -489,6 +489,19 @@ def test_go_trimmed_wrapper_timestamps(tmp_path: Path) -> None:
     assert [e.kind for e in events] == [K.RUN_START, K.RUN_END, K.RUN_END]
 
 
+@pytest.mark.parametrize("value, iso", [
+    ("2026-12-06T15:40:15.136Z", "2026-12-06T15:40:15.136Z"),  # RFC3339Nano, zeros trimmed
+    ("2026-12-06T15:40:15.1Z", "2026-12-06T15:40:15.100Z"),
+    ("2026-12-06T15:40:15Z", "2026-12-06T15:40:15Z"),
+    ("2026-12-06T15:40:15.123456789+02:00", "2026-12-06T13:40:15.123456789Z"),
+    ("2026-12-06 15:40:15.136 +0000 UTC", "2026-12-06T15:40:15.136Z"),  # Go time.String()
+    ("2026-12-06 15:40:15.136 +0000 UTC m=+0.012", "2026-12-06T15:40:15.136Z"),
+])
+def test_json_time_fields_at_any_precision(tmp_path: Path, value: str, iso: str) -> None:
+    (e,), _ = read_text(tmp_path, "t.log", f'{{"time":"{value}","msg":"run started"}}\n')
+    assert e.time_ns == parse_iso_ns(iso)
+
+
 def test_app_own_fixed_width_time_is_not_a_wrapper(tmp_path: Path) -> None:
     """An app printing its own ``...Z LEVEL msg`` with a fixed width stays a text log."""
     text = "".join(f"2026-12-06T15:40:1{i}.100Z INFO request completed status=200\n"
@@ -515,6 +528,22 @@ def test_run_end_event_name_records_the_failure(tmp_path: Path) -> None:
 
 
 # --------------------------------------------------------------------------- robustness
+
+@pytest.mark.parametrize("line", [
+    "a" * 15_000 + ' - "GET / HTTP/1.1" 200',  # uvicorn shape: one anchored try, no search
+    "    at " + "f (" * 300_000 + "x",  # a Node frame rule on a 900 KB line
+    "requires x, " * 20_000 + "which is incompatible",  # resolver phrase, looked at the head
+    '1.2.3.4 - - [01/May/2024:12:00:00 +0000] "GET /' + "a" * 40_000 + ' HTTP/1.1" 200 5',
+])
+def test_long_lines_stay_linear(tmp_path: Path, line: str) -> None:
+    """Every new rule on a long hostile line: bounded time (quadratic would take minutes)."""
+    import time
+
+    start = time.process_time()
+    events, rep = read_text(tmp_path, "long.log", f"TypeError: x\n{line}\n{line}\n")
+    assert time.process_time() - start < 2.0
+    assert rep.error is None and events
+
 
 @pytest.mark.parametrize("junk", [
     "Traceback (most recent call last):\n" * 3,

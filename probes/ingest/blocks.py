@@ -39,6 +39,9 @@ MAX_BLOCK_LINES = 400
 MAX_BLOCK_BYTES = 64 * 1024
 MAX_INTERLEAVED = 64
 MAX_DETAIL_LINES = 8
+MAX_FRAME_LINE = 2048
+"""Frame rules look at a line's first this many characters (a frame is short; the
+regular expressions stay cheap on a 1 MiB line)."""
 MAX_HELD = 64
 """Error lines held back at once (one per host) while waiting to see if a block follows."""
 
@@ -104,7 +107,7 @@ def start_kind(s: str) -> str | None:
 
 
 def _py_frame(s: str) -> str | None:
-    m = _PY_FRAME.match(s)
+    m = _PY_FRAME.match(s[:MAX_FRAME_LINE])
     if m is None:
         return None
     where = f"{m.group(1)}:{m.group(2)}"
@@ -112,7 +115,7 @@ def _py_frame(s: str) -> str | None:
 
 
 def _node_frame(s: str) -> str | None:
-    m = _NODE_AT.match(s)
+    m = _NODE_AT.match(s[:MAX_FRAME_LINE].rstrip())
     if m is None:
         return None
     if m.group(2) is not None:
@@ -239,7 +242,7 @@ class BlockJoiner:
         if b.state == "frames":
             if indented:
                 if "|" in s[:40]:
-                    gm = _PY_GROUP_LINE.match(s)
+                    gm = _PY_GROUP_LINE.match(s[:MAX_FRAME_LINE])
                     if gm is not None:
                         inner = gm.group(1)
                         if inner[:1] not in (" ", "") and not inner.startswith(PY_START) \

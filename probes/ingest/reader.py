@@ -108,6 +108,9 @@ class LogReader:
         if j is not None and j.cut:
             notes.append(f"{j.cut} traceback/stack block(s) longer than {MAX_BLOCK_LINES} lines "
                          f"or {MAX_BLOCK_BYTES} bytes, cut (the rest read as lines)")
+        if self._parser is not None and self._parser.shapes.too_long:
+            notes.append(f"{self._parser.shapes.too_long} line(s) too long for the access/error "
+                         "layouts, read as plain text")
         if self._parser is not None and self._parser.unparsed:
             notes.append(f"{self._parser.unparsed} line(s) of unparsed text "
                          f"(not {self._parser.format}; kept as text events)")

@@ -124,7 +124,11 @@ def time_value(v: Any) -> int | None:
                 return time_value(int(s)) if s.isdigit() else time_value(float(s))
             except ValueError:
                 return None
-        return parse_iso_ns(s)
+        ns = parse_iso_ns(s)
+        if ns is None and (s.endswith(" UTC") or " m=" in s):
+            # Go's time.String(): "2024-05-01 12:00:00.136 +0000 UTC m=+0.012"
+            ns = parse_iso_ns(s.split(" m=", 1)[0].removesuffix(" UTC"))
+        return ns
     return None
 
 

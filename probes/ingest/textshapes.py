@@ -48,9 +48,9 @@ _CLF = re.compile(
 _TRAEFIK_TAIL = re.compile(r'\s*(\d+) "([^"]*)" "([^"]*)" (\d+)ms\s*$')
 _TAIL_KV = re.compile(r'(\w+)=("[^"]*"|\S+)')
 # uvicorn: INFO:     127.0.0.1:54321 - "POST /chat HTTP/1.1" 500 Internal Server Error
+# (matched from the client token on, found by the ' - "' that follows it)
 _UVICORN = re.compile(
-    r'(?:(DEBUG|INFO|WARNING|ERROR|CRITICAL):\s+)?(\S+) - "([A-Z]+) (\S+) (HTTP/[\d.]+)" '
-    r"(\d{3})(?: ([A-Za-z][\w '-]*))?\s*$")
+    r'(\S+) - "([A-Z]+) (\S+) (HTTP/[\d.]+)" (\d{3})(?: ([A-Za-z][\w \'-]*))?\s*$')
 # Envoy's default format: [start] "METHOD PATH PROTO" code flags rx tx duration upstream-time
 # "xff" "ua" "x-request-id" "authority" "upstream host"
 # (Istio's default inserts %RESPONSE_CODE_DETAILS% %CONNECTION_TERMINATION_DETAILS%
@@ -136,7 +136,7 @@ class ShapeState:
     gunicorn, ``traefik``, ``envoy``), or by gunicorn lines earlier in the same input;
     the combined format alone cannot tell nginx from Apache, and nginx is the default."""
 
-    __slots__ = ("flavour", "gunicorn_seen")
+    __slots__ = ("flavour", "gunicorn_seen", "too_long")
 
     def __init__(self, source: str) -> None:
         low = source.lower()
@@ -148,6 +148,14 @@ class ShapeState:
                 self.flavour = name
                 break
         self.gunicorn_seen = False
+        self.too_long = 0  # lines longer than MAX_SHAPE_LINE, read as plain text
+
+
+MAX_SHAPE_LINE = 16 * 1024
+"""Access and error lines are short; a longer line is not tried against the layouts
+(their regexes stay linear-time on what they see) and is counted."""
+MARK_SPAN = 4096
+"""The phrases of ``MARKS`` are looked for in a line's first this many characters."""
 
 
 def _event(source: str, line_no: int, text: str, *, time_ns: int | None, level: int | None,
@@ -225,9 +233,19 @@ def _clf(m: re.Match[str], state: ShapeState, source: str, line_no: int, text: s
                          duration=duration, fields=fields)
 
 
+def _uvicorn_match(text: str) -> re.Match[str] | None:
+    """The uvicorn access part of a line: the token before the first ``' - "'`` is the
+    client; only that position is tried (a search would be quadratic on long lines)."""
+    i = text.find(' - "')
+    if i <= 0:
+        return None
+    start = text.rfind(" ", 0, i) + 1
+    return _UVICORN.match(text, start)
+
+
 def _uvicorn(m: re.Match[str], source: str, line_no: int, text: str, t: int | None,
              host: str | None, pid: str | None, flavour: str = "uvicorn") -> LogEvent:
-    _lvl, client, method, path, _proto, status_s, _phrase = m.groups()
+    client, method, path, _proto, status_s, _phrase = m.groups()
     status = int(status_s)
     return _access_event(source, line_no, text, t, host, flavour=flavour, t=t, method=method,
                          path=path, status=status, duration=None, fields={"client": client},
@@ -294,7 +312,7 @@ def _gunicorn(m: re.Match[str], state: ShapeState, source: str, line_no: int, te
     if t is None:
         t = wrap_time
     if 'HTTP/' in rest:  # uvicorn workers under gunicorn: their access lines, gunicorn's prefix
-        um = _UVICORN.match(rest)
+        um = _uvicorn_match(rest)
         if um is not None:
             return _uvicorn(um, source, line_no, text, t, wrap_host, pid)
     level = R.LEVEL_NAMES.get(lvl.lower(), INFO)
@@ -319,6 +337,10 @@ def plain_of_html(text: str) -> str:
 def parse_shape(text: str, state: ShapeState, source: str, line_no: int,
                 wrap_time: int | None, wrap_host: str | None) -> LogEvent | None:
     """The event for a line in one of the fixed layouts above, or None."""
+    if len(text) > MAX_SHAPE_LINE:
+        if "HTTP/" in text[:MAX_SHAPE_LINE] or text[:1] == "[":
+            state.too_long += 1
+        return None
     c = text[:1]
     if c == "[":
         m = _GUNICORN.match(text)
@@ -338,8 +360,8 @@ def parse_shape(text: str, state: ShapeState, source: str, line_no: int,
             if m is not None:
                 return _clf(m, state, source, line_no, text, wrap_time, wrap_host)
         if '" ' in text and " - \"" in text:
-            um = _UVICORN.search(text)
-            if um is not None and (um.start() == 0 or text[um.start() - 1] == " "):
+            um = _uvicorn_match(text)
+            if um is not None:
                 lead = text[: um.start()]
                 t = None
                 if lead.strip():
@@ -451,6 +473,7 @@ _EXC_GUARDS = ("Error", "Exception", "Failure", "Fault", "Timeout", "Exit", "Int
 def is_exception_line(text: str) -> bool:
     """Does the line start with an exception class name (Python or JavaScript)? Leading
     blanks are allowed: pasted stacks are often indented as a whole."""
+    text = text[:1024]
     if text[:1] == " ":
         text = text.lstrip()
     return text[:1].isalpha() and any(g in text for g in _EXC_GUARDS) \
@@ -461,6 +484,8 @@ def marks_of(text: str) -> tuple[int, dict[str, str], str | None, int] | None:
     """(level, {"fatal"/"resolver": tag}, pid, where the phrase starts) the line's
     phrases give, or None."""
     found: tuple[int, dict[str, str], str | None, int] | None = None
+    if len(text) > MARK_SPAN:
+        text = text[:MARK_SPAN]
     for guard in MARK_GUARDS:
         if guard not in text:
             continue
