@@ -140,6 +140,13 @@ TEXT_CLUES: tuple[tuple[re.Pattern[str], str | None, str | None, str, int], ...]
         (r'File "[^"\n]+\.py", line \d+', 0, PYTHON, None, "a Python stack frame", 3),
         (r"(?m)^\s*at (?:\S+ )?\(?[^()\s]+\.(?:[cm]?js|tsx?):\d+:\d+\)?", 0, NODE, None,
          "a Node.js stack frame", 3),
+        (r"\bat [\w$.<>\[\] ]{1,120} \((?:file://)?[^()\s]+\.(?:[cm]?js|tsx?):\d+:\d+\)", 0,
+         NODE, None, "a Node.js stack frame", 3),
+        (r"(?m)^(?:error|warn|info|http|verbose|debug|silly): .*\{\"[^\"]+\":.*\}\s*$", 0, NODE,
+         None, "winston's simple format", 2),
+        (r'"event": ?"[^"]*".*"level": ?"(?:debug|info|warning|error|critical)"|'
+         r'"level": ?"(?:debug|info|warning|error|critical)".*"event": ?"', 0, PYTHON, None,
+         "structlog JSON lines", 2),
         (r"\(node:\d+\)|UnhandledPromiseRejection|node:internal|"
          r"JavaScript heap out of memory", 0, NODE, None, "a Node.js runtime message", 3),
         (r"(?m)^(?:DEBUG|INFO|WARNING|ERROR|CRITICAL):[\w.]+:", 0, PYTHON, None,
@@ -161,6 +168,8 @@ TEXT_CLUES: tuple[tuple[re.Pattern[str], str | None, str | None, str, int], ...]
          r"^\[[\d: +-]+\] \[\d+\] \[(?:INFO|ERROR|WARNING|CRITICAL)\] ", 0, PYTHON,
          "gunicorn", "gunicorn's log lines", 3),
         (r"Error code: \d{3} - ", 0, PYTHON, None, "the OpenAI Python SDK's error text", 2),
+        (r"(?:^|[\s:])(?:Error|RateLimitError|APIError|InternalServerError): [45]\d\d [A-Z]", 0,
+         NODE, None, "the OpenAI Node SDK's error text", 2),
         (r"Converting circular structure to JSON|is not a function\b|Cannot read properties "
          r"of (?:undefined|null)", 0, NODE, None, "a V8 (Node.js) error message", 3),
         (r"(?m)^npm (?:ERR!|error|warn)\b|\bERESOLVE\b", 0, NODE, None, "npm output", 3),

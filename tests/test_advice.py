@@ -244,6 +244,7 @@ def test_lab_langgraph_capture_without_langgraph_names_gets_the_plain_python_fix
     ("node-version-mismatch", NODE),  # npm install output, package.json
     ("node-parallel-run-same-session", NODE),  # bunyan
     ("py-upstream-rate-limit", PYTHON),  # uvicorn default output + OpenAI SDK error text
+    ("node-upstream-rate-limit", NODE),  # winston text; the OpenAI Node SDK's "Error: 429 ..."
     ("py-oom", PYTHON),  # gunicorn 'Worker (pid:N) was sent SIGKILL'
     ("py-tool-timeout", PYTHON),  # Python traceback in CRI lines
     ("py-non-idempotent-postgres", PYTHON),
