@@ -106,19 +106,22 @@ def end_failed(kind: EventKind, message: str, level: int | None, status: int | N
         return True
     if status is not None and status >= 500:
         return True
-    if kind is EventKind.RUN_END:
-        for said_text in (message, event_name):
-            if said_text and _RUN_ERROR.search(said_text):
-                return True
-    said = _failed_cache.get(message)
+    run = kind is EventKind.RUN_END
+    cache = _run_failed_cache if run else _failed_cache
+    said = cache.get(message)
     if said is None:
         low = message.lower()
-        said = "fail" in low or "errored" in low or "aborted" in low
-        if len(message) <= _CACHE_TEXT and len(_failed_cache) < _CACHE_SIZE:
-            _failed_cache[message] = said
+        said = "fail" in low or "errored" in low or "aborted" in low or (
+            run and _RUN_ERROR.search(message) is not None)
+        if len(message) <= _CACHE_TEXT and len(cache) < _CACHE_SIZE:
+            cache[message] = said
+    if not said and run and event_name and event_name != message:
+        said = _RUN_ERROR.search(event_name) is not None
     return said
 
 
 _RUN_ERROR = re.compile(r"[._ ](?:error|errored|failed|failure)\b", re.IGNORECASE)
 _failed_cache: dict[str, bool] = {}
-"""message -> does it say the run/request failed (bounded like ``_cache``)."""
+"""message -> does it say the request failed (bounded like ``_cache``)."""
+_run_failed_cache: dict[str, bool] = {}
+"""message -> does it say the run failed (also ``run_error``-style names)."""
