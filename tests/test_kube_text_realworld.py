@@ -282,6 +282,26 @@ def test_analyze_pasted_pending_is_not_healthy() -> None:
     assert a.verdict.verdict != "healthy"
 
 
+def test_text_from_stdin_reads_the_same() -> None:
+    from probes.kube import read_kube_text
+    name = "get-pods-wide-crashloop-pending-not-ready-holmesgpt.txt"
+    ev = read_kube_text("-", (REAL / name).read_text())
+    assert ev is not None
+    assert {s.key: s.answer for s in ev.signals} == {k: s.answer for k, s in
+                                                      _signals(REAL / name).items()}
+    assert read_kube_text("-", "just a log line\n") is None
+
+
+def test_watch_rows_keep_the_latest_state() -> None:
+    # the same pod printed twice by --watch: argo-workflows#190's axdb-2 row, then the row
+    # kubectl would print once it runs, is one pod whose latest row wins
+    rows = (REAL / "get-pods-pending-statefulset-argo-workflows-issue-190.txt").read_text()
+    pending = next(ln for ln in rows.splitlines() if ln.startswith("axdb-2 "))
+    p = parse_paste(pending + "\n" + pending.replace("0/1       Pending", "1/1       Running"))
+    (pod,) = p.pods
+    assert pod["status"]["phase"] == "Running"
+
+
 def test_table_age() -> None:
     assert age_seconds("9m51s") == 591 and age_seconds("2d6h") == 194400
     assert age_seconds("<unknown>") is None and age_seconds("5/5") is None

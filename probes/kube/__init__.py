@@ -6,13 +6,15 @@ Public API (what front ends and the pipeline call):
 * ``looks_like_kube(doc)`` / ``looks_like_kube_text(head)`` / ``read_kube_path(path)`` /
   ``bundle_log_members(path)`` / ``bundle_log_inputs(path)``: offline inputs
   (``kubectl get -o json|yaml``, ``describe`` text, events tables, ``cluster-info dump``
-  folders and stdout dumps, capture bundles).
+  folders and stdout dumps, capture bundles); ``read_kube_text(name, text)`` for text
+  already read (stdin). Pasted kubectl text (get/top tables, rows without a header,
+  several describes, fragments) is read by ``paste``.
 * ``KubeTarget`` / ``collect(target)`` / ``capture(target, out)``: live, read-only.
 
 Module map: ``objects`` (tolerant accessors), ``termination`` (why a container
 stopped), ``pods`` (signals and tables), ``describe`` (describe text), ``events_text``
-(events tables), ``offline`` (files, folders, bundles), ``live`` (the API), ``bundle``
-(writing captures).
+(events tables), ``paste`` (pasted kubectl text), ``offline`` (files, folders,
+bundles), ``live`` (the API), ``bundle`` (writing captures).
 """
 
 from probes.kube.bundle import CaptureError, capture
@@ -24,6 +26,7 @@ from probes.kube.offline import (
     looks_like_kube,
     looks_like_kube_text,
     read_kube_path,
+    read_kube_text,
 )
 from probes.kube.pods import PodFacts, pod_data, pod_signals
 
@@ -41,4 +44,5 @@ __all__ = [
     "pod_data",
     "pod_signals",
     "read_kube_path",
+    "read_kube_text",
 ]

@@ -261,6 +261,18 @@ def read_kube_path(path: Path) -> Evidence | None:
                          owners=got.owners, owner_rows=got.owner_rows, usage=got.usage)
 
 
+def read_kube_text(name: str, text: str) -> Evidence | None:
+    """Evidence from Kubernetes material already in memory (stdin: ``kubectl get pods |
+    scaledoc analyze -``); None when the text holds none. Same readers as a file."""
+    got = _Collected()
+    report = _parse_text(name, text[: MAX_FILE_BYTES], got)
+    if report is None or not got.found_kube:
+        return None
+    got.inputs.append(report)
+    return evidence_from(name, got.pods, got.events, got.inputs, owners=got.owners,
+                         owner_rows=got.owner_rows, usage=got.usage)
+
+
 def evidence_from(target: str, pods: list[dict[str, Any]], events: list[dict[str, Any]],
                   inputs: list[InputReport], *, manifest: Mapping[str, Any] | None = None,
                   owners: list[dict[str, Any]] | None = None, error: str | None = None,

@@ -421,7 +421,8 @@ def parse_paste(text: str) -> Paste:
 def _merge_same_pods(pods: list[dict[str, Any]], skipped: Counter[str]) -> list[dict[str, Any]]:
     """One pod per (namespace, name): a ``get pods`` row and a describe of the same pod
     are one pod. The describe is kept (it has the spec); what it lacks (phase,
-    container statuses, a cut-off excerpt) is taken from the row."""
+    container statuses, a cut-off excerpt) is taken from the row. Of two rows of one
+    pod (``--watch``), the later is kept."""
     out: list[dict[str, Any]] = []
     index: dict[str, int] = {}
     for pod in pods:
@@ -437,6 +438,12 @@ def _merge_same_pods(pods: list[dict[str, Any]], skipped: Counter[str]) -> list[
         ns_b = meta.get("namespace") or ""
         if ns_a and ns_b and ns_a != ns_b:
             out.append(pod)  # same name in two namespaces: two pods
+            continue
+        if kept.get("_from") == "table" and other.get("_from") == "table":
+            # `kubectl get pods --watch` prints a pod again on each change: the last row
+            # is its latest state
+            out[at] = other
+            skipped["pod row repeated (--watch): the later row kept"] += 1
             continue
         if kept.get("_from") and not other.get("_from"):
             kept, other = other, kept
