@@ -103,15 +103,20 @@ class Stack:
         mine = [c for c in self.clues if c.language is not None and (
             self.language is None or c.language == self.language)]
         mine += [c for c in self.clues if c.language is None and c.framework and self.language]
-        by_what: dict[str, list[Clue]] = {}
+        by_what: dict[tuple[str, str], list[Clue]] = {}
         for c in mine:
-            by_what.setdefault(c.what, []).append(c)
-        ranked = sorted(by_what.values(), key=lambda cs: -sum(c.weight for c in cs))
+            lang = c.language if self.language is None and c.language else ""
+            by_what.setdefault((lang, c.what), []).append(c)
+        ranked = sorted(by_what.items(), key=lambda kv: -sum(c.weight for c in kv[1]))
+        if self.language is None:  # both languages: the strongest of each
+            ranked = [next(kv for kv in ranked if kv[0][0] == lang)
+                      for lang in (PYTHON, NODE) if any(k[0] == lang for k, _ in ranked)]
         out = []
-        for cs in ranked[:limit]:
+        for (lang, what), cs in ranked[:limit]:
             wheres = list(dict.fromkeys(os.path.basename(c.where) for c in cs))
             more = f", +{len(wheres) - 1} more" if len(wheres) > 1 else ""
-            out.append(f"{cs[0].what} ({wheres[0]}{more})")
+            head = f"{LANGUAGE_NAMES[lang]}: " if lang else ""
+            out.append(f"{head}{what} ({wheres[0]}{more})")
         return "; ".join(out)
 
 

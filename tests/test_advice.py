@@ -127,6 +127,9 @@ def test_mixed_source_tree_gives_both_languages_and_says_why() -> None:
     assert "# Python" in rc.fixed and "// Node.js / TypeScript" in rc.fixed
     assert "redis.asyncio" in rc.fixed and "createClient" in rc.fixed
     assert "Fix given for Python and for Node.js" in steps(rc)
+    # each language's clue is named, so the operator sees why neither was chosen
+    assert "Python: the code probe's finding (state.py:" in steps(rc)
+    assert "Node.js/TypeScript: the code probe's finding (sessions.ts:" in steps(rc)
     stack = detect_stack(a.case)
     assert stack.language is None and stack.mixed
 
