@@ -287,6 +287,17 @@ def test_gunicorn_default_access_format_after_its_own_lines() -> None:
                    if e.kind is not K.REQUEST_END)
 
 
+def test_structlog_console_lines_beside_uvicorn_access() -> None:
+    """Lab capture: structlog's console renderer pads the level (``[info     ]``) and the
+    event; its key=value pairs are read, the message is the event alone."""
+    events, _ = read("lab-structlog-console-uvicorn.log")
+    runs = [e for e in events if e.message == "agent run"]
+    assert runs and all(e.level == 30 and e.kind is K.HISTORY for e in runs)
+    assert (runs[0].session, runs[0].fields) == ("s-1", {"history_len": 1})
+    assert runs[0].time_ns == parse_iso_ns("2026-12-06 15:54:42")
+    assert any(e.kind is K.REQUEST_END and e.status == 200 for e in events)
+
+
 def test_envoy_istio_default_lines() -> None:
     """fredcoq/kubefrog-kvmserver istio/readme.md: Istio's default Envoy format; a 302
     with its duration and request id, and a code-0 line (the client reset the stream)."""

@@ -416,7 +416,7 @@ _KV = re.compile(r'(?<![^\s,;(\[{])([A-Za-z_@][\w.@/-]*)=("(?:[^"\\]|\\.)*"|[^\s
 _TEXT_TIME = re.compile(
     r"\[?(\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d{1,9})?(?:Z|[+-]\d\d:?\d\d)?)\]?\s+")
 _TEXT_LEVEL = re.compile(
-    r"\[?(TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|ERR|FATAL|CRITICAL|PANIC)\]?(?::|\s+|$)",
+    r"\[?(TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|ERR|FATAL|CRITICAL|PANIC)(?:\s*\])?(?::|\s+|$)",
     re.IGNORECASE)
 _TEXT_PID = re.compile(r"\[(\d{1,10})\]\s+")
 # python's basicConfig default "%(levelname)s:%(name)s:%(message)s"
