@@ -817,18 +817,6 @@ SCENARIOS: list[Scenario] = [
         judge=_mismatch_rule,
     ),
     Scenario(
-        name="node-healthy-fastify",
-        cmd=[NODE, "services/healthy-fastify.js"],
-        port=18313,
-        stack="fastify 5.12 (built-in pino logger) + Node 20 cluster (2 workers) + "
-        "@langchain/core 1.4; "
-        "a new ChatAgent per request, no state between requests",
-        logging="pino (fastify's logger: incoming request / request completed with reqId)",
-        twin="node-shared-instance",
-        rule=OVERLAP_RULE.format(cause="shared-instance"),
-        judge=_overlap_rule("shared-instance"),
-    ),
-    Scenario(
         name="node-shared-instance-otel",
         cmd=[NODE, "services/shared-instance-otel.js"],
         port=18307,
@@ -1048,6 +1036,18 @@ SCENARIOS: list[Scenario] = [
         twin="node-reentrant-run",
         rule=REENTRANT_RULE,
         judge=_reentrant_rule,
+    ),
+    Scenario(
+        name="node-healthy-fastify",
+        cmd=[NODE, "services/healthy-fastify.js"],
+        port=18313,
+        stack="fastify 5.12 (built-in pino logger) + Node 20 cluster (2 workers) + "
+        "@langchain/core 1.4; "
+        "a new ChatAgent per request, no state between requests",
+        logging="pino (fastify's logger: incoming request / request completed with reqId)",
+        twin="node-shared-instance",
+        rule=OVERLAP_RULE.format(cause="shared-instance"),
+        judge=_overlap_rule("shared-instance"),
     ),
 ]
 
