@@ -1259,8 +1259,17 @@ def tailor(case: Case, cause: RankedCause) -> RankedCause:
     """The cause with advice fitted to the case (unchanged when nothing is known).
 
     ``next_steps`` gains, first, which language and framework the fix is written for
-    and why, then what the evidence names; the catalogue's steps follow.
+    and why, then what the evidence names; the catalogue's steps follow. Evidence data
+    can come from a saved case file, so it may hold any JSON: a shape this module does
+    not expect leaves the catalogue's advice in place rather than failing the walk.
     """
+    try:
+        return _tailor(case, cause)
+    except (TypeError, ValueError, KeyError, AttributeError, IndexError):
+        return cause
+
+
+def _tailor(case: Case, cause: RankedCause) -> RankedCause:
     base = cause.id.split("/", 1)[0]
     if base in ("healthy", "inconclusive"):
         return cause

@@ -382,3 +382,19 @@ def test_json_report_carries_the_tailored_fix() -> None:
     fix = doc["causes"][0]["fix"]
     assert fix["next_steps"][0].startswith("Fix written for Python · AutoGen AgentChat")
     assert "build_team()" in fix["fixed"]
+
+
+def test_a_saved_case_with_odd_data_keeps_the_catalogue_advice(tmp_path: Path) -> None:
+    """A saved case is a file anyone can edit: the demo's case with its instance table
+    replaced by the wrong types still walks, and the advice falls back, never raises."""
+    a = analyze_paths(demo_paths())
+    doc = a.case.to_json()
+    for ev in doc["evidence"]:
+        if ev["probe"] == "logs":
+            ev["data"]["instances"] = [{"id": 1, "sessions": "many", "requests": None}]
+            ev["data"]["resources"] = "not a list"
+    saved = tmp_path / "case.json"
+    saved.write_text(json.dumps(doc))
+    again = analyze_paths([str(saved)])
+    assert again.verdict.verdict == "shared-instance"
+    assert again.verdict.top is not None and again.verdict.top.fixed
