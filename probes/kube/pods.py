@@ -281,6 +281,14 @@ def _oomkilled(f: PodFacts) -> Signal:
                    value=len(f.node_ooms), strength=NODE_OOM_STRENGTH)
     if not f.pods:
         return _no_pods(key)
+    ended = {(t.namespace, t.pod, t.container) for t in f.terms}
+    unexplained = [c for c in f.containers
+                   if c.restart_count > 0 and (c.namespace, c.pod, c.name) not in ended]
+    if unexplained:
+        # a `kubectl get pods` row counts restarts but never says why a container ended
+        return unknown(key, PROBE, f"{len(unexplained)} restarted container(s) with no record "
+                       "of why they ended (kubectl get rows show counts only; "
+                       "kubectl describe pod shows Last State)")
     other = Counter(t.ended.value for t in f.terms)
     not_oom_137 = [t for t in f.terms if t.exit_code == 137]
     detail = "no termination has reason OOMKilled"
