@@ -507,3 +507,17 @@ def test_runs_stand_in_when_access_lines_carry_no_duration() -> None:
     assert sum(r["requests"] for r in evidence.data["concurrency"]) > 0
     assert sig(evidence, "requests.failed").answer is Answer.NO
     assert diagnose(Case((evidence,))).verdict == "healthy"
+
+
+def test_asyncio_loop_wording_alone_is_not_a_shared_instance() -> None:
+    # QUOTED: https://github.com/Marker-Inc-Korea/AutoRAG/issues/609 (every single request
+    # failed; fixed in code as a nested run_until_complete), as stored in tests/corpus/
+    evidence = analyse([raw(0, NESTED_LOOP, kind=K.ERROR, level=ERROR, error=NESTED_LOOP)])
+    s = sig(evidence, "errors.already_running")
+    assert s.answer is Answer.YES and s.strength < 0.6 and "asyncio's own words" in s.detail
+    assert diagnose(Case((evidence,))).verdict != "shared-instance"
+    # AutoGen's own wording, with no timing either, keeps its weight
+    team = "RuntimeError: The team is already running, it cannot run again until it is stopped."
+    s2 = sig(analyse([raw(i, team, kind=K.ERROR, level=ERROR, error=team) for i in range(3)]),
+             "errors.already_running")
+    assert s2.strength == 1.0

@@ -86,6 +86,10 @@ _PLATFORM_TIMEOUT_TEXT = re.compile(
 """Within the platform family: the lines that say the platform gave up waiting (504, Lambda,
 Vercel, nginx, Envoy), as opposed to a 502 (the upstream refused or died): only those are
 the platform-timeout smoking gun."""
+_LOOP_WORDING = re.compile(r"event loop (?:is )?(?:already )?running|"
+                           r"another loop is running|cannot be called from a running event "
+                           r"loop", re.IGNORECASE)
+"""asyncio's words for a loop entered twice (base_events._check_running, asyncio.run)."""
 BAD_GATEWAY_STRENGTH = 0.3
 """502s alone: the gateway could not reach the service. A hint at a platform limit at most;
 something (a crash, an OOM kill, a refused connection) must explain them."""
@@ -158,6 +162,7 @@ class LogAnalysis:
         self.instance_alias: dict[str, str] = {}
         self.renamed_run_ends = 0  # run_error / agent.error ... taken as failed run ends
         self.bad_gateway_only = 0  # platform-family lines that say 502, not a timeout
+        self.loop_wording = 0  # failing already-running errors in asyncio's own words
 
     # ------------------------------------------------------------------ feeding
     def feed(self, ev: LogEvent) -> None:
@@ -290,6 +295,8 @@ class LogAnalysis:
                 self.family_handled[f.name] += 1
             elif f.name == "already_running":
                 self._note_collision(ev)
+                if _LOOP_WORDING.search(text):
+                    self.loop_wording += 1
             if f.name == "platform_timeout" and not _PLATFORM_TIMEOUT_TEXT.search(text):
                 self.bad_gateway_only += 1
             exs = self.family_examples[f.name]
@@ -814,16 +821,22 @@ class LogAnalysis:
         """'Already running' is two requests colliding only when it happens with others in
         flight. At concurrency 1 (a nested ``run_until_complete``, a re-used event loop, a
         run called twice by one request) it is a bug, not a shared instance: the signal
-        stays YES, weak, and says so; the failures stay a symptom via requests.failed."""
+        stays YES, weak, and says so; the failures stay a symptom via requests.failed.
+
+        asyncio's own wording ("This event loop is already running") is a loop re-entered
+        by one caller far more often than a collision between requests (requests share one
+        loop without that error): with no timing that shows others in flight, it is weak
+        too. A framework's wording (AutoGen's "The team is already running") keeps its
+        strength where the timing cannot be seen."""
         sig = signals.get("errors.already_running")
-        windows = self.already_running_times
-        if sig is None or sig.answer is not Answer.YES or not windows or not reqs:
+        if sig is None or sig.answer is not Answer.YES:
             return
+        windows = self.already_running_times
         starts = sorted(r.start_ns for r in reqs)
         ends = sorted(r.end_ns for r in reqs)
         idents = {r.ident for r in reqs if r.ident}
         alone = known = peak = 0
-        for a, b, req in windows:
+        for a, b, req in windows if reqs else ():
             if not req:
                 # Whose attempt failed? With one run in flight, it may be that run's own
                 # nested call or a second request whose attempt logged nothing else.
@@ -837,19 +850,28 @@ class LogAnalysis:
             peak = max(peak, n)
             if n <= 1:
                 alone += 1
-        if not known:
-            return
-        data = {**sig.data, "timed": known, "alone": alone, "max_in_flight": peak}
-        if alone * 2 >= known:
-            put(replace(sig, strength=min(sig.strength, HANDLED_STRENGTH),
+        failing = self.family_counts["already_running"] - self.family_handled["already_running"]
+        loop_only = failing > 0 and self.loop_wording >= failing
+        data = {**sig.data, "timed": known, "alone": alone, "max_in_flight": peak,
+                "event_loop_wording": self.loop_wording}
+        weak = min(sig.strength, HANDLED_STRENGTH)
+        if known and alone * 2 >= known:
+            put(replace(sig, strength=weak,
                         detail=f"{sig.detail}; {alone} of {known} happened with no other "
                                "request in flight: not requests colliding on a shared "
                                "instance but a run started inside a running one (a nested "
                                "run_until_complete, a re-used event loop): a bug that fails "
                                "at concurrency 1", data=data))
-        else:
+        elif known:
             put(replace(sig, detail=f"{sig.detail}; {known - alone} of {known} with other "
                                     f"requests in flight (up to {peak})", data=data))
+        elif loop_only:
+            put(replace(sig, strength=weak,
+                        detail=f"{sig.detail}; all in asyncio's own words ('event loop is "
+                               "already running'), and no request timing shows others in "
+                               "flight: a loop re-entered by one caller (nested "
+                               "run_until_complete, asyncio.run inside a running loop) until "
+                               "failures are seen to rise with concurrency", data=data))
 
     def _requests_failed(self, put: Callable[[Signal], None], signals: dict[str, Signal],
                          runs: list[Run], closed: list[Run]) -> None:
