@@ -521,3 +521,35 @@ def test_asyncio_loop_wording_alone_is_not_a_shared_instance() -> None:
     s2 = sig(analyse([raw(i, team, kind=K.ERROR, level=ERROR, error=team) for i in range(3)]),
              "errors.already_running")
     assert s2.strength == 1.0
+
+
+# QUOTED: https://github.com/Mintplex-Labs/anything-llm/issues/1722 (HAProxy's page, as the
+# reporter pasted it; the maintainers located the 504 in the proxy), and
+# https://github.com/AUTOMATIC1111/stable-diffusion-webui/issues/9722 (nginx's page)
+HAPROXY_PAGE = ("<html><body><h1>504 Gateway Time-out</h1>\nThe server didn't respond in "
+                "time.\n</body></html>")
+NGINX_PAGE = ("[Errno Expecting value] <html>\n<head><title>504 Gateway Time-out</title></head>"
+              "\n<body>\n<center><h1>504 Gateway Time-out</h1></center>\n</body>\n</html>")
+
+
+@pytest.mark.parametrize("page", [HAPROXY_PAGE, NGINX_PAGE])
+def test_a_pasted_proxy_504_page_is_a_platform_timeout(tmp_path: Path, page: str) -> None:
+    evidence = _read(tmp_path, {"response.html": page})
+    gw = sig(evidence, "proxy.gateway_errors")
+    assert gw.answer is Answer.YES and gw.value == 1  # one page, though <title> and <h1>
+    assert sig(evidence, "latency.ceiling").answer is Answer.YES
+    assert diagnose(Case((evidence,))).verdict == "platform-timeout"
+
+
+def test_pip_conflict_report_lines_are_a_version_mismatch(tmp_path: Path) -> None:
+    # QUOTED: pip's report as pasted in https://github.com/talhadar90/agentzero/issues/1
+    # (stored in tests/corpus/pip-conflict-langchain-0.3-crewai-0.11-agentzero-1)
+    report = ("The conflict is caused by:\n    The user requested langchain==0.3.1\n"
+              "    crewai 0.11.2 depends on langchain<0.2.0 and >=0.1.0")
+    first, requested, depends = report.splitlines()
+    for line in (first, depends):
+        assert "version_mismatch" in {f.name for f in classify(line)}, line
+    # "The user requested ..." alone names no conflict; the reader tags it a resolver line
+    evidence = _read(tmp_path, {"pip-install.txt": report})
+    s = sig(evidence, "errors.version_mismatch")
+    assert s.answer is Answer.YES and s.value == 3

@@ -111,6 +111,9 @@ ERROR_FAMILIES: tuple[ErrorFamily, ...] = (
         r"unable to resolve dependency tree",  # npm
         r"VersionConflict",  # pkg_resources.VersionConflict
         r"version solving failed",  # poetry / pub
+        r"The conflict is caused by",  # pip, above "X 1.0 depends on Y<0.2"
+        # pip: "crewai 0.11.2 depends on langchain<0.2.0 and >=0.1.0"
+        r"\S+ [\w.!+*-]+ depends on \S+ ?[<>=~!]",
     ),
     _family(
         "conflict", "errors.conflict",

@@ -33,7 +33,13 @@ from probes.analysis.concurrency import (
     in_flight_at_start,
     judge_rise,
 )
-from probes.analysis.error_families import ERROR_FAMILIES, classify, error_text, is_error_event
+from probes.analysis.error_families import (
+    ERROR_FAMILIES,
+    FAMILY_BY_NAME,
+    classify,
+    error_text,
+    is_error_event,
+)
 from probes.analysis.instances import LONG_LIVED_NS, InstanceTracker
 from probes.analysis.runs import (
     Overlap,
@@ -116,6 +122,7 @@ _OTHER, _RUN_START, _RUN_END = EventKind.OTHER, EventKind.RUN_START, EventKind.R
 _REQUEST_START, _REQUEST_END = EventKind.REQUEST_START, EventKind.REQUEST_END
 _TOOL_CALL = EventKind.TOOL_CALL
 _ERROR = EventKind.ERROR
+_VERSION_MISMATCH = FAMILY_BY_NAME["version_mismatch"]
 
 
 class LogAnalysis:
@@ -284,6 +291,10 @@ class LogAnalysis:
                 self.failing_error_examples.append(excerpt(ev, "error logged" + self._who(ev)))
         text = error_text(ev)
         families = classify(text)
+        if ev.fields and "resolver" in ev.fields and _VERSION_MISMATCH not in families:
+            # a line of a resolver's report (pip's "The conflict is caused by:", npm's
+            # "peer ... from ..."), tagged by the reader: the report is a version mismatch
+            families = (*families, _VERSION_MISMATCH)
         if not families:
             self.unclassified += 1
             if len(self.unclassified_examples) < self.max_examples:
@@ -720,7 +731,9 @@ class LogAnalysis:
         # proxy_read_timeout cuts them at one duration while the app's lines go on), or
         # platform timeout errors
         platform = self.family_counts["platform_timeout"]
-        timeouts = platform - self.bad_gateway_only
+        # the family's lines, or the proxy's own timeout lines and pages (any level), the
+        # larger: they tell of the same timeouts
+        timeouts = max(platform - self.bad_gateway_only, self.runtime.gateway_timeouts)
         proxy_reqs = self.runtime.proxy_requests_list
         ceiling = find_ceiling(proxy_reqs, self.max_examples) if proxy_reqs else None
         who = f"at the proxy ({', '.join(sorted(self.runtime.proxies))})" if ceiling else ""
@@ -740,6 +753,8 @@ class LogAnalysis:
                          "not reach the service: not a timeout)")
         if platform:
             exs += self.family_examples["platform_timeout"]
+        if self.runtime.gateway_timeouts:
+            exs += self.runtime.gateway.examples
         if parts and exs:
             strong = bool(ceiling) or timeouts > 0
             put(yes("latency.ceiling", PROBE, "; ".join(parts), exs[: self.max_examples],

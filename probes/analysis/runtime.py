@@ -98,10 +98,16 @@ GATEWAY_LINE_PATTERNS: tuple[tuple[str, str], ...] = (
     # Envoy's local replies: "upstream request timeout", "upstream connect error or
     # disconnect/reset before headers".
     ("envoy_upstream", r"upstream request timeout|upstream connect error or disconnect"),
+    # The error page a proxy serves instead of the answer, as a client pastes it: nginx's
+    # "<title>504 Gateway Time-out</title>", HAProxy's "<h1>504 Gateway Time-out</h1>".
+    # (the text reader drops the tags: the page's title is then a line of its own)
+    ("proxy_page_504", r"(?:^|<(?:title|h1)>)\s*504 Gateway Time-?out"),
+    ("proxy_page_502", r"(?:^|<(?:title|h1)>)\s*502 Bad Gateway"),
 )
 """(name, pattern): a proxy's own error line about its upstream."""
 
-GATEWAY_TIMEOUT_NAMES = frozenset({"nginx_upstream_timeout", "envoy_upstream", "504"})
+GATEWAY_TIMEOUT_NAMES = frozenset({"nginx_upstream_timeout", "envoy_upstream", "504",
+                                   "proxy_page_504"})
 """Gateway failures that are timeouts (the platform-timeout smoking gun), not refusals."""
 
 # ------------------------------------------------------------------ run ends named otherwise
@@ -135,7 +141,7 @@ _TABLES: dict[str, re.Pattern[str]] = {
     "gateway": _combined(GATEWAY_LINE_PATTERNS),
 }
 _PREFILTER = re.compile(
-    r"memory|heap|oom|died|worker|sigkill|exited|upstream|killed|enomem|errno 12",
+    r"memory|heap|oom|died|worker|sigkill|exited|upstream|killed|enomem|errno 12|gateway",
     re.IGNORECASE)
 """Every pattern above holds one of these words: one cheap search rules most lines out."""
 
@@ -229,6 +235,7 @@ class RuntimeTracker:
     proxy_requests: int = 0  # REQUEST_END lines written by a proxy
     proxies: set[str] = field(default_factory=set)
     proxy_reqs: RequestTracker = field(default_factory=RequestTracker)
+    _last_page: tuple[str, int] | None = None
     _cache: dict[str, tuple[tuple[str, str, str | None], ...]] = field(default_factory=dict)
 
     def feed(self, ev: LogEvent) -> None:
@@ -290,6 +297,12 @@ class RuntimeTracker:
                              f"worker {pid} died ({name})" if pid else f"a worker died ({name})",
                              keep)
         elif table == "gateway":
+            if name.startswith("proxy_page"):
+                # one page has its status in its <title> and again in its <h1>
+                last = self._last_page
+                self._last_page = (ev.source, ev.line)
+                if last is not None and last[0] == ev.source and 0 <= ev.line - last[1] <= 8:
+                    return
             self.gateway.add(ev, name, None, f"proxy error line ({name})", keep)
             self.gateway_lines += 1
             if name in GATEWAY_TIMEOUT_NAMES:
