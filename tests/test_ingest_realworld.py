@@ -319,6 +319,47 @@ def test_uvicorn_access_under_gunicorn_and_python_logging_pid() -> None:
     assert access and all(e.fields and e.fields["access"] == "uvicorn" for e in access)
 
 
+def test_postgresql_server_log() -> None:
+    """Lab capture: PostgreSQL 15's own log; the unique violation is an ERROR with the
+    backend's pid, its DETAIL and STATEMENT lines follow as what they are."""
+    events, _ = read("lab-postgresql-unique-violation.log")
+    err, detail, stmt = events[5:8]
+    assert (err.kind, err.level, err.pid) == (K.ERROR, ERROR, "9119")
+    assert err.error == 'duplicate key value violates unique constraint "orders_pkey"'
+    assert err.time_ns == parse_iso_ns("2026-12-06T15:54:54.944Z")
+    assert err.fields == {"postgres": "ERROR", "db_user": "postgres@shop"}
+    assert (detail.fields or {}).get("postgres") == "DETAIL"
+    assert detail.message == "Key (order_id)=(ord-25-2-0) already exists."
+    assert (stmt.fields or {}).get("postgres") == "STATEMENT" and stmt.level is None
+    assert all(e.level == 30 for e in events[:5])
+
+
+def test_psycopg_error_keeps_the_server_detail() -> None:
+    """Lab capture: uvicorn traceback ending in psycopg's UniqueViolation and the
+    server's ``DETAIL:`` line (unindented, part of the exception's message)."""
+    events, _ = read("lab-uvicorn-psycopg-unique-violation.log")
+    assert [e.kind for e in events] == [K.REQUEST_END, K.ERROR, K.REQUEST_END]
+    err = events[1]
+    assert err.error == ('psycopg.errors.UniqueViolation: duplicate key value violates unique '
+                         'constraint "orders_pkey"')
+    assert err.fields is not None
+    assert err.fields["detail"] == "DETAIL:  Key (order_id)=(ord-25-3-0) already exists."
+
+
+def test_outbound_model_call_status_from_httpx() -> None:
+    """Lab capture: the openai client's httpx line for a 429 from the provider; the
+    upstream status is a field (this service's own answer is the 500 access line)."""
+    events, _ = read("lab-httpx-429-structlog.log")
+    call = next(e for e in events if e.fields and "outbound" in e.fields)
+    assert call.fields == {"outbound": "httpx", "method": "POST",
+                           "url": "http://127.0.0.1:18110/v1/chat/completions",
+                           "upstream_status": 429}
+    assert (call.status, call.level, call.kind) == (None, WARN, K.OTHER)
+    failed = next(e for e in events if e.kind is K.RUN_END)
+    assert failed.error and failed.error.startswith("Error code: 429 - Rate limit reached")
+    assert [e.kind for e in events].count(K.RUN_START) == 4
+
+
 # --------------------------------------------------------------------------- fatal lines
 
 def test_v8_heap_fatal_block_is_one_fatal_event() -> None:
@@ -522,12 +563,21 @@ def test_app_own_fixed_width_time_is_not_a_wrapper(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("name", ["run_error", "run_failed", "agent.error", "run.failed",
-                                  "task_failed", "kickoff_failed", "run errored"])
+                                  "task_failed", "kickoff_failed", "run errored",
+                                  "agent.run.failed"])  # the last: lab py-upstream-rate-limit
 def test_run_ends_named_otherwise(name: str) -> None:
     """Issue 9's list of run-end names that read as OTHER before: a failed run ended."""
     assert kind_of_text(name) is K.RUN_END
     assert end_failed(K.RUN_END, "", None, None, name)
     assert classify("step done", name, None, None, None, None, False) is K.RUN_END
+
+
+def test_run_done_and_start_with_dots() -> None:
+    """Lab capture py-upstream-rate-limit logs ``agent.run.start`` / ``agent.run.done``
+    (structlog event names); ``done`` is an end that did not fail."""
+    assert kind_of_text("agent.run.start") is K.RUN_START
+    assert kind_of_text("agent.run.done") is K.RUN_END
+    assert not end_failed(K.RUN_END, "agent.run.done", 30, None, "agent.run.done")
 
 
 def test_run_end_event_name_records_the_failure(tmp_path: Path) -> None:

@@ -51,6 +51,9 @@ PY_CHAIN = {
     "During handling of the above exception, another exception occurred:": "during",
     "The above exception was the direct cause of the following exception:": "cause",
 }
+PY_MESSAGE_MORE = ("DETAIL:  ", "HINT:  ", "CONTEXT:  ", "LINE ")
+"""Unindented lines that continue an exception's message (PostgreSQL errors as psycopg
+and asyncpg print them)."""
 V8_MARKERS = ("<--- Last few GCs --->", "<--- JS stacktrace --->", "==== JS stack trace",
               "----- Native stack trace -----", "Security context:")
 V8_START = ("<--- Last few GCs --->", "<--- JS stacktrace --->", "FATAL ERROR:")
@@ -271,6 +274,10 @@ class BlockJoiner:
         if b.state == "after":
             if indented:
                 return _CONT  # detail lines under the exception (pydantic, notes)
+            if s.startswith(PY_MESSAGE_MORE):  # psycopg: the server's DETAIL/HINT lines
+                if len(b.detail) < MAX_DETAIL_LINES:
+                    b.detail.append(s[:MAX_ERROR_TEXT])
+                return _CONT
             if s in PY_CHAIN:
                 b.state = "chain"
                 return _CONT

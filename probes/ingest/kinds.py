@@ -25,13 +25,15 @@ KIND_PATTERNS: dict[EventKind, tuple[str, ...]] = {
     EventKind.RUN_START: (
         r"run started", r"run start\b", r"starting run", r"kickoff started",
         r"agent\.run start", r"run_start", r"run begin", r"started run",
-        r"\brun\.start(?:ed)?\b",
+        r"\brun[._](?:start|started|begin)\b",
     ),
     EventKind.RUN_END: (
         r"run finished", r"run completed", r"run ended", r"run failed", r"run_end",
         r"kickoff finished", r"kickoff completed", r"run done", r"finished run",
         # a failed run is a run that ended, whatever the service calls it
-        r"run errored", r"\brun[._](?:error|errored|failed|failure|end|ended|finished|completed)\b",
+        r"run errored",
+        r"\brun[._](?:error|errored|failed|failure|end|ended|finished|completed|complete|done|"
+        r"succeeded)\b",
         r"\bagent[._](?:error|failed)\b", r"kickoff failed",
         r"\b(?:task|kickoff|crew|team|workflow|graph)[._](?:failed|error|errored)\b",
     ),

@@ -69,6 +69,16 @@ _GUNICORN = re.compile(
     r"\[?(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:[.,]\d+)?(?: ?[+-]\d{4})?)\]? \[(\d+)\] "
     r"\[([A-Z]+)\] (.*)")
 _LEAD_TIME = re.compile(r"(\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d{1,9})?(?:Z|[+-]\d\d:?\d\d)?)")
+# PostgreSQL's stderr log (log_line_prefix '%m [%p] %q%u@%d '):
+# 2026-12-06 15:54:54.944 UTC [9119] postgres@shop ERROR:  duplicate key value ...
+_POSTGRES = re.compile(
+    r"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)?)(?: ([A-Z]{2,5}|[+-]\d\d(?::?\d\d)?))? "
+    r"\[(\d+)\] (?:(\S*@\S*) )?(LOG|ERROR|FATAL|PANIC|WARNING|NOTICE|INFO|DEBUG[1-5]?|DETAIL|"
+    r"HINT|STATEMENT|CONTEXT|LOCATION|QUERY):  (.*)")
+_POSTGRES_LEVELS = {"LOG": INFO, "ERROR": ERROR, "FATAL": FATAL, "PANIC": FATAL,
+                    "WARNING": WARN, "NOTICE": INFO, "INFO": INFO}
+# httpx/openai client log: HTTP Request: POST http://host/v1/chat/completions "HTTP/1.1 429 ..."
+_HTTPX = re.compile(r'HTTP Request: ([A-Z]+) (\S+) "HTTP/[\d.]+ (\d{3})(?: ([^"]*))?"')
 _NGINX_LEVELS = {"debug": 20, "info": INFO, "notice": INFO, "warn": WARN, "error": ERROR,
                  "crit": FATAL, "alert": FATAL, "emerg": FATAL}
 
@@ -304,6 +314,22 @@ def _nginx_error(m: re.Match[str], source: str, line_no: int, text: str,
                   error=error, fields=fields)
 
 
+def _postgres(m: re.Match[str], source: str, line_no: int, text: str,
+              wrap_time: int | None, wrap_host: str | None) -> LogEvent:
+    ts, zone, pid, who, word, rest = m.groups()
+    t = parse_iso_ns(f"{ts}{zone}" if zone and zone[0] in "+-" else ts)  # "UTC" and other
+    # zone names: taken as UTC (a name is not an offset)
+    level = _POSTGRES_LEVELS.get(word, 20 if word.startswith("DEBUG") else None)
+    fields: dict[str, Any] = {"postgres": word}
+    if who and who != "@":
+        fields["db_user"] = who[:200]
+    kind = EventKind.ERROR if level is not None and level >= ERROR else EventKind.OTHER
+    return _event(source, line_no, text, time_ns=t if t is not None else wrap_time,
+                  level=level, message=rest[: R.MAX_ERROR_TEXT * 4], kind=kind, host=wrap_host,
+                  pid=pid, error=rest[: R.MAX_ERROR_TEXT] if kind is EventKind.ERROR else None,
+                  fields=fields)
+
+
 def _gunicorn(m: re.Match[str], state: ShapeState, source: str, line_no: int, text: str,
               wrap_time: int | None, wrap_host: str | None) -> LogEvent:
     ts, pid, lvl, rest = m.groups()
@@ -373,10 +399,15 @@ def parse_shape(text: str, state: ShapeState, source: str, line_no: int,
         m = _NGINX_ERR.match(text)
         if m is not None:
             return _nginx_error(m, source, line_no, text, wrap_time, wrap_host)
-    if c.isdigit() and text[4:5] == "-" and "] [" in text:
-        m = _GUNICORN.match(text)
-        if m is not None:
-            return _gunicorn(m, state, source, line_no, text, wrap_time, wrap_host)
+    if c.isdigit() and text[4:5] == "-":
+        if "] [" in text:
+            m = _GUNICORN.match(text)
+            if m is not None:
+                return _gunicorn(m, state, source, line_no, text, wrap_time, wrap_host)
+        if ":  " in text and "] " in text[:48]:
+            m = _POSTGRES.match(text)
+            if m is not None:
+                return _postgres(m, source, line_no, text, wrap_time, wrap_host)
     return None
 
 
@@ -480,6 +511,22 @@ def is_exception_line(text: str) -> bool:
         and EXCEPTION_LINE.match(text) is not None
 
 
+def _outbound(ev: LogEvent, text: str) -> None:
+    """An HTTP client's log of a call it made (httpx, which the OpenAI and Anthropic SDKs
+    use): the upstream's status goes to ``fields["upstream_status"]``, not ``status``
+    (which is the status this service answered)."""
+    i = text.find("HTTP Request: ")
+    m = _HTTPX.match(text[i : i + 4096])
+    if m is None:
+        return
+    st = int(m.group(3))
+    fields = {"outbound": "httpx", "method": m.group(1), "url": m.group(2)[:500],
+              "upstream_status": st}
+    ev.fields = {**ev.fields, **fields} if ev.fields else fields
+    if st >= 400 and (ev.level is None or ev.level < WARN):
+        ev.level = WARN
+
+
 def marks_of(text: str) -> tuple[int, dict[str, str], str | None, int] | None:
     """(level, {"fatal"/"resolver": tag}, pid, where the phrase starts) the line's
     phrases give, or None."""
@@ -505,6 +552,8 @@ def marks_of(text: str) -> tuple[int, dict[str, str], str | None, int] | None:
 
 def mark(ev: LogEvent, text: str) -> None:
     """Raise a plain line to what its phrases say (level, error, pid, tag), in place."""
+    if "HTTP Request: " in text:
+        _outbound(ev, text)
     got = marks_of(text)
     exc = got is None and (ev.level is None or ev.level < ERROR) and is_exception_line(text)
     if got is None and not exc:
