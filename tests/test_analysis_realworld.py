@@ -553,3 +553,30 @@ def test_pip_conflict_report_lines_are_a_version_mismatch(tmp_path: Path) -> Non
     evidence = _read(tmp_path, {"pip-install.txt": report})
     s = sig(evidence, "errors.version_mismatch")
     assert s.answer is Answer.YES and s.value == 3
+
+
+def test_pyo3_already_borrowed_is_a_collision_on_a_shared_object() -> None:
+    # QUOTED: https://github.com/weaviate/t2v-transformers-models/issues/123 ("Under
+    # concurrent requests, POST /vectors intermittently returns HTTP 500 ... Already
+    # borrowed": one tokenizer shared by concurrent requests)
+    assert {f.name for f in classify("['fail with status 500: Already borrowed']")} == \
+        {"already_running"}
+    assert {f.name for f in classify("RuntimeError: Already mutably borrowed")} == \
+        {"already_running"}
+
+
+def test_a_lone_import_error_is_weak_version_mismatch_evidence() -> None:
+    # QUOTED: https://github.com/microsoft/autogen/issues/705 (maintainer: "This can happen
+    # if there is a file named autogen.py in your current folder")
+    text = ("ImportError: cannot import name 'AssistantAgent' from 'autogen' (C:\\Users\\"
+            "Administrator\\AppData\\Local\\Programs\\Python\\Python311\\Lib\\site-packages\\"
+            "autogen\\__init__.py)")
+    evidence = analyse([raw(0, text, kind=K.ERROR, level=ERROR, error=text)])
+    s = sig(evidence, "errors.version_mismatch")
+    assert s.answer is Answer.YES and s.strength < 0.6 and "import errors only" in s.detail
+    assert diagnose(Case((evidence,))).verdict != "version-mismatch"
+    # the API of one package not matching another's is the mismatch itself (seed 001)
+    api = "TypeError: modelClient.create is not a function"
+    s2 = sig(analyse([raw(0, api, kind=K.ERROR, level=ERROR, error=api)]),
+             "errors.version_mismatch")
+    assert s2.strength == 0.6

@@ -40,6 +40,9 @@ ERROR_FAMILIES: tuple[ErrorFamily, ...] = (
         r"another task is active",  # "Cannot run while another task is active"
         r"event loop is running",
         r"run (?:is )?already in progress",
+        # PyO3 (HF tokenizers, other Rust-backed objects): a second caller borrowed an object
+        # another caller still holds: RuntimeError "Already borrowed"
+        r"Already (?:mutably )?borrowed",
     ),
     _family(
         "max_call_stack", "errors.max_call_stack",

@@ -96,6 +96,12 @@ _LOOP_WORDING = re.compile(r"event loop (?:is )?(?:already )?running|"
                            r"another loop is running|cannot be called from a running event "
                            r"loop", re.IGNORECASE)
 """asyncio's words for a loop entered twice (base_events._check_running, asyncio.run)."""
+_IMPORT_ONLY = re.compile(r"^(?:(?!is not a function|not initialized|has no attribute|"
+                          r"ResolutionImpossible|ERESOLVE|incompatible|conflict).)*$",
+                          re.IGNORECASE | re.DOTALL)
+"""A version-mismatch line that says only that an import failed ("cannot import name", "No
+module named", "Cannot find module"), nothing about two versions disagreeing."""
+IMPORT_ONLY_STRENGTH = 0.35
 BAD_GATEWAY_STRENGTH = 0.3
 """502s alone: the gateway could not reach the service. A hint at a platform limit at most;
 something (a crash, an OOM kill, a refused connection) must explain them."""
@@ -170,6 +176,7 @@ class LogAnalysis:
         self.renamed_run_ends = 0  # run_error / agent.error ... taken as failed run ends
         self.bad_gateway_only = 0  # platform-family lines that say 502, not a timeout
         self.loop_wording = 0  # failing already-running errors in asyncio's own words
+        self.import_only_mismatch = 0  # version-mismatch lines that are import errors only
 
     # ------------------------------------------------------------------ feeding
     def feed(self, ev: LogEvent) -> None:
@@ -308,6 +315,9 @@ class LogAnalysis:
                 self._note_collision(ev)
                 if _LOOP_WORDING.search(text):
                     self.loop_wording += 1
+            if f.name == "version_mismatch" and _IMPORT_ONLY.search(text) \
+                    and not (ev.fields and "resolver" in ev.fields):
+                self.import_only_mismatch += 1
             if f.name == "platform_timeout" and not _PLATFORM_TIMEOUT_TEXT.search(text):
                 self.bad_gateway_only += 1
             exs = self.family_examples[f.name]
@@ -668,6 +678,12 @@ class LogAnalysis:
                 strength = (1.0 if failing >= FEW_ERRORS else 0.6 if failing else
                             HANDLED_STRENGTH)
                 note = f" ({handled} logged below error level: handled/retried)" if handled else ""
+                if f.name == "version_mismatch" and self.import_only_mismatch >= n:
+                    # An import error alone (no resolver report, no "is not a function")
+                    # may as well be a missing package or a file shadowing the module.
+                    strength = min(strength, IMPORT_ONLY_STRENGTH)
+                    note += ("; import errors only, no resolver report or API mismatch: a "
+                             "missing package or a shadowing file would say the same")
                 put(yes(f.signal, PROBE, f"{n} error line(s) of family {f.name}{note}",
                         self.family_examples[f.name], value=n, strength=strength,
                         data={"failing": failing, "handled": handled}))
