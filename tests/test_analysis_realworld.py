@@ -580,3 +580,28 @@ def test_a_lone_import_error_is_weak_version_mismatch_evidence() -> None:
     s2 = sig(analyse([raw(0, api, kind=K.ERROR, level=ERROR, error=api)]),
              "errors.version_mismatch")
     assert s2.strength == 0.6
+
+
+@pytest.mark.skipif(not (LAB / "node-in-memory-state" / "app.log").exists(),
+                    reason="lab capture not present")
+def test_history_shorter_on_another_process_is_a_stale_read_not_a_reset() -> None:
+    """The lab's Node cluster (2 workers, pino) keeping conversations in a module Map: a
+    session's "turn saved" historyLength on one worker is below what the other worker
+    already had. That is state per process (decisive for in-memory-state), not an agent
+    that forgets (context-reset)."""
+    path = LAB / "node-in-memory-state" / "app.log"
+    analysis = LogAnalysis()
+    for e in LogReader(InputFile(path.name, path), IngestConfig()).events():
+        analysis.feed(e)
+    evidence = analysis.finish()
+    stale = sig(evidence, "state.stale_read")
+    assert stale.answer is Answer.YES and "another process already held" in stale.detail
+    assert diagnose(Case((evidence,))).verdict == "in-memory-state"
+
+
+def test_one_process_history_restart_stays_a_context_reset() -> None:
+    events = [ev(i * 100, K.HISTORY, session="s1", process="web/7",
+                 fields={"history_len": n}) for i, n in enumerate([1, 2, 3, 1, 2])]
+    evidence = analyse(events)
+    assert sig(evidence, "context.forgotten").answer is Answer.YES
+    assert sig(evidence, "state.stale_read").answer is not Answer.YES

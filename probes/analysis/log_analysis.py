@@ -1031,7 +1031,14 @@ class LogAnalysis:
             put(no("state.session_multi_process", PROBE,
                    f"each of {len(st.processes_by_session)} sessions stays on one process",
                    value=0))
-        if not st.versioned_reads:
+        h = self.history
+        if h.stale_count and not st.stale:
+            put(yes("state.stale_read", PROBE,
+                    f"{h.stale_count} time(s) a session's history on one process was shorter "
+                    "than another process already held: each process keeps its own copy",
+                    [e for pair in h.stale for e in pair][: self.max_examples],
+                    value=h.stale_count, data={"from": "history_len by process"}))
+        elif not st.versioned_reads:
             put(unknown("state.stale_read", PROBE, "no state reads with a version in the logs"))
         elif st.stale:
             put(yes("state.stale_read", PROBE,

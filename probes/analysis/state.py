@@ -182,12 +182,23 @@ MAX_DROP_SHARE = 0.25
 """A shared buffer only grows (a restart may drop it once): few new sessions start lower."""
 
 
+MAX_PROCESSES_PER_SESSION = 16
+
+
 @dataclass
 class HistoryTracker:
     sessions: dict[str, _SessionHistory] = field(default_factory=dict)
     holders: dict[str, _HolderHistory] = field(default_factory=dict)
     events: int = 0
     max_examples: int = 8
+    # session -> process -> (the longest history it reported, where): a session whose
+    # history on one process is shorter than another process already had is state kept
+    # per process (a stale read), not an agent that forgets (context reset)
+    by_process: dict[str, dict[str, tuple[int, Example | None]]] = field(default_factory=dict)
+    stale: list[tuple[Example, Example]] = field(default_factory=list)
+    stale_count: int = 0
+    stale_sessions: set[str] = field(default_factory=set)
+    multi_process_sessions: int = 0
 
     def feed(self, ev: LogEvent) -> None:
         n = as_int(field_value(ev, "history_len"))
@@ -204,6 +215,9 @@ class HistoryTracker:
                                       f"{s.max_len}")
             s.max_len = max(s.max_len, n)
             s.all_small = s.all_small and n <= 1
+        proc = ev.process
+        if proc and ev.session:
+            self._across_processes(ev, ev.session, proc, n)
         holder = ev.instance or ev.process
         if holder and ev.session:
             h = self.holders.setdefault(holder, _HolderHistory())
@@ -220,10 +234,36 @@ class HistoryTracker:
             h.sessions.add(ev.session)
             h.last_len, h.last_session = n, ev.session
 
+    def _across_processes(self, ev: LogEvent, session: str, proc: str, n: int) -> None:
+        procs = self.by_process.get(session)
+        if procs is None:
+            procs = self.by_process[session] = {}
+        mine = procs.get(proc)
+        if mine is None:
+            if len(procs) >= MAX_PROCESSES_PER_SESSION:
+                return
+            if len(procs) == 1:
+                self.multi_process_sessions += 1
+        others = [(m, ex, p) for p, (m, ex) in procs.items() if p != proc]
+        if others:
+            best, best_ex, other = max(others, key=lambda t: t[0])
+            if n < best and (mine is None or n <= mine[0]):
+                # this process never saw the turns the other one holds
+                self.stale_count += 1
+                self.stale_sessions.add(session)
+                if len(self.stale) < self.max_examples and best_ex is not None:
+                    self.stale.append((excerpt(
+                        ev, f"process {proc} has session {session} at history_len {n}, but "
+                            f"process {other} already had {best}"), best_ex))
+        if mine is None or n > mine[0]:
+            procs[proc] = (n, excerpt(ev, f"process {proc}: session {session} history_len {n}"))
+
     def forgotten(self) -> tuple[list[Example], int]:
         out: list[Example] = []
         count = 0
         for sid, s in self.sessions.items():
+            if sid in self.stale_sessions:
+                continue  # explained: another process held the turns (see _across_processes)
             if s.reset is not None:
                 count += 1
                 out.append(s.reset)
