@@ -66,6 +66,12 @@ EXPECTED: dict[str, dict[str, Answer]] = {
     # skaffold#5427: get all with pod/ prefixes and service rows
     "get-all-pod-prefix-not-ready-skaffold-issue-5427.txt": {
         "pods.not_ready": Y, "pods.restarts": N},
+    # calcom-helm#10: liveness failures x83 and restart back-offs, no Killing row pasted
+    "describe-events-liveness-timeout-backoff-calcom-helm-issue-10.txt": {
+        "pods.probe_killed": Y, "pods.not_ready": Y},
+    # k8s-device-plugin#430: describe with Conditions "PodScheduled False", node <none>
+    "describe-pod-pending-podscheduled-false-gpu-k8s-device-plugin-issue-430.txt": {
+        "pods.unschedulable": Y, "pods.restarts": N, "pods.not_ready": N},
     # kubectl#1198: top only, nothing about pod state
     "top-pod-containers-kubectl-issue-1198.txt": {
         "pods.restarts": U, "pods.not_ready": U, "pods.unschedulable": U},

@@ -21,6 +21,8 @@ _FIELD = re.compile(r"^(?P<indent> +)(?P<key>[A-Za-z#][A-Za-z./ -]*?):(?:\s+(?P<
 _EVENT_ROW = re.compile(r"^\s{2}(?P<type>Normal|Warning)\s{2,}(?P<reason>\S+)\s{2,}"
                         r"(?P<age>.+?)\s{2,}(?P<source>\S.*?)\s{2,}(?P<message>.*)$")
 _REPEAT = re.compile(r"\(x(\d+) over")
+# describe's "Conditions:" table rows: "  PodScheduled   False" (the header row says Type)
+_CONDITION_ROW = re.compile(r"^\s+(?P<type>[A-Z][A-Za-z]+)\s+(?P<status>True|False|Unknown)\b")
 _PROBE_OPT = re.compile(r"\b(delay|timeout|period)=(\d+)s|#(success|failure)=(\d+)")
 
 
@@ -132,11 +134,13 @@ def parse_describe(text: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]
     current: str | None = None
     last_top: str | None = None
     events: list[dict[str, Any]] = []
+    conditions: list[dict[str, Any]] = []
     for line in lines:
         m = _TOP.match(line)
         if m:
             last_top = m["key"]
-            section = m["key"] if m["key"] in ("Containers", "Init Containers", "Events") else None
+            section = m["key"] if m["key"] in ("Containers", "Init Containers", "Events",
+                                               "Conditions") else None
             current = None
             top[m["key"]] = (m["value"] or "").strip()
             if m["key"] == "Labels" and "=" in top[m["key"]]:
@@ -158,6 +162,10 @@ def parse_describe(text: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]
             fm = _FIELD.match(line)
             if fm and current is not None:
                 sections[current].append((len(fm["indent"]), fm["key"], fm["value"] or ""))
+        elif section == "Conditions":
+            cm = _CONDITION_ROW.match(line)
+            if cm:
+                conditions.append({"type": cm["type"], "status": cm["status"]})
         elif section == "Events":
             em = _EVENT_ROW.match(line)
             if em:
@@ -187,6 +195,8 @@ def parse_describe(text: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]
                        ("QoS Class", "qosClass")):
         if top.get(key):
             status[field] = top[key]
+    if conditions:
+        status["conditions"] = conditions
     start = _time(top.get("Start Time", ""))
     if start:
         status["startTime"] = start

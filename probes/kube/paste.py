@@ -491,10 +491,13 @@ def iter_formats(p: Paste) -> Iterator[str]:
 
 
 def looks_like_paste(head: str) -> bool:
-    """Whether the start of a text holds a kubectl get/top table, or pod or event rows
-    without a header (two or more, or one after a ``kubectl`` command line)."""
+    """Whether the start of a text holds a kubectl get/top table, a describe block (also
+    after a prompt line), or pod or event rows without a header (two or more, or one
+    after a ``kubectl`` command line)."""
     lines = head.splitlines()[:200]
     if any(rx.match(ln) for ln in lines for kind, rx in _HEADERS if kind != "other"):
+        return True
+    if any(_starts_describe(lines, i) for i in range(len(lines))):
         return True
     rows = sum(1 for ln in lines if _POD_ROW.match(ln) or _EVENT_ROW.match(ln)
                or _DESCRIBE_EVENT_ROW.match(ln))

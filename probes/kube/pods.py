@@ -465,7 +465,8 @@ def _unschedulable(f: PodFacts) -> Signal:
             e = evs[-1]
             strong.append(example(_src(name), time_ns=e.time_ns, text=e.describe(),
                                   note="phase Pending: the scheduler found no node for the pod"))
-        elif not spec.get("nodeName") and not statuses and not waiting:
+        elif (not spec.get("nodeName") and not waiting
+              and not any(as_map(as_map(s).get("state")) for s in statuses)):
             strong.append(example(_src(name), text=_table_text(pod) or "status: phase=Pending, "
                                   "no node, no container started",
                                   note="Pending with no node assigned: not scheduled"))

@@ -110,6 +110,7 @@ RULES: tuple[tuple[Ended, Callable[[_Facts], bool], Callable[[_Facts], str]], ..
 
 _KILLING_PROBE = re.compile(r"Container (\S+) failed (liveness|startup) probe", re.I)
 _PROBE_FAILED = re.compile(r"^(Liveness|Startup) probe failed", re.I)
+_BACKOFF = re.compile(r"^Back-off restarting failed container", re.I)
 
 
 def probe_kills(events: Iterable[EventView]) -> dict[str, str]:
@@ -117,16 +118,22 @@ def probe_kills(events: Iterable[EventView]) -> dict[str, str]:
 
     Direct: ``Killing`` "Container X failed liveness probe, will be restarted".
     Indirect: "Liveness probe failed" (``Unhealthy``) followed by a ``Killing`` of the
-    pod, recorded under the key ``"*"`` (container not named). Returns container → the
+    pod, or repeated (``failureThreshold``, 3 by default, is what makes the kubelet
+    restart) beside a ``BackOff`` "Back-off restarting failed container" of the pod;
+    recorded under the key ``"*"`` (container not named). Returns container → the
     event text that proves it.
     """
     kills: dict[str, str] = {}
     first_failure: EventView | None = None
     ordered = sorted(events, key=lambda e: (e.first_ns is None, e.first_ns or 0))
+    backoff = next((b for b in ordered if b.reason == "BackOff" and _BACKOFF.match(b.message)),
+                   None)
     for ev in ordered:
         if ev.reason == "Unhealthy" and _PROBE_FAILED.match(ev.message):
             if first_failure is None:
                 first_failure = ev
+            if ev.count >= 3 and backoff is not None:
+                kills.setdefault("*", f"{ev.describe()} and {backoff.describe()}")
         elif ev.reason == "Killing":
             m = _KILLING_PROBE.search(ev.message)
             if m:
