@@ -605,3 +605,27 @@ def test_one_process_history_restart_stays_a_context_reset() -> None:
     evidence = analyse(events)
     assert sig(evidence, "context.forgotten").answer is Answer.YES
     assert sig(evidence, "state.stale_read").answer is not Answer.YES
+
+
+@pytest.mark.skipif(not (LAB / "node-shared-history" / "app.log").exists(),
+                    reason="lab capture not present")
+def test_concurrent_sessions_sharing_one_history_buffer() -> None:
+    """The lab's Node service with a module-level history array (pino, "turn done" with
+    historyLength): five sessions run at once, so each new session starts where the
+    buffer stands, level with its neighbours, not above "the previous session"."""
+    path = LAB / "node-shared-history" / "app.log"
+    analysis = LogAnalysis()
+    for e in LogReader(InputFile(path.name, path), IngestConfig()).events():
+        analysis.feed(e)
+    evidence = analysis.finish()
+    assert sig(evidence, "history.cross_session").answer is Answer.YES
+    assert diagnose(Case((evidence,))).verdict == "shared-history"
+
+
+def test_per_session_histories_interleaved_do_not_start_high() -> None:
+    events = []
+    for turn in range(4):
+        for sid in range(5):
+            events.append(ev(turn * 1000 + sid, K.HISTORY, session=f"s{sid}", process="web/1",
+                             fields={"history_len": 2 * turn + 2}))
+    assert sig(analyse(events), "history.cross_session").answer is Answer.NO

@@ -172,12 +172,19 @@ class _HolderHistory:
     carried: int = 0
     dropped: int = 0  # a new session started lower than the previous one left
     examples: list[Example] = field(default_factory=list)
+    first_len: int | None = None  # the holder's first session's first history_len
+    starts_high: int = 0  # later sessions whose first history_len was already long
+    high_examples: list[Example] = field(default_factory=list)
 
 
 RESET_AFTER_LEN = 3
 """A session whose history was >= this and later reads <= 1 forgot its context."""
 SMALL_TURNS = 3
 CARRIED_MIN = 3
+START_HIGH_LEN = 3
+"""A session's first history_len this long (and above where the holder's first session
+started) holds turns it never had: per-session histories start at 1 or 2 (one turn, or a
+user and an assistant message)."""
 MAX_DROP_SHARE = 0.25
 """A shared buffer only grows (a restart may drop it once): few new sessions start lower."""
 
@@ -231,6 +238,16 @@ class HistoryTracker:
                     h.examples.append(excerpt(
                         ev, f"new session {ev.session} on {holder} starts with history_len {n}"
                             f" (the previous session {h.last_session} left {h.last_len})"))
+            if ev.session not in h.sessions:
+                if h.first_len is None:
+                    h.first_len = n
+                elif n >= START_HIGH_LEN and n > h.first_len + 1:
+                    # a session's first turn already holds a long history: someone else's
+                    h.starts_high += 1
+                    if len(h.high_examples) < self.max_examples:
+                        h.high_examples.append(excerpt(
+                            ev, f"session {ev.session} on {holder} starts with history_len "
+                                f"{n}; the first session here started at {h.first_len}"))
             h.sessions.add(ev.session)
             h.last_len, h.last_session = n, ev.session
 
@@ -284,6 +301,12 @@ class HistoryTracker:
                     and h.dropped <= h.carried * MAX_DROP_SHARE):
                 count += h.carried
                 out.extend(h.examples)
+            elif (h.first_len is not None and h.first_len <= 2
+                  and h.starts_high >= CARRIED_MIN and h.starts_high >= 0.5 * new_sessions):
+                # Concurrent sessions interleave, so "above where the last one left" misses
+                # a buffer they all share; their first turns all starting long does not.
+                count += h.starts_high
+                out.extend(h.high_examples)
         return out, count
 
 
