@@ -629,3 +629,22 @@ def test_per_session_histories_interleaved_do_not_start_high() -> None:
             events.append(ev(turn * 1000 + sid, K.HISTORY, session=f"s{sid}", process="web/1",
                              fields={"history_len": 2 * turn + 2}))
     assert sig(analyse(events), "history.cross_session").answer is Answer.NO
+
+
+@pytest.mark.skipif(not (LAB / "node-stateful-tool" / "app.log").exists(),
+                    reason="lab capture not present")
+def test_tool_answering_another_requests_id_is_contamination() -> None:
+    """The lab's Node order bot (winston JSON) whose tool keeps the last order id on its
+    own field: "requestedOrderId" differs from the result's "orderId" exactly as often as
+    the client measured (truth.json: client_wrong_order)."""
+    import json
+
+    folder = LAB / "node-stateful-tool"
+    wrong = json.loads((folder / "truth.json").read_text())["measured"]["client_wrong_order"]
+    analysis = LogAnalysis()
+    for e in LogReader(InputFile("app.log", folder / "app.log"), IngestConfig()).events():
+        analysis.feed(e)
+    evidence = analysis.finish()
+    s = sig(evidence, "requests.contamination")
+    assert s.answer is Answer.YES and s.value == wrong
+    assert diagnose(Case((evidence,))).verdict == "stateful-tool"

@@ -255,7 +255,7 @@ class LogAnalysis:
         fields = ev.fields
         if fields:
             self.history.feed(ev)
-        if fields or (ev.request and len(self.contamination.active) > 1):
+        if fields or kind is _TOOL_CALL or (ev.request and len(self.contamination.active) > 1):
             self.contamination.feed(ev)
         if kind is _REQUEST_END and (self.contamination.active or self.contamination.identities):
             self.contamination.request_end(ev)

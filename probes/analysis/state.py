@@ -319,6 +319,11 @@ MIN_ID_LEN = 8
 """Only ids this long are looked for in other requests' text (short counters collide)."""
 
 
+_REQUESTED_GUARD = '"requested'
+_REQUESTED = re.compile(r'"requested([A-Z][A-Za-z0-9_]{0,40})"\s*:\s*"([^"]{1,200})"')
+"""A tool line naming what it was asked for: ``"requestedOrderId": "ord-1-0-2"``."""
+
+
 @dataclass
 class ContaminationTracker:
     active: set[str] = field(default_factory=set)
@@ -337,12 +342,38 @@ class ContaminationTracker:
             self.active.discard(ev.request)
             self.identities.pop(ev.request, None)
 
+    def _requested_vs_answer(self, ev: LogEvent) -> bool:
+        """A tool call that logs what it was asked for (``"requestedOrderId":"ord-1"``)
+        and what it answered (``"orderId":"ord-7"`` in its result): a different id is
+        another request's value, read from state the tool kept between calls."""
+        text = ev.text
+        m = _REQUESTED.search(text)
+        if m is None:
+            return False
+        name, asked = m.group(1), m.group(2)
+        key = name[0].lower() + name[1:]
+        got = None
+        for g in re.finditer(r'"(?:' + re.escape(key) + "|" + re.escape(name) +
+                             r')"\s*:\s*"([^"]{1,200})"', text):
+            got = g.group(1)
+            break
+        if got is None:
+            return False
+        self.looked += 1
+        if got != asked:
+            self._hit(ev, f"the tool was asked for {key} {asked} but answered with {got}")
+            return True
+        return False
+
     def _hit(self, ev: LogEvent, note: str) -> None:
         self.count += 1
         if len(self.found) < self.max_examples:
             self.found.append(excerpt(ev, note))
 
     def feed(self, ev: LogEvent) -> None:
+        if (ev.kind is EventKind.TOOL_CALL and _REQUESTED_GUARD in ev.text
+                and self._requested_vs_answer(ev)):
+            return
         expected, value = field_value(ev, "expected"), field_value(ev, "value")
         # A state write's "expected" is its compare-and-swap version, not an identity.
         is_state = ev.kind in (EventKind.STATE_READ, EventKind.STATE_WRITE)
