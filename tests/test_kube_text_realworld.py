@@ -186,6 +186,19 @@ def test_unschedulable_from_pod_scheduled_condition() -> None:
     assert sig.answer is Y and "NodeUnderMemoryPressure" in sig.examples[0].text
 
 
+def test_failed_scheduling_of_a_pod_missing_from_the_dump() -> None:
+    # a healthy pod dump (k9s's GKE nginx) beside a namespace's real EventList that holds
+    # FailedScheduling for other pods (troubleshoot's minikube events): pods filtered by
+    # label while events were not
+    import json
+    pod = json.loads((FIX / "pod-healthy-guaranteed-nginx-gke-k9s.json").read_text())
+    events = json.loads((FIX / "eventlist-liveness-failed-killing-imagepull-minikube-"
+                               "troubleshoot.json").read_text())["items"]
+    sig = {s.key: s for s in pod_signals([pod], events)}["pods.unschedulable"]
+    assert sig.answer is Y and sig.strength < 1.0
+    assert all("FailedScheduling" in e.text for e in sig.examples)
+
+
 def test_deploy_and_rs_rows_are_read() -> None:
     p = parse_paste((REAL / "get-deploy-rs-pods-not-ready-liveness-404-llm-d-inference-sim-"
                              "issue-45.txt").read_text())

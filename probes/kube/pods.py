@@ -491,17 +491,21 @@ def _unschedulable(f: PodFacts) -> Signal:
         return yes(key, PROBE, detail, both[:MAX_EXAMPLES], value=n_strong + len(weak),
                    strength=1.0 if strong else STUCK_PENDING_STRENGTH)
     failed = [e for e in f.events if e.reason == "FailedScheduling"]
-    if failed and not f.pods:
+    # events of pods that are not in the input (dumps filtered by label, events only)
+    elsewhere = [e for e in failed if (e.namespace, e.name) not in f.pod_by_id
+                 and (not f.pods or e.name not in ("", "?"))]
+    if elsewhere:
         placed = {(e.namespace, e.name) for e in f.events if e.reason == "Scheduled"}
-        open_ = [e for e in failed if (e.namespace, e.name) not in placed or e.name == "?"]
+        open_ = [e for e in elsewhere if (e.namespace, e.name) not in placed or e.name == "?"]
         if open_:
             return yes(key, PROBE, f"{len(open_)} FailedScheduling event(s) and no later "
                        "Scheduled event for those pods (the pod objects are not in the input)",
                        [example(_src(e.name), time_ns=e.time_ns, text=e.describe())
                         for e in open_[:MAX_EXAMPLES]], value=len(open_),
                        strength=SCHEDULING_EVENTS_STRENGTH)
-        return no(key, PROBE, f"{len(failed)} FailedScheduling event(s), each followed by a "
-                  "Scheduled event for the same pod", value=0)
+        if not f.pods:
+            return no(key, PROBE, f"{len(failed)} FailedScheduling event(s), each followed by "
+                      "a Scheduled event for the same pod", value=0)
     if not f.pods:
         if f.events:
             return no(key, PROBE, f"no FailedScheduling events among {len(f.events)} event(s)",
