@@ -648,3 +648,23 @@ def test_tool_answering_another_requests_id_is_contamination() -> None:
     s = sig(evidence, "requests.contamination")
     assert s.answer is Answer.YES and s.value == wrong
     assert diagnose(Case((evidence,))).verdict == "stateful-tool"
+
+
+@pytest.mark.skipif(not (LAB / "py-shared-instance-agent-gunicorn-fixed").exists(),
+                    reason="lab capture not present")
+def test_overlap_under_a_process_wide_id_is_not_overlap_on_one_agent() -> None:
+    """The lab's fixed AutoGen service (an agent per request) exports OTel spans with no
+    agent id: the readers fall back to the resource's service.instance.id, the worker's
+    pid. 78 create_agent spans under 2 ids: runs "overlapping on one instance" there are
+    runs of different agents in one process, so nothing may be claimed about one agent."""
+    folder = LAB / "py-shared-instance-agent-gunicorn-fixed"
+    readers = [LogReader(InputFile(p.name, p), IngestConfig())
+               for p in sorted(folder.iterdir()) if p.name != "truth.json"]
+    analysis = LogAnalysis()
+    for e in merge_by_time([r.events() for r in readers]):
+        analysis.feed(e)
+    evidence = analysis.finish()
+    for key in ("runs.overlap_instance", "instance.many_sessions"):
+        s = sig(evidence, key)
+        assert s.answer is Answer.UNKNOWN and "names the process" in s.reason, key
+    assert diagnose(Case((evidence,))).verdict != "shared-instance"

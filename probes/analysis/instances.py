@@ -16,6 +16,7 @@ from probes.analysis.runs import excerpt
 from probes.events import EventKind, LogEvent
 from probes.evidence import Example, iso_ns
 
+COARSE_MIN_CREATED = 4
 LONG_LIVED_NS = 3600 * 1_000_000_000
 """Invocations an hour or more apart on one instance: it outlived the request."""
 
@@ -76,6 +77,7 @@ class InstanceTracker:
     created: int = 0
     created_requests: set[str] = field(default_factory=set)
     created_examples: list[Example] = field(default_factory=list)
+    created_ids: set[str] = field(default_factory=set)  # instance ids named at creation
     agent_requests: set[str] = field(default_factory=set)
     hint: Example | None = None
     hint_looked: int = 0
@@ -98,6 +100,8 @@ class InstanceTracker:
             self.agent_requests.add(request)
         if kind is EventKind.CREATED:
             self.created += 1
+            if instance and len(self.created_ids) < 4096:
+                self.created_ids.add(instance)
             if request:
                 self.created_requests.add(request)
             if len(self.created_examples) < self.max_examples:
@@ -162,6 +166,13 @@ class InstanceTracker:
                 cache[text] = m
         if m:
             self.hint = excerpt(ev, f"serverless / hot-reload hint: {m.group(0)!r}")
+
+    def coarse_ids(self) -> bool:
+        """Many objects created under few ids: the "instance" id names an owner (a process,
+        a service instance: OTel's ``service.instance.id``), not one agent. Overlapping runs
+        under such an id are not runs on one object."""
+        return self.created >= COARSE_MIN_CREATED and 0 < len(self.created_ids) * 2 <= \
+            self.created
 
     def reuse_count(self, st: InstanceStats) -> int:
         """Sessions when the instance's lines name sessions, else requests."""

@@ -376,6 +376,7 @@ class LogAnalysis:
         self._fanout_signal(put)
         self._state_signals(put)
         self._history_signals(put)
+        self._coarse_instances(put, signals)
         self._requests_failed(put, signals, runs, closed)
         self._reconcile(put, signals, runs, closed)
         for key in LOG_KEYS:  # the contract: every key answered
@@ -957,6 +958,22 @@ class LogAnalysis:
             put(no(key, PROBE, f"{failed} of {total} failed ({share:.1%}; {counts}): at most "
                                f"noise (YES needs {FEW_ERRORS}+ and {FAILED_SHARE:.0%})",
                    value=failed, data=data))
+
+    def _coarse_instances(self, put: Callable[[Signal], None],
+                          signals: dict[str, Signal]) -> None:
+        """Instance ids that name a process, not an agent (see ``coarse_ids``): what was
+        said about "one instance" is unknown, with that reason."""
+        it = self.instances
+        if not it.coarse_ids():
+            return
+        why = (f"{it.created} agents were created under only {len(it.created_ids)} instance "
+               f"id(s) ({', '.join(sorted(it.created_ids)[:3])}): the id names the process or "
+               "service instance, not one agent object")
+        for key in ("instance.many_sessions", "runs.overlap_instance",
+                    "runs.nested_same_request"):
+            s = signals.get(key)
+            if s is not None and s.answer is not Answer.UNKNOWN:
+                put(unknown(key, PROBE, why))
 
     def _reconcile(self, put: Callable[[Signal], None], signals: dict[str, Signal],
                    runs: list[Run], closed: list[Run]) -> None:
