@@ -65,6 +65,18 @@ def test_installed_node_modules_without_a_lock(tmp_path: Path) -> None:
     assert "node_modules/@langchain/core/package.json" in where
 
 
+def test_pnpm_lock_peer_links() -> None:
+    # the same manifest resolved by pnpm: the linked core version is in each key
+    case = REAL / "langchainjs-9760-pnpm"
+    got = _findings(case)
+    lock = (case / "pnpm-lock.yaml").read_text().splitlines()
+    linked = [f for f in got if "pnpm linked" in str(f["why"]) or "peer range" in str(f["why"])]
+    names = {lock[int(str(f["line"])) - 1].strip().strip("'").split("@1.")[0] for f in linked}
+    assert {"@langchain/openai", "@langchain/langgraph", "langchain"} <= names
+    assert all("@langchain/core 0.3.80" in str(f["why"]) or "openai" in str(f["why"])
+               for f in linked)
+
+
 def test_partners_on_their_own_train_are_not_a_mismatch() -> None:
     # vectorSearchDemo: core 0.3 with partners at 0.1 whose peer range holds core 0.3
     assert _findings(REAL / "vectorsearchdemo-core-0.3-partners-0.1") == []

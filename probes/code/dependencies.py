@@ -436,7 +436,85 @@ def read_pnpm_lock(path: str, text: str) -> list[Dep]:
         m = PNPM_KEY.match(line)
         if m is not None and WATCHED.match(m.group(1)):
             out.append(Dep(m.group(1), m.group(2), path, i, line.strip(), True, "npm"))
+    return out + pnpm_links(path, text)
+
+
+def _pnpm_key_parts(key: str) -> tuple[str, str, list[tuple[str, str]]]:
+    """'/@a/b@1.0.0(@c/d@2.0.0(e@1.0.0))(f@3.0.0)' → ("@a/b", "1.0.0", [("@c/d", "2.0.0"),
+    ("f", "3.0.0")]): the package, its version and the peers it was linked with (the
+    top-level parenthesised groups; nested groups are those peers' own peers)."""
+    key = key.strip().strip("'\"").lstrip("/")
+    cut = key.find("(")
+    head, tail = (key, "") if cut == -1 else (key[:cut], key[cut:])
+    at = head.rfind("@")
+    name, version = (head[:at], head[at + 1:]) if at > 0 else (head, "")
+    peers: list[tuple[str, str]] = []
+    depth, start = 0, 0
+    for i, ch in enumerate(tail):
+        if ch == "(":
+            if depth == 0:
+                start = i + 1
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth == 0:
+                group = tail[start:i]
+                inner = group.split("(", 1)[0]
+                pat = inner.rfind("@")
+                if pat > 0:
+                    peers.append((inner[:pat], inner[pat + 1:]))
+    return name, version, peers
+
+
+def pnpm_links(path: str, text: str) -> list[Dep]:
+    """pnpm records which version of each peer a package was linked with in its key
+    (``@langchain/openai@1.6.0(@langchain/core@0.3.80)``) and the declared ranges under
+    ``peerDependencies`` (in ``packages:``; v6 keeps both in one entry). Each linked
+    package becomes a Dep with those peers, and each linked peer a Dep "installed" under
+    it, so ``peer_conflicts`` checks pnpm trees the way it checks npm trees."""
+    declared: dict[str, dict[str, str]] = {}
+    linked: list[tuple[int, str, str, str, list[tuple[str, str]]]] = []
+    key: str | None = None
+    in_peers = False
+    for i, line in enumerate(text.splitlines()[:MAX_LOCK_LINES], 1):
+        if line and not line[0].isspace():
+            key, in_peers = None, False
+            continue
+        stripped = line.strip()
+        indent = len(line) - len(line.lstrip())
+        if indent == 2 and stripped.endswith(":"):
+            key = stripped[:-1]
+            name, version, peers = _pnpm_key_parts(key)
+            if peers:
+                linked.append((i, stripped, name, version, peers))
+            in_peers = False
+        elif indent == 4 and key is not None:
+            in_peers = stripped == "peerDependencies:"
+        elif indent == 6 and in_peers and key is not None and ":" in stripped:
+            pname, _, rng = stripped.partition(": ")
+            name, version, _ = _pnpm_key_parts(key)
+            declared.setdefault(f"{name}@{version}", {})[pname.strip("'\"")] = \
+                rng.strip().strip("'\"")
+    root = path.rsplit("/", 1)[0] if "/" in path else ""
+    out: list[Dep] = []
+    for line_no, excerpt, name, version, peers in linked:
+        ranges = declared.get(f"{name}@{version}", {})
+        wanted = tuple((peer, ranges[peer], False) for peer, _ in peers
+                       if peer in ranges and WATCHED.match(peer))
+        if not wanted:
+            continue
+        key = f"pnpm:{line_no}/node_modules/{name}"
+        out.append(Dep(name, version, path, line_no, excerpt, True, "npm", key=key,
+                       peers=wanted, root=root))
+        for peer, peer_version in peers:
+            out.append(Dep(peer, peer_version, path, line_no,
+                           f"{excerpt} (linked {peer} {peer_version})", True, "npm",
+                           key=f"{key}/node_modules/{peer}", root=root))
     return out
+
+
+MAX_LOCK_LINES = 500_000
+"""pnpm-lock.yaml lines read for peer links, at most."""
 
 
 def read_yarn_lock(path: str, text: str) -> list[Dep]:
@@ -604,10 +682,15 @@ def read_manifest(path: Path, rel: str, text: str) -> list[Dep]:
 
 # ---------------------------------------------------------------- checks
 def mismatches(deps: Iterable[Dep]) -> list[Finding]:
+    """All four checks (module doc). Peer conflicts come first: where one line has
+    several findings, the report keeps the first, and a named peer range is the most
+    precise reason."""
     deps = list(deps)
-    out: list[Finding] = []
+    out: list[Finding] = peer_conflicts(deps)
     by_file: dict[str, list[Dep]] = {}
     for d in deps:
+        if d.key.startswith("pnpm:"):
+            continue  # pnpm link records, read by peer_conflicts only
         by_file.setdefault(d.path, []).append(d)
     for path, items in by_file.items():
         for fam in FAMILIES:
@@ -638,13 +721,13 @@ def mismatches(deps: Iterable[Dep]) -> list[Finding]:
                         f"{name} is installed at {len(versions)} versions: {listing}; two "
                         f"copies of one framework break instanceof checks and shared "
                         f"registries"))
-    out.extend(peer_conflicts(deps))
     # manifest ranges against lockfiles in the same folder: one locked copy must fit
     for d in deps:
         if d.locked or not WATCHED.match(d.name):
             continue
         folder = d.path.rsplit("/", 1)[0] if "/" in d.path else ""
         copies = [lock for lock in deps if lock.locked and lock.ecosystem == d.ecosystem
+                  and not lock.key.startswith("pnpm:")
                   and norm(lock.name) == norm(d.name)
                   and (lock.path.rsplit("/", 1)[0] if "/" in lock.path else "") == folder]
         verdicts = [range_allows(lock.spec, d.spec, d.ecosystem) for lock in copies]
