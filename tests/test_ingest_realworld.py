@@ -41,13 +41,18 @@ def errors(events: list[LogEvent]) -> list[LogEvent]:
 
 
 def accounted(rep: InputReport, folded: int) -> bool:
-    """Every physical line is an event, folded into one, or skipped with a reason."""
-    return rep.lines_read == rep.events + folded + sum(rep.skipped.values())
+    """Every physical line is an event (or several, when it held several JSON records),
+    folded into one, or skipped with a reason."""
+    extra = 0
+    for n in rep.notes:
+        if "held several JSON records" in n:
+            extra = int(n.split("read as ")[1].split()[0]) - int(n.split()[0])
+    return rep.lines_read == rep.events - extra + folded + sum(rep.skipped.values())
 
 
 def folded_of(rep: InputReport) -> int:
     for n in rep.notes:
-        if "folded into their error event" in n:
+        if "joined into their error event" in n:
             return int(n.split()[0])
     return 0
 
@@ -209,6 +214,18 @@ def test_json_lines_around_a_traceback_keep_their_fast_path(tmp_path: Path) -> N
     events, _ = read_text(tmp_path, "s.log", text + "\n")
     assert [e.kind for e in events] == [K.RUN_START, K.ERROR, K.RUN_END]
     assert events[2].run == "r-1" and events[2].error == "run failed"
+
+
+def test_two_json_records_on_one_line_are_two_events() -> None:
+    """Lab capture: two uvicorn workers' structlog records landed on one line."""
+    events, rep = read("lab-two-writers-one-line.log")
+    assert [(e.kind, e.session, e.line) for e in events] == [
+        (K.RUN_END, "sess-15", 1), (K.REQUEST_END, None, 2), (K.RUN_START, "sess-15", 3),
+        (K.RUN_START, "sess-14", 3)]
+    assert events[3].text.startswith('{"event": "agent.run.start", "request_id": "94335eccc78e"')
+    assert accounted(rep, 0)
+    assert "1 line(s) held several JSON records (writers sharing a stream), read as 2 events" \
+        in rep.notes
 
 
 def test_cut_traceback_is_bounded_and_counted(tmp_path: Path) -> None:

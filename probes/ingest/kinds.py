@@ -59,6 +59,7 @@ _KIND_RE = re.compile(
 )
 
 _ENDS = (EventKind.RUN_END, EventKind.REQUEST_END)
+_RUN_END = EventKind.RUN_END
 
 
 _CACHE_SIZE = 1 << 16
@@ -108,17 +109,23 @@ def end_failed(kind: EventKind, message: str, level: int | None, status: int | N
         return True
     if status is not None and status >= 500:
         return True
-    run = kind is EventKind.RUN_END
-    cache = _run_failed_cache if run else _failed_cache
-    said = cache.get(message)
+    if kind is _RUN_END:
+        said = _run_failed_cache.get(message)
+        if said is None:
+            low = message.lower()
+            said = "fail" in low or "errored" in low or "aborted" in low \
+                or _RUN_ERROR.search(message) is not None
+            if len(message) <= _CACHE_TEXT and len(_run_failed_cache) < _CACHE_SIZE:
+                _run_failed_cache[message] = said
+        if not said and event_name and event_name != message:
+            said = _RUN_ERROR.search(event_name) is not None
+        return said
+    said = _failed_cache.get(message)
     if said is None:
         low = message.lower()
-        said = "fail" in low or "errored" in low or "aborted" in low or (
-            run and _RUN_ERROR.search(message) is not None)
-        if len(message) <= _CACHE_TEXT and len(cache) < _CACHE_SIZE:
-            cache[message] = said
-    if not said and run and event_name and event_name != message:
-        said = _RUN_ERROR.search(event_name) is not None
+        said = "fail" in low or "errored" in low or "aborted" in low
+        if len(message) <= _CACHE_TEXT and len(_failed_cache) < _CACHE_SIZE:
+            _failed_cache[message] = said
     return said
 
 

@@ -14,6 +14,7 @@ which turns raw role values into a LogEvent the same way whatever the format.
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
@@ -127,17 +128,24 @@ def assemble(vals: Sequence[Any], level_key: str, source: str, line_no: int, tex
                     fields[role] = x
     kind = _kind_cache.get(message)
     if kind is None or kind is _OTHER or error is not None or (level is not None and level >= 50):
+        # the slow path: classify, and look for fatal phrases (a JSON "worker 123 died")
         kind = classify(message, event_name, level, error, status, duration,
                         fields is not None and "history_len" in fields)
-    if error is None and (kind is EventKind.ERROR or (
-            kind in _END_KINDS and end_failed(kind, message, level, status, event_name))):
+        if error is None and (kind is EventKind.ERROR or (
+                kind in _END_KINDS and end_failed(kind, message, level, status, event_name))):
+            error = message[: R.MAX_ERROR_TEXT] or event_name or (
+                f"status {status}" if status is not None else None)
+        ev = LogEvent(t, source, line_no, level, message, kind, host, pid, instance, session,
+                      request, run, error, status, duration, fields, text)
+        if level is not None and level >= 40 and message:
+            mark_structured(ev)
+        return ev
+    if error is None and kind in _END_KINDS and end_failed(kind, message, level, status,
+                                                            event_name):
         error = message[: R.MAX_ERROR_TEXT] or event_name or (
             f"status {status}" if status is not None else None)
-    ev = LogEvent(t, source, line_no, level, message, kind, host, pid, instance, session,
-                  request, run, error, status, duration, fields, text)
-    if level is not None and level >= 40 and message:
-        mark_structured(ev)  # "worker 123 died" logged as JSON: which worker, tagged
-    return ev
+    return LogEvent(t, source, line_no, level, message, kind, host, pid, instance, session,
+                    request, run, error, status, duration, fields, text)
 
 
 # --------------------------------------------------------------------------- JSON
@@ -537,6 +545,36 @@ def detect_format(inner_lines: Sequence[str]) -> tuple[str, list[dict[str, Any]]
     return top, objs
 
 
+_raw_json = json.JSONDecoder()
+MAX_SPLIT = 64
+_RECORD_KEYS = frozenset(k for role in ("time", "level", "message", "event")
+                         for k in R.ROLE_ALIASES[role])
+
+
+def split_records(text: str) -> list[tuple[dict[str, Any], str]] | None:
+    """``{...}{...}``: JSON records written back to back without a newline (two
+    processes sharing a pipe). Each piece must be a JSON object with a log field (time,
+    level, message or event); at most ``MAX_SPLIT`` pieces; else None."""
+    out: list[tuple[dict[str, Any], str]] = []
+    pos, n = 0, len(text)
+    while pos < n:
+        while pos < n and text[pos] in " \t":
+            pos += 1
+        if pos >= n:
+            break
+        if text[pos] != "{" or len(out) >= MAX_SPLIT:
+            return None
+        try:
+            obj, end = _raw_json.raw_decode(text, pos)
+        except ValueError:
+            return None
+        if not isinstance(obj, dict) or _RECORD_KEYS.isdisjoint(obj):
+            return None
+        out.append((obj, text[pos:end]))
+        pos = end
+    return out if len(out) >= 2 else None
+
+
 class LineParser:
     """Parses inner lines of one source: the locked format first, then fallbacks."""
 
@@ -550,6 +588,9 @@ class LineParser:
         self.unparsed = 0  # lines that matched no structured format (kept as text events)
         self._expect_text = fmt in ("text", "logfmt")
         self.shapes = ShapeState(source)
+        self.extra: list[LogEvent] = []  # further records of the line just parsed
+        self.split_lines = 0
+        self.split_events = 0
 
     def parse(self, text: str, line_no: int, wrap_time: int | None,
               wrap_host: str | None) -> LogEvent:
@@ -572,6 +613,15 @@ class LineParser:
                     vals, level_key = values_from_dict(doc, self.paths)
             if vals is not None:
                 return assemble(vals, level_key, self.source, line_no, text, wrap_time, wrap_host)
+            if "}{" in text or "} {" in text:
+                objs = split_records(text)
+                if objs is not None:
+                    evs = [assemble(*values_from_dict(o, self.paths), self.source, line_no, part,
+                                    wrap_time, wrap_host) for o, part in objs]
+                    self.extra.extend(evs[1:])
+                    self.split_lines += 1
+                    self.split_events += len(evs)
+                    return evs[0]
             self.unparsed += 1  # looked like JSON and was not
         else:
             if text[:1] == "<" and "</" in text:

@@ -104,10 +104,15 @@ class LogReader:
             notes.append(f"{self._unterminated} partial record(s) never finished (kept as is)")
         j = self._joiner
         if j is not None and j.folded:
-            notes.append(f"{j.folded} line(s) of tracebacks/stacks folded into their error event")
+            notes.append(f"{j.folded} line(s) of tracebacks/stacks joined into their error "
+                         "event")
         if j is not None and j.cut:
             notes.append(f"{j.cut} traceback/stack block(s) longer than {MAX_BLOCK_LINES} lines "
                          f"or {MAX_BLOCK_BYTES} bytes, cut (the rest read as lines)")
+        if self._parser is not None and self._parser.split_lines:
+            notes.append(f"{self._parser.split_lines} line(s) held several JSON records "
+                         f"(writers sharing a stream), read as {self._parser.split_events} "
+                         "events")
         if self._parser is not None and self._parser.shapes.too_long:
             notes.append(f"{self._parser.shapes.too_long} line(s) too long for the access/error "
                          "layouts, read as plain text")
@@ -213,6 +218,7 @@ class LogReader:
         cap = self.config.max_line_bytes
         joiner = None if parser is None else BlockJoiner(parser.parse, self.inp.name)
         self._joiner = joiner
+        extra: list[LogEvent] = parser.extra if parser is not None else []
         for b in capped_lines(body, cap, counter):
             line_no = counter.lines
             if (line_no & (CANCEL_EVERY - 1)) == 0 and self._cancelled():
@@ -254,9 +260,13 @@ class LogReader:
                 if out:
                     self._events += len(out)
                     yield from out
-                continue
-            self._events += 1
-            yield parser.parse(s, line_no, wrap_time, wrap_host)
+            else:
+                self._events += 1
+                yield parser.parse(s, line_no, wrap_time, wrap_host)
+            if extra:  # the line held several JSON records (two writers, one pipe)
+                self._events += len(extra)
+                yield from extra
+                extra.clear()
         for part in pending.values():
             if parser is not None and joiner is not None:
                 self._unterminated += 1

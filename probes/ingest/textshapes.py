@@ -492,6 +492,9 @@ MARKS: tuple[Mark, ...] = (
      "poetry", _none),
 )
 MARK_GUARDS = tuple(dict.fromkeys(g for g, *_ in MARKS))
+_FATAL_HINT = re.compile("|".join(re.escape(g) for g, _p, _l, field, *_ in MARKS
+                                  if field == "fatal"), re.IGNORECASE)
+"""One C-level scan for any fatal phrase's guard, before the per-phrase table."""
 
 # An exception line with no level word: "ValueError: bad", "openai.RateLimitError: ...",
 # "TypeError: x is not a function", "asyncio.exceptions.CancelledError".
@@ -588,6 +591,8 @@ def mark_structured(ev: LogEvent) -> None:
     Node cluster primary logging ``worker 26074 died`` through winston names the
     worker that died, like the text line would. Called only for warn+ lines, so the
     JSON fast path does not pay for it."""
+    if _FATAL_HINT.search(ev.message, 0, MARK_SPAN) is None:
+        return
     got = marks_of(ev.message)
     if got is None or "fatal" not in got[1]:
         return
