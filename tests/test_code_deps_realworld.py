@@ -149,3 +149,23 @@ def test_family_conflict_ignores_the_pre_lockstep_line() -> None:
     fam = next(f for f in FAMILIES if f.name == "LangChain")
     deps = read_requirements("r.txt", "langchain==0.0.350\nlangchain-core==0.1.3\n")
     assert family_conflict(deps, fam) == []
+
+
+def test_malformed_peer_fields_are_skipped_not_raised() -> None:
+    # bad input, not real material: wrong types where npm writes strings and objects
+    import json
+
+    from probes.code.dependencies import read_package_lock, read_pnpm_lock
+    weird = {"lockfileVersion": 3, "packages": {
+        "node_modules/@langchain/openai": {
+            "version": "1.0.0", "peerDependencies": {"@langchain/core": 5, "langchain": "^1"},
+            "peerDependenciesMeta": {"langchain": "yes"}},
+        "node_modules/@langchain/core": {"version": None},
+        "node_modules/x": [],
+        "node_modules/@langchain/community": {"version": "1.0.0", "peerDependencies": []}}}
+    deps = read_package_lock("package-lock.json", json.dumps(weird, indent=2))
+    assert [d.peers for d in deps if d.name == "@langchain/openai"] == [(("langchain", "^1",
+                                                                         False),)]
+    assert mismatches(deps)  # the required peer langchain is not installed
+    assert read_pnpm_lock("pnpm-lock.yaml", "packages:\n  '@a/b@1.0.0((((':\n"
+                                            "    peerDependencies:\n      x\n") == []

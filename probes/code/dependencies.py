@@ -367,9 +367,13 @@ def peer_list(meta: dict[str, Any]) -> tuple[tuple[str, str, bool], ...]:
         return ()
     optional = meta.get("peerDependenciesMeta")
     optional = optional if isinstance(optional, dict) else {}
-    return tuple((name, rng, bool((optional.get(name) or {}).get("optional")))
-                 for name, rng in peers.items()
-                 if isinstance(rng, str) and WATCHED.match(name))
+
+    def is_optional(name: str) -> bool:
+        entry = optional.get(name)
+        return isinstance(entry, dict) and entry.get("optional") is True
+
+    return tuple((name, rng, is_optional(name)) for name, rng in peers.items()
+                 if isinstance(name, str) and isinstance(rng, str) and WATCHED.match(name))
 
 
 MAX_INSTALLED = 3000
