@@ -26,6 +26,8 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
+from probes.redact import redact_text
+
 
 class Answer(StrEnum):
     """The answer to one question of the tree."""
@@ -93,7 +95,15 @@ class Example:
 
 def example(source: str, line: int | None = None, time_ns: int | None = None,
             text: str = "", note: str = "") -> Example:
-    """Build an Example with its excerpt cut to ``MAX_EXAMPLE_TEXT`` characters."""
+    """Build an Example: excerpt and note redacted, *then* the excerpt cut to
+    ``MAX_EXAMPLE_TEXT`` characters.
+
+    Redact first, cut after: a PEM key or a JSON body longer than the excerpt loses its
+    END line or closing quote to the cut, and with them the shape that redaction knows
+    (issue 12). Every Example an analysis cites is built here, so this is the one place
+    that its excerpts pass through before any report, case file or screen.
+    """
+    text, note = redact_text(text), redact_text(note)
     if len(text) > MAX_EXAMPLE_TEXT:
         text = text[: MAX_EXAMPLE_TEXT - 1] + "…"
     return Example(source, line, time_ns, text, note)
