@@ -379,14 +379,17 @@ def test_outbound_model_call_status_from_httpx() -> None:
 
 # --------------------------------------------------------------------------- fatal lines
 
-def test_v8_heap_fatal_block_is_one_fatal_event() -> None:
-    """Lab capture: Node cluster worker with --max-old-space-size; stderr as written."""
+def test_v8_heap_fatal_block_is_one_fatal_event_per_process() -> None:
+    """Lab capture: two Node cluster workers with --max-old-space-size died one after the
+    other on the shared stderr: two blocks, two FATAL events, each with its pid."""
     events, rep = read("lab-node-heap-oom-stderr.log")
-    (e,) = events
-    assert (e.kind, e.level, e.pid, e.line) == (K.ERROR, FATAL, "16211", 2)
-    assert e.error == ("FATAL ERROR: Ineffective mark-compacts near heap limit Allocation "
-                       "failed - JavaScript heap out of memory")
-    assert e.fields is not None and e.fields["fatal"] == "heap_oom"
+    assert [(e.kind, e.level, e.pid, e.line) for e in events] == [
+        (K.ERROR, FATAL, "16211", 2), (K.ERROR, FATAL, "16212", 30)]
+    for e in events:
+        assert e.error == ("FATAL ERROR: Ineffective mark-compacts near heap limit Allocation "
+                           "failed - JavaScript heap out of memory")
+        assert e.fields is not None and e.fields["fatal"] == "heap_oom"
+    assert [e.fields and e.fields["heap_mb"] for e in events] == [61.5, 61.7]
     assert accounted(rep, folded_of(rep))
 
 
@@ -401,6 +404,27 @@ def test_v8_heap_fatal_pasted(name: str, pid: str) -> None:
     assert fatal[0].error == ("FATAL ERROR: Reached heap limit Allocation failed - JavaScript "
                               "heap out of memory")
     assert fatal[0].fields is not None and fatal[0].fields["fatal"] == "heap_oom"
+
+
+def test_v8_gc_lines_near_the_heap_limit() -> None:
+    """labring/FastGPT#4774: V8 GC lines alone (no fatal yet), 3 s pauses at 4 GB."""
+    events, _ = read("gh-fastgpt-4774-v8-gc-lines.log")
+    assert [(e.pid, e.level) for e in events] == [("1", WARN), ("1", WARN)]
+    assert events[0].fields is not None
+    assert (events[0].fields["v8_gc"], events[0].fields["heap_mb"],
+            events[0].fields["gc_pause_ms"]) == ("Mark-Compact", 3996.3, 3206.37)
+
+
+@pytest.mark.parametrize("name, line", [
+    ("gh-sd-webui-9722-nginx-504-page.txt", 2),  # nginx's page: <title> and <h1>, one event
+    ("gh-anything-llm-1722-haproxy-504-page.html", 1),  # HAProxy's page
+])
+def test_proxy_error_page_is_a_504_at_a_proxy(name: str, line: int) -> None:
+    events, _ = read(name)
+    pages = [e for e in events if e.kind is K.REQUEST_END]
+    assert [(e.line, e.status, e.level) for e in pages] == [(line, 504, ERROR)]
+    assert pages[0].fields == {"access": "proxy", "proxy_page": True}
+    assert pages[0].error == "HTTP 504 Gateway Time-out"
 
 
 def test_gunicorn_worker_timeouts_kills_and_boots() -> None:

@@ -64,6 +64,7 @@ _PY_GROUP_LINE = re.compile(r"(?:\s*\|)+ (.*)")
 _LEVEL_WORD = re.compile(r"(?:TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|CRITICAL|FATAL)\b")
 _NODE_AT = re.compile(r"\s+at (?:async )?(?:(.+?) \((.+?):(\d+):\d+\)|(.+?):(\d+):\d+)\s*\{?$")
 _V8_GC = re.compile(r"\[(\d+):(?:0x)?[0-9A-Fa-f]+\]")
+_V8_HEAP = re.compile(r"-> ([\d.]+) \([\d.]+\) MB")
 _V8_NATIVE = re.compile(r"\s*\d+: (?:0x)?[0-9A-Fa-f]+")
 
 _CONT, _DONE, _NO, _PASS = 0, 1, 2, 3
@@ -322,12 +323,19 @@ class BlockJoiner:
     def _accept_v8(self, b: _Block, s: str) -> int:
         c = s[:1]
         if s.startswith("FATAL ERROR:"):
+            if b.errors:
+                return _NO  # the next process's fatal (cluster workers share stderr)
             b.errors.append(s[:MAX_ERROR_TEXT])
             return _CONT
+        if b.errors and s.startswith("<--- Last few GCs --->"):
+            return _NO
         if c == "[":
             m = _V8_GC.match(s)
             if m is not None:
-                b.pid = b.pid or m.group(1)
+                if b.pid is not None and m.group(1) != b.pid:
+                    return _NO  # another process's GC lines
+                b.pid = m.group(1)
+                b.detail[:] = [s[:MAX_FRAME_LINE]]  # the last GC line: the heap when it died
                 return _CONT
             return _NO
         if c == ")" or c == " " or c == "\t" or s.startswith(V8_MARKERS):
@@ -377,6 +385,9 @@ class BlockJoiner:
 
     def _finish_v8(self, b: _Block) -> LogEvent:
         fields: dict[str, object] = {"block": "v8-fatal"}
+        gc = _V8_HEAP.search(b.detail[0]) if b.detail else None
+        if gc is not None:
+            fields["heap_mb"] = float(gc.group(1))
         if b.errors:
             error: str | None = b.errors[-1]
             fields["fatal"] = "heap_oom" if "heap out of memory" in b.errors[-1] else "v8_fatal"

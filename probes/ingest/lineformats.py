@@ -34,6 +34,7 @@ from probes.ingest.textshapes import (
     mark_structured,
     parse_shape,
     plain_of_html,
+    proxy_page,
 )
 
 _END_KINDS = frozenset({"run_end", "request_end"})
@@ -588,6 +589,7 @@ class LineParser:
         self.unparsed = 0  # lines that matched no structured format (kept as text events)
         self._expect_text = fmt in ("text", "logfmt")
         self.shapes = ShapeState(source)
+        self._page_line = -10  # the last line read as a proxy's error page
         self.extra: list[LogEvent] = []  # further records of the line just parsed
         self.split_lines = 0
         self.split_events = 0
@@ -625,7 +627,12 @@ class LineParser:
             self.unparsed += 1  # looked like JSON and was not
         else:
             if text[:1] == "<" and "</" in text:
-                text = plain_of_html(text)  # a paste of rendered terminal output
+                text = plain_of_html(text)  # a paste of rendered output or an error page
+                if line_no - self._page_line > 3:  # one page, one event (title and h1)
+                    page = proxy_page(text, self.source, line_no, wrap_time, wrap_host)
+                    if page is not None:
+                        self._page_line = line_no
+                        return page
             ev = parse_shape(text, self.shapes, self.source, line_no, wrap_time, wrap_host)
             if ev is not None:
                 return ev

@@ -79,6 +79,18 @@ _POSTGRES_LEVELS = {"LOG": INFO, "ERROR": ERROR, "FATAL": FATAL, "PANIC": FATAL,
                     "WARNING": WARN, "NOTICE": INFO, "INFO": INFO}
 # httpx/openai client log: HTTP Request: POST http://host/v1/chat/completions "HTTP/1.1 429 ..."
 _HTTPX = re.compile(r'HTTP Request: ([A-Z]+) (\S+) "HTTP/[\d.]+ (\d{3})(?: ([^"]*))?"')
+# A proxy's error page pasted or printed by a client (nginx, HAProxy: "504 Gateway Time-out")
+_PROXY_PAGE = re.compile(
+    r"\s*(502|503|504) (Bad Gateway|Service (?:Temporarily )?Unavailable|Gateway Time-?out)\s*",
+    re.IGNORECASE)
+# V8's GC trace line (--trace-gc, or the "Last few GCs" before a heap OOM):
+# [1:0x79bf12627690] 240600620 ms: Mark-Compact 4012.3 (4129.4) -> 3996.3 (4129.1) MB, 3206.37 / ...
+_V8_GC_LINE = re.compile(
+    r"\[(\d+):(?:0x)?[0-9A-Fa-f]+\]\s+(\d+) ms: ([A-Za-z-]+(?: \([a-z ]+\))?) "
+    r"([\d.]+) \(([\d.]+)\) -> ([\d.]+) \(([\d.]+)\) MB, (?:pooled: [\d.]+ MB, )?([\d.]+) / ")
+GC_PAUSE_WARN_MS = 1000.0
+"""A single GC pause this long, or V8's own "scavenge might not succeed", is the heap
+near its limit: the line is a warning."""
 _NGINX_LEVELS = {"debug": 20, "info": INFO, "notice": INFO, "warn": WARN, "error": ERROR,
                  "crit": FATAL, "alert": FATAL, "emerg": FATAL}
 
@@ -330,6 +342,31 @@ def _postgres(m: re.Match[str], source: str, line_no: int, text: str,
                   fields=fields)
 
 
+def _v8_gc(m: re.Match[str], source: str, line_no: int, text: str, wrap_time: int | None,
+           wrap_host: str | None) -> LogEvent:
+    pid, _uptime, what, before, _bcap, after, cap, pause = m.groups()
+    fields: dict[str, Any] = {"v8_gc": what, "heap_mb": float(after),
+                              "heap_before_mb": float(before), "heap_committed_mb": float(cap),
+                              "gc_pause_ms": float(pause)}
+    near = "might not succeed" in text or float(pause) >= GC_PAUSE_WARN_MS
+    return _event(source, line_no, text, time_ns=wrap_time, level=WARN if near else None,
+                  message=text.strip()[: R.MAX_ERROR_TEXT], kind=EventKind.OTHER,
+                  host=wrap_host, pid=pid, fields=fields)
+
+
+def proxy_page(text: str, source: str, line_no: int, wrap_time: int | None,
+               wrap_host: str | None) -> LogEvent | None:
+    """A proxy's error page (its HTML already reduced to text): the request ended there."""
+    m = _PROXY_PAGE.fullmatch(text)
+    if m is None:
+        return None
+    status = int(m.group(1))
+    return _event(source, line_no, text, time_ns=wrap_time, level=ERROR,
+                  message=text.strip(), kind=EventKind.REQUEST_END, host=wrap_host,
+                  error=f"HTTP {text.strip()}", status=status,
+                  fields={"access": "proxy", "proxy_page": True})
+
+
 def _gunicorn(m: re.Match[str], state: ShapeState, source: str, line_no: int, text: str,
               wrap_time: int | None, wrap_host: str | None) -> LogEvent:
     ts, pid, lvl, rest = m.groups()
@@ -372,6 +409,10 @@ def parse_shape(text: str, state: ShapeState, source: str, line_no: int,
         m = _GUNICORN.match(text)
         if m is not None:
             return _gunicorn(m, state, source, line_no, text, wrap_time, wrap_host)
+        if " ms: " in text[:60]:
+            m4 = _V8_GC_LINE.match(text)
+            if m4 is not None:
+                return _v8_gc(m4, source, line_no, text, wrap_time, wrap_host)
         if "]#" not in text and "] " in text[:9] and "#" in text[:30]:
             m3 = _NGINX_ERR.match(text)  # an nginx error line pasted without its date
             if m3 is not None:
