@@ -36,6 +36,8 @@ from probes.kube import describe, events_text
 
 MAX_LINES = 200_000
 MAX_LINE = 8_192
+MAX_WRAPPED = 20
+"""Lines joined to one event's message, at most (the rest are counted as skipped)."""
 
 # --- table headers: (kind, regex on the header line) ---------------------------------
 _HEADERS: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -395,11 +397,11 @@ def parse_paste(text: str) -> Paste:
             fragments.append(("lastState", {"terminated": {"reason": lr["reason"]}}))
             out.formats["'(last reason: ...)' text"] += 1
             continue
-        if last_event is not None and not last_event["message"]:
-            last_event["message"] = line.strip()
-            continue
-        if last_event is not None and line.startswith((" ", "\t")):
-            last_event["message"] += " " + line.strip()
+        if last_event is not None and last_event["message"].count("\n") < MAX_WRAPPED:
+            # a message that wrapped (or holds newlines, like a probe's output): the
+            # lines up to the next row or blank line are its tail
+            msg = last_event["message"]
+            last_event["message"] = f"{msg}\n{line.strip()}" if msg else line.strip()
             continue
         out.skipped["not kubectl output"] += 1
     flush_events()
