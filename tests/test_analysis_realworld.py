@@ -668,3 +668,40 @@ def test_overlap_under_a_process_wide_id_is_not_overlap_on_one_agent() -> None:
         s = sig(evidence, key)
         assert s.answer is Answer.UNKNOWN and "names the process" in s.reason, key
     assert diagnose(Case((evidence,))).verdict != "shared-instance"
+
+
+@pytest.mark.skipif(not (LAB / "py-non-atomic-update-redis").exists(),
+                    reason="lab capture not present")
+def test_counter_new_values_written_twice_are_lost_updates() -> None:
+    """The lab's FastAPI service doing GET/SET on a Redis counter from two uvicorn workers
+    (structlog JSON: {"old": 0, "new": 1, "event": "usage recorded", "tenant": "acme"}):
+    two writers producing the same new value is an increment lost, as often as the run
+    measured it (increments acknowledged minus the final counter), give or take one; its
+    fixed twin (INCR) never writes one value twice."""
+    import json
+
+    def read(name: str) -> tuple[Evidence, dict[str, Any]]:
+        folder = LAB / name
+        analysis = LogAnalysis()
+        for e in LogReader(InputFile("app.log", folder / "app.log"), IngestConfig()).events():
+            analysis.feed(e)
+        return analysis.finish(), json.loads((folder / "truth.json").read_text())["measured"]
+
+    broken, measured = read("py-non-atomic-update-redis")
+    lost = sig(broken, "state.lost_update")
+    assert lost.answer is Answer.YES
+    assert abs(int(lost.value or 0) - measured["lost_updates"]) <= 2, (lost.value, measured)
+    assert diagnose(Case((broken,))).verdict == "non-atomic-update"
+    fixed, _ = read("py-non-atomic-update-redis-fixed")
+    assert sig(fixed, "state.lost_update").answer is Answer.NO
+
+
+def test_counter_line_shapes() -> None:
+    from probes.analysis.state import counter_write
+
+    # the lab's structlog line (see above) and a key=value form
+    js = ('{"old": 0, "new": 1, "event": "usage recorded", "request_id": "req-1-0-0", '
+          '"pid": 4673, "tenant": "acme", "level": "info"}')
+    assert counter_write(raw(0, js)) == ("tenant:acme", 1)
+    assert counter_write(raw(0, "usage recorded tenant=acme old=4 new=5")) == ("tenant:acme", 5)
+    assert counter_write(raw(0, '{"new": true, "event": "flag"}')) is None

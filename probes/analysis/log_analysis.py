@@ -52,7 +52,12 @@ from probes.analysis.runs import (
     sweep,
 )
 from probes.analysis.runtime import RuntimeTracker, failed_run_end
-from probes.analysis.state import ContaminationTracker, HistoryTracker, StateTracker
+from probes.analysis.state import (
+    ContaminationTracker,
+    HistoryTracker,
+    StateTracker,
+    counter_write,
+)
 from probes.events import ERROR as ERROR_LEVEL
 from probes.events import EventKind, LogEvent
 from probes.evidence import Answer, Evidence, Example, Signal, no, now_utc, unknown, yes
@@ -177,6 +182,7 @@ class LogAnalysis:
         self.bad_gateway_only = 0  # platform-family lines that say 502, not a timeout
         self.loop_wording = 0  # failing already-running errors in asyncio's own words
         self.import_only_mismatch = 0  # version-mismatch lines that are import errors only
+        self.counter_writes = 0  # lines reporting a counter's new value (see counter_write)
 
     # ------------------------------------------------------------------ feeding
     def feed(self, ev: LogEvent) -> None:
@@ -245,6 +251,14 @@ class LogAnalysis:
             self.fanout.feed(ev)
         if kind in _STATE_KINDS:
             self.state.feed(ev, proc)
+        elif kind is _OTHER and ev.text and ('"new' in ev.text or "new=" in ev.text):
+            cw = counter_write(ev)
+            if cw is not None:
+                # a counter's new value reported by the service: a versioned write
+                self.counter_writes += 1
+                self.state.feed(replace(ev, kind=EventKind.STATE_WRITE,
+                                        fields={**(ev.fields or {}), "key": cw[0] or "counter",
+                                                "version": cw[1]}), proc)
         session = ev.session
         if session and proc:
             # the common case inline: this session was already seen on this process

@@ -155,6 +155,35 @@ class StateTracker:
             seen.add(ident)
 
 
+_COUNTER_NEW = re.compile(
+    r'"(?:new|new_value|newValue)"\s*:\s*(-?\d{1,18})(?=[,}\s])|\bnew(?:_value)?=(-?\d{1,18})\b')
+_COUNTER_KEY = re.compile(
+    r'"(tenant|tenant_id|tenantId|key|account|account_id|accountId|counter|counter_id)"\s*:'
+    r'\s*"([^"]{1,200})"|\b(tenant|key|account|counter)=(\S{1,200})')
+COUNTER_GUARDS = ('"new', "new=", '"newValue"')
+"""A line that reports the value a write produced (``"old": 4, "new": 5``, ``new=5``): the
+counter's version as the service saw it. Two writers that produced the same new value
+both read the same old one: one increment is lost."""
+
+
+def counter_write(ev: LogEvent) -> tuple[str, int] | None:
+    """(key, new value) when the line reports a counter write, else None. The key is the
+    session, or a tenant/key/account/counter field, or "" when the line names none."""
+    text = ev.text
+    if not text or not any(g in text for g in COUNTER_GUARDS):
+        return None
+    m = _COUNTER_NEW.search(text)
+    if m is None:
+        return None
+    new = int(m.group(1) or m.group(2))
+    key = ev.session or str(field_value(ev, "key") or "")
+    if not key:
+        k = _COUNTER_KEY.search(text)
+        if k is not None:
+            key = f"{k.group(1) or k.group(3)}:{k.group(2) or k.group(4)}"
+    return key, new
+
+
 @dataclass(slots=True)
 class _SessionHistory:
     turns: int = 0
