@@ -278,6 +278,32 @@ def test_nginx_error_lines(name: str, first_time: str | None, method: str, path:
     assert e.pid is not None and e.fields["upstream"]
 
 
+def test_apache_proxy_error_and_access_lines() -> None:
+    """nextcloud/all-in-one#175: Apache in front of an app; vhost_combined and combined
+    access lines, then mod_proxy's timeout (AH01102) and AH00898 error lines."""
+    events, _ = read("gh-nextcloud-aio-175-apache.log")
+    vhost, plain, timeout, proxy = events
+    assert (vhost.kind, vhost.status, plain.status) == (K.REQUEST_END, 201, 201)
+    assert vhost.fields is not None and plain.fields is not None
+    assert (vhost.fields["vhost"], vhost.fields["client"]) == ("172.17.0.2:8000", "127.0.0.1")
+    assert vhost.fields["access"] == plain.fields["access"] == "apache"
+    assert (timeout.kind, timeout.level, timeout.pid) == (K.ERROR, ERROR, "119")
+    assert timeout.error == ("(70007)The timeout specified has expired: AH01102: error reading "
+                             "status line from remote server localhost:8000")
+    assert timeout.time_ns == parse_iso_ns("2022-01-28T14:18:33.838658")
+    assert timeout.fields == {"access": "apache", "module": "proxy_http",
+                              "client": "10.6.0.2:52924"}
+    assert proxy.error == "AH00898: Error reading from remote server returned by /api/docker/start"
+
+
+def test_apache_error_lines_of_a_threaded_mpm() -> None:
+    """ether/etherpad#4125: ``[pid N:tid M]``; named neither apache nor httpd."""
+    events, _ = read("gh-etherpad-4125-apache-tid.log")
+    assert [(e.kind, e.pid) for e in events] == [(K.ERROR, "12181"), (K.ERROR, "12181")]
+    assert events[0].error and events[0].error.endswith(
+        "AH01102: error reading status line from remote server 127.0.0.1:9001")
+
+
 def test_uvicorn_access_inside_another_logger() -> None:
     """chatchat-space/Langchain-Chatchat#2302: uvicorn's line re-logged by a
     ``time | LEVEL | stdout |`` logger; the httpx client line above is not an access line."""

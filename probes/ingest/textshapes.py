@@ -91,6 +91,15 @@ _V8_GC_LINE = re.compile(
 GC_PAUSE_WARN_MS = 1000.0
 """A single GC pause this long, or V8's own "scavenge might not succeed", is the heap
 near its limit: the line is a warning."""
+# Apache httpd 2.4 error log:
+# [Fri Jan 28 14:18:33.838658 2022] [proxy_http:error] [pid 119] (70007)The timeout specified
+# has expired: [client 10.6.0.2:52924] AH01102: error reading status line from remote server ...
+_APACHE_ERR = re.compile(
+    r"\[\w{3} (\w{3}) +(\d{1,2}) (\d\d:\d\d:\d\d(?:\.\d+)?) (\d{4})\] \[(?:(\w+):)?(\w+)\] "
+    r"\[pid (\d+)(?::tid \d+)?\] (.*)")
+_APACHE_CLIENT = re.compile(r"\[client ([^\]]{1,100})\] ")
+_APACHE_LEVELS = {"trace": 10, "debug": 20, "info": INFO, "notice": INFO, "warn": WARN,
+                  "error": ERROR, "crit": FATAL, "alert": FATAL, "emerg": FATAL}
 _NGINX_LEVELS = {"debug": 20, "info": INFO, "notice": INFO, "warn": WARN, "error": ERROR,
                  "crit": FATAL, "alert": FATAL, "emerg": FATAL}
 
@@ -155,10 +164,11 @@ def _seconds_ms(v: str) -> float | None:
 class ShapeState:
     """Per-source memory of what the shapes saw: the access-log flavour is named by
     the source (``apache``/``httpd``/``access_log`` -> apache, ``gunicorn`` ->
-    gunicorn, ``traefik``, ``envoy``), or by gunicorn lines earlier in the same input;
-    the combined format alone cannot tell nginx from Apache, and nginx is the default."""
+    gunicorn, ``traefik``, ``envoy``), or by gunicorn or Apache error lines earlier in
+    the same input; the combined format alone cannot tell nginx from Apache, and nginx
+    is the default."""
 
-    __slots__ = ("flavour", "gunicorn_seen", "too_long")
+    __slots__ = ("apache_seen", "flavour", "gunicorn_seen", "too_long")
 
     def __init__(self, source: str) -> None:
         low = source.lower()
@@ -170,6 +180,7 @@ class ShapeState:
                 self.flavour = name
                 break
         self.gunicorn_seen = False
+        self.apache_seen = False
         self.too_long = 0  # lines longer than MAX_SHAPE_LINE, read as plain text
 
 
@@ -209,8 +220,17 @@ def _clf(m: re.Match[str], state: ShapeState, source: str, line_no: int, text: s
     (client, _ident, user, ts, method, path, _proto, status_s, size, referer, agent,
      tail) = m.groups()
     status = int(status_s)
-    flavour = "gunicorn" if state.gunicorn_seen and state.flavour == "nginx" else state.flavour
-    fields: dict[str, Any] = {"client": client}
+    flavour = state.flavour
+    if flavour == "nginx":  # the default: another server's own lines earlier say otherwise
+        if state.gunicorn_seen:
+            flavour = "gunicorn"
+        elif state.apache_seen:
+            flavour = "apache"
+    fields: dict[str, Any] = {}
+    if " " in user:  # Apache vhost_combined: "%v:%p %h %l %u"
+        fields["vhost"] = client
+        client, user = _ident, user.split(" ", 1)[1]
+    fields["client"] = client
     if user != "-":
         fields["user"] = user
     if size != "-":
@@ -326,6 +346,29 @@ def _nginx_error(m: re.Match[str], source: str, line_no: int, text: str,
                   error=error, fields=fields)
 
 
+def _apache_error(m: re.Match[str], state: ShapeState, source: str, line_no: int, text: str,
+                  wrap_time: int | None, wrap_host: str | None) -> LogEvent:
+    mon, day, clock, year, module, word, pid, rest = m.groups()
+    state.apache_seen = True
+    month = _MONTHS.get(mon)
+    t = parse_iso_ns(f"{year}-{month:02d}-{int(day):02d}T{clock}") if month else None
+    level = _APACHE_LEVELS.get(word.rstrip("0123456789"), INFO)
+    fields: dict[str, Any] = {"access": "apache"}
+    if module:
+        fields["module"] = module
+    cm = _APACHE_CLIENT.search(rest)
+    if cm is not None:
+        fields["client"] = cm.group(1)
+        rest = rest[: cm.start()] + rest[cm.end() :]
+    cut = rest.find(", referer: ")
+    what = rest if cut == -1 else rest[:cut]
+    kind = EventKind.ERROR if level >= ERROR else EventKind.OTHER
+    return _event(source, line_no, text, time_ns=t if t is not None else wrap_time, level=level,
+                  message=rest[: R.MAX_ERROR_TEXT * 4], kind=kind, host=wrap_host, pid=pid,
+                  error=what[: R.MAX_ERROR_TEXT] if kind is EventKind.ERROR else None,
+                  fields=fields)
+
+
 def _postgres(m: re.Match[str], source: str, line_no: int, text: str,
               wrap_time: int | None, wrap_host: str | None) -> LogEvent:
     ts, zone, pid, who, word, rest = m.groups()
@@ -409,6 +452,10 @@ def parse_shape(text: str, state: ShapeState, source: str, line_no: int,
         m = _GUNICORN.match(text)
         if m is not None:
             return _gunicorn(m, state, source, line_no, text, wrap_time, wrap_host)
+        if "] [pid " in text[:160]:
+            m5 = _APACHE_ERR.match(text)
+            if m5 is not None:
+                return _apache_error(m5, state, source, line_no, text, wrap_time, wrap_host)
         if " ms: " in text[:60]:
             m4 = _V8_GC_LINE.match(text)
             if m4 is not None:
