@@ -257,3 +257,28 @@ def test_markers_are_not_secret_shaped() -> None:
     """The ``[case-NN]`` markers must survive redaction, or 'cited' could not be told."""
     assert all(re.fullmatch(r"\[case-\d\d\]", redact_text(f"[case-{i:02d}]"))
                for i in range(len(CORPUS)))
+
+
+INVISIBLE = "\ufeff\u2060\u00ad\u180e\u200b\u2064" + "".join(
+    chr(0xE0000 + ord(c)) for c in "rm -rf") + "\U000e007f"
+
+
+def test_invisible_characters_are_visible_in_every_report(tmp_path: Path) -> None:
+    """Format characters in a cited line and in a file name come out as escapes in the
+    text, Markdown and JSON reports (in JSON as the escape's characters)."""
+    log = tmp_path / "web\u2060\ufeff.log"
+    log.write_text("".join(json.dumps({
+        "level": 50, "time": 1_763_770_000_000 + n, "pid": 7, "hostname": "web",
+        "reqId": f"r{n}", "msg": f"[case-{n:02d}] RateLimitError{INVISIBLE}: 429 Too Many Requests",
+    }, ensure_ascii=False) + "\n" for n in range(5)), encoding="utf-8")
+    tried = 0
+    for fmt in ("text", "markdown", "json"):
+        proc = run("analyze", str(log), "--format", fmt)
+        assert proc.returncode == 0, proc.stderr
+        assert "case-00]" in proc.stdout, fmt
+        for ch in INVISIBLE:
+            tried += 1
+            assert ch not in proc.stdout and ch not in proc.stderr, (fmt, hex(ord(ch)))
+        shown = proc.stdout.replace("\\\\", "\\")  # JSON doubles the escape's backslash
+        assert "\\ufeff" in shown and "\\U000e0072" in shown, fmt
+    print(f"\ninvisible characters through the CLI: {tried} tried, 0 failed")
