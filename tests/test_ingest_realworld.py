@@ -587,7 +587,8 @@ def test_npm_output_pasted_as_rendered_html() -> None:
     assert events[0].error == "npm error code ERESOLVE"
     assert events[4].error == "npm error Found: @langchain/core@0.3.78"
     assert events[6].error == 'npm error   @langchain/core@"^0.3.78" from the root project'
-    assert not any("</" in e.text or "&quot;" in e.text for e in events)
+    assert not any("</" in e.message or "&quot;" in (e.error or "") for e in events)
+    assert events[0].text.startswith("<pre><b>npm</b>")  # the line as it is, for excerpts
     assert events[7].error == ('npm error   peer @langchain/core@">=0.3.58 <0.4.0" from '
                                "@langchain/anthropic@0.3.28")
 
@@ -656,6 +657,16 @@ def test_run_end_event_name_records_the_failure(tmp_path: Path) -> None:
 
 
 # --------------------------------------------------------------------------- robustness
+
+@pytest.mark.parametrize("name", sorted(p.name for p in REAL.iterdir() if p.name != "SOURCES.md"))
+def test_every_event_text_is_on_the_line_it_cites(name: str) -> None:
+    """Evidence excerpts are found on the cited line: a folded block's ``text`` is its
+    first line as written, an HTML line stays raw, a split JSON record is a slice."""
+    physical = (REAL / name).read_text(encoding="utf-8").splitlines()
+    events, rep = read(name)
+    assert rep.error is None and events
+    for e in events:
+        assert e.text and e.text in physical[e.line - 1], (name, e.line, e.text)
 
 @pytest.mark.parametrize("line", [
     "a" * 15_000 + ' - "GET / HTTP/1.1" 200',  # uvicorn shape: one anchored try, no search

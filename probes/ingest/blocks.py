@@ -8,7 +8,7 @@ before it aborts. Read line by line none of these lines carries a level, so the
 failure was invisible. ``BlockJoiner`` folds each block into ONE event: kind ERROR,
 ``error`` the exception line(s) (a chain reads ``final <- earlier``),
 ``fields["frames"]`` the innermost frame as ``file:line in func``, ``line`` the block's
-first line.
+first line and ``text`` that line as it is (so an excerpt is found on the line it cites).
 
 A block right after an error-level text line (``logger.exception("boom")``, uvicorn's
 ``ERROR: Exception in ASGI application``, Node's ``TypeError: x is not a function``)
@@ -366,7 +366,7 @@ class BlockJoiner:
                 fields.update(got[1])
         ev = b.head
         if ev is None:
-            text = f"{b.first} ... {b.errors[-1]}" if b.errors else b.first
+            text = b.first  # the raw first line: an excerpt must be found on its line
             return LogEvent(b.time_ns, self.source, b.line, ERROR,
                             error or "Python traceback (no exception line)", EventKind.ERROR,
                             b.host, None, None, None, None, None,
@@ -392,7 +392,7 @@ class BlockJoiner:
             error: str | None = b.errors[-1]
             fields["fatal"] = "heap_oom" if "heap out of memory" in b.errors[-1] else "v8_fatal"
             level, kind, message = FATAL, EventKind.ERROR, b.errors[-1]
-            text = b.errors[-1] if b.first == b.errors[-1] else f"{b.first} ... {b.errors[-1]}"
+            text = b.first
         else:
             error = None
             level, kind, message, text = WARN, EventKind.OTHER, b.first, b.first

@@ -627,12 +627,7 @@ class LineParser:
             self.unparsed += 1  # looked like JSON and was not
         else:
             if text[:1] == "<" and "</" in text:
-                text = plain_of_html(text)  # a paste of rendered output or an error page
-                if line_no - self._page_line > 3:  # one page, one event (title and h1)
-                    page = proxy_page(text, self.source, line_no, wrap_time, wrap_host)
-                    if page is not None:
-                        self._page_line = line_no
-                        return page
+                return self._html_line(text, line_no, wrap_time, wrap_host)
             ev = parse_shape(text, self.shapes, self.source, line_no, wrap_time, wrap_host)
             if ev is not None:
                 return ev
@@ -641,4 +636,23 @@ class LineParser:
         vals, level_key = text_values(text, self.paths)
         ev = assemble(vals, level_key, self.source, line_no, text, wrap_time, wrap_host)
         mark(ev, text)
+        return ev
+
+    def _html_line(self, raw: str, line_no: int, wrap_time: int | None,
+                   wrap_host: str | None) -> LogEvent:
+        """A line of rendered HTML (a pasted colourised terminal, a proxy's error page):
+        read as the plain text it shows; ``text`` stays the raw line."""
+        text = plain_of_html(raw)
+        ev: LogEvent | None = None
+        if line_no - self._page_line > 3:  # one page, one event (its title and its h1)
+            ev = proxy_page(text, self.source, line_no, wrap_time, wrap_host)
+            if ev is not None:
+                self._page_line = line_no
+        if ev is None:
+            ev = parse_shape(text, self.shapes, self.source, line_no, wrap_time, wrap_host)
+        if ev is None:
+            vals, level_key = text_values(text, self.paths)
+            ev = assemble(vals, level_key, self.source, line_no, text, wrap_time, wrap_host)
+            mark(ev, text)
+        ev.text = raw
         return ev
