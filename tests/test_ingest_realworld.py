@@ -127,6 +127,20 @@ def test_pasted_traceback_glued_to_an_exception_repr() -> None:
                          "serializable')")
 
 
+def test_loguru_exception_with_diagnose_annotations() -> None:
+    """Captured here with loguru 0.7.3 (backtrace, diagnose): ``time | LEVEL | where -
+    msg``, then a traceback with ``> File`` on the raising frame and ``│ └`` value
+    annotations; one ERROR event on the logger's line."""
+    events, rep = read("local-loguru-exception.log")
+    assert [(e.line, e.kind, e.level) for e in events] == [
+        (1, K.OTHER, 30), (2, K.OTHER, 30), (3, K.ERROR, ERROR), (21, K.OTHER, 30)]
+    err = events[2]
+    assert err.message == "__main__:handle:15 - tool call failed"
+    assert err.error == "KeyError: 'sku-9'"
+    assert err.fields is not None and err.fields["frames"] == "/tmp/lgdemo.py:8 in tool"
+    assert accounted(rep, folded_of(rep))
+
+
 def test_node_stack_is_one_event_with_the_innermost_frame() -> None:
     """langchain-ai/langchainjs#711: a shell prompt line, then ``TypeError: m._getType is
     not a function`` and its ``at`` frames."""

@@ -259,6 +259,11 @@ class BlockJoiner:
                     if fr is not None:
                         b.frame = fr
                 return _CONT
+            if s.startswith("> File "):  # loguru marks the frame that raised
+                fr = _py_frame(s[2:])
+                if fr is not None:
+                    b.frame = fr
+                return _CONT
             if s.startswith(PY_START):
                 return _NO  # a new traceback: the open one never printed its exception
             if s in PY_CHAIN:

@@ -478,6 +478,8 @@ def text_values(text: str, paths: Mapping[str, tuple[str, ...]]) -> tuple[list[A
             if pm is not None:
                 pid = pm.group(1)
                 body = body[pm.end() :]
+    if body[:2] == "| ":  # loguru and friends: "time | LEVEL    | where - message"
+        body = body[2:]
     m = _PY_DEFAULT.match(body)
     if m is not None:
         level, body = m.group(1), m.group(3)
@@ -490,6 +492,8 @@ def text_values(text: str, paths: Mapping[str, tuple[str, ...]]) -> tuple[list[A
                                                 == " "):
                 # "Error: boom" (a JS error) keeps its word; "INFO:     msg" (uvicorn) does not
                 body = body[m.end() :].lstrip()
+                if body[:2] == "| ":
+                    body = body[2:]
     if "=" in body:
         pairs, rest = kv_pairs(body)
     else:
