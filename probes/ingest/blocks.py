@@ -24,6 +24,24 @@ traceback (an access line printed meanwhile by another worker) is passed through
 the traceback stays open, up to ``MAX_INTERLEAVED`` such lines. Rules are tables of
 prefixes; every block is bounded (``MAX_BLOCK_LINES``, ``MAX_BLOCK_BYTES``) and
 counted when cut.
+
+=================  ==========================================  ===========================
+block              continues with                               ends at
+=================  ==========================================  ===========================
+Python traceback   indented lines (frames, code, ``^^^``, group  the first plain line after
+                   ``|`` lines), chain sentences, loguru         the exception line (and its
+                   ``> File``, psycopg ``DETAIL:`` lines         indented / DETAIL lines)
+Node stack         indented lines after an error line: ``at``    the first plain line;
+                   frames, ``--> starting at`` details, ``{``    ``Node.js vN`` is kept
+                   props ``}``
+V8 fatal           GC lines of one pid, ``)`` wraps, markers,    another process's GC line
+                   ``FATAL ERROR:``, native frames               or fatal; ``Aborted``
+=================  ==========================================  ===========================
+
+Fields: ``frames`` (innermost frame), ``block`` (python-traceback, stack,
+continuation, v8-fatal), ``detail`` (a few non-frame lines: Node's circular-structure
+path, psycopg's DETAIL), ``fatal`` (heap_oom, memory_error...), ``heap_mb`` (V8: the heap
+after the last GC before the fatal).
 """
 
 from __future__ import annotations

@@ -1,23 +1,38 @@
 """Lines that real servers and runtimes print in their own fixed shapes.
 
 A structured logger names its fields; nginx, Apache, uvicorn, gunicorn, Envoy and
-Traefik do not: their access and error lines have a fixed layout, and the lines that
-matter most at 3 a.m. (a V8 heap fatal, a kernel OOM kill, a gunicorn worker timeout,
-a pip resolver conflict) carry no level word at all. Read as plain text they were
-``OTHER`` events and the analysis never saw them. Two tables fix that:
+PostgreSQL do not: their lines have a fixed layout, and the lines that matter most at
+3 a.m. (a V8 heap fatal, a kernel OOM kill, a gunicorn worker timeout, a pip resolver
+conflict) carry no level word at all. Read as plain text they were ``OTHER`` events and
+the analysis never saw them. Two tables fix that.
 
-* ``parse_shape``: whole-line layouts (access lines, nginx error lines, gunicorn's
-  ``[time] [pid] [LEVEL]`` lines) parsed into role values, so an access line is a
-  ``REQUEST_END`` with its status, duration, method and path, and
-  ``fields["access"]`` names who answered (nginx, apache, uvicorn, gunicorn, envoy,
-  traefik).
-* ``MARKS``: phrases that give an otherwise plain line a level, an error text, the
-  pid it names and ``fields["fatal"]`` / ``fields["resolver"]`` (what happened, as a
-  short tag the analysis can count).
+``parse_shape``: whole-line layouts, tried by first character and a substring guard:
 
-Both run on the text path only (a JSON line never reaches them), behind substring
-guards, so a line that is none of these costs a few ``in`` checks. Regular
-expressions here are anchored or guarded and linear; nothing raises.
+==========================  ===========================================================
+layout                      event
+==========================  ===========================================================
+combined / common (nginx,   REQUEST_END: status, duration ($request_time, Apache %D,
+Apache, gunicorn, Traefik)  Traefik's ``Nms``), method/path, ``fields.access``
+uvicorn access              REQUEST_END, ``access=uvicorn`` (also behind a logger's prefix)
+Envoy / Istio default       REQUEST_END with duration and x-request-id; code 0 = no response
+nginx error log             ERROR (error+): the error text, client/request/upstream fields
+Apache error log            ERROR: mod_proxy's AH01102 timeouts etc., ``access=apache``
+gunicorn ``[t] [pid] [L]``  its level and pid; uvicorn access lines behind it
+PostgreSQL ``t Z [pid]``    its level (ERROR/FATAL), backend pid, ``fields.postgres``
+V8 GC trace line            ``fields.heap_mb``/``gc_pause_ms``; WARN when near the limit
+proxy error page (HTML)     REQUEST_END 502/503/504 ``access=proxy`` (lineformats)
+==========================  ===========================================================
+
+``MARKS``: phrases that give an otherwise plain line a level, an error text, the pid it
+names and a tag, ``fields["fatal"]`` (heap_oom, kernel_oom, memory_error, oomkilled,
+worker_timeout, worker_killed, worker_exit, worker_died, worker_boot) or
+``fields["resolver"]`` (pip, npm, poetry, uv). An exception line with no level word
+(``ValueError: bad``) is an error; an httpx request log gives ``fields.upstream_status``.
+
+Everything here runs on the text path only (a JSON line never reaches it, except
+``mark_structured`` on warn+ JSON lines), behind substring guards, on at most
+``MAX_SHAPE_LINE`` / ``MARK_SPAN`` characters, with anchored or linear patterns;
+nothing raises.
 """
 
 from __future__ import annotations
