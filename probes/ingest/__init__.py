@@ -11,6 +11,11 @@ Pieces, in the order data flows through them:
 * ``lineformats``: JSON (typed msgspec decode), logfmt and text lines into events;
   ``roles`` holds THE alias table (which key means time, instance, session...) and
   ``kinds`` THE message pattern table (run start, request completed...).
+* ``textshapes``: fixed layouts of servers and runtimes (nginx/Apache/uvicorn/gunicorn/
+  Envoy access and error lines, PostgreSQL, V8 GC) and the phrases that make a plain
+  line an error with a tag (heap OOM, kernel OOM, worker deaths, resolver conflicts).
+* ``blocks``: multi-line records folded into one event (Python tracebacks, Node
+  stacks, V8 fatals), attached to the error line they follow.
 * ``traces``: OTLP JSON lines and ConsoleSpanExporter spans into events.
 * ``reader``: ``LogReader`` ties these together per input; ``merge``: time-ordered
   merge of many inputs.
