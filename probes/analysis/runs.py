@@ -51,6 +51,10 @@ def lead(ev: LogEvent) -> str:
     order, and the raw line follows. A short line is its own best excerpt: nothing is
     repeated, and the excerpt is the line as written."""
     text = ev.text or ""
+    if len(text) <= LEAD_VISIBLE:
+        # the whole line fits in the excerpt: what it says is there; what it does not say
+        # (ids normalised by the readers) would only repeat the note
+        return ""
     front = text[:LEAD_VISIBLE]
     fields = ev.fields
     tool = fields.get("tool") if fields else None
@@ -103,8 +107,8 @@ class Run:
     start_ns: int | None = None
     end_ns: int | None = None
     outcome: str | None = None  # "ok", the error text, or None while open
-    start_at: Example | None = None
-    end_at: Example | None = None
+    start_ev: LogEvent | None = None  # the line that started it (its excerpt: start_at)
+    end_ev: LogEvent | None = None
     keys: tuple[tuple[str, ...], ...] = ()
     synthesized_start: bool = False  # start computed as end - duration
     has_id: bool = True  # False when the logs gave no run id and ``id`` is a counter
@@ -116,6 +120,20 @@ class Run:
             return self.id
         short = self.request if len(self.request) <= 13 else self.request[:12] + "…"
         return f"{self.id}(req {short})"
+
+    @property
+    def start_at(self) -> Example | None:
+        """The start line's excerpt, built when asked: runs are many, examples few (an
+        excerpt costs a redaction pass and its lead)."""
+        ev = self.start_ev
+        if ev is None:
+            return None
+        return excerpt(ev, "start computed as end minus duration" if self.synthesized_start
+                       else "")
+
+    @property
+    def end_at(self) -> Example | None:
+        return excerpt(self.end_ev) if self.end_ev is not None else None
 
     @property
     def closed(self) -> bool:
@@ -144,9 +162,13 @@ class Run:
             "start": iso_ns(self.start_ns) if self.start_ns is not None else None,
             "end": iso_ns(self.end_ns) if self.end_ns is not None else None,
             "outcome": self.outcome,
-            "start_at": self.start_at.where if self.start_at else None,
-            "end_at": self.end_at.where if self.end_at else None,
+            "start_at": _where(self.start_ev),
+            "end_at": _where(self.end_ev),
         }
+
+
+def _where(ev: LogEvent | None) -> str | None:
+    return f"{ev.source}:{ev.line}" if ev is not None else None
 
 
 def pairing_keys(ev: LogEvent, proc: str | None = None) -> tuple[tuple[str, ...], ...]:
@@ -193,7 +215,7 @@ class RunTracker:
         self._seq += 1
         run = Run(id=ev.run or f"#{self._seq}", instance=ev.instance, session=ev.session,
                   request=ev.request, process=proc, start_ns=ev.time_ns,
-                  start_at=excerpt(ev), keys=keys, has_id=bool(ev.run))
+                  start_ev=ev, keys=keys, has_id=bool(ev.run))
         if ev.time_ns is None:
             self.untimed += 1
         self.runs.append(run)
@@ -220,7 +242,7 @@ class RunTracker:
             run = Run(id=ev.run or f"#{self._seq}", instance=ev.instance, session=ev.session,
                       request=ev.request, process=proc,
                       start_ns=ev.time_ns - int(ev.duration_ms * NS_PER_MS),
-                      start_at=excerpt(ev, "start computed as end minus duration"),
+                      start_ev=ev,
                       synthesized_start=True, has_id=bool(ev.run))
             self.runs.append(run)
         # The end line may name what the start line did not.
@@ -229,7 +251,7 @@ class RunTracker:
         run.request = run.request or ev.request
         run.process = run.process or proc
         run.end_ns = ev.time_ns
-        run.end_at = excerpt(ev)
+        run.end_ev = ev
         run.outcome = ev.error if ev.error else (
             f"status {ev.status}" if ev.status is not None and ev.status >= 500 else "ok")
         # Closed runs are never paired again: their keys were only for that.
