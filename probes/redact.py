@@ -230,11 +230,15 @@ _RULES: tuple[_Rule, ...] = (
     _rule("bearer", r"\b((?:bearer|basic|token)\s+)(?!\*\*\*)[A-Za-z0-9._~+/=-]{8,}",
           ("bearer", "basic", "token"), re.I),
     # Passwords inside URLs: scheme://user:pass@host -> scheme://user:***@host
-    _rule("url password", r"([a-z][a-z0-9+.-]*://[^/\s:@]*:)(?!\*\*\*@)[^/\s@]+(?=@)",
+    # The scheme starts where no scheme character precedes: else every position inside
+    # a long run of letters starts a scan to its end (quadratic on a 1 MB line).
+    _rule("url password", r"(?<![a-z0-9+.-])([a-z][a-z0-9+.-]*://[^/\s:@]*:)(?!\*\*\*@)"
+          r"[^/\s@]+(?=@)",
           ("://",), re.I),
     # A URL whose user part alone is a key: Sentry DSNs (https://KEY@o1.ingest.sentry.io),
     # tokens in git remotes (https://ghp_...@github.com).
-    _rule("url token", r"([a-z][a-z0-9+.-]*://)(?!\*\*\*@)[A-Za-z0-9_.~%-]{16,}(?=@)",
+    _rule("url token", r"(?<![a-z0-9+.-])([a-z][a-z0-9+.-]*://)(?!\*\*\*@)"
+          r"[A-Za-z0-9_.~%-]{16,}(?=@)",
           ("://",), re.I),
     # Kubernetes env entries serialised inside text (last-applied-configuration), also
     # JSON-escaped: {"name":"DB_PASSWORD","value":"hunter2"}; the secret is in *name*.
@@ -304,6 +308,18 @@ _VENDOR_TRIGGERS: dict[str, _Trigger] = {
     "telegram_token": ((), (r":[0-9A-Za-z_-]{35}",)),
     "twilio": ((), _TWILIO),
 }
+# Rewrites of vendored patterns that backtrack without bound on hostile text (the
+# table was written for lines of source files, we run it on megabyte log lines): the
+# keyword rules' separator " *(=|:| +|...) *" split n spaces O(n^2) ways (a line of
+# "password" and 50,000 spaces ran for minutes), and npm's "//.+/:_authToken" scanned
+# to the end of the line from every "//". Same matches on real text (the corpus tests
+# them); ``tests/test_secrets_corpus.py`` times both shapes.
+_VENDOR_REWRITES = (
+    (r"(?: *)(?:=|:|:=|=>| +|::)(?: *)", r"(?> *(?:=|:|:=|=>| +|::) *)"),
+    (r"\/\/.+\/:_authToken=", r"(?<![^\s\"'=])\/\/\S+?\/:_authToken="),
+    # openai's unanchored "sk-[...]*" rescanned the line from every "sk-" inside it.
+    (r"sk-[A-Za-z0-9-_]*", r"(?<![A-Za-z0-9_-])sk-[A-Za-z0-9-_]*"),
+)
 # Where a vendored match starts or ends with a delimiter it needed, that is kept.
 _EDGE = " \t=:\"'"
 
@@ -356,7 +372,10 @@ def _load_vendored() -> tuple[tuple[_Rule, ...], str]:
             if r["plugin"] in _VENDOR_SKIP:
                 continue
             flags = (re.I if r["ignorecase"] else 0) | (re.X if r["verbose"] else 0)
-            pattern = re.compile(r["pattern"], flags)
+            source = r["pattern"]
+            for old, new in _VENDOR_REWRITES:
+                source = source.replace(old, new)
+            pattern = re.compile(source, flags)
             trigger = _VENDOR_TRIGGERS.get(r["plugin"], ((), (pattern.pattern,)))
             rules.append((f"detect-secrets {r['plugin']}", pattern,
                           _vendor_replace(int(r["secret_group"]), _literal_prefix(r["pattern"])),
