@@ -153,7 +153,8 @@ TEXT_CLUES: tuple[tuple[re.Pattern[str], str | None, str | None, str, int], ...]
          r'"level": ?"(?:debug|info|warning|error|critical)".*"event": ?"', 0, PYTHON, None,
          "structlog JSON lines", 2),
         (r"\(node:\d+\)|UnhandledPromiseRejection|node:internal|"
-         r"JavaScript heap out of memory", 0, NODE, None, "a Node.js runtime message", 3),
+         r"JavaScript heap out of memory|<--- (?:Last few GCs|JS stacktrace) --->|"
+         r"out of memory \(v8_heap\)", 0, NODE, None, "a Node.js runtime message", 3),
         (r"(?m)^(?:DEBUG|INFO|WARNING|ERROR|CRITICAL):[\w.]+:", 0, PYTHON, None,
          "Python logging's default format", 3),
         (r"\b(?:openai|httpx|httpcore|anthropic|asyncio|redis|psycopg2?|asyncpg|sqlalchemy|"

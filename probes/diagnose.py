@@ -57,6 +57,12 @@ HEALTH_CORE = ("runs.overlap_instance", "errors.rise_with_concurrency", "pods.re
 across concurrency, no restarts. At least one of them must have been checked, and the
 summary names what was, never claiming the others."""
 
+HEALTH_STATE = ("state.stale_read", "context.forgotten", "state.lost_update")
+"""The service's own records of its state (a history or a version followed across
+requests and processes): came back clean together with 'requests did not fail'
+(``requests.failed``), they also define healthy for a service whose logs hold no runs
+to sweep for overlap. Access lines alone never do: a 200 says nothing about state."""
+
 _ORDER = {cid: i for i, cid in enumerate(CAUSES)}
 
 
@@ -97,6 +103,10 @@ def diagnose(case: Case) -> Verdict:
                        "the open questions or collect what is listed.",
                        ranked, path, open_q, collect)
     core = [s for s in checked_no if s.key in HEALTH_CORE]
+    if not core and any(s.key == "requests.failed" for s in checked_no):
+        core = [s for s in checked_no if s.key in HEALTH_STATE]
+        if core:
+            core += [s for s in checked_no if s.key == "requests.failed"]
     by_key = {s.key: s for s in path}
     unproven = [need for s in path if s.answer is Answer.YES
                 for need in HEALTH_NEEDS.get(s.key, ())

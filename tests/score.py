@@ -35,6 +35,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+# Runs from a checkout without an install: the project root goes first on the path.
+sys.path.insert(0, str(HERE.parent))
 SETS = {
     "lab": (HERE / "lab" / "scenarios", "truth.json"),
     "corpus": (HERE / "corpus", "case.json"),

@@ -110,7 +110,8 @@ GOLDEN: dict[str, tuple[str, int, int, dict[str, int], dict[int, dict[str, Any]]
             "time_ns": 1636409443600 * 10**6},
         1: {"host": "echo-req-7cfd7bf68f-zq2lm", "request": "echo-req-7cfd7bf68f-zq2lm/1/req-1",
             "time_ns": ns("2021-11-08T22:10:43.700000000Z")},
-        2: {"host": "echo-req-7cfd7bf68f-zq2lm", "kind": K.OTHER},
+        # the container's access line (CLF) is the request's end, with its status
+        2: {"host": "echo-req-7cfd7bf68f-zq2lm", "kind": K.REQUEST_END, "status": 200},
     }),
     "cri-pino.log": ("cri+pino", 6, 4, {}, {
         0: {"kind": K.RUN_START, "run": "run-7", "instance": "ag-1",
@@ -130,13 +131,13 @@ GOLDEN: dict[str, tuple[str, int, int, dict[str, int], dict[int, dict[str, Any]]
             "time_ns": ns("2024-05-01T10:00:00Z")},
         1: {"host": "api-7c9d8b6f5d-m8n7q", "kind": K.ERROR, "error": "Error: ETIMEDOUT"},
     }),
-    "mixed.log": ("pino", 6, 6, {}, {
+    # the stack frame folds into its error (one event per traceback, six lines, five events)
+    "mixed.log": ("pino", 6, 5, {}, {
         0: {"kind": K.RUN_START, "run": "r1", "host": "h"},
-        1: {"kind": K.ERROR, "error": "Error: Converting circular structure to JSON"},
-        2: {"kind": K.OTHER, "message": "at JSON.stringify (<anonymous>)"},
-        3: {"kind": K.OTHER, "time_ns": None},  # truncated JSON kept as a text event
-        4: {"kind": K.REQUEST_END, "status": 200, "duration_ms": 5.0},
-        5: {"kind": K.RUN_END, "run": "r1", "error": None},
+        1: {"kind": K.ERROR, "error": "Error: Converting circular structure to JSON", "line": 2},
+        2: {"kind": K.OTHER, "time_ns": None, "line": 4},  # truncated JSON kept as text
+        3: {"kind": K.REQUEST_END, "status": 200, "duration_ms": 5.0},
+        4: {"kind": K.RUN_END, "run": "r1", "error": None},
     }),
 }
 

@@ -13,7 +13,8 @@ from probes.events import LogEvent
 FIELD_ALIASES: dict[str, tuple[str, ...]] = {
     "version": ("version", "stateVersion", "state_version", "ver", "rev", "revision"),
     "history_len": ("history_len", "historyLen", "history_length", "historyLength",
-                    "message_count", "messageCount", "messages_len", "n_messages"),
+                    "message_count", "messageCount", "messages_len", "n_messages",
+                    "messages_in_state", "turns", "turn_count"),
     "key": ("key", "stateKey", "state_key", "record_key", "recordKey"),
     "user": ("user", "userId", "user_id", "uid", "enduser.id"),
     "expected": ("expected", "expected_id", "expectedId"),

@@ -1069,6 +1069,12 @@ class LogAnalysis:
                     "than another process already held: each process keeps its own copy",
                     [e for pair in h.stale for e in pair][: self.max_examples],
                     value=h.stale_count, data={"from": "history_len by process"}))
+        elif not st.versioned_reads and h.multi_process_sessions:
+            # the history itself is the state: followed across the hop, it never went back
+            put(no("state.stale_read", PROBE,
+                   f"{h.multi_process_sessions} session(s) moved between processes and no "
+                   "process ever held fewer turns than another already had", value=0,
+                   data={"from": "history_len by process"}))
         elif not st.versioned_reads:
             put(unknown("state.stale_read", PROBE, "no state reads with a version in the logs"))
         elif st.stale:

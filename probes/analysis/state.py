@@ -188,7 +188,8 @@ def counter_write(ev: LogEvent) -> tuple[str, int] | None:
 class _SessionHistory:
     turns: int = 0
     max_len: int = 0
-    all_small: bool = True
+    all_small: bool = True  # never grew past the length its first turn had (at most 2)
+    first_len: int | None = None
     reset: Example | None = None
     first: Example | None = None
 
@@ -209,6 +210,9 @@ class _HolderHistory:
 RESET_AFTER_LEN = 3
 """A session whose history was >= this and later reads <= 1 forgot its context."""
 SMALL_TURNS = 3
+SMALL_HISTORY = 2
+"""A history that stays at its first turn's length, one message or a user and an
+assistant message (LangGraph's ``messages`` after one exchange), never grew."""
 CARRIED_MIN = 3
 START_HIGH_LEN = 3
 """A session's first history_len this long (and above where the holder's first session
@@ -246,11 +250,13 @@ class HistoryTracker:
             s.turns += 1
             if s.first is None:
                 s.first = excerpt(ev, f"session {ev.session}: history_len {n}")
+                s.first_len = n
             if n <= 1 and s.max_len >= RESET_AFTER_LEN and s.reset is None:
                 s.reset = excerpt(ev, f"session {ev.session}: history_len back to {n} after "
                                       f"{s.max_len}")
             s.max_len = max(s.max_len, n)
-            s.all_small = s.all_small and n <= 1
+            # one turn's worth (a message, or a user and an assistant message) every time
+            s.all_small = s.all_small and n <= min(s.first_len or 0, SMALL_HISTORY)
         proc = ev.process
         if proc and ev.session:
             self._across_processes(ev, ev.session, proc, n)
@@ -316,7 +322,7 @@ class HistoryTracker:
             elif s.all_small and s.turns >= SMALL_TURNS and s.first is not None:
                 count += 1
                 out.append(excerpt_note(s.first, f"session {sid}: {s.turns} turns, history_len "
-                                                 "never above 1"))
+                                                 f"never above {s.first_len}"))
         return out, count
 
     def cross_session(self) -> tuple[list[Example], int]:

@@ -105,6 +105,8 @@ def assemble(vals: Sequence[Any], level_key: str, source: str, line_no: int, tex
         host = wrap_host
     instance = instv if type(instv) is str or instv is None else R.text_value(instv)
     session = sessv if type(sessv) is str or sessv is None else R.text_value(sessv)
+    if session and session[0] in "MTA" and session.startswith(R.THREAD_NAMES):
+        session = None  # python logging's thread=MainThread names a thread, not a conversation
     request: str | None = None
     if reqv is not None:
         request = reqv if type(reqv) is str else R.text_value(reqv)
@@ -427,9 +429,33 @@ _TEXT_TIME = re.compile(
 _TEXT_LEVEL = re.compile(
     r"\[?(TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|ERR|FATAL|CRITICAL|PANIC)(?:\s*\])?(?::|\s+|$)",
     re.IGNORECASE)
-_TEXT_PID = re.compile(r"\[(\d{1,10})\]\s+")
+_TEXT_PID = re.compile(r"\[(?:pid[ =:]?)?(\d{1,10})\]\s+")
 # python's basicConfig default "%(levelname)s:%(name)s:%(message)s"
 _PY_DEFAULT = re.compile(r"(DEBUG|INFO|WARNING|ERROR|CRITICAL):([\w.]+):(.*)", re.DOTALL)
+
+
+# Plain-text phrases that name a role when no key=value token does, as services write them
+# in prose ("session c1-u0: loaded 3 turns"). A session id needs a digit, so "session
+# expired" names none; a history size is read only on a line that names its session.
+_PHRASE_SESSION = re.compile(
+    r"\b(?:session|conversation|thread)[ :=#]+['\"]?([A-Za-z0-9][\w.:@/-]{0,79}?)['\"]?"
+    r"(?=[\s,;:)]|$)", re.IGNORECASE)
+_PHRASE_HISTORY = re.compile(r"\b(\d{1,6}) (?:turns?|messages?)\b")
+
+
+def _phrase_roles(body: str, vals: list[Any]) -> None:
+    """Fill the session and history size from prose when no token named them."""
+    i_sess = _ROLE_INDEX["session"]
+    if vals[i_sess] is None:
+        m = _PHRASE_SESSION.search(body)
+        if m is None or not any(c.isdigit() for c in m.group(1)):
+            return
+        vals[i_sess] = m.group(1).rstrip(".:")
+    i_hist = _ROLE_INDEX["history_len"]
+    if vals[i_hist] is None:
+        h = _PHRASE_HISTORY.search(body)
+        if h is not None:
+            vals[i_hist] = int(h.group(1))
 
 
 def _unquote(v: str) -> str:
@@ -494,6 +520,11 @@ def text_values(text: str, paths: Mapping[str, tuple[str, ...]]) -> tuple[list[A
                 body = body[m.end() :].lstrip()
                 if body[:2] == "| ":
                     body = body[2:]
+    if pid is None and body[:1] == "[":  # "%(asctime)s %(levelname)s [pid %(process)d] ..."
+        pm = _TEXT_PID.match(body)
+        if pm is not None:
+            pid = pm.group(1)
+            body = body[pm.end() :]
     if "=" in body:
         pairs, rest = kv_pairs(body)
     else:
@@ -514,6 +545,8 @@ def text_values(text: str, paths: Mapping[str, tuple[str, ...]]) -> tuple[list[A
         vals[_I_LEVEL] = level
     if pid is not None and vals[_ROLE_INDEX["pid"]] is None:
         vals[_ROLE_INDEX["pid"]] = pid
+    if "ession" in body or "onversation" in body or "hread" in body:
+        _phrase_roles(body, vals)
     for role in ("duration", "status"):  # logfmt numbers arrive as text
         i = _ROLE_INDEX[role]
         if isinstance(vals[i], str) and role == "duration":

@@ -29,7 +29,8 @@ ROLE_ALIASES: dict[str, tuple[str, ...]] = {
                  "agent_instance", "instance", "runtimeId", "runtime_id", "teamId", "team_id",
                  "crewId", "crew_id", "clientId"),
     "session": ("sessionId", "session_id", "threadId", "thread_id", "conversationId",
-                "conversation_id", "workflowId", "workflow_id", "chatId", "chat_id", "session"),
+                "conversation_id", "workflowId", "workflow_id", "chatId", "chat_id", "session",
+                "thread"),
     "request": ("reqId", "req.id", "requestId", "request_id", "req_id", "x-request-id",
                 "traceId", "trace_id"),
     "run": ("runId", "run_id", "taskRunId"),
@@ -40,12 +41,17 @@ ROLE_ALIASES: dict[str, tuple[str, ...]] = {
     # extra named values, kept in LogEvent.fields under the role name
     "version": ("version", "stateVersion", "state_version", "expectedVersion"),
     "expected": ("expected", "expectedVersion", "expected_version"),
-    "history_len": ("historyLength", "history_len", "messages", "messageCount"),
+    "history_len": ("historyLength", "history_len", "messages", "messageCount",
+                    "message_count", "messages_in_state", "turns", "turn_count"),
     "key": ("key", "stateKey", "state_key"),
     "value": ("value",),
     "tool": ("tool", "toolName", "tool_name"),
     "user": ("userId", "user_id", "user"),
 }
+
+THREAD_NAMES = ("MainThread", "Thread-", "ThreadPoolExecutor", "AnyIO worker", "asyncio_")
+"""Values of a ``thread`` key that name an OS thread (python logging's ``%(threadName)s``),
+so the key does not mean a LangGraph thread (a conversation) there."""
 
 EXTRA_ROLES = ("version", "expected", "history_len", "key", "value", "tool", "user")
 """Roles that go into ``LogEvent.fields`` rather than a LogEvent attribute."""
