@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from probes.advice import tailor
 from probes.causes import CAUSES, HEALTHY, INCONCLUSIVE, cause
 from probes.evidence import Answer, AnsweredBy, Case, Example, Signal, yes
-from probes.tree import HEALTH_NEEDS, STRUCTURAL, TREE, Leaf, Node, Question, leaves_below
+from probes.tree import HEALTH_NEEDS, STATE_KEPT, STRUCTURAL, TREE, Leaf, Node, Question, leaves_below
 from probes.verdict import RankedCause, Step, Verdict
 
 VERDICT_THRESHOLD = 0.3
@@ -61,7 +61,8 @@ HEALTH_STATE = ("state.stale_read", "context.forgotten", "state.lost_update")
 """The service's own records of its state (a history or a version followed across
 requests and processes): came back clean together with 'requests did not fail'
 (``requests.failed``), they also define healthy for a service whose logs hold no runs
-to sweep for overlap. Access lines alone never do: a 200 says nothing about state."""
+to sweep for overlap; so does the server's own lifecycle (its start lines read, no worker
+died). Access lines alone never do: a 200 says nothing about state or restarts."""
 
 _ORDER = {cid: i for i, cid in enumerate(CAUSES)}
 
@@ -104,14 +105,17 @@ def diagnose(case: Case) -> Verdict:
                        ranked, path, open_q, collect)
     core = [s for s in checked_no if s.key in HEALTH_CORE]
     if not core and any(s.key == "requests.failed" for s in checked_no):
-        core = [s for s in checked_no if s.key in HEALTH_STATE]
+        core = [s for s in checked_no if s.key in HEALTH_STATE or _lifecycle_seen(s)]
         if core:
             core += [s for s in checked_no if s.key == "requests.failed"]
     by_key = {s.key: s for s in path}
     unproven = [need for s in path if s.answer is Answer.YES
                 for need in HEALTH_NEEDS.get(s.key, ())
                 if need not in by_key or by_key[need].answer is Answer.UNKNOWN]
-    if unproven and len(checked_no) >= MIN_CHECKED_FOR_HEALTHY and core:
+    keeps_state = any(by_key[k].answer is Answer.YES if k.startswith("code.")
+                      else by_key[k].answer is not Answer.UNKNOWN
+                      for k in STATE_KEPT if k in by_key)
+    if unproven and keeps_state and len(checked_no) >= MIN_CHECKED_FOR_HEALTHY and core:
         info = cause(INCONCLUSIVE)
         asks = "; ".join(dict.fromkeys(
             f"{by_key[k].ask if k in by_key else k} (collect: {_collect_hint(k)})"
@@ -125,15 +129,30 @@ def diagnose(case: Case) -> Verdict:
         info = cause(HEALTHY)
         seen = "; ".join(s.signal.detail if s.signal and s.by is AnsweredBy.EVIDENCE
                          else f"{s.ask} no (operator)" for s in core)
+        caveat = ""
+        if unproven:
+            caveat = (" The logs show no session state, so this was not checked: " + "; ".join(
+                dict.fromkeys(by_key[k].ask if k in by_key else k for k in unproven)) + ".")
         return Verdict(HEALTHY, info.title,
                        f"No scaling fault in what was checked: {seen}. "
                        f"{len(checked_no)} checks came back clean, {len(open_q)} could not "
-                       "be checked.",
+                       f"be checked.{caveat}",
                        ranked, path, open_q, collect)
     info = cause(INCONCLUSIVE)
     return Verdict(INCONCLUSIVE, info.title,
                    f"{info.summary} Only {len(checked_no)} question(s) could be answered.",
                    ranked, path, open_q, collect)
+
+
+def _lifecycle_seen(step: Step) -> bool:
+    """'No worker died' read from a log that holds the server's own start lines: the
+    stream that would have shown a death (gunicorn's master, a Node cluster primary)
+    was read, so, with requests that did not fail, it stands in for 'no restarts'."""
+    if step.key != "process.worker_died" or step.signal is None:
+        return False
+    data = step.signal.data if isinstance(step.signal.data, dict) else {}
+    starts = data.get("process_starts")
+    return isinstance(starts, int) and starts > 0
 
 
 def is_symptom(step: Step) -> bool:

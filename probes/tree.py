@@ -216,7 +216,14 @@ HEALTH_NEEDS: dict[str, tuple[str, ...]] = {
 session is served by several processes, state must be shown to survive the hop (a read
 that sees the other process's write); when an agent is built per request, later turns
 must be shown to keep their context. These faults answer 200: a clean error rate proves
-nothing about them, so with the check unanswered the verdict is inconclusive, naming it."""
+nothing about them. With the check unanswered the verdict is inconclusive, naming it, when
+the service is seen keeping session state (``STATE_KEPT``); a service that shows none may be
+stateless, so it can still be healthy, and the summary names what was not checked."""
+
+STATE_KEPT: tuple[str, ...] = ("code.in_memory_state", "state.lost_update",
+                               "history.cross_session", "context.forgotten")
+"""Answers that show the service keeps session state of its own (a code finding of state
+in process memory; versioned writes; a history size in its lines), whatever they say."""
 
 
 def iter_questions(nodes: tuple[Node, ...] = TREE, depth: int = 0

@@ -715,3 +715,25 @@ def test_odd_input_never_raises(tmp_path: Path, junk: str) -> None:
     assert accounted(rep, folded_of(rep))
     for e in events:
         assert isinstance(e.message, str)
+
+
+def test_morgan_tiny_request_lines_between_console_lines() -> None:
+    """The lab's express service with morgan('tiny'): each request's status and response
+    time, between the app's own console.log lines (read as key=value, session and turns)."""
+    events, rep = read("lab-express-morgan-tiny.log")
+    assert rep.error is None and rep.events == 8
+    access = [e for e in events if e.kind is K.REQUEST_END]
+    assert [(e.status, e.duration_ms, e.fields and e.fields["path"]) for e in access] == [
+        (200, 2.347, "/health"), (200, 65.019, "/chat"), (200, 52.784, "/chat"),
+        (200, 52.451, "/chat")]
+    assert all(e.fields and e.fields["access"] == "morgan" for e in access)
+    app = [e for e in events if e.session]
+    assert [(e.session, e.fields and e.fields.get("history_len")) for e in app] == [
+        ("sess-1-0", 1)] * 3
+
+
+def test_morgan_status_dash_is_a_request_without_response(tmp_path: Path) -> None:
+    """morgan prints '-' for status and time when the client left before the response."""
+    events, _ = read_text(tmp_path, "m.log", "POST /chat - - ms - -\nPOST /chat 503 12 - 3.0 ms\n")
+    assert [(e.kind, e.status, e.error is not None) for e in events] == [
+        (K.REQUEST_END, None, True), (K.REQUEST_END, 503, True)]

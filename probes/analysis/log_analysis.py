@@ -837,9 +837,13 @@ class LogAnalysis:
                     + f" ({', '.join(f'{n} x{c}' for n, c in sorted(w.names.items()))})",
                     w.examples, value=w.distinct, data=w.to_json()))
         else:
+            starts = rt.process_starts
             put(no("process.worker_died", PROBE,
-                   f"no worker death line in {self.events} lines (the server's own log, "
-                   "gunicorn/uvicorn master or Node cluster primary, would show one)", value=0))
+                   (f"{starts} process start line(s) and no worker death in {self.events} "
+                    "lines: the server's own lifecycle is in the input" if starts else
+                    f"no worker death line in {self.events} lines (the server's own log, "
+                    "gunicorn/uvicorn master or Node cluster primary, would show one)"),
+                   value=0, data={"process_starts": starts}))
         g = rt.gateway
         n = rt.gateway_failures
         if n:

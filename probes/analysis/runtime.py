@@ -232,6 +232,7 @@ class RuntimeTracker:
     gateway_access_timeouts: int = 0
     gateway_lines: int = 0
     gateway_line_timeouts: int = 0
+    process_starts: int = 0  # the server's own start lines: its lifecycle is in the input
     proxy_requests: int = 0  # REQUEST_END lines written by a proxy
     proxies: set[str] = field(default_factory=set)
     proxy_reqs: RequestTracker = field(default_factory=RequestTracker)
@@ -239,7 +240,9 @@ class RuntimeTracker:
     _cache: dict[str, tuple[tuple[str, str, str | None], ...]] = field(default_factory=dict)
 
     def feed(self, ev: LogEvent) -> None:
-        if ev.kind is EventKind.REQUEST_END:
+        if ev.kind is EventKind.PROCESS_START:
+            self.process_starts += 1
+        elif ev.kind is EventKind.REQUEST_END:
             proxy = proxy_of(ev)
             if proxy is not None:
                 self.proxy_requests += 1

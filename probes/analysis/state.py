@@ -256,7 +256,11 @@ class HistoryTracker:
                                       f"{s.max_len}")
             s.max_len = max(s.max_len, n)
             # one turn's worth (a message, or a user and an assistant message) every time
-            s.all_small = s.all_small and n <= min(s.first_len or 0, SMALL_HISTORY)
+            # A run's end reports what that run produced (AutoGen's TaskResult.messages is
+            # the run's own user + assistant pair, 2 with or without memory); only a state
+            # line's count of 2 that never grows says the history was not kept.
+            cap = 1 if ev.kind is EventKind.RUN_END else SMALL_HISTORY
+            s.all_small = s.all_small and n <= min(s.first_len or 0, cap)
         proc = ev.process
         if proc and ev.session:
             self._across_processes(ev, ev.session, proc, n)

@@ -49,7 +49,8 @@ KIND_PATTERNS: dict[EventKind, tuple[str, ...]] = {
     EventKind.TOOL_CALL: (r"tool call", r"calling tool", r"model call", r"llm call",
                           r"outbound call", r"tool_call", r"calling model"),
     EventKind.PROCESS_START: (r"listening on", r"server listening", r"application startup complete",
-                              r"started server", r"server started"),
+                              r"started server", r"server started", r"booting worker",
+                              r"worker \d+ started", r"started worker"),
 }
 
 _GROUP_KIND: dict[str, EventKind] = {f"k{i}": kind for i, kind in enumerate(KIND_PATTERNS)}

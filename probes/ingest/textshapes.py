@@ -14,6 +14,7 @@ layout                      event
 combined / common (nginx,   REQUEST_END: status, duration ($request_time, Apache %D,
 Apache, gunicorn, Traefik)  Traefik's ``Nms``), method/path, ``fields.access``
 uvicorn access              REQUEST_END, ``access=uvicorn`` (also behind a logger's prefix)
+morgan dev / tiny / short   REQUEST_END with status and duration, ``access=morgan``
 Envoy / Istio default       REQUEST_END with duration and x-request-id; code 0 = no response
 nginx error log             ERROR (error+): the error text, client/request/upstream fields
 Apache error log            ERROR: mod_proxy's AH01102 timeouts etc., ``access=apache``
@@ -66,6 +67,12 @@ _TAIL_KV = re.compile(r'(\w+)=("[^"]*"|\S+)')
 # (matched from the client token on, found by the ' - "' that follows it)
 _UVICORN = re.compile(
     r'(\S+) - "([A-Z]+) (\S+) (HTTP/[\d.]+)" (\d{3})(?: ([A-Za-z][\w \'-]*))?\s*$')
+# morgan (express's request logger): dev "POST /chat 200 52.345 ms - 54", tiny
+# "POST /chat 200 54 - 52.345 ms", short "::1 - POST /chat HTTP/1.1 200 54 - 52.345 ms";
+# a response that never finished prints "-" for the status and time
+_MORGAN = re.compile(
+    r'(?:(\S+) (?:\S+ )?- )?(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS) (/\S*)(?: HTTP/[\d.]+)? '
+    r'(\d{3}|-) (?:(\d+(?:\.\d+)?|-) ms - (\d+|-)|(\d+|-) - (\d+(?:\.\d+)?|-) ms)\s*$')
 # Envoy's default format: [start] "METHOD PATH PROTO" code flags rx tx duration upstream-time
 # "xff" "ua" "x-request-id" "authority" "upstream host"
 # (Istio's default inserts %RESPONSE_CODE_DETAILS% %CONNECTION_TERMINATION_DETAILS%
@@ -309,6 +316,23 @@ def _uvicorn(m: re.Match[str], source: str, line_no: int, text: str, t: int | No
                          pid=pid)
 
 
+def _morgan(m: re.Match[str], source: str, line_no: int, text: str, wrap_time: int | None,
+            wrap_host: str | None) -> LogEvent:
+    client, method, path, status_s, dev_ms, _dev_len, _tiny_len, tiny_ms = m.groups()
+    ms = dev_ms if dev_ms is not None else tiny_ms
+    fields: dict[str, Any] = {"client": client} if client else {}
+    if status_s == "-":  # the client went away before the response was written
+        return _event(source, line_no, text, time_ns=wrap_time, level=WARN,
+                      message=f"{method} {path[:R.MAX_ERROR_TEXT]} no response",
+                      kind=EventKind.REQUEST_END, host=wrap_host, pid=None,
+                      error="no response written", status=None, duration=None,
+                      fields={**fields, "access": "morgan", "method": method,
+                              "path": path[:R.MAX_ERROR_TEXT]})
+    return _access_event(source, line_no, text, wrap_time, wrap_host, flavour="morgan",
+                         t=None, method=method, path=path, status=int(status_s),
+                         duration=float(ms) if ms and ms != "-" else None, fields=fields)
+
+
 def _envoy(m: re.Match[str], source: str, line_no: int, text: str, wrap_time: int | None,
            wrap_host: str | None) -> LogEvent:
     g = m.groups()
@@ -498,6 +522,10 @@ def parse_shape(text: str, state: ShapeState, source: str, line_no: int,
                     t = parse_iso_ns(tm.group(1)) if tm is not None else None
                 return _uvicorn(um, source, line_no, text, t if t is not None else wrap_time,
                                 wrap_host, None)
+    if " ms" in text and (c == "/" or c.isupper() or c == ":" or c.isdigit()):
+        mm = _MORGAN.match(text)
+        if mm is not None:
+            return _morgan(mm, source, line_no, text, wrap_time, wrap_host)
     if c.isdigit() and text[4:5] == "/":
         m = _NGINX_ERR.match(text)
         if m is not None:

@@ -997,7 +997,7 @@ SCENARIOS: list[Scenario] = [
         port=18324,
         stack="express 5.3, one process + @langchain/core 1.4; a new agent per request, started "
         "with an empty history",
-        logging="default framework output (console.log text lines)",
+        logging="default framework output (console.log text lines, morgan tiny request lines)",
         twin="node-context-reset-fixed",
         rule=RESET_RULE,
         judge=_reset_rule,
@@ -1009,7 +1009,7 @@ SCENARIOS: list[Scenario] = [
         env={"LOAD_HISTORY": "1"},
         stack="express 5.3, one process + @langchain/core 1.4; a new agent per request, given "
         "the session's turns",
-        logging="default framework output (console.log text lines)",
+        logging="default framework output (console.log text lines, morgan tiny request lines)",
         twin="node-context-reset",
         rule=RESET_RULE,
         judge=_reset_rule,
