@@ -88,6 +88,9 @@ _SPECS = (
                "one session/workflow is served by several pids or pods"),
     SignalSpec("state.stale_read", ("logs",),
                "a state read by one process lacks a write made by another"),
+    SignalSpec("state.session_missing", ("logs",),
+               "a request for a known session answered 'not found' (a 404 on a session "
+               "path, 'Could not find session', 'session not found')"),
     SignalSpec("state.lost_update", ("logs",),
                "two writers read the same version and both write the next one"),
     SignalSpec("process.multiple_workers", ("process", "kube"),

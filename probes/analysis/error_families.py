@@ -135,6 +135,14 @@ ERROR_FAMILIES: tuple[ErrorFamily, ...] = (
         r"the object has been modified",  # Kubernetes 409 Conflict on update
     ),
     _family(
+        "session_missing", "state.session_missing",
+        # a request for a session the serving process does not know: the session lives in
+        # another worker's memory (MCP SSE "Could not find session", a REST 404 on it)
+        r"session (?:id )?not found", r"could not find session", r"no such session",
+        r"unknown session", r"invalid session id", r"session \S{1,80} (?:not found|does not "
+        r"exist|is unknown)", r"404 on a session path",
+    ),
+    _family(
         "socket_exhaustion", "errors.socket_exhaustion",
         r"EMFILE", r"too many open files",
         r"ECONNRESET", r"socket hang up",

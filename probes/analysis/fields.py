@@ -24,6 +24,7 @@ FIELD_ALIASES: dict[str, tuple[str, ...]] = {
 IDENTITY_FIELDS: tuple[str, ...] = (
     "customerId", "customer_id", "tenantId", "tenant_id", "accountId", "account_id",
     "userId", "user_id", "orderId", "order_id", "claimId", "claim_id", "user",
+    "span_request_id",
 )
 """Per-request identities: one request should see one value of each. Ingestion keeps
 the user under the role name ``user``; the raw spellings serve ``--field`` overrides and

@@ -73,6 +73,10 @@ _UVICORN = re.compile(
 _MORGAN = re.compile(
     r'(?:(\S+) (?:\S+ )?- )?(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS) (/\S*)(?: HTTP/[\d.]+)? '
     r'(\d{3}|-) (?:(\d+(?:\.\d+)?|-) ms - (\d+|-)|(\d+|-) - (\d+(?:\.\d+)?|-) ms)\s*$')
+# a path that names a session: a 404 there is a session the serving process does not know
+_SESSION_PATH = re.compile(
+    r"[?&](?:session_?id|sessionId|thread_?id|threadId|conversation_?id|conversationId)=[^&\s]"
+    r"|/(?:sessions?|threads?|conversations?|chats?)/[^/?\s]", re.IGNORECASE)
 # Envoy's default format: [start] "METHOD PATH PROTO" code flags rx tx duration upstream-time
 # "xff" "ua" "x-request-id" "authority" "upstream host"
 # (Istio's default inserts %RESPONSE_CODE_DETAILS% %CONNECTION_TERMINATION_DETAILS%
@@ -230,6 +234,9 @@ def _access_event(source: str, line_no: int, text: str, wrap_time: int | None,
     fields["method"] = method
     fields["path"] = path[:R.MAX_ERROR_TEXT]
     error = f"HTTP {_reason(status)}" if status >= 500 else None
+    if status == 404 and _SESSION_PATH.search(path):
+        error = "HTTP 404 Not Found: 404 on a session path"
+        level = ERROR if level is None else level  # the session's caller got no answer
     return _event(source, line_no, text, time_ns=t if t is not None else wrap_time,
                   level=level if level is not None else _status_level(status),
                   message=f"{method} {path[:R.MAX_ERROR_TEXT]} {status}",
@@ -592,6 +599,12 @@ MARKS: tuple[Mark, ...] = (
      _g1),
     ("exited with code", re.compile(r"App \[[^\]]*\] exited with code \[\d+\] via signal "
                                     r"\[SIG\w+\]"), ERROR, "fatal", "worker_exit", _none),
+    # a failure reported in words, with no level: a Rust-backed object (PyO3: HF tokenizers)
+    # borrowed by a second caller, and a client's "failed with status 500" summary
+    ("borrowed", re.compile(r"\bAlready (?:mutably )?borrowed\b"), ERROR, "failure",
+     "already_borrowed", _none),
+    ("with status 5", re.compile(r"\bfail(?:ed|s|ure)? with status 5\d\d\b", _ANY), ERROR,
+     "failure", "http_5xx", _none),
     # dependency resolvers (pasted install output)
     ("npm ERR!", re.compile(r"\bnpm ERR!"), ERROR, "resolver", "npm", _none),
     ("npm error", re.compile(r"\bnpm error\b"), ERROR, "resolver", "npm", _none),

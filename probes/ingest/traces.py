@@ -61,6 +61,9 @@ REQUEST_ID_KEYS = ("request.id", "http.request.id", "http.request.header.x-reque
                    "x-request-id")
 """When a span names the run or request id its service also logs, the span takes that
 id, so a run seen in both the logs and the trace export is one run, not two overlapping."""
+USER_KEYS = ("enduser.id", "user.id", "user_id", "app.user.id")
+"""Who a span works for. Within one trace every span works for one user and one request:
+a span naming another (a tool reading state another request left) is contamination."""
 TOOL_KEYS = ("gen_ai.tool.name", "tool.name", "gen_ai.request.model", "llm.model")
 
 _KINDS = {0: "", 1: "internal", 2: "server", 3: "client", 4: "producer", 5: "consumer"}
@@ -247,7 +250,16 @@ def span_events(span: Span, source: str, line: int) -> list[LogEvent]:
     if span.error:
         error = span.status_message or _exception_text(span) or f"span {span.name} failed"
     http_status = _int(span.attr(STATUS_KEYS))
-    instance = span.attr(INSTANCE_KEYS) or span.resource.get("service.instance.id")
+    # service.instance.id names the process (OTel resource semantics), not an agent object.
+    # An agent span with no id of its own (AutoGen's gen_ai spans name the agent only) is
+    # keyed by its name in that process: one object when the process created it once, and
+    # the analysis's coarse-id guard drops the claim when the process created one per request.
+    instance = span.attr(INSTANCE_KEYS)
+    if instance is None:
+        agent = span.attr(("gen_ai.agent.name",))
+        where = span.resource.get("service.instance.id") or span.attr(("process.pid",))
+        if agent and where:
+            instance = f"{agent}@{where}"
     session = span.attr(SESSION_KEYS)
     host = span.attr(HOST_KEYS)
     pid = span.attr(("process.pid",))
@@ -284,6 +296,13 @@ def span_events(span: Span, source: str, line: int) -> list[LogEvent]:
            fields={"phase": "end", "tool": tool}, level=ERROR if error else INFO)
     if not out and error:
         ev(EventKind.ERROR, span.end_ns, request=req, error=error, level=ERROR)
+    user, own_req = _s(span.attr(USER_KEYS)), _s(span.attr(REQUEST_ID_KEYS))
+    if span.trace_id and (user or own_req):
+        # the identities this span names, keyed by its trace (the request it really ran in)
+        named = {k: v for k, v in (("user", user), ("span_request_id", own_req)) if v}
+        out.append(LogEvent(time_ns=span.start_ns, message=span.name, kind=EventKind.OTHER,
+                            **{**common, "instance": None, "session": None},
+                            request=f"trace:{span.trace_id}", fields=named))
     return out
 
 

@@ -1,0 +1,82 @@
+"""Signals read from the lab's captures, checked against what each run measured.
+
+The captures in ``tests/lab/scenarios`` were written by real services under a ramp; each
+``truth.json`` holds counts the run recorded (the app's own records, the client's checks).
+These tests compare a signal's count with that measured count, so a reader or detector that
+drifts fails here, not only in the score.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from probes.evidence import Answer, Signal
+from probes.ingest import InputFile, read_all
+from probes.pipeline import analyze_paths
+
+LAB = Path(__file__).resolve().parent / "lab" / "scenarios"
+
+
+def _signals(name: str) -> dict[str, Signal]:
+    folder = LAB / name
+    truth = json.loads((folder / "truth.json").read_text())
+    inputs = [str(folder / i) for i in truth["inputs"]] if truth.get("inputs") else \
+        [str(p) for p in sorted(folder.iterdir()) if p.name != "truth.json"]
+    return analyze_paths(inputs).case.signals()
+
+
+def _measured(name: str) -> dict[str, object]:
+    measured = json.loads((LAB / name / "truth.json").read_text())["measured"]
+    assert isinstance(measured, dict)
+    return measured
+
+
+def test_tool_reads_of_another_request_equal_the_apps_own_count() -> None:
+    """py-stateful-tool: a module-level tool keeps the last caller's user; the app recorded
+    how many tool reads differed from the value its own request set. In the spans each
+    such read is a ``crm.lookup`` span naming another user and request than its trace's
+    endpoint span: the same count."""
+    sig = _signals("py-stateful-tool")["requests.contamination"]
+    assert sig.answer is Answer.YES
+    assert sig.value == _measured("py-stateful-tool")["app_tool_reads_differing_from_value_set"]
+    fixed = _signals("py-stateful-tool-fixed")["requests.contamination"]
+    assert fixed.answer is Answer.NO
+
+
+def test_agent_spans_without_an_id_are_one_object_per_process() -> None:
+    """py-shared-instance-agent-gunicorn: AutoGen's gen_ai spans name the agent, not an
+    object id; the agent created once per worker and run by concurrent requests overlaps
+    on ``billing_agent@<pid>``. The fixed twin creates one per request under the same
+    name, and nothing is claimed about its runs."""
+    broken = _signals("py-shared-instance-agent-gunicorn")["runs.overlap_instance"]
+    assert broken.answer is Answer.YES
+    assert _measured("py-shared-instance-agent-gunicorn")[
+        "app_runs_started_while_another_active_on_same_object"]
+    assert any("billing_agent@" in ex.text or "billing_agent@" in ex.note
+               for ex in broken.examples) or "2 instance" in broken.detail
+    fixed = _signals("py-shared-instance-agent-gunicorn-fixed")
+    assert fixed["runs.overlap_instance"].answer is not Answer.YES
+
+
+@pytest.mark.parametrize("line, missing", [
+    # uvicorn access line, as pasted in tadata-org/fastapi_mcp#56 (2 workers)
+    ('INFO:     127.0.0.1:63670 - "POST /mcp/messages/?session_id=495548f6adc54c618f8619d1ae07e51e'
+     ' HTTP/1.1" 404 Not Found', True),
+    ('INFO:     127.0.0.1:63670 - "POST /mcp/messages/?session_id=5576a7215caf42a38ba8d7c996d07f17'
+     ' HTTP/1.1" 202 Accepted', False),
+    ('INFO:     127.0.0.1:63769 - "GET /mcp HTTP/1.1" 404 Not Found', False),
+    ('127.0.0.1 - - [06/Dec/2026:15:56:00 +0000] "GET /sessions/c1-u0 HTTP/1.1" 404 30 "-" '
+     '"python-httpx/0.29.0"', True),
+])
+def test_a_404_on_a_session_path_is_a_missing_session(tmp_path: Path, line: str,
+                                                      missing: bool) -> None:
+    p = tmp_path / "access.log"
+    p.write_text(line + "\n")
+    events, _ = read_all(InputFile(str(p), p))
+    (ev,) = events
+    assert (ev.error is not None and "session path" in ev.error) is missing
+    sig = analyze_paths([str(p)]).case.signals()["state.session_missing"]
+    assert (sig.answer is Answer.YES) is missing
