@@ -60,6 +60,14 @@ GOLDEN: list[tuple[str, set[str]]] = [
     # wrapped: one line, two families
     ("ToolExecutionError: ReadTimeout while calling claims-api (504 Gateway Timeout)",
      {"timeout", "platform_timeout"}),
+    # langchain-ai/langchainjs#4056: tsc on two copies of @langchain/core
+    ("Property 'lc_runnable' is protected but type 'Runnable<RunInput, RunOutput, "
+     "CallOptions>' is not a class derived from 'Runnable<RunInput, RunOutput, "
+     "CallOptions>'.ts(2322)", {"version_mismatch"}),
+    # modelcontextprotocol/python-sdk: a session the serving worker does not hold
+    ("Could not find session for ID: 495548f6adc54c618f8619d1ae07e51e", {"session_missing"}),
+    ("HTTP 404 Not Found: 404 on a session path", {"session_missing"}),
+    ("Error: session expired, please log in", set()),
     # nothing we know
     ("Error: Failed to execute tool call", set()),
     ("Internal Server Error", set()),

@@ -737,3 +737,27 @@ def test_morgan_status_dash_is_a_request_without_response(tmp_path: Path) -> Non
     events, _ = read_text(tmp_path, "m.log", "POST /chat - - ms - -\nPOST /chat 503 12 - 3.0 ms\n")
     assert [(e.kind, e.status, e.error is not None) for e in events] == [
         (K.REQUEST_END, None, True), (K.REQUEST_END, 503, True)]
+
+
+@pytest.mark.parametrize("line, tag", [
+    # microsoft/autogen + modelcontextprotocol/python-sdk#407: AutoGen's tool result repr
+    ("[FunctionExecutionResult(content='Error: Timed out while waiting for response to "
+     "ClientRequest. Waited 0:00:05 seconds.\\n', name='get_all_status', "
+     "call_id='call_JcE5ikS2SMj391nyMkjKOZ83', is_error=True)]", "tool_error"),
+    # langchain-ai/langchainjs#4056: tsc output pasted from an editor
+    ("      Property 'lc_runnable' is protected but type 'Runnable<RunInput, RunOutput, "
+     "CallOptions>' is not a class derived from 'Runnable<RunInput, RunOutput, "
+     "CallOptions>'.ts(2322)", "ts_duplicate_package"),
+    # semi-technologies/t2v-transformers-models#123: PyO3's borrow error in a client summary
+    ("['fail with status 500: Already borrowed']", "already_borrowed"),
+])
+def test_failures_told_in_words_are_errors(tmp_path: Path, line: str, tag: str) -> None:
+    (ev,), _ = read_text(tmp_path, "pasted.txt", line + "\n")
+    assert ev.kind is K.ERROR and ev.level == ERROR and ev.error
+    assert ev.fields is not None and ev.fields["failure"] == tag
+
+
+def test_a_tool_result_that_succeeded_is_not_an_error(tmp_path: Path) -> None:
+    (ev,), _ = read_text(tmp_path, "ok.txt", "[FunctionExecutionResult(content='42', "
+                         "name='add', call_id='call_1', is_error=False)]\n")
+    assert ev.kind is K.OTHER and ev.error is None

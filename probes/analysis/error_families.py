@@ -101,6 +101,10 @@ ERROR_FAMILIES: tuple[ErrorFamily, ...] = (
         r"cannot import name",
         r"has no attribute",
         r"ERR_REQUIRE_ESM",
+        # TypeScript: two copies of one package in node_modules (a partner package built on
+        # another core version): a class is "not derived" from its own twin
+        r"is protected but type '[^']{1,300}' is not a class derived from",
+        r"Types have separate declarations of a private property",
         r"Cannot find module",
         r"No module named",
         # dependency resolvers refusing a set of versions (pip, npm, setuptools, poetry)

@@ -102,7 +102,8 @@ _LOOP_WORDING = re.compile(r"event loop (?:is )?(?:already )?running|"
                            r"loop", re.IGNORECASE)
 """asyncio's words for a loop entered twice (base_events._check_running, asyncio.run)."""
 _IMPORT_ONLY = re.compile(r"^(?:(?!is not a function|not initialized|has no attribute|"
-                          r"ResolutionImpossible|ERESOLVE|incompatible|conflict).)*$",
+                          r"ResolutionImpossible|ERESOLVE|incompatible|conflict|"
+                          r"class derived from|separate declarations).)*$",
                           re.IGNORECASE | re.DOTALL)
 """A version-mismatch line that says only that an import failed ("cannot import name", "No
 module named", "Cannot find module"), nothing about two versions disagreeing."""

@@ -603,6 +603,18 @@ MARKS: tuple[Mark, ...] = (
     # borrowed by a second caller, and a client's "failed with status 500" summary
     ("borrowed", re.compile(r"\bAlready (?:mutably )?borrowed\b"), ERROR, "failure",
      "already_borrowed", _none),
+    # TypeScript's compiler when two copies of one package meet (npm installed a second
+    # @langchain/core): the same class from two declarations is "not derived" from itself
+    ("is not a class derived from", re.compile(r"is protected but type '[^']{1,300}' is not a "
+                                               r"class derived from"), ERROR, "failure",
+     "ts_duplicate_package", _none),
+    ("separate declarations of a private", re.compile(
+        r"Types have separate declarations of a private property"), ERROR, "failure",
+     "ts_duplicate_package", _none),
+    # AutoGen AgentChat's tool result repr: the call failed (its content says why)
+    ("is_error=True", re.compile(r"FunctionExecutionResult\(content=(['\"]).{0,2000}?\1, "
+                                 r"name=.{0,300}?is_error=True"), ERROR, "failure",
+     "tool_error", _none),
     ("with status 5", re.compile(r"\bfail(?:ed|s|ure)? with status 5\d\d\b", _ANY), ERROR,
      "failure", "http_5xx", _none),
     # dependency resolvers (pasted install output)
