@@ -80,3 +80,30 @@ def test_a_404_on_a_session_path_is_a_missing_session(tmp_path: Path, line: str,
     assert (ev.error is not None and "session path" in ev.error) is missing
     sig = analyze_paths([str(p)]).case.signals()["state.session_missing"]
     assert (sig.answer is Answer.YES) is missing
+
+
+def test_sessions_starting_with_others_turns_equal_the_apps_count() -> None:
+    """py-shared-history-autogen: structlog console lines with no pid; the stream is the
+    holder, and every new session starting where the last one left is a prompt the app
+    recorded as holding another session's turns."""
+    sig = _signals("py-shared-history-autogen")["history.cross_session"]
+    assert sig.answer is Answer.YES
+    assert sig.value == _measured("py-shared-history-autogen")[
+        "app_prompts_with_other_sessions_turns"]
+    assert _signals("py-shared-history-autogen-fixed")["history.cross_session"].answer \
+        is Answer.NO
+
+
+def test_timer_jobs_overlap_in_their_process_whatever_agent_each_builds() -> None:
+    """node-overlapping-timer: setInterval starts a job (a fresh agent each) every 500 ms
+    while the last one still runs; the app counted overlapping jobs. The overlap is found
+    per process, and the guarded twin has none."""
+    sig = _signals("node-overlapping-timer")["runs.periodic_overlap"]
+    assert sig.answer is Answer.YES and isinstance(sig.value, int)
+    measured = _measured("node-overlapping-timer")["app_jobsOverlapping"]
+    assert isinstance(measured, int) and measured > 0
+    # pairs of overlapping runs: each overlapping job overlaps at least its predecessor
+    assert sig.value >= measured * 0.9
+    assert _measured("node-overlapping-timer-fixed")["app_jobsOverlapping"] == 0
+    assert _signals("node-overlapping-timer-fixed")["runs.periodic_overlap"].answer \
+        is Answer.NO

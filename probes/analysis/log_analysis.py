@@ -517,31 +517,43 @@ class LogAnalysis:
         self._periodic_signal(put, closed)
 
     def _periodic_signal(self, put: Callable[[Signal], None], closed: list[Run]) -> None:
-        def group(r: Run) -> str | None:
+        def by_instance(r: Run) -> str | None:
             if r.request:
                 return None
             return r.instance or r.process or "(no instance)"
 
-        groups: dict[str, list[Run]] = {}
-        for r in closed:
-            g = group(r)
-            if g is not None:
-                groups.setdefault(g, []).append(r)
-        if not groups:
-            put(no("runs.periodic_overlap", PROBE, "every run carries a request id", value=0))
-            return
+        def by_process(r: Run) -> str | None:
+            # A timer lives in a process, whatever agent each tick builds: a job that makes
+            # a fresh agent still overlaps the previous tick's job on the same work.
+            if r.request or not r.process or not r.instance:
+                return None
+            return f"process {r.process}"
+
         hits: list[tuple[str, float, float, OverlapSummary]] = []
         checked = 0
-        for g, members in groups.items():
-            if len(members) < PERIODIC_MIN_RUNS:
-                continue
-            checked += 1
-            stats = start_gaps_cv([r.start_ns for r in members if r.start_ns is not None])
-            if stats is None or stats[1] > PERIODIC_MAX_CV:
-                continue
-            found = summarize(members, group, self.max_examples)
-            if found.pairs:
-                hits.append((g, stats[0], stats[1], found))
+        seen_any = False
+        for group in (by_instance, by_process):
+            groups: dict[str, list[Run]] = {}
+            for r in closed:
+                g = group(r)
+                if g is not None:
+                    groups.setdefault(g, []).append(r)
+            seen_any = seen_any or bool(groups)
+            for g, members in groups.items():
+                if len(members) < PERIODIC_MIN_RUNS:
+                    continue
+                checked += 1
+                stats = start_gaps_cv([r.start_ns for r in members if r.start_ns is not None])
+                if stats is None or stats[1] > PERIODIC_MAX_CV:
+                    continue
+                found = summarize(members, group, self.max_examples)
+                if found.pairs:
+                    hits.append((g, stats[0], stats[1], found))
+            if hits:
+                break
+        if not seen_any:
+            put(no("runs.periodic_overlap", PROBE, "every run carries a request id", value=0))
+            return
         if hits:
             g, mean, cv, best = max(hits, key=lambda h: h[3].pairs)
             pairs = best.sample
@@ -553,7 +565,8 @@ class LogAnalysis:
                     data={"period_s": round(mean / 1e9, 3), "cv": round(cv, 3)}))
         elif checked == 0:
             put(no("runs.periodic_overlap", PROBE,
-                   f"fewer than {PERIODIC_MIN_RUNS} runs without a request id per instance",
+                   f"fewer than {PERIODIC_MIN_RUNS} runs without a request id per instance "
+                   "or process",
                    value=0))
         else:
             put(no("runs.periodic_overlap", PROBE,

@@ -264,7 +264,10 @@ class HistoryTracker:
         proc = ev.process
         if proc and ev.session:
             self._across_processes(ev, ev.session, proc, n)
-        holder = ev.instance or ev.process
+        # Lines with no instance or process identity: their stream is the holder (one log,
+        # one writer as far as anything shows). Several writers interleaved on one stream
+        # make new sessions start lower often, which the drop share below refuses.
+        holder = ev.instance or ev.process or f"stream {ev.source}"
         if holder and ev.session:
             h = self.holders.setdefault(holder, _HolderHistory())
             new_session = (ev.session not in h.sessions
