@@ -195,7 +195,8 @@ def test_otlp_json_lines() -> None:
     assert run_end.error == "RuntimeError: team is already running" and run_end.level == 50
     assert tool_start.fields == {"phase": "start", "tool": "gpt-4o"}
     assert tool_end.fields == {"phase": "end", "tool": "gpt-4o"}
-    assert tool_start.instance == "6f1c2d3e-replica-a"  # service.instance.id fallback
+    # service.instance.id names the process (OTel resource), never an agent object
+    assert tool_start.instance is None
     assert all(e.line == 1 for e in events)
     # an empty resourceSpans object is counted, not silently dropped
     assert rep.skipped == {}  # empty lines between objects are whitespace to raw_decode
@@ -281,7 +282,7 @@ def test_console_span_exporter(tmp_path: Path) -> None:
     assert run_end.request == "90cf0754024da13f39a9fd2749939109"
     assert run_end.error == "span team.run failed" and run_end.duration_ms == pytest.approx(1000.01)
     assert (run_end.instance, run_end.session, run_end.host) == (
-        "0f235ed2-replica", "s-1", "0f235ed2-replica")
+        None, "s-1", "0f235ed2-replica")
     assert events[0].time_ns == ns("2026-11-22T01:19:47.055880Z")
 
 

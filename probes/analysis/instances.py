@@ -78,6 +78,9 @@ class InstanceTracker:
     created_requests: set[str] = field(default_factory=set)
     created_examples: list[Example] = field(default_factory=list)
     created_ids: set[str] = field(default_factory=set)  # instance ids named at creation
+    # ids made from an agent's name in its process (spans with no object id): one object
+    # only when a creation under the id shows it
+    inferred_ids: set[str] = field(default_factory=set)
     agent_requests: set[str] = field(default_factory=set)
     hint: Example | None = None
     hint_looked: int = 0
@@ -110,6 +113,8 @@ class InstanceTracker:
                         + (f" for request {request}" if request else "")))
         if not instance:
             return
+        if ev.fields and "instance_from" in ev.fields and len(self.inferred_ids) < 4096:
+            self.inferred_ids.add(instance)
         st = self.stats.get(instance)
         if st is None:
             st = self.stats[instance] = InstanceStats(instance)
@@ -173,6 +178,12 @@ class InstanceTracker:
         under such an id are not runs on one object."""
         return self.created >= COARSE_MIN_CREATED and 0 < len(self.created_ids) * 2 <= \
             self.created
+
+    def unproven_names(self) -> bool:
+        """Every instance id is an agent's name in a process and none was seen created:
+        one name may be many objects (built per request), so nothing is claimed."""
+        return bool(self.inferred_ids) and not (self.inferred_ids & self.created_ids) \
+            and set(self.stats) <= self.inferred_ids
 
     def reuse_count(self, st: InstanceStats) -> int:
         """Sessions when the instance's lines name sessions, else requests."""

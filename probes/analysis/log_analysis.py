@@ -996,11 +996,16 @@ class LogAnalysis:
         """Instance ids that name a process, not an agent (see ``coarse_ids``): what was
         said about "one instance" is unknown, with that reason."""
         it = self.instances
-        if not it.coarse_ids():
+        if it.coarse_ids():
+            why = (f"{it.created} agents were created under only {len(it.created_ids)} "
+                   f"instance id(s) ({', '.join(sorted(it.created_ids)[:3])}): the id names "
+                   "the process or service instance, not one agent object")
+        elif it.unproven_names():
+            why = (f"the spans name the agent ({', '.join(sorted(it.inferred_ids)[:3])}) but "
+                   "carry no object id and no creation was seen: whether one object or one "
+                   "per request served these runs is not known")
+        else:
             return
-        why = (f"{it.created} agents were created under only {len(it.created_ids)} instance "
-               f"id(s) ({', '.join(sorted(it.created_ids)[:3])}): the id names the process or "
-               "service instance, not one agent object")
         for key in ("instance.many_sessions", "runs.overlap_instance",
                     "runs.nested_same_request"):
             s = signals.get(key)

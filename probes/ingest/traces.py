@@ -61,6 +61,8 @@ REQUEST_ID_KEYS = ("request.id", "http.request.id", "http.request.header.x-reque
                    "x-request-id")
 """When a span names the run or request id its service also logs, the span takes that
 id, so a run seen in both the logs and the trace export is one run, not two overlapping."""
+INFERRED_INSTANCE = "gen_ai.agent.name"
+"""``fields["instance_from"]`` of events whose instance id is an agent's name in a process."""
 USER_KEYS = ("enduser.id", "user.id", "user_id", "app.user.id")
 """Who a span works for. Within one trace every span works for one user and one request:
 a span naming another (a tool reading state another request left) is contamination."""
@@ -255,11 +257,12 @@ def span_events(span: Span, source: str, line: int) -> list[LogEvent]:
     # keyed by its name in that process: one object when the process created it once, and
     # the analysis's coarse-id guard drops the claim when the process created one per request.
     instance = span.attr(INSTANCE_KEYS)
+    inferred = False
     if instance is None:
         agent = span.attr(("gen_ai.agent.name",))
         where = span.resource.get("service.instance.id") or span.attr(("process.pid",))
         if agent and where:
-            instance = f"{agent}@{where}"
+            instance, inferred = f"{agent}@{where}", True
     session = span.attr(SESSION_KEYS)
     host = span.attr(HOST_KEYS)
     pid = span.attr(("process.pid",))
@@ -273,6 +276,8 @@ def span_events(span: Span, source: str, line: int) -> list[LogEvent]:
     out: list[LogEvent] = []
 
     def ev(kind: EventKind, t: int | None, **kw: Any) -> None:
+        if inferred:  # the analysis asks for a creation before it calls this one object
+            kw["fields"] = {**(kw.get("fields") or {}), "instance_from": INFERRED_INSTANCE}
         out.append(LogEvent(time_ns=t, message=span.name, kind=kind, **common, **kw))
 
     req = _request_id(span.attr(REQUEST_ID_KEYS), common["host"], common["pid"]) \
