@@ -107,3 +107,32 @@ def test_timer_jobs_overlap_in_their_process_whatever_agent_each_builds() -> Non
     assert _measured("node-overlapping-timer-fixed")["app_jobsOverlapping"] == 0
     assert _signals("node-overlapping-timer-fixed")["runs.periodic_overlap"].answer \
         is Answer.NO
+
+
+def test_runs_reentered_from_their_own_callback_equal_the_apps_count() -> None:
+    """node-reentrant-run: the reply callback starts a second run on the agent of its own
+    request; the outer run's end is never logged (the inner one fails it). Every request
+    shows one nested run, as the app counted; the twin that queues the follow-up has none,
+    and runs that Promise.all starts together are not nested."""
+    sig = _signals("node-reentrant-run")["runs.nested_same_request"]
+    assert sig.answer is Answer.YES
+    assert sig.value == _measured("node-reentrant-run")["app_reentrant"]
+    assert _signals("node-reentrant-run-fixed")["runs.nested_same_request"].answer is Answer.NO
+    assert _signals("node-parallel-run-same-session")["runs.nested_same_request"].answer \
+        is Answer.NO
+
+
+def test_a_ceiling_at_the_services_own_call_timeout_is_weak_platform_evidence() -> None:
+    """node-tool-timeout: fetch with AbortSignal.timeout(1000) behind a tool; failures end
+    near 1 s, each with the service's own TimeoutError and a 500 it wrote itself. The
+    ceiling is reported, weakly; the timeouts (as many as the app counted) decide."""
+    signals = _signals("node-tool-timeout")
+    ceiling = signals["latency.ceiling"]
+    assert ceiling.answer is Answer.YES and ceiling.strength < 0.9
+    assert isinstance(ceiling.data, dict) and ceiling.data["own_timeout"] is True
+    assert signals["errors.timeout"].value == _measured("node-tool-timeout")["app_toolTimeouts"]
+
+
+def test_a_status_inside_a_hex_id_is_not_a_status() -> None:
+    """node-reentrant-run: agent-74e503a7 holds '503'; no rate limit was ever answered."""
+    assert _signals("node-reentrant-run")["errors.rate_limit"].answer is Answer.NO

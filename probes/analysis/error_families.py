@@ -53,10 +53,10 @@ ERROR_FAMILIES: tuple[ErrorFamily, ...] = (
     ),
     _family(
         "rate_limit", "errors.rate_limit",
-        r"(?<![\d.])429(?![\d.]|\s*ms)",  # status 429, not "429ms" nor "1.429"
+        r"(?<![\w.])429(?![\w.]|\s*ms)",  # status 429, not "429ms" nor "1.429"
         r"rate[ _-]?limit",  # "Rate limit reached", "rate_limit_exceeded", RateLimitError
         r"Too Many Requests",
-        r"(?<![\d.])503(?![\d.]|\s*ms)",
+        r"(?<![\w.])503(?![\w.]|\s*ms)",
         r"Service Unavailable",
         r"overloaded",  # Anthropic "overloaded_error", "The server is overloaded"
         r"insufficient_quota",
@@ -75,8 +75,8 @@ ERROR_FAMILIES: tuple[ErrorFamily, ...] = (
         "platform_timeout", "latency.ceiling",
         r"FUNCTION_INVOCATION_TIMEOUT",  # Vercel
         r"Task timed out after",  # AWS Lambda
-        r"(?<![\d.])504(?![\d.]|\s*ms)", r"Gateway Time-?out",
-        r"(?<![\d.])502(?![\d.]|\s*ms)", r"Bad Gateway",
+        r"(?<![\w.])504(?![\w.]|\s*ms)", r"Gateway Time-?out",
+        r"(?<![\w.])502(?![\w.]|\s*ms)", r"Bad Gateway",
         r"upstream request timeout",  # Envoy
         r"upstream timed out",  # nginx error log
     ),
@@ -84,7 +84,7 @@ ERROR_FAMILIES: tuple[ErrorFamily, ...] = (
         "duplicate_write", "errors.duplicate_write",
         r"duplicate key", r"already exists", r"E11000",
         r"UniqueViolation", r"unique constraint", r"UNIQUE constraint failed",
-        r"409 Conflict", r"(?<![\d.])409(?![\d.]|\s*ms)", r"ConditionalCheckFailed",
+        r"409 Conflict", r"(?<![\w.])409(?![\w.]|\s*ms)", r"ConditionalCheckFailed",
     ),
     _family(
         "serialization", "errors.serialization",

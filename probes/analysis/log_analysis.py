@@ -73,6 +73,11 @@ LOG_KEYS: tuple[str, ...] = tuple(
 PARALLEL_START_GAP_NS = 100_000_000
 """Runs of one request started within 100 ms were started together (Promise.all,
 asyncio.gather); a run started later inside another came from a callback (re-entry)."""
+NESTED_MIN_GAP_NS = 30_000_000
+"""A run of one request on one instance that started 30 ms or more into another and ended
+inside it was started from that run's own work (a reply callback runs after a model reply).
+Measured in the lab: re-entry 39-55 ms in; runs started together by Promise.all under a
+25-request ramp at most 20 ms apart (the event loop is busy)."""
 PERIODIC_MIN_RUNS = 4
 PERIODIC_MAX_CV = 0.25
 """Gaps between starts varying by at most 25% of their mean: a timer, not traffic."""
@@ -101,6 +106,12 @@ _LOOP_WORDING = re.compile(r"event loop (?:is )?(?:already )?running|"
                            r"another loop is running|cannot be called from a running event "
                            r"loop", re.IGNORECASE)
 """asyncio's words for a loop entered twice (base_events._check_running, asyncio.run)."""
+OWN_TIMEOUT_SHARE = 0.5
+OWN_TIMEOUT_STRENGTH = 0.5
+"""A ceiling of requests the service failed itself, as many timeout errors as cut requests
+(at least this share) and no proxy or platform line: its own call's limit (tool-timeout),
+kept as weak platform evidence."""
+
 _IMPORT_ONLY = re.compile(r"^(?:(?!is not a function|not initialized|has no attribute|"
                           r"ResolutionImpossible|ERESOLVE|incompatible|conflict|"
                           r"class derived from|separate declarations).)*$",
@@ -440,6 +451,24 @@ class LogAnalysis:
                         signals=tuple(signals[k] for k in LOG_KEYS), collected_at=now_utc(),
                         data=data)
 
+    def _open_in_request(self, closed: list[Run]) -> list[Run]:
+        """Runs that never ended, held open to the last end of their own request on their
+        instance: a run re-entered from its own callback fails, and the outer run's end
+        is never logged, yet the inner one started inside it."""
+        last: dict[tuple[str, str], int] = {}
+        for r in closed:
+            if r.instance and r.request and r.end_ns is not None:
+                k = (r.instance, r.request)
+                if r.end_ns > last.get(k, -1):
+                    last[k] = r.end_ns
+        out: list[Run] = []
+        for r in self.runs.open_runs:
+            if r.instance and r.request and r.start_ns is not None:
+                end = last.get((r.instance, r.request))
+                if end is not None and end > r.start_ns:
+                    out.append(replace(r, end_ns=end + 1))  # past it: touching is no overlap
+        return out
+
     def _overlap_examples(self, overlaps: list[Overlap]) -> list[Example]:
         out: list[Example] = []
         for o in overlaps:
@@ -486,8 +515,9 @@ class LogAnalysis:
                        f"{len(with_inst)} runs on {len(by_instance.peak)} instance(s); no two "
                        f"overlap{open_note}", value=0))
             # Fine groups (one instance, one request): few pairs, so every pair is looked at.
-            nested = [o for o in sweep(with_inst, _instance_and_request)
-                      if o.nested and o.start_gap_ns > PARALLEL_START_GAP_NS]
+            nested = [o for o in sweep(with_inst + self._open_in_request(with_inst),
+                                       _instance_and_request)
+                      if o.nested and o.start_gap_ns >= NESTED_MIN_GAP_NS]
             if nested:
                 put(yes("runs.nested_same_request", PROBE,
                         f"{len(nested)} runs started inside another run of the same request on "
@@ -800,13 +830,25 @@ class LogAnalysis:
             exs += self.family_examples["platform_timeout"]
         if self.runtime.gateway_timeouts:
             exs += self.runtime.gateway.examples
+        own = (ceiling is not None and not who and timeouts == 0
+               and not self.runtime.gateway_failures
+               and self.family_counts["timeout"] - self.family_handled["timeout"]
+               >= OWN_TIMEOUT_SHARE * ceiling.count)
+        if own and ceiling is not None:
+            # The service answered these failures itself, each with its own timeout error
+            # (an AbortSignal, httpx's ReadTimeout): the limit is its outbound call's, not a
+            # platform's. Weak evidence of a platform limit; the timeouts name the cause.
+            parts.append("and the service's own timeout errors say its call gave up at that "
+                         "limit (no proxy or platform timeout in the input)")
         if parts and exs:
-            strong = bool(ceiling) or timeouts > 0
+            strong = (bool(ceiling) or timeouts > 0) and not own
             put(yes("latency.ceiling", PROBE, "; ".join(parts), exs[: self.max_examples],
                     value=round(ceiling.duration_ms, 1) if ceiling else platform,
-                    strength=1.0 if strong else BAD_GATEWAY_STRENGTH,
+                    strength=(OWN_TIMEOUT_STRENGTH if own else
+                              1.0 if strong else BAD_GATEWAY_STRENGTH),
                     data={"timeouts": timeouts, "bad_gateway": self.bad_gateway_only,
-                          "ceiling_ms": round(ceiling.duration_ms, 1) if ceiling else None}))
+                          "ceiling_ms": round(ceiling.duration_ms, 1) if ceiling else None,
+                          "own_timeout": own}))
         elif reqs:
             nfail = sum(r.failed for r in reqs)
             put(no("latency.ceiling", PROBE,

@@ -85,6 +85,11 @@ def kind_of_text(text: str) -> EventKind:
     return kind
 
 
+_OUTCOME = re.compile(r"^\S+(?: \S+)? (?:ok|done|completed|finished|failed|succeeded|"
+                      r"errored)\b", re.IGNORECASE)
+"""'<what> <outcome>' at the start of a message: with a duration, a unit of work's end."""
+
+
 def classify(message: str, event_name: str | None, level: int | None, error: str | None,
              status: int | None, duration_ms: float | None,
              has_history: bool) -> EventKind:
@@ -93,7 +98,9 @@ def classify(message: str, event_name: str | None, level: int | None, error: str
     if kind is EventKind.OTHER and event_name and event_name != message:
         kind = kind_of_text(event_name)
     if kind is EventKind.OTHER:
-        if status is not None and duration_ms is not None:
+        if duration_ms is not None and (status is not None or _OUTCOME.search(message)):
+            # a status and a time, or an outcome word and a time ("chat ok ms=405",
+            # "chat failed ms=1206: ..."): how one unit of work ended
             kind = EventKind.REQUEST_END
         elif has_history:
             kind = EventKind.HISTORY

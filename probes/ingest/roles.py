@@ -37,7 +37,7 @@ ROLE_ALIASES: dict[str, tuple[str, ...]] = {
     "error": ("err", "error", "exception", "err.message", "error.message", "stack"),
     "status": ("res.statusCode", "statusCode", "status", "status_code", "http.status_code"),
     "duration": ("responseTime", "response_time", "duration_ms", "durationMs", "elapsed_ms",
-                 "latency_ms"),
+                 "latency_ms", "elapsedMs", "latencyMs", "took_ms", "ms"),
     # extra named values, kept in LogEvent.fields under the role name
     "version": ("version", "stateVersion", "state_version", "expectedVersion"),
     "expected": ("expected", "expectedVersion", "expected_version"),

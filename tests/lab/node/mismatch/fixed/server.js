@@ -5,6 +5,7 @@
  * This file is identical in mismatch/broken and mismatch/fixed; only package.json differs.
  */
 const express = require('express');
+const morgan = require('morgan');
 const { ChatOpenAI } = require('@langchain/openai');
 const { ChatPromptTemplate } = require('@langchain/core/prompts');
 const { StringOutputParser } = require('@langchain/core/output_parsers');
@@ -18,6 +19,7 @@ const model = new ChatOpenAI({
 });
 
 const app = express();
+app.use(morgan('tiny')); // express's usual request log
 app.use(express.json());
 
 app.post('/chat', async (req, res) => {
