@@ -24,7 +24,16 @@ from dataclasses import dataclass, field
 from probes.advice import tailor
 from probes.causes import CAUSES, HEALTHY, INCONCLUSIVE, cause
 from probes.evidence import Answer, AnsweredBy, Case, Example, Signal, yes
-from probes.tree import HEALTH_NEEDS, STATE_KEPT, STRUCTURAL, TREE, Leaf, Node, Question, leaves_below
+from probes.tree import (
+    HEALTH_NEEDS,
+    STATE_KEPT,
+    STRUCTURAL,
+    TREE,
+    Leaf,
+    Node,
+    Question,
+    leaves_below,
+)
 from probes.verdict import RankedCause, Step, Verdict
 
 VERDICT_THRESHOLD = 0.3
