@@ -23,6 +23,7 @@ from probes.diagnose import diagnose
 from probes.events import LogEvent
 from probes.evidence import Answer, Case, Evidence, InputReport
 from probes.ingest import IngestConfig, InputFile, LogReader, discover, merge_by_time, sniff
+from probes.ingest.limits import MAX_DEPTH, obj_too_deep
 from probes.verdict import Verdict
 
 Progress = Callable[[str, int, int], None]
@@ -236,9 +237,15 @@ def _saved_case(path: Path) -> Case | str | None:
     except (OSError, ValueError, RecursionError):
         return None
     if not (isinstance(doc, dict) and set(doc) == {"evidence", "answers"}
-            and isinstance(doc["evidence"], list) and isinstance(doc["answers"], dict)
-            and all(isinstance(e, dict) and "probe" in e for e in doc["evidence"])):
+            and isinstance(doc["evidence"], list) and isinstance(doc["answers"], dict)):
         return None
+    for n, item in enumerate(doc["evidence"]):
+        if not (isinstance(item, dict) and "probe" in item):
+            what = "an object without 'probe'" if isinstance(item, dict) else \
+                f"a {type(item).__name__}"
+            return f"a saved case whose evidence item {n} is {what}, not a probe record"
+    if obj_too_deep(doc):
+        return f"a saved case nested deeper than {MAX_DEPTH} levels"
     try:
         json.dumps(doc, allow_nan=False)
     except ValueError:

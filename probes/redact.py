@@ -41,6 +41,7 @@ shape any more: callers redact first and cut after (``probes.evidence.example`` 
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Callable, Mapping
 from functools import lru_cache
@@ -480,3 +481,38 @@ def redact_obj(obj: Any) -> Any:
     if isinstance(obj, list | tuple):
         return [redact_obj(v) for v in obj]
     return obj
+
+
+NON_FINITE_NOTE = "json_note"
+"""Top-level key added to a JSON document in which NaN or Infinity became null."""
+
+
+def finite(obj: Any) -> tuple[Any, int]:
+    """A copy of JSON-like data with NaN and ±Infinity as None, and how many there were
+    (JSON has no such numbers: ``json.dumps`` would write ``NaN``, which no parser
+    reads)."""
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None, 1
+    if isinstance(obj, Mapping):
+        total = 0
+        out: dict[Any, Any] = {}
+        for k, v in obj.items():
+            out[k], n = finite(v)
+            total += n
+        return out, total
+    if isinstance(obj, list | tuple):
+        items = [finite(v) for v in obj]
+        return [v for v, _ in items], sum(n for _, n in items)
+    return obj, 0
+
+
+def json_out(obj: Any, *, indent: int | None = 2, ensure_ascii: bool = False) -> str:
+    """THE way a JSON document leaves scaledoc (stdout, a file, a bundle member):
+    redacted (``redact_obj``) and strict (``allow_nan=False``). Non-finite numbers
+    become null, and a top-level ``json_note`` says how many, so a reader is never
+    handed ``NaN`` nor silently a different number."""
+    doc, bad = finite(redact_obj(obj))
+    if bad and isinstance(doc, dict):
+        doc[NON_FINITE_NOTE] = (f"{bad} non-finite number(s) (NaN/Infinity) written as "
+                                "null: JSON has no such numbers")
+    return json.dumps(doc, indent=indent, ensure_ascii=ensure_ascii, allow_nan=False)

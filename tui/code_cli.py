@@ -10,7 +10,6 @@ untrusted text: redacted by the probe, shown here through ``visible`` as plain
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from probes.code import scan
 from probes.code.dependencies import is_manifest
 from probes.code.scan import SOURCE_SUFFIXES
 from probes.evidence import Evidence
+from probes.redact import json_out
 from probes.safe_text import visible
 from tui.exit_codes import ExitCode
 
@@ -94,10 +94,10 @@ def cmd_code(args: argparse.Namespace) -> int:
         print("scaledoc code: no Python/TypeScript/JavaScript source or manifest found in "
               + visible(", ".join(str(p) for p in good)), file=sys.stderr)
         if args.json:
-            print(json.dumps(ev.to_json(), indent=1))
+            print(json_out(ev.to_json(), indent=1))
         return ExitCode.INPUT_ERROR
     if args.json:
-        print(json.dumps(ev.to_json(), indent=1))
+        print(json_out(ev.to_json(), indent=1))
         return ExitCode.OK
     console = Console(markup=False, highlight=False, emoji=False)
     if ev.data.get("findings"):

@@ -28,7 +28,6 @@ a partial result, reported, not a failure).
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import sys
 import tempfile
@@ -51,6 +50,7 @@ from probes.kube.live import (
     evidence_of,
     gather,
 )
+from probes.redact import json_out
 from probes.safe_text import visible
 from tui.diagnostics import err, run_interruptibly
 from tui.exit_codes import ExitCode
@@ -308,7 +308,7 @@ def cmd_kube(args: argparse.Namespace) -> int:
         return found
     ev = evidence_of(got, target)
     if args.json:
-        print(json.dumps(ev.to_json(), indent=2))
+        print(json_out(ev.to_json(), indent=2))
         return found
     console = Console(highlight=False)
     console.print(pods_table(ev))

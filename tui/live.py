@@ -33,6 +33,7 @@ from probes.evidence import Answer, Evidence
 from probes.process import ProcessTarget
 from probes.process import collect as collect_processes
 from probes.ramp import RampPlan, check_plan, run_ramp
+from probes.redact import json_out
 from probes.safe_text import visible
 from tui.diagnostics import err, run_interruptibly
 from tui.exit_codes import ExitCode
@@ -115,7 +116,7 @@ def cmd_ps(args: argparse.Namespace) -> int:
                            sample_seconds=args.sample)
     ev, interrupted = _interruptibly(lambda cancel: collect_processes(target, cancel))
     if args.json:
-        print(json.dumps(ev.to_json(), indent=2))
+        print(json_out(ev.to_json(), indent=2))
     elif ev.error is None:
         console = Console(highlight=False)
         console.print(process_table(ev))
@@ -283,7 +284,7 @@ def cmd_ramp(args: argparse.Namespace) -> int:
             progress_bar.stop()
     interrupted = interrupted or ev.data.get("stopped") == "interrupted"
     if args.json:
-        print(json.dumps(ev.to_json(), indent=2))
+        print(json_out(ev.to_json(), indent=2))
     else:
         console = Console(highlight=False)
         if ev.data.get("levels"):

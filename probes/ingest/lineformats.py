@@ -28,6 +28,7 @@ from probes.events import EventKind, LogEvent
 from probes.ingest import roles as R
 from probes.ingest.kinds import _cache as _kind_cache
 from probes.ingest.kinds import classify, end_failed
+from probes.ingest.limits import text_too_deep
 from probes.ingest.textshapes import (
     ShapeState,
     mark,
@@ -565,6 +566,8 @@ def detect_format(inner_lines: Sequence[str]) -> tuple[str, list[dict[str, Any]]
         if not s:
             continue
         if s[0] == "{":
+            if text_too_deep(s):
+                continue  # counted as skipped by the reader
             try:
                 doc = _untyped.decode(s)
             except (msgspec.DecodeError, msgspec.ValidationError):

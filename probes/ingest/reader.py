@@ -22,6 +22,7 @@ from probes.events import LogEvent
 from probes.evidence import InputReport
 from probes.ingest.blocks import MAX_BLOCK_BYTES, MAX_BLOCK_LINES, BlockJoiner
 from probes.ingest.config import IngestConfig
+from probes.ingest.limits import DEEP_REASON, text_too_deep
 from probes.ingest.lineformats import LineParser, detect_format
 from probes.ingest.sniff import classify_head, sample_lines
 from probes.ingest.sources import (
@@ -254,6 +255,9 @@ class LogReader:
                     self._add_part(done, s, cap)
                     s = "".join(done.parts)
                     line_no, wrap_time, wrap_host = done.line, done.time_ns, done.host
+            if "{" in s and text_too_deep(s):
+                skipped[DEEP_REASON] += 1  # before any decoder or walk can recurse on it
+                continue
             # JSON lines go straight to the parser unless a block is open or a line held
             if s[:1] != "{" or joiner.active:  # type: ignore[union-attr]
                 out = joiner.feed(s, line_no, wrap_time, wrap_host)  # type: ignore[union-attr]

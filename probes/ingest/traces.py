@@ -34,6 +34,7 @@ from typing import Any, BinaryIO
 
 from probes.events import DEBUG, ERROR, FATAL, INFO, TRACE, WARN, EventKind, LogEvent
 from probes.evidence import parse_iso_ns
+from probes.ingest.limits import DEEP_REASON, obj_too_deep
 from probes.ingest.lineformats import assemble, role_paths, values_from_dict
 
 # Span names that are an agent/team/crew run (case-insensitive, searched in the name).
@@ -424,6 +425,16 @@ def console_objects(stream: BinaryIO, cap: int, on_skip: Callable[[str], None],
             continue
         try:
             obj, end = dec.raw_decode(buf, pos)
+            if obj_too_deep(obj):
+                raise RecursionError
+        except RecursionError:
+            on_skip(DEEP_REASON)
+            nxt = buf.find("\n{", pos + 1)
+            if nxt == -1:
+                return
+            line_at_pos += buf.count("\n", pos, nxt + 1)
+            pos = nxt + 1
+            continue
         except json.JSONDecodeError as exc:
             # An error at the end of the buffer (or an unterminated string) may only mean
             # the object continues in the next chunk; one inside the buffer is real.

@@ -20,7 +20,6 @@ so a half-written bundle never carries the final name.
 from __future__ import annotations
 
 import io
-import json
 import os
 import tarfile
 import threading
@@ -32,7 +31,7 @@ from typing import Any
 
 from probes.kube.live import Collected, KubeTarget, gather
 from probes.kube.offline import BUNDLE_FORMAT, MANIFEST
-from probes.redact import redact_obj, redact_text
+from probes.redact import json_out, redact_text
 
 
 class CaptureError(Exception):
@@ -107,7 +106,8 @@ def _add(tar: tarfile.TarFile, name: str, data: bytes, mtime: float) -> None:
 
 
 def _json_bytes(doc: Any) -> bytes:
-    return (json.dumps(doc, indent=1, ensure_ascii=False) + "\n").encode()
+    """Redacted, strict JSON (``json_out``): every object member goes through it."""
+    return (json_out(doc, indent=1) + "\n").encode()
 
 
 def write_bundle(got: Collected, target: KubeTarget, out: Path) -> Path:
@@ -125,14 +125,14 @@ def write_bundle(got: Collected, target: KubeTarget, out: Path) -> Path:
             _add(tar, MANIFEST, _json_bytes(manifest), now)
             _add(tar, "pods.json", _json_bytes(
                 {"apiVersion": "v1", "kind": "PodList", "metadata": {},
-                 "items": redact_obj(got.pods)}), now)
+                 "items": got.pods}), now)
             _add(tar, "events.json", _json_bytes(
                 {"apiVersion": "v1", "kind": "EventList", "metadata": {},
-                 "items": redact_obj(got.events)}), now)
+                 "items": got.events}), now)
             if got.owners:
                 _add(tar, "owners.json", _json_bytes(
                     {"apiVersion": "v1", "kind": "List", "metadata": {},
-                     "items": redact_obj(got.owners)}), now)
+                     "items": got.owners}), now)
             for source, lines in got.logs:
                 path = log_paths.get(source)
                 if path is not None:

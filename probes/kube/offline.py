@@ -34,6 +34,7 @@ from typing import Any
 import yaml
 
 from probes.evidence import Evidence, InputReport, now_utc
+from probes.ingest.limits import DEEP_REASON, MAX_DEPTH, MAX_YAML_NODES, obj_too_deep
 from probes.ingest.sources import InputFile
 from probes.kube import describe, events_text, paste
 from probes.kube.objects import as_list, as_map, is_event, is_pod
@@ -72,8 +73,49 @@ def looks_like_kube_text(head: str) -> bool:
             or paste.looks_like_paste(head))
 
 
+class YamlRefused(ValueError):
+    """A YAML document past a bound (nesting, alias expansion): the reason, as text."""
+
+
 class _TextTimestampLoader(yaml.SafeLoader):
-    """SafeLoader that leaves timestamps as strings, as the API server sends them."""
+    """SafeLoader that leaves timestamps as strings, as the API server sends them, and
+    refuses nesting past ``MAX_DEPTH`` and aliases expanding past ``MAX_YAML_NODES``
+    nodes ("billion laughs"), both while composing, before anything walks the result."""
+
+    _depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise YamlRefused(f"YAML nested deeper than {MAX_DEPTH} levels")
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def compose_document(self) -> Any:
+        node = super().compose_document()
+        if node is not None and _expanded_nodes(node, {}) > MAX_YAML_NODES:
+            raise YamlRefused(f"YAML aliases expand past {MAX_YAML_NODES:,} nodes "
+                              "(an alias bomb?)")
+        return node
+
+
+def _expanded_nodes(node: yaml.Node, memo: dict[int, int]) -> int:
+    """Nodes of a composed YAML tree with every alias expanded, counted without
+    expanding (each shared node is counted once and reused). Depth is bounded by the
+    loader, so the recursion is too."""
+    key = id(node)
+    if key in memo:
+        return memo[key]
+    memo[key] = 1  # a recursive alias counts once, never loops
+    total = 1
+    if isinstance(node, yaml.SequenceNode):
+        total += sum(_expanded_nodes(c, memo) for c in node.value)
+    elif isinstance(node, yaml.MappingNode):
+        total += sum(_expanded_nodes(k, memo) + _expanded_nodes(v, memo) for k, v in node.value)
+    memo[key] = total = min(total, MAX_YAML_NODES + 1)
+    return total
 
 
 _TextTimestampLoader.yaml_implicit_resolvers = {
@@ -129,14 +171,24 @@ def _json_documents(text: str, skipped: Counter[str]) -> list[Any]:
     docs: list[Any] = []
     i, n = 0, len(text)
     first_error: json.JSONDecodeError | None = None
+    found = False  # a document refused for its depth still makes this JSON
     while True:
         while i < n and text[i].isspace():
             i += 1
         if i >= n:
             break
+        start = i
         try:
             doc, i = decoder.raw_decode(text, i)
+            if obj_too_deep(doc):
+                raise RecursionError
             docs.append(doc)
+            continue
+        except RecursionError:
+            skipped[DEEP_REASON] += 1
+            found = True
+            nxt = text.find("\n{", start + 1)
+            i = n if nxt == -1 else nxt + 1
             continue
         except json.JSONDecodeError as exc:
             first_error = first_error or exc
@@ -144,7 +196,7 @@ def _json_documents(text: str, skipped: Counter[str]) -> list[Any]:
         end = n if nxt == -1 else nxt + 1
         skipped["text between JSON documents (e.g. dumped logs)"] += text.count("\n", i, end) or 1
         i = end
-    if not docs and first_error is not None:
+    if not docs and first_error is not None and not found:
         raise first_error
     return docs
 
@@ -168,12 +220,16 @@ def _parse_text(name: str, text: str, into: _Collected) -> InputReport | None:
         try:
             docs = list(yaml.load_all(text, Loader=_TextTimestampLoader))  # noqa: S506 (safe)
             fmt = "kubectl-yaml"
-        except yaml.YAMLError:
+        except YamlRefused:
+            raise  # a bound, not "not YAML": the caller reports it
+        except (yaml.YAMLError, RecursionError):
             return None
     flat: list[Any] = []
     for d in docs:
         flat.extend(d if isinstance(d, list) else [d])
     if not any(isinstance(d, Mapping) and looks_like_kube(d) for d in flat):
+        if skipped.get(DEEP_REASON):
+            raise ValueError(DEEP_REASON)  # refused, not "not Kubernetes": say so
         return None
     used = sum(into.add_doc(d, skipped) for d in flat if d is not None)
     kinds = sorted({str(d.get("kind") or "Pod/Event") for d in flat if isinstance(d, Mapping)})
