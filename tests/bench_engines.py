@@ -1,0 +1,257 @@
+"""Columnar engines for the analysis hot path, measured against scaledoc, lnav, jq and wc.
+
+Run: ``python3 tests/bench_engines.py [--mb 300]`` (or ``python3 -m pytest -m benchmark -s
+tests/bench_engines.py``). Figures are printed, not asserted: every tool runs on the same
+generated file in the same run, each in a child process so its peak RSS is its own.
+
+Why this exists (issue "Speed: a columnar hot path"): per-line Python work in ingestion and
+``LogAnalysis.feed`` is where ``analyze`` spends its time. Before building a columnar path,
+two engines were prototyped on the benchmark file doing the work that path must do:
+decode JSON lines into typed columns (time, kind, process, run, instance, session, status,
+duration, error family, resolved once per source rather than per line), then runs by
+grouping, the overlap sweep per instance as a cumulative max of run ends, error families by
+one regex pass, and the in-flight concurrency of requests. Both prototypes agree with
+scaledoc's own counts on that file (runs, overlapping runs, already-running errors); the
+figures and the choice are in the README's dependency notes. The engines are optional here:
+a missing one is reported as such, never an error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+from typing import Any
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import pytest
+
+from tests.bench_ingest import generate
+
+LNAV_FORMAT = Path(__file__).parent / "lnav" / "pino_log.json"
+
+_COLUMNS = ("{level:'BIGINT', time:'BIGINT', pid:'BIGINT', hostname:'VARCHAR', "
+            "reqId:'VARCHAR', sessionId:'VARCHAR', runId:'VARCHAR', "
+            "agent:'STRUCT(name VARCHAR, instanceId VARCHAR)', "
+            "err:'STRUCT(type VARCHAR, message VARCHAR)', res:'STRUCT(statusCode BIGINT)', "
+            "responseTime:'DOUBLE', msg:'VARCHAR'}")
+
+_COLUMNS_IN_FSTRING = _COLUMNS.replace("{", "{{").replace("}", "}}")
+
+DUCKDB = textwrap.dedent(f"""
+    import json, resource, sys, time
+    import duckdb
+    path, db = sys.argv[1], sys.argv[2]
+    t0 = time.perf_counter()
+    con = duckdb.connect(db)
+    con.execute("SET threads=2")
+    con.execute("SET preserve_insertion_order=false")
+    if db != ":memory:":
+        con.execute("SET memory_limit='200MB'")
+    # kinds and error families resolved once, in the projection: no message text is kept
+    con.execute(f'''CREATE TABLE ev AS SELECT time AS t,
+      CASE msg WHEN 'run started' THEN 1 WHEN 'run finished' THEN 2 WHEN 'run failed' THEN 3
+               WHEN 'request completed' THEN 4 ELSE 0 END::UTINYINT AS kind,
+      hostname || '/' || pid AS proc, runId, agent.instanceId AS inst, sessionId,
+      res.statusCode::USMALLINT AS status, responseTime::INTEGER AS dur,
+      CASE WHEN err.message IS NULL THEN 0
+           WHEN regexp_matches(err.message, '(?i)already running') THEN 1
+           WHEN regexp_matches(err.message, '(?i)rate.?limit|\\\\b429\\\\b') THEN 2
+           ELSE 9 END::UTINYINT AS fam
+      FROM read_json('{{path}}', format='newline_delimited', ignore_errors=true,
+                     columns={_COLUMNS_IN_FSTRING})''')
+    t1 = time.perf_counter()
+    con.execute('''CREATE TABLE runs AS SELECT min(t) FILTER (WHERE kind=1) AS s,
+      max(t) FILTER (WHERE kind IN (2,3)) AS e, any_value(inst) AS inst
+      FROM ev WHERE kind IN (1,2,3) GROUP BY proc, runId''')
+    runs = con.execute("SELECT count(*) FROM runs WHERE s IS NOT NULL AND e IS NOT NULL").fetchone()[0]
+    overlapping = con.execute('''SELECT count(*) FROM (SELECT s, max(e) OVER (PARTITION BY inst
+      ORDER BY s ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS pe FROM runs
+      WHERE s IS NOT NULL AND e IS NOT NULL) WHERE s < pe''').fetchone()[0]
+    already = con.execute("SELECT count(*) FROM ev WHERE fam = 1").fetchone()[0]
+    inflight = con.execute('''WITH r AS (SELECT t - dur AS s, t AS e FROM ev WHERE kind = 4),
+      d AS (SELECT s AS x, 1 AS k FROM r UNION ALL SELECT e AS x, -1 AS k FROM r)
+      SELECT max(c) FROM (SELECT sum(k) OVER (ORDER BY x, k ROWS UNBOUNDED PRECEDING) AS c FROM d)
+      ''').fetchone()[0]
+    t2 = time.perf_counter()
+    rows = con.execute("SELECT count(*) FROM ev").fetchone()[0]
+    print(json.dumps({{"wall_s": t2 - t0, "decode_s": t1 - t0, "rows": rows, "runs": runs,
+                      "overlapping": overlapping, "already_running": already,
+                      "max_inflight": inflight,
+                      "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
+""")
+
+POLARS = textwrap.dedent("""
+    import json, resource, sys, time
+    import polars as pl
+    path = sys.argv[1]
+    t0 = time.perf_counter()
+    schema = {"level": pl.Int64, "time": pl.Int64, "pid": pl.Int64, "hostname": pl.Utf8,
+              "reqId": pl.Utf8, "sessionId": pl.Utf8, "runId": pl.Utf8,
+              "agent": pl.Struct({"name": pl.Utf8, "instanceId": pl.Utf8}),
+              "err": pl.Struct({"type": pl.Utf8, "message": pl.Utf8}),
+              "res": pl.Struct({"statusCode": pl.Int64}), "responseTime": pl.Float64,
+              "msg": pl.Utf8}
+    kind = (pl.when(pl.col("msg") == "run started").then(1)
+            .when(pl.col("msg") == "run finished").then(2)
+            .when(pl.col("msg") == "run failed").then(3)
+            .when(pl.col("msg") == "request completed").then(4).otherwise(0).cast(pl.UInt8))
+    err = pl.col("err").struct.field("message")
+    fam = (pl.when(err.is_null()).then(0)
+           .when(err.str.contains("(?i)already running")).then(1)
+           .when(err.str.contains(r"(?i)rate.?limit|\\b429\\b")).then(2).otherwise(9)
+           .cast(pl.UInt8))
+    ev = pl.scan_ndjson(path, schema=schema, ignore_errors=True).select(
+        pl.col("time").alias("t"), kind.alias("kind"),
+        (pl.col("hostname") + "/" + pl.col("pid").cast(pl.Utf8)).cast(pl.Categorical).alias("proc"),
+        pl.col("runId"), pl.col("agent").struct.field("instanceId").cast(pl.Categorical).alias("inst"),
+        pl.col("sessionId").cast(pl.Categorical), pl.col("res").struct.field("statusCode").alias("status"),
+        pl.col("responseTime").cast(pl.Int64).alias("dur"), fam.alias("fam")).collect()
+    t1 = time.perf_counter()
+    runs = (ev.filter(pl.col("kind").is_in([1, 2, 3])).group_by(["proc", "runId"])
+            .agg(pl.col("t").filter(pl.col("kind") == 1).min().alias("s"),
+                 pl.col("t").filter(pl.col("kind") > 1).max().alias("e"), pl.col("inst").first())
+            .drop_nulls(["s", "e"]))
+    overlapping = (runs.sort(["inst", "s"])
+                   .with_columns(pl.col("e").cum_max().shift(1).over("inst").alias("pe"))
+                   .filter(pl.col("s") < pl.col("pe")).height)
+    already = ev.filter(pl.col("fam") == 1).height
+    req = ev.filter(pl.col("kind") == 4).select((pl.col("t") - pl.col("dur")).alias("s"), pl.col("t").alias("e"))
+    starts, ends = req["s"].sort(), req["e"].sort()
+    inflight = (starts.search_sorted(req["s"], side="right")
+                - ends.search_sorted(req["s"], side="right")).max()
+    t2 = time.perf_counter()
+    print(json.dumps({"wall_s": t2 - t0, "decode_s": t1 - t0, "rows": ev.height,
+                      "runs": runs.height, "overlapping": overlapping, "already_running": already,
+                      "max_inflight": int(inflight),
+                      "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+""")
+
+SCALEDOC = textwrap.dedent("""
+    import json, resource, sys, time
+    from probes.pipeline import analyze_paths
+    t0 = time.perf_counter()
+    a = analyze_paths([sys.argv[1]])
+    wall = time.perf_counter() - t0
+    logs = next(ev for ev in a.case.evidence if ev.probe == "logs")
+    sig = {s.key: s for s in logs.signals}
+    print(json.dumps({"wall_s": wall, "runs": (logs.data or {}).get("runs_total"),
+                      "overlapping": sig["runs.overlap_instance"].value or 0,
+                      "already_running": sig["errors.already_running"].value,
+                      "verdict": a.verdict.verdict,
+                      "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+""")
+
+
+def _child(code: str, *args: str) -> dict[str, Any] | str:
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    out = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
+                         env=env)
+    if out.returncode != 0:
+        last = (out.stderr.strip().splitlines() or ["failed"])[-1]
+        return f"not measured: {last[:120]}"
+    doc: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    return doc
+
+
+def _timed(cmd: list[str]) -> dict[str, Any] | str:
+    if shutil.which(cmd[0]) is None:
+        return f"not measured: {cmd[0]} is not installed"
+    gnu_time = shutil.which("time") or "/usr/bin/time"
+    if not Path(gnu_time).exists():
+        t0 = time.perf_counter()
+        subprocess.run(cmd, capture_output=True, check=False)
+        return {"wall_s": time.perf_counter() - t0}
+    t0 = time.perf_counter()
+    out = subprocess.run([gnu_time, "-f", "%M", *cmd], capture_output=True, text=True,
+                         check=False)
+    wall = time.perf_counter() - t0
+    rss = out.stderr.strip().splitlines()[-1] if out.stderr.strip() else "0"
+    return {"wall_s": wall, "rss_mb": int(rss) / 1024 if rss.isdigit() else None}
+
+
+def measure(path: Path) -> dict[str, dict[str, Any] | str]:
+    """Every tool on one file, one after another (each in its own process)."""
+    lnav_home = Path(tempfile.mkdtemp(prefix="scaledoc-lnav-"))
+    try:
+        formats = lnav_home / ".lnav" / "formats" / "installed"
+        formats.mkdir(parents=True)
+        shutil.copy(LNAV_FORMAT, formats / LNAV_FORMAT.name)
+        os.environ["HOME"], home = str(lnav_home), os.environ.get("HOME", "")
+        try:
+            lnav = _timed(["lnav", "-n", "-c", ";SELECT count(*) FROM pino_log", str(path)])
+        finally:
+            os.environ["HOME"] = home
+        db = lnav_home / "columns.duckdb"
+        return {
+            "wc -l": _timed(["wc", "-l", str(path)]),
+            "lnav 0.11 (pino format, count query)": lnav,
+            "jq 'select(.level>=50)'": _timed(["jq", "-c", "select(.level>=50)", str(path)]),
+            "scaledoc analyze (today)": _child(SCALEDOC, str(path)),
+            "DuckDB in memory": _child(DUCKDB, str(path), ":memory:"),
+            "DuckDB on disk, 200 MB limit": _child(DUCKDB, str(path), str(db)),
+            "Polars (lazy ndjson)": _child(POLARS, str(path)),
+        }
+    finally:
+        shutil.rmtree(lnav_home, ignore_errors=True)
+
+
+def report(path: Path, figures: dict[str, dict[str, Any] | str]) -> str:
+    size_mb = path.stat().st_size / 1e6
+    with path.open("rb") as f:
+        lines = sum(1 for _ in f)
+    lnav = figures.get("lnav 0.11 (pino format, count query)")
+    wc = figures.get("wc -l")
+    out = [f"file {size_mb:.0f} MB, {lines:,} lines, load {os.getloadavg()[0]:.1f}",
+           f"{'tool':<40} {'wall s':>8} {'MB/s':>8} {'vs lnav':>8} {'vs wc':>8} {'RSS MB':>8} "
+           f"{'B/line':>7}  counts"]
+    for name, f in figures.items():
+        if isinstance(f, str):
+            out.append(f"{name:<40} {f}")
+            continue
+        wall = f["wall_s"]
+        vs_lnav = (f"{lnav['wall_s'] / wall:.2f}x" if isinstance(lnav, dict) else "-")
+        vs_wc = (f"1/{wall / wc['wall_s']:.0f}" if isinstance(wc, dict) and wc["wall_s"] else "-")
+        rss = f.get("rss_mb")
+        counts = ", ".join(f"{k} {f[k]}" for k in ("runs", "overlapping", "already_running",
+                                                    "max_inflight", "verdict") if k in f)
+        out.append(f"{name:<40} {wall:>8.2f} {size_mb / wall:>8.1f} {vs_lnav:>8} {vs_wc:>8} "
+                   f"{rss if rss is None else round(rss):>8} "
+                   f"{'' if rss is None else round(rss * 1048576 / lines):>7}  {counts}")
+    return "\n".join(out)
+
+
+def run(mb: int) -> str:
+    tmp = Path(tempfile.mkdtemp(prefix="scaledoc-engines-"))
+    try:
+        path = tmp / "pino-4-replicas.log"
+        generate(path, mb * 1_000_000)
+        return report(path, measure(path))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+@pytest.mark.benchmark
+def test_engines() -> None:
+    print()
+    print(run(int(os.environ.get("SCALEDOC_BENCH_MB", "300"))))
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--mb", type=int, default=300)
+    ap.add_argument("--file", type=Path, help="measure this file instead of generating one")
+    args = ap.parse_args()
+    if args.file:
+        print(report(args.file, measure(args.file)))
+    else:
+        print(run(args.mb))
