@@ -68,3 +68,40 @@ def _says(sig: Signal | None, answer: Answer) -> bool:
     if sig is None or sig.answer is not answer:
         return False
     return answer is not Answer.YES or sig.strength >= _STRONG
+
+
+@dataclass(frozen=True, slots=True)
+class Exclusive:
+    """Two causes that cannot both be what happened to one service: offering both would
+    send the operator two opposite ways (share the agent less, or keep it longer)."""
+
+    cause: str
+    other: str
+    why: str
+
+
+EXCLUSIVE: tuple[Exclusive, ...] = (
+    Exclusive("shared-instance", "context-reset",
+              "one agent shared by every request is not rebuilt for each request"),
+    Exclusive("stale-module-state", "context-reset",
+              "state that survives across invocations is not lost on each request"),
+    Exclusive("shared-history", "context-reset",
+              "a history every session appends to is not forgotten between turns"),
+)
+"""Pairs of causes one incident cannot both have. The reports offer the better-ranked one
+of a pair and say that the other was left out and why."""
+
+
+def withheld_causes(verdict: Verdict) -> dict[str, str]:
+    """Ranked causes the reports do not offer, each with one sentence naming the
+    better-ranked cause it contradicts. The verdict (the top cause) is never withheld."""
+    rank = {c.id.split("/", 1)[0]: n for n, c in reversed(list(enumerate(verdict.causes)))}
+    ids = {c.id.split("/", 1)[0]: c.id for c in verdict.causes}
+    out: dict[str, str] = {}
+    for pair in EXCLUSIVE:
+        if pair.cause in rank and pair.other in rank:
+            keep, drop = sorted((pair.cause, pair.other), key=lambda c: rank[c])
+            if ids[drop] != verdict.verdict and ids[drop] not in out:
+                out[ids[drop]] = (f"{ids[drop]} is not offered: it contradicts {ids[keep]}, "
+                                  f"which the evidence ranks higher ({pair.why})")
+    return out

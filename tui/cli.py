@@ -22,11 +22,14 @@ from probes.redact import redact_obj
 from probes.signals import SIGNALS
 from tui.diagnostics import err, run_interruptibly
 from tui.exit_codes import ExitCode
+from tui.formats import add_output_option, format_type, render_document, with_output_formats
 
 COMMAND_MODULES: tuple[str, ...] = ("tui.live", "tui.code_cli", "tui.kubectl")
 """Modules that add sub-commands: each exposes ``register(subparsers)``."""
 
-FORMATS = ("text", "markdown", "json")
+EVIDENCE_COMMANDS: tuple[str, ...] = ("ps", "ramp", "kube")
+"""Commands that print one probe's Evidence; ``-o`` is added to them here (tui.formats)."""
+COMPLETION_SHELLS = ("bash", "zsh", "fish")
 LIVE_PROBES = ("process", "ramp")
 """Probes of live targets (--port/--pid, --ramp): their failures are UNREACHABLE."""
 
@@ -78,10 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     a = sub.add_parser("analyze", help="analyse inputs offline and print a report",
                        description="Analyse inputs offline and print the verdict with evidence.")
     _add_input_options(a)
-    a.add_argument("--format", choices=FORMATS, default=None,
-                   help="report format (default: text)")
-    a.add_argument("--json", action="store_true", help="same as --format json")
-    a.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE")
+    _add_report_options(a)
     a.add_argument("--save-case", metavar="FILE",
                    help="also write the full case (all evidence and answers) as JSON")
     a.add_argument("--chrome-trace", metavar="FILE",
@@ -89,7 +89,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "(overlapping runs as async slices per instance)")
     a.add_argument("--fail-on", metavar="IDS",
                    help="exit 2 when the verdict is one of these cause ids (comma-separated; "
-                        "'any' = any cause, not healthy or inconclusive)")
+                        "'any' = any cause, not healthy or inconclusive); ID:SCORE (e.g. "
+                        "any:0.5) when that cause, or any cause, scores at least SCORE")
     a.set_defaults(func=cmd_analyze)
 
     t = sub.add_parser("tui", help="open the incident TUI on inputs")
@@ -97,10 +98,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.set_defaults(func=cmd_tui)
 
     d = sub.add_parser("demo", help="the bundled demo incident (TUI on a terminal, else report)")
-    d.add_argument("--format", choices=FORMATS, default=None,
-                   help="print a report instead of opening the TUI")
-    d.add_argument("--json", action="store_true", help="same as --format json")
-    d.set_defaults(func=cmd_demo, paths=[], field=[], config=None, answer=[], output=None,
+    _add_report_options(d)
+    d.set_defaults(func=cmd_demo, paths=[], field=[], config=None, answer=[],
                    save_case=None, fail_on=None)
 
     s = sub.add_parser("signals", help="list the signal keys the tree asks about")
@@ -109,19 +108,53 @@ def build_parser() -> argparse.ArgumentParser:
     v = sub.add_parser("version", help="print the version (same as --version)")
     v.set_defaults(func=cmd_version)
 
+    c = sub.add_parser("causes", help="the cause catalogue: ids, meaning, signals, fixes",
+                       description="Every cause id a verdict can name, what it means, the "
+                                   "signals that point at it and how to fix it (the same as "
+                                   "docs/causes.md).")
+    add_output_option(c, "format", what="the catalogue")
+    c.add_argument("--json", action="store_true", help="same as -o json")
+    c.set_defaults(func=cmd_causes)
+
+    comp = sub.add_parser("completion", help="print a shell completion script (bash, zsh, fish)",
+                          description="Print the completion script for a shell, e.g. "
+                                      "'eval \"$(scaledoc completion bash)\"' in ~/.bashrc, or "
+                                      "'scaledoc completion fish | source' in fish.")
+    comp.add_argument("shell", choices=COMPLETION_SHELLS)
+    comp.set_defaults(func=cmd_completion)
+
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(sub)
+    for name in EVIDENCE_COMMANDS:
+        _add_evidence_formats(sub.choices.get(name), name)
     return parser
+
+
+def _add_report_options(p: argparse.ArgumentParser) -> None:
+    """kubectl's convention: ``-o`` is a format; the file is ``--output-file``."""
+    add_output_option(p, "format")
+    p.add_argument("--format", dest="format", type=format_type(), help=argparse.SUPPRESS)
+    p.add_argument("--json", action="store_true", help="same as -o json")
+    p.add_argument("--output-file", "--report-file", dest="output", metavar="FILE",
+                   help="write the report to FILE instead of stdout")
+
+
+def _add_evidence_formats(p: argparse.ArgumentParser | None, name: str) -> None:
+    """``-o text|json|yaml|markdown`` on a command that prints its Evidence with --json."""
+    if p is None or any("-o" in a.option_strings for a in p._actions):
+        return
+    add_output_option(p, "output_format", what="the evidence")
+    p.set_defaults(func=with_output_formats(p.get_default("func"), name))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     if Path(sys.argv[0]).name.startswith("kubectl-scaledoc") and argv is None:
-        from tui.kubectl import kubectl_main
-
-        return kubectl_main(args_list, report=_report_case, tui=_tui_case)
+        return plugin_main(args_list)
     parser = build_parser()
+    _autocomplete(parser)
     commands = _command_names(parser)
+    implicit = False
     if args_list and args_list[0] not in commands and args_list[0] not in (
             "-h", "--help", "--version"):
         typo = _mistyped_command(args_list[0], commands)
@@ -130,7 +163,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             err(f"unknown command '{args_list[0]}'; did you mean '{typo}'?")
             return ExitCode.INPUT_ERROR
         args_list = ["tui", *args_list]  # 'scaledoc PATH...' / 'scaledoc --ramp URL' open the TUI
-    args = parser.parse_args(args_list)
+        implicit = True
+    args, extra = parser.parse_known_args(args_list)
+    if extra:
+        sub = _subparser(parser, getattr(args, "command", None))
+        options = _option_names(sub) + (_option_names(parser) if implicit else [])
+        # The sub-command's own usage (the top one when 'scaledoc --flag' meant the TUI).
+        (parser if implicit or sub is None else sub).error(_unrecognized(extra, options))
     if not getattr(args, "func", None):
         parser.print_help()
         return ExitCode.OK
@@ -144,6 +183,66 @@ def main(argv: Sequence[str] | None = None) -> int:
 def cmd_version(args: argparse.Namespace) -> int:
     print(f"scaledoc {__version__}")
     return ExitCode.OK
+
+
+def _autocomplete(parser: argparse.ArgumentParser) -> None:
+    """Answer a shell's completion request (argcomplete sets _ARGCOMPLETE and exits);
+    a no-op otherwise. The scripts come from 'scaledoc completion SHELL'."""
+    import os
+
+    if "_ARGCOMPLETE" in os.environ:
+        import argcomplete
+
+        argcomplete.autocomplete(parser)
+
+
+def cmd_completion(args: argparse.Namespace) -> int:
+    import argcomplete
+
+    sys.stdout.write(argcomplete.shellcode(["scaledoc", "kubectl-scaledoc"], shell=args.shell))
+    return ExitCode.OK
+
+
+def cmd_causes(args: argparse.Namespace) -> int:
+    from tui import catalogue
+
+    fmt = args.format or ("json" if args.json else "text")
+    if fmt == "text":
+        sys.stdout.write(catalogue.render_text())
+    elif fmt == "markdown":
+        sys.stdout.write(catalogue.render_markdown())
+    else:
+        sys.stdout.write(render_document({"causes": catalogue.catalogue()}, fmt))
+    return ExitCode.OK
+
+
+def _subparser(parser: argparse.ArgumentParser, name: str | None
+               ) -> argparse.ArgumentParser | None:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction) and name:
+            found = action.choices.get(name)
+            return found if isinstance(found, argparse.ArgumentParser) else None
+    return None
+
+
+def _option_names(p: argparse.ArgumentParser | None) -> list[str]:
+    if p is None:
+        return []
+    return [o for a in p._actions if a.help != argparse.SUPPRESS for o in a.option_strings]
+
+
+def _unrecognized(extra: Sequence[str], options: Sequence[str]) -> str:
+    """argparse's 'unrecognized arguments' with a did-you-mean for the first bad flag."""
+    import difflib
+
+    message = f"unrecognized arguments: {' '.join(extra)}"
+    for word in extra:
+        if word.startswith("-") and word != "-":
+            flag = word.split("=", 1)[0]
+            close = difflib.get_close_matches(flag, options, n=1, cutoff=0.75)
+            if close:
+                return f"{message}; did you mean '{close[0]}'?"
+    return message
 
 
 def _mistyped_command(word: str, commands: set[str]) -> str | None:
@@ -241,17 +340,58 @@ def _analyze(args: argparse.Namespace, paths: Sequence[str],
     return analysis.with_answers(answers)
 
 
-def _fail_on_ids(spec: str | None) -> set[str]:
-    """The ids of ``--fail-on``, checked before any work: a misspelt id would otherwise
-    never match and a CI gate would pass silently."""
-    from probes.causes import CAUSES
+def _fail_on_ids(spec: str | None) -> list[tuple[str, float | None]]:
+    """The rules of ``--fail-on``: ``(id, None)`` matches the verdict, ``(id, score)`` any
+    ranked cause of that id (``any``: every cause) scoring at least ``score``. Checked
+    before any work: a misspelt id or score would otherwise never match and a CI gate
+    would pass silently."""
+    from probes.causes import CAUSES, HEALTHY, INCONCLUSIVE
 
-    wanted = {w.strip() for w in (spec or "").split(",") if w.strip()}
-    unknown = sorted(w for w in wanted if w != "any" and w.split("/")[0] not in CAUSES)
+    rules: list[tuple[str, float | None]] = []
+    unknown: list[str] = []
+    for word in (w.strip() for w in (spec or "").split(",")):
+        if not word:
+            continue
+        cid, sep, score = word.partition(":")
+        threshold: float | None = None
+        if sep:
+            try:
+                threshold = float(score)
+            except ValueError:
+                threshold = -1.0
+            if not 0.0 <= threshold <= 1.0:
+                raise ValueError(f"--fail-on {word}: the score after ':' must be a number "
+                                 "from 0 to 1, e.g. any:0.5")
+            if cid in (HEALTHY, INCONCLUSIVE):
+                raise ValueError(f"--fail-on {word}: {cid} has no score; use '{cid}' alone")
+        if cid != "any" and cid.split("/")[0] not in CAUSES:
+            unknown.append(cid)
+        rules.append((cid, threshold))
     if unknown:
-        raise ValueError(f"--fail-on: unknown cause id(s) {', '.join(unknown)}; use 'any' or "
-                         f"ids from: {', '.join(CAUSES)}")
-    return wanted
+        raise ValueError(f"--fail-on: unknown cause id(s) {', '.join(sorted(unknown))}; use "
+                         f"'any' or ids from: {', '.join(CAUSES)} (see 'scaledoc causes')")
+    return rules
+
+
+def _fail_on_match(rules: Sequence[tuple[str, float | None]], verdict: Any) -> str | None:
+    """Why the verdict trips ``--fail-on`` (one sentence), or None."""
+    from probes.causes import HEALTHY, INCONCLUSIVE
+
+    def named(cid: str, wanted: str) -> bool:
+        if wanted == "any":
+            return cid not in (HEALTHY, INCONCLUSIVE)
+        return cid == wanted or cid.split("/")[0] == wanted
+
+    for wanted, threshold in rules:
+        if threshold is None:
+            if named(verdict.verdict, wanted):
+                return f"verdict {verdict.verdict} matches --fail-on {wanted}"
+            continue
+        for c in verdict.causes:
+            if named(c.id, wanted) and c.score >= threshold:
+                return (f"cause {c.id} scores {c.score:.2f}, at least {threshold:g} "
+                        f"(--fail-on {wanted}:{threshold:g})")
+    return None
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
@@ -293,7 +433,7 @@ def _try_analyze(args: argparse.Namespace, cancel: threading.Event | None = None
 def _emit(args: argparse.Namespace, analysis: Any) -> int:
     from tui import report
 
-    fmt = "json" if getattr(args, "json", False) else (args.format or "text")
+    fmt = args.format or ("json" if getattr(args, "json", False) else "text")
     code = ExitCode.OK
     said: set[str] = set()
     for inp in analysis.inputs:
@@ -312,14 +452,17 @@ def _emit(args: argparse.Namespace, analysis: Any) -> int:
         code = ExitCode.UNREACHABLE
     opened = analysis.opened > 0 or bool(analysis.case.evidence)
     if not analysis.usable:
-        err("no recognisable events in the inputs: verdict is inconclusive "
-             "(see the inputs table for what each file held)")
+        if not said:  # one message per error: an input's own error already said why
+            err("no recognisable events in the inputs: verdict is inconclusive "
+                "(see the inputs table for what each file held)")
         code = ExitCode.INPUT_ERROR
         if not opened:
             return code
     out_text: str | None = None
     if fmt == "json":
         out_text = report.render_json(analysis) + "\n"
+    elif fmt == "yaml":
+        out_text = render_document(report.to_json(analysis), "yaml")
     elif fmt == "markdown":
         out_text = report.render_markdown(analysis)
     if args.output:
@@ -348,12 +491,9 @@ def _emit(args: argparse.Namespace, analysis: Any) -> int:
         Path(args.save_case).write_text(json.dumps(redact_obj(analysis.case.to_json()),
                                                    indent=1))
     if code == ExitCode.OK and args.fail_on:
-        wanted = _fail_on_ids(args.fail_on)
-        v = analysis.verdict.verdict
-        hit = v in wanted or v.split("/")[0] in wanted or (
-            "any" in wanted and v not in ("healthy", "inconclusive"))
+        hit = _fail_on_match(_fail_on_ids(args.fail_on), analysis.verdict)
         if hit:
-            err(f"verdict {v} matches --fail-on")
+            err(hit)
             return ExitCode.FAIL_ON
     return code
 
@@ -435,6 +575,59 @@ def _report_case(case: Case, fmt: str = "text") -> int:
     args = argparse.Namespace(format=fmt, json=fmt == "json", output=None, save_case=None,
                               fail_on=None)
     return _emit(args, analysis)
+
+
+def plugin_main(argv: Sequence[str]) -> int:
+    """``kubectl scaledoc``: kubectl's flags (tui.kubectl), plus what every command here
+    has: ``--version``/``version``, ``-o yaml``, a did-you-mean for a mistyped flag."""
+    from tui.kubectl import capture_parser, kubectl_main, plugin_parser
+
+    args = list(argv)
+    if args[:1] in (["--version"], ["version"]):
+        print(f"kubectl-scaledoc {__version__}")
+        return ExitCode.OK
+    _autocomplete(plugin_parser())
+    args, fmt = _take_output_format(args)
+    parser = capture_parser("kubectl scaledoc capture") if args[:1] == ["capture"] \
+        else plugin_parser()
+    try:
+        _, extra = parser.parse_known_args(args[1:] if args[:1] == ["capture"] else args)
+    except SystemExit as exc:  # argparse printed its one message (or the help)
+        return ExitCode.OK if exc.code in (0, None) else ExitCode.INPUT_ERROR
+    if extra:
+        parser.print_usage(sys.stderr)
+        sys.stderr.write(f"{parser.prog}: error: {_unrecognized(extra, _option_names(parser))}\n")
+        return ExitCode.INPUT_ERROR
+
+    def report(case: Case, given: str = "text") -> int:
+        return _report_case(case, fmt or given)
+
+    return kubectl_main(args, report=report, tui=_tui_case)
+
+
+def _take_output_format(args: list[str]) -> tuple[list[str], str | None]:
+    """Lift ``-o yaml`` off the plugin's arguments (its own parser knows text, markdown and
+    json) into ``--report``, so that every ``-o`` format works on the plugin too."""
+    out: list[str] = []
+    fmt: str | None = None
+    i = 0
+    while i < len(args):
+        a = args[i]
+        value: str | None = None
+        if a in ("-o", "--output") and i + 1 < len(args):
+            value, step = args[i + 1], 2
+        elif a.startswith("--output="):
+            value, step = a.split("=", 1)[1], 1
+        elif a.startswith("-o") and len(a) > 2 and not a.startswith("--"):
+            value, step = a[2:].lstrip("="), 1
+        if value is not None and value.lower() == "yaml" and args[:1] != ["capture"]:
+            fmt = "yaml"
+            out.append("--report")
+            i += step
+            continue
+        out.append(a)
+        i += 1
+    return out, fmt
 
 
 def _tui_case(case: Case) -> int:

@@ -20,20 +20,117 @@ from rich.table import Table
 from rich.text import Text
 
 from probes import __version__
+from probes.causes import HEALTHY, INCONCLUSIVE, cause
+from probes.consistency import contradictions, withheld_causes
 from probes.evidence import Answer, AnsweredBy, Example, InputReport
 from probes.pipeline import Analysis
 from probes.redact import redact_obj, redact_text
 from probes.safe_text import visible
-from probes.verdict import RankedCause, Step
+from probes.verdict import RankedCause, Step, Verdict
 from tui.widgets.plain import clip
 
 MAX_EXAMPLES_PER_CAUSE = 5
 SCHEMA_VERSION = 1
+FIRST_BLOCK_LINES = 10
+"""The report's first block (verdict, the fact that proves it, what to do now) is at most
+this many lines: what an operator paged at 3 a.m. reads before anything else."""
+DO_NOW_STEPS = 3
 
 
 def clean(text: str, *, keep_newlines: bool = False) -> str:
     """Redact secrets and make control characters visible: for any untrusted string."""
     return visible(redact_text(text), keep_newlines=keep_newlines)
+
+
+# ----------------------------------------------------------------------------- shared
+
+
+def offered(v: Verdict) -> list[RankedCause]:
+    """The ranked causes a report offers: a cause that contradicts a better-ranked one is
+    left out (``probes.consistency.withheld_causes`` says why)."""
+    withheld = withheld_causes(v)
+    return [c for c in v.causes if c.id not in withheld]
+
+
+def warnings(analysis: Analysis) -> list[str]:
+    """Contradictions inside the evidence, and causes left out for contradicting another:
+    said in every report, never silently."""
+    v = analysis.verdict
+    return contradictions(analysis.case, v) + list(withheld_causes(v).values())
+
+
+def proof(v: Verdict) -> str:
+    """The one fact that proves the verdict, as a sentence naming where it was seen."""
+    top = v.top
+    if top is not None and top.id == v.verdict and top.supports:
+        sig = next((s for s in top.supports if s.examples), top.supports[0])
+        where = f" (e.g. {display_name(sig.examples[0].where)})" if sig.examples else ""
+        return f"{sig.detail}{where} [{sig.key}]"
+    if v.verdict == HEALTHY:
+        clean_checks = [s for s in v.path if s.answer is Answer.NO and s.signal
+                        and s.by is AnsweredBy.EVIDENCE and not s.key.startswith("code.")]
+        if clean_checks:
+            s = clean_checks[0]
+            assert s.signal is not None
+            return f"{s.signal.detail} [{s.key}]"
+    answered = sum(1 for s in v.path if s.by is not AnsweredBy.NOT_CHECKED)
+    return f"{answered} of {len(v.path)} questions could be answered from the inputs"
+
+
+def do_now(v: Verdict) -> list[str]:
+    """What to do now: the verdict's first actions (the catalogue's steps, not the notes
+    on the stack and the facts seen, which the rest of the report holds), or what to
+    collect when undecided."""
+    top = v.top
+    if top is not None and top.id == v.verdict:
+        return _actions(top)[:DO_NOW_STEPS]
+    if v.verdict == INCONCLUSIVE and v.collect_next:
+        return [f"collect {c}" for c in v.collect_next[:DO_NOW_STEPS]]
+    return list(cause(v.verdict).next_steps[:DO_NOW_STEPS])
+
+
+def _actions(c: RankedCause) -> list[str]:
+    """A cause's steps that are actions: the catalogue's own, which tailoring appends
+    after its notes ("Fix written for ...", "Seen here: ...")."""
+    base = cause(c.id).next_steps
+    tail = tuple(c.next_steps[-len(base):]) if base else ()
+    return list(tail) if base and tail == base else list(c.next_steps)
+
+
+def later_steps(v: Verdict, c: RankedCause) -> list[str]:
+    """A cause's steps the report lists under its fix: all but those under 'do now'."""
+    first = set(do_now(v)) if c.id == v.verdict else set()
+    return [s for s in c.next_steps if s not in first]
+
+
+def not_checked_sentence(v: Verdict) -> str:
+    """The unanswered questions as one sentence that names the evidence to collect."""
+    n = len(v.open_questions)
+    if not n:
+        return ""
+    what = list(v.collect_next)
+    if not what:
+        return f"{n} question{'s' if n != 1 else ''} could not be checked from these inputs."
+    listed = what[0] if len(what) == 1 else ", ".join(what[:-1]) + " and " + what[-1]
+    return (f"{n} question{'s were' if n != 1 else ' was'} not checked for lack of evidence; "
+            f"to answer {'them' if n != 1 else 'it'}, collect {listed}.")
+
+
+def first_block(analysis: Analysis) -> list[tuple[str, str]]:
+    """The first lines of every report, as (label, text): verdict, proof, warning, do now.
+    At most ``FIRST_BLOCK_LINES`` lines."""
+    v = analysis.verdict
+    score = f"  score {v.top.score:.2f}" if v.top and v.top.id == v.verdict else ""
+    lines: list[tuple[str, str]] = [("verdict", f"{v.verdict}{score}  {v.title}"),
+                                    ("", clean(v.summary)),
+                                    ("proof", clean(proof(v)))]
+    warn = warnings(analysis)
+    if warn:
+        more = f" (and {len(warn) - 1} more, below)" if len(warn) > 1 else ""
+        lines.append(("warning", clean(warn[0]) + more))
+    steps = do_now(v)
+    lines += [("do now" if n == 0 else "", clean(s)) for n, s in enumerate(steps)]
+    return lines[:FIRST_BLOCK_LINES]
 
 
 # ----------------------------------------------------------------------------- JSON
@@ -51,11 +148,14 @@ def to_json(analysis: Analysis) -> dict[str, Any]:
         "title": v.title,
         "summary": clean(v.summary),
         "score": round(top.score, 3) if top and top.id == v.verdict else None,
-        "causes": [_clean_json(c.to_json()) for c in v.causes],
+        "causes": [_clean_json(c.to_json()) for c in offered(v)],
         "signals": [_clean_json(s.to_json()) for _, s in sorted(signals.items())],
         "path": [_clean_json(s.to_json()) for s in v.path],
         "open_questions": [s.key for s in v.open_questions],
+        "not_checked": not_checked_sentence(v),
         "collect_next": list(v.collect_next),
+        "contradictions": [clean(w) for w in contradictions(analysis.case, v)],
+        "withheld": [{"id": k, "why": clean(w)} for k, w in withheld_causes(v).items()],
         "answers": {k: a.value for k, a in analysis.case.answers.items()},
         "inputs": [_clean_json(i.to_json()) for i in analysis.inputs],
         "probes": [
@@ -123,15 +223,28 @@ def _md_fence(code: str) -> list[str]:
 def render_markdown(analysis: Analysis) -> str:
     """A report to paste into an incident ticket."""
     v = analysis.verdict
-    lines: list[str] = [f"## scaledoc verdict: `{v.verdict}` — {v.title}", "", _md(v.summary), ""]
-    if v.causes:
+    score = f" (score {v.top.score:.2f})" if v.top and v.top.id == v.verdict else ""
+    lines: list[str] = [f"## scaledoc verdict: `{v.verdict}`{score} — {v.title}", "",
+                        _md(v.summary), "", f"**Proof:** {_md(proof(v))}", ""]
+    warn = warnings(analysis)
+    if warn:
+        lines += [f"**Warning:** {_md(w)}" for w in warn] + [""]
+    steps = do_now(v)
+    if steps:
+        lines += ["**Do now:**", ""] + [f"1. {_md(s)}" for s in steps] + [""]
+    causes = offered(v)
+    shown: set[tuple[str, str, str]] = set()
+    if causes:
         lines += ["### Ranked causes", "", "| # | cause | score | why |", "|---|---|---|---|"]
-        for n, c in enumerate(v.causes, 1):
+        for n, c in enumerate(causes, 1):
             lines.append(f"| {n} | `{c.id}` | {c.score:.2f} | {_md(c.why)} |")
         lines.append("")
-        for c in v.causes[:3]:
+        for c in causes[:3]:
             lines += [f"#### `{c.id}`: evidence", ""]
             for sig_key, ex in _examples(c):
+                if _ex_key(ex) in shown:
+                    continue
+                shown.add(_ex_key(ex))
                 # The note says what the line proves ("B: started while A was running"),
                 # as in the text report; without it an overlap's two lines look duplicated.
                 note = f" — {_md(clip(ex.note, 240))}" if ex.note and ex.text else ""
@@ -140,14 +253,14 @@ def render_markdown(analysis: Analysis) -> str:
             if c.refutes:
                 lines.append(f"- against: {_md('; '.join(r.detail for r in c.refutes))}")
             lines.append("")
-        top = v.causes[0]
+        top = causes[0]
         if top.broken or top.fixed:
             lines += [f"### Fix for `{top.id}`", ""]
             if top.broken:
                 lines += ["Broken:", "", *_md_fence(top.broken), ""]
             if top.fixed:
                 lines += ["Fixed:", "", *_md_fence(top.fixed), ""]
-        lines += [f"- {_md(s)}" for s in top.next_steps] + [""]
+        lines += [f"- {_md(s)}" for s in later_steps(v, top)] + [""]
     lines += ["### Decision path", "", "| question | answer | by | detail |", "|---|---|---|---|"]
     for s in v.path:
         if s.by is AnsweredBy.NOT_CHECKED:
@@ -156,10 +269,7 @@ def render_markdown(analysis: Analysis) -> str:
         lines.append(f"| {'&nbsp;' * 2 * s.depth}{_md(s.ask)} | **{s.answer.value}** | "
                      f"{s.by.value} | {_md(detail)} |")
     if v.open_questions:
-        lines += ["", f"Not checked ({len(v.open_questions)}): "
-                  + ", ".join(f"`{s.key}`" for s in v.open_questions)]
-    if v.collect_next:
-        lines += ["", "### Collect next", ""] + [f"- {c}" for c in v.collect_next]
+        lines += ["", _md(not_checked_sentence(v))]
     lines += ["", "### Inputs", "", "| input | format | lines | events | skipped |",
               "|---|---|---|---|---|"]
     for i in analysis.inputs:
@@ -189,28 +299,43 @@ def render_text(analysis: Analysis, *, plain: bool = False) -> RenderableType:
 
     v = analysis.verdict
     parts: list[RenderableType] = []
-    head = Text()
-    head.append("verdict: ", style="bold")
-    head.append(v.verdict, style="bold red" if v.causes and v.verdict == v.causes[0].id
-                else "bold green" if v.verdict == "healthy" else "bold yellow")
-    if v.top and v.top.id == v.verdict:
-        head.append(f"  score {v.top.score:.2f}", style="bold")
-    head.append(f"  {v.title}")
-    parts += [head, Text(clean(v.summary)), Text("")]
+    verdict_style = ("bold red" if v.causes and v.verdict == v.causes[0].id
+                     else "bold green" if v.verdict == HEALTHY else "bold yellow")
+    label_style = {"verdict": "bold", "proof": "bold", "warning": "bold yellow",
+                   "do now": "bold"}
+    for label, text in first_block(analysis):
+        t = Text()
+        if label:
+            t.append(f"{label}: ", style=label_style.get(label, "bold"))
+        elif text and parts:  # a continuation of 'do now' lines up under its text
+            t.append(" " * len("do now: ") if len(parts) > 2 else "")
+        if label == "verdict":
+            name, _, rest = text.partition("  ")
+            t.append(name, style=verdict_style)
+            t.append("  " + rest if rest else "")
+        else:
+            t.append(text, style="yellow" if label == "warning" else "")
+        parts.append(t)
+    parts.append(Text(""))
 
-    if v.causes:
+    causes = offered(v)
+    if causes:
         parts.append(Rule("ranked causes", align="left", style="dim"))
         table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
         table.add_column("#", justify="right")
         table.add_column("cause")
         table.add_column("score", justify="right")
         table.add_column("why", overflow="fold")
-        for n, c in enumerate(v.causes, 1):
+        for n, c in enumerate(causes, 1):
             table.add_row(str(n), Text(c.id, style="bold"), f"{c.score:.2f}", Text(clean(c.why)))
         parts.append(table)
-        for c in v.causes[:3]:
+        shown: set[tuple[str, str, str]] = set()
+        for c in causes[:3]:
             parts.append(Text(f"\nevidence for {c.id}:", style="bold"))
-            for sig_key, ex in _examples(c):
+            examples = _examples(c)
+            fresh = [(k, ex) for k, ex in examples if _ex_key(ex) not in shown]
+            for sig_key, ex in fresh:
+                shown.add(_ex_key(ex))
                 t = Text("  ")
                 t.append(clean(display_name(ex.where)), style="cyan")
                 t.append(f"  [{sig_key}]", style="dim")
@@ -218,9 +343,12 @@ def render_text(analysis: Analysis, *, plain: bool = False) -> RenderableType:
                 parts.append(indented(clip(clean(ex.text or ex.note), 240), 4))
                 if ex.note and ex.text:
                     parts.append(indented(clip(clean(ex.note), 240), 4, "dim"))
+            if examples and len(fresh) < len(examples):
+                parts.append(Text(f"  (and {len(examples) - len(fresh)} line(s) shown above)",
+                                  style="dim"))
             for r in c.refutes:
                 parts.append(Text(f"  against: {clean(r.detail)}", style="green"))
-        top = v.causes[0]
+        top = causes[0]
         if top.broken or top.fixed:
             parts.append(Rule(f"fix for {top.id}", align="left", style="dim"))
             if top.broken:
@@ -229,18 +357,20 @@ def render_text(analysis: Analysis, *, plain: bool = False) -> RenderableType:
             if top.fixed:
                 parts.append(Text("fixed:", style="bold green"))
                 parts.append(_code(top.fixed))
-        for s in top.next_steps:
+        # The first actions are already under 'do now'; only the rest are listed here.
+        for s in later_steps(v, top):
             parts.append(Text(f"  • {clean(s)}"))
+
+    warn = warnings(analysis)
+    if warn:
+        parts.append(Rule("warnings", align="left", style="yellow"))
+        parts.extend(Text(f"  ! {clean(w)}", style="yellow") for w in warn)
 
     parts.append(Rule("decision path", align="left", style="dim"))
     parts.extend(_path_lines(v.path))
-    if v.open_questions:
-        t = Text(f"not checked ({len(v.open_questions)}): ", style="dim")
-        t.append(", ".join(s.key for s in v.open_questions), style="dim")
-        parts.append(t)
-    if v.collect_next and v.verdict in ("inconclusive", "healthy"):
-        parts.append(Rule("collect next", align="left", style="dim"))
-        parts.extend(Text(f"  • {c}") for c in v.collect_next[:6])
+    sentence = not_checked_sentence(v)
+    if sentence:
+        parts.append(Text(sentence, style="dim"))
 
     parts.append(Rule("inputs", align="left", style="dim"))
     parts.append(inputs_table(analysis.inputs))
@@ -292,6 +422,10 @@ def _path_lines(path: Iterable[Step]) -> list[Text]:
         t.append(f"  [{who}] {clean(detail)}".rstrip(), style="dim")
         out.append(t)
     return out
+
+
+def _ex_key(ex: Example) -> tuple[str, str, str]:
+    return (ex.where, ex.text, ex.note)
 
 
 def _examples(c: RankedCause) -> list[tuple[str, Example]]:

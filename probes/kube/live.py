@@ -22,6 +22,7 @@ in one line.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -40,6 +41,14 @@ PAGE_SIZE = 500
 LOG_WORKERS = 4
 DEFAULT_TAIL_LINES = 5000
 DEFAULT_LIMIT_BYTES = 8 * 1024 * 1024
+MAX_RESPONSE_BYTES = 256 * 1024 * 1024
+"""Largest list page read (500 objects are a few MB); a longer body is cut there."""
+LOG_BUDGET_COUNT = 2000
+"""Most container logs fetched in one run (current and previous count one each)."""
+LOG_BUDGET_BYTES = 512 * 1024 * 1024
+"""Most log bytes kept in one run, all logs together."""
+LOG_BUDGET_SECONDS = 120.0
+"""Longest time spent fetching logs in one run."""
 TARGET_KINDS = {
     "deploy": "deployments", "deployment": "deployments", "deployments": "deployments",
     "sts": "statefulsets", "statefulset": "statefulsets", "statefulsets": "statefulsets",
@@ -68,6 +77,9 @@ class KubeTarget:
     targets: tuple[str, ...] = ()
     tail_lines: int | None = DEFAULT_TAIL_LINES
     limit_bytes: int | None = DEFAULT_LIMIT_BYTES
+    log_budget_count: int = LOG_BUDGET_COUNT
+    log_budget_bytes: int = LOG_BUDGET_BYTES
+    log_budget_seconds: float = LOG_BUDGET_SECONDS
 
     def describe(self) -> str:
         where = "all namespaces" if self.all_namespaces else f"namespace {self.namespace or '?'}"
@@ -115,6 +127,8 @@ class Collected:
     owners: list[dict[str, Any]] = field(default_factory=list)
     logs: list[tuple[str, list[str]]] = field(default_factory=list)
     log_files: list[dict[str, Any]] = field(default_factory=list)
+    not_fetched: dict[str, int] = field(default_factory=dict)
+    """Logs left out by the run's budget, by reason."""
     denied: list[Denied] = field(default_factory=list)
     api_calls: int = 0
     context: str | None = None
@@ -148,6 +162,9 @@ class Session:
         self.cancel = cancel
         self.collected = Collected(started=time.time())
         self._lock = threading.Lock()
+        self.ok_calls = 0
+        self.cut = 0
+        self.failures: list[int | None] = []  # HTTP status of each failed call
         cfg = client.Configuration()
         try:
             config.load_kube_config(config_file=target.kubeconfig, context=target.context,
@@ -182,28 +199,80 @@ class Session:
         if self.cancel is not None and self.cancel.is_set():
             raise Cancelled()
 
-    def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> bytes:
-        """One GET with the timeout; ``ApiException`` passes through, network errors
-        become ``Unreachable`` with a one-line message."""
+    def call(self, fn: Callable[..., Any], *args: Any, max_bytes: int = MAX_RESPONSE_BYTES,
+             **kwargs: Any) -> bytes:
+        """One GET under a whole-request deadline (connect, headers and every byte of the
+        body within ``request_timeout``, not per read: a server trickling a byte every
+        half second is cut off). ``ApiException`` passes through; network errors and
+        the deadline become ``Unreachable`` with a one-line message. A body past
+        ``max_bytes`` is cut there (``self.cut`` counts it)."""
         import urllib3
         from kubernetes.client.exceptions import ApiException
 
         self._check_cancel()
         with self._lock:
             self.collected.api_calls += 1
+        timeout = self.target.request_timeout
+        box: dict[str, Any] = {}
+        done = threading.Event()
+
+        def run() -> None:
+            try:
+                resp = fn(*args, _preload_content=False, _request_timeout=timeout, **kwargs)
+                box["resp"] = resp
+                chunks, size = [], 0
+                for chunk in resp.stream(64 * 1024, decode_content=True):
+                    chunks.append(chunk)
+                    size += len(chunk)
+                    if size > max_bytes or "late" in box:
+                        box["cut"] = size > max_bytes
+                        break
+                resp.release_conn()
+                box["data"] = b"".join(chunks)[:max_bytes]
+            except BaseException as exc:  # handed to the caller's thread below
+                box["exc"] = exc
+            finally:
+                done.set()
+
+        worker = threading.Thread(target=run, name="kube-call", daemon=True)
+        worker.start()
+        deadline = time.monotonic() + timeout
+        while not done.wait(min(0.1, max(0.0, deadline - time.monotonic()))):
+            if time.monotonic() >= deadline or (self.cancel is not None
+                                                 and self.cancel.is_set()):
+                box["late"] = True
+                resp = box.get("resp")
+                if resp is not None:  # unblock the reader: the socket is shut down
+                    with contextlib.suppress(Exception):
+                        resp.shutdown()
+                self._check_cancel()
+                self.failed(None)
+                raise Unreachable(
+                    f"the API server at {self.collected.server} did not answer in full "
+                    f"within {timeout:g}s (--request-timeout bounds each whole request)")
+        exc = box.get("exc")
+        if exc is None:
+            with self._lock:
+                self.ok_calls += 1
+                self.cut += bool(box.get("cut"))
+            return bytes(box["data"])
         try:
-            resp = fn(*args, _preload_content=False,
-                      _request_timeout=self.target.request_timeout, **kwargs)
-            return bytes(resp.data)
+            raise exc
         except ApiException as exc:
+            self.failed(exc.status)
             if exc.status == 0:
                 raise Unreachable(f"cannot reach the API server at {self.collected.server}: "
                                   f"{exc.reason}") from exc
             raise
         except (urllib3.exceptions.HTTPError, OSError) as exc:
+            self.failed(None)
             raise Unreachable(
                 f"cannot reach the API server at {self.collected.server} within "
-                f"{self.target.request_timeout:g}s: {_short(exc)}") from exc
+                f"{timeout:g}s: {_short(exc)}") from exc
+
+    def failed(self, status: int | None) -> None:
+        with self._lock:
+            self.failures.append(status)
 
     def list_all(self, fn: Callable[..., Any], *args: Any,
                  **kwargs: Any) -> Iterator[dict[str, Any]]:
@@ -400,27 +469,80 @@ def _fetch_log(s: Session, pod: dict[str, Any], container: str, previous: bool
         kwargs["tail_lines"] = s.target.tail_lines
     if s.target.limit_bytes:
         kwargs["limit_bytes"] = s.target.limit_bytes
+    cap = (s.target.limit_bytes or MAX_RESPONSE_BYTES) + 64 * 1024  # limitBytes ignored?
     try:
-        raw = s.call(s.core.read_namespaced_pod_log, name_of(pod), namespace_of(pod), **kwargs)
+        raw = s.call(s.core.read_namespaced_pod_log, name_of(pod), namespace_of(pod),
+                     max_bytes=cap, **kwargs)
     except ApiException as exc:
         return pod, container, previous, None, _status_message(exc)
     return pod, container, previous, raw.decode("utf-8", errors="replace").splitlines(), None
 
 
+class _LogBudget:
+    """The run's budget for logs: how many, how many bytes, how long. Checked before
+    each fetch (by the pool's threads), so what was not fetched is known and named."""
+
+    def __init__(self, target: KubeTarget) -> None:
+        self.count = target.log_budget_count
+        self.bytes = target.log_budget_bytes
+        self.until = time.monotonic() + target.log_budget_seconds
+        self.seconds = target.log_budget_seconds
+        self.used_count = 0
+        self.used_bytes = 0
+        self._lock = threading.Lock()
+
+    def take(self) -> str | None:
+        """None when one more log may be fetched, else the reason it may not."""
+        with self._lock:
+            if self.used_count >= self.count:
+                return f"log budget: {self.count} logs per run"
+            if self.used_bytes >= self.bytes:
+                return f"log budget: {self.bytes // (1024 * 1024)} MiB per run"
+            if time.monotonic() >= self.until:
+                return f"log budget: {self.seconds:g}s per run"
+            self.used_count += 1
+            return None
+
+    def spend(self, nbytes: int) -> None:
+        with self._lock:
+            self.used_bytes += nbytes
+
+
 def _logs(s: Session, pods: list[dict[str, Any]]) -> None:
-    """Current and previous logs, 4 at a time. A refused log (403) is a denial; a
-    missing previous log (400, the instance is gone) is a note on that file."""
+    """Current and previous logs, ``LOG_WORKERS`` at a time, within the run's budget
+    (count, bytes, time): logs past it are listed with the reason, not fetched. A
+    refused log (403) is a denial; a missing previous log (400, the instance is gone)
+    is a note on that file; a log that could not be fetched in time is an error on it."""
     jobs = _log_jobs(s, pods)
     if not jobs:
         return
+    budget = _LogBudget(s.target)
+
+    def fetch(job: tuple[dict[str, Any], str, bool]
+              ) -> tuple[dict[str, Any], str, bool, list[str] | None, str | None, str | None]:
+        over = budget.take()
+        if over is not None or (s.cancel is not None and s.cancel.is_set()):
+            return (*job, None, None, over or "cancelled")
+        try:
+            got = _fetch_log(s, *job)
+        except Unreachable as exc:
+            return (*job, None, str(exc), None)
+        if got[3] is not None:
+            budget.spend(sum(len(line) + 1 for line in got[3]))
+        return (*got, None)
+
     with ThreadPoolExecutor(max_workers=LOG_WORKERS, thread_name_prefix="kube-logs") as pool:
-        results = list(pool.map(lambda j: _fetch_log(s, *j), jobs))
+        results = list(pool.map(fetch, jobs))
+    s._check_cancel()
     forbidden_namespaces: set[str] = set()
-    for pod, container, previous, lines, error in results:
+    for pod, container, previous, lines, error, skipped in results:
         source = f"pod/{name_of(pod)}/{container}" + (" (previous)" if previous else "")
         entry = {"namespace": namespace_of(pod), "pod": name_of(pod), "container": container,
                  "previous": previous, "source": source}
-        if lines is None:
+        if skipped is not None:
+            entry["not_fetched"] = skipped
+            s.collected.not_fetched[skipped] = s.collected.not_fetched.get(skipped, 0) + 1
+        elif lines is None:
             entry["error"] = error
             if error and "forbidden" in error.lower() and namespace_of(pod) not in \
                     forbidden_namespaces:
@@ -443,10 +565,24 @@ def gather(target: KubeTarget, cancel: threading.Event | None = None, *,
         s.collected.events = _events(s, pods)
         if logs:
             _logs(s, pods)
+        _answered_something(s)
     finally:
         s.collected.finished = time.time()
         s.close()
     return s.collected
+
+
+def _answered_something(s: Session) -> None:
+    """Raise ``Unreachable`` when every call failed for a reason other than a refusal:
+    a server answering 500 to everything gave nothing, and that must not read as an
+    empty, clean cluster (a 403 is an answer: it names the missing permission)."""
+    if s.ok_calls or not s.failures or all(f == 403 for f in s.failures):
+        return
+    statuses = sorted({f"HTTP {f}" if f else "no answer" for f in s.failures})
+    first = s.collected.denied[0].reason if s.collected.denied else ", ".join(statuses)
+    raise Unreachable(
+        f"the API server at {s.collected.server} answered none of {len(s.failures)} "
+        f"call(s) usefully ({', '.join(statuses)}): {first}")
 
 
 def collect(target: KubeTarget, cancel: threading.Event | None = None, *,
@@ -473,7 +609,8 @@ def evidence_of(got: Collected, target: KubeTarget) -> Evidence:
     """Evidence for collected objects, with refusals as notes and UNKNOWN reasons."""
     from probes.kube.offline import evidence_from
 
-    notes = tuple(f"not collected: {d.text()}" for d in got.denied)
+    notes = tuple(f"not collected: {d.text()}" for d in got.denied) + tuple(
+        f"logs not fetched: {n} ({reason})" for reason, n in got.not_fetched.items())
     report = InputReport(
         name=f"cluster {got.context or '?'} ({got.server or '?'})", kind="kube",
         format="kubernetes-api", events=len(got.pods) + len(got.events),
@@ -486,7 +623,8 @@ def evidence_of(got: Collected, target: KubeTarget) -> Evidence:
     ev = evidence_from(label, got.pods, got.events, [report], owners=got.owners,
                        notes={"denied": [d.to_json() for d in got.denied],
                               "api_calls": got.api_calls, "context": got.context,
-                              "namespace": got.namespace, "logs": got.log_files})
+                              "namespace": got.namespace, "logs": got.log_files,
+                              "logs_not_fetched": dict(got.not_fetched)})
     pods_denied = [d for d in got.denied if d.resource == "pods"]
     events_denied = [d for d in got.denied if d.resource == "events"]
     if not pods_denied and not events_denied:
