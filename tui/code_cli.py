@@ -1,10 +1,12 @@
-"""``scaledoc code PATH... [--json]``: risky places in a service's source and manifests.
+"""``scaledoc code PATH... [-o text|json|yaml|markdown|sarif]``: risky places in a service's
+source and manifests.
 
-Prints one row per finding (file:line, cause, why, excerpt) or, with ``--json``, the
-code probe's Evidence as JSON. Exit 0 whether or not anything was found; 1 when no
-path could be scanned (missing, or holding no source or manifest). Source excerpts are
-untrusted text: redacted by the probe, shown here through ``visible`` as plain
-``Text``, never as markup.
+Prints one row per finding (file:line, cause, why, excerpt); ``-o json`` (``--json``) the
+code probe's Evidence as JSON, ``-o yaml``/``markdown`` the same Evidence, ``-o sarif`` the
+findings as SARIF 2.1.0 for CI code scanning (``tui.sarif``). Exit 0 whether or not
+anything was found; 1 when no path could be scanned (missing, or holding no source or
+manifest). Source excerpts are untrusted text: redacted by the probe, shown here through
+``visible`` as plain ``Text``, never as markup.
 """
 
 from __future__ import annotations
@@ -24,6 +26,9 @@ from probes.evidence import Evidence
 from probes.redact import json_out
 from probes.safe_text import visible
 from tui.exit_codes import ExitCode
+from tui.formats import FORMATS, add_output_option, render_document
+
+CODE_FORMATS = (*FORMATS, "sarif")
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -36,7 +41,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                     "Code findings are risks, weaker evidence than runtime logs.")
     p.add_argument("code_paths", nargs="+", metavar="PATH",
                    help="source folders or files, manifests, lockfiles")
-    p.add_argument("--json", action="store_true", help="print the evidence as JSON")
+    add_output_option(p, "output_format", CODE_FORMATS, what="the findings")
+    p.add_argument("--json", action="store_true", help="same as -o json")
     p.set_defaults(func=cmd_code)
 
 
@@ -77,6 +83,17 @@ def summary_lines(ev: Evidence) -> list[Text]:
     return out
 
 
+def _print_document(ev: Evidence, fmt: str) -> None:
+    if fmt == "json":
+        print(json_out(ev.to_json(), indent=1))
+    elif fmt == "sarif":
+        from tui.sarif import to_sarif
+
+        print(json_out(to_sarif(ev), indent=1))
+    else:
+        sys.stdout.write(render_document(ev.to_json(), fmt, command="code"))
+
+
 def cmd_code(args: argparse.Namespace) -> int:
     paths = [Path(p) for p in args.code_paths]
     good: list[Path] = []
@@ -89,15 +106,16 @@ def cmd_code(args: argparse.Namespace) -> int:
     if not good:
         return ExitCode.INPUT_ERROR
     ev = scan(good)
+    fmt = getattr(args, "output_format", None) or ("json" if args.json else "text")
     files = ev.data.get("files", {})
     if not files.get("source") and not files.get("manifests"):
         print("scaledoc code: no Python/TypeScript/JavaScript source or manifest found in "
               + visible(", ".join(str(p) for p in good)), file=sys.stderr)
-        if args.json:
-            print(json_out(ev.to_json(), indent=1))
+        if fmt != "text":
+            _print_document(ev, fmt)
         return ExitCode.INPUT_ERROR
-    if args.json:
-        print(json_out(ev.to_json(), indent=1))
+    if fmt != "text":
+        _print_document(ev, fmt)
         return ExitCode.OK
     console = Console(markup=False, highlight=False, emoji=False)
     if ev.data.get("findings"):
