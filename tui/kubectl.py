@@ -102,7 +102,8 @@ def add_kube_flags(p: argparse.ArgumentParser) -> None:
                    help="last lines of each container log (default 5000)")
     p.add_argument("--request-timeout", type=_positive_duration,
                    default=DEFAULT_REQUEST_TIMEOUT, metavar="DURATION",
-                   help=f"timeout of each API call (default {DEFAULT_REQUEST_TIMEOUT:g}s)")
+                   help="deadline of each whole API call and log stream: connect, headers "
+                        f"and every byte (default {DEFAULT_REQUEST_TIMEOUT:g}s)")
 
 
 def target_from(args: argparse.Namespace) -> KubeTarget:
@@ -148,6 +149,8 @@ def _warn_denied(got: Collected, target: KubeTarget) -> int:
     not read an empty report of a mistyped namespace or selector as a clean run."""
     for d in got.denied:
         err(f"not collected: {d.text()}")
+    for reason, n in got.not_fetched.items():
+        err(f"logs not fetched: {n} ({reason})")
     if not got.pods and not got.denied:
         where = "all namespaces" if target.all_namespaces else \
             f"namespace {got.namespace or 'default'}"

@@ -6,13 +6,18 @@ Shape of the traffic, on purpose:
 * one paginated list per kind (``limit``/``continue``, 500 per page like ``kubectl
   --chunk-size``), never one call per pod, and filtering done client-side so a
   10,000-pod namespace costs about 20 pod pages plus the event pages;
-* ``_request_timeout`` on every call and no urllib3 retries, so an unreachable API server
-  is reported within the timeout instead of after minutes of back-off;
+* a whole-request deadline on every call (connect, headers and every byte of the body
+  within ``request_timeout``; past it the socket is shut down) and no urllib3 retries,
+  so an unreachable or trickling API server is reported within the timeout instead of
+  after minutes; a body is read up to ``MAX_RESPONSE_BYTES``;
 * raw JSON (``_preload_content=False``): the dicts are exactly what ``kubectl get -o
   json`` prints, which is what the pure signal code reads, and parsing is several times
   faster than building client model objects;
-* logs (current and previous, with timestamps) fetched by a pool of 4 threads, bounded
-  by ``--since`` and a tail.
+* logs (current and previous, with timestamps) fetched by a pool of ``LOG_WORKERS``
+  threads, bounded by ``--since``, a tail, ``limitBytes`` and a per-run budget (count,
+  bytes, time: ``LOG_BUDGET_*``); logs past the budget are named, not fetched;
+* a server that answers every call with an error (500s) gives nothing usable: that is
+  ``Unreachable`` (exit 3), never an empty cluster.
 
 Failures are data. A 403 on one kind is recorded in ``Evidence.data["denied"]`` (verb,
 resource, namespace, the API server's message) and in the input report's notes; the
@@ -191,6 +196,8 @@ class Session:
         self.api = client.ApiClient(cfg)
         self.core = client.CoreV1Api(self.api)
         self.apps = client.AppsV1Api(self.api)
+        self._in_use: dict[int, Any] = {}
+        self._track_connections()
 
     def close(self) -> None:
         self.api.close()
@@ -219,7 +226,6 @@ class Session:
         def run() -> None:
             try:
                 resp = fn(*args, _preload_content=False, _request_timeout=timeout, **kwargs)
-                box["resp"] = resp
                 chunks, size = [], 0
                 for chunk in resp.stream(64 * 1024, decode_content=True):
                     chunks.append(chunk)
@@ -241,10 +247,7 @@ class Session:
             if time.monotonic() >= deadline or (self.cancel is not None
                                                  and self.cancel.is_set()):
                 box["late"] = True
-                resp = box.get("resp")
-                if resp is not None:  # unblock the reader: the socket is shut down
-                    with contextlib.suppress(Exception):
-                        resp.shutdown()
+                self._abort(worker)
                 self._check_cancel()
                 self.failed(None)
                 raise Unreachable(
@@ -269,6 +272,39 @@ class Session:
             raise Unreachable(
                 f"cannot reach the API server at {self.collected.server} within "
                 f"{timeout:g}s: {_short(exc)}") from exc
+
+    def _track_connections(self) -> None:
+        """Make the client's connections findable by the thread using them, so a call
+        past its deadline can have its socket shut down (headers or body half read)."""
+        from urllib3.connection import HTTPConnection, HTTPSConnection
+        from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+        in_use = self._in_use
+
+        def tracked(base: type[HTTPConnection]) -> type:
+            def request(conn: Any, *args: Any, **kwargs: Any) -> Any:
+                in_use[threading.get_ident()] = conn
+                return base.request(conn, *args, **kwargs)
+            return type(f"Tracked{base.__name__}", (base,), {"request": request})
+
+        pm = self.api.rest_client.pool_manager
+        pm.pool_classes_by_scheme = {
+            "http": type("Pool", (HTTPConnectionPool,), {"ConnectionCls": tracked(HTTPConnection)}),
+            "https": type("Pools", (HTTPSConnectionPool,),
+                          {"ConnectionCls": tracked(HTTPSConnection)}),
+        }
+
+    def _abort(self, worker: threading.Thread) -> None:
+        """Shut down the socket of a call past its deadline: its thread's read fails at
+        once and the thread ends (it never lingers on a trickling server)."""
+        import socket
+
+        conn = self._in_use.pop(worker.ident or 0, None)
+        sock = getattr(conn, "sock", None)
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+        worker.join(2.0)
 
     def failed(self, status: int | None) -> None:
         with self._lock:
