@@ -136,3 +136,20 @@ def test_a_ceiling_at_the_services_own_call_timeout_is_weak_platform_evidence() 
 def test_a_status_inside_a_hex_id_is_not_a_status() -> None:
     """node-reentrant-run: agent-74e503a7 holds '503'; no rate limit was ever answered."""
     assert _signals("node-reentrant-run")["errors.rate_limit"].answer is Answer.NO
+
+
+def test_calls_in_flight_per_request_equal_the_apps_own_peak() -> None:
+    """node-unbounded-fanout: Promise.all over 12 model calls per question, under a
+    192-descriptor limit; the app recorded the most calls one request held in flight and
+    the connects that failed with EMFILE. Its 'model call finished' lines carry no duration:
+    they end a call, they do not start another. The twin bounds the calls with LangChain's
+    Runnable.batch maxConcurrency 2."""
+    signals = _signals("node-unbounded-fanout")
+    measured = _measured("node-unbounded-fanout")
+    fan = signals["fanout.concurrent_calls"]
+    assert fan.answer is Answer.YES
+    assert f"peaked at {measured['app_fanoutMaxInFlight']}" in fan.detail
+    assert measured["app_socketErrors"]
+    assert signals["errors.socket_exhaustion"].answer is Answer.YES
+    fixed = _signals("node-unbounded-fanout-fixed")["fanout.concurrent_calls"]
+    assert fixed.answer is Answer.NO and "at most 2 calls" in fixed.detail

@@ -9,6 +9,7 @@ in flight when it started and compare error rates per level.
 from __future__ import annotations
 
 import bisect
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -228,6 +229,26 @@ class _CallWindow:
         return self.peak
 
 
+_CALL_END = re.compile(r"\b(?:finished|done|completed?|ended|failed|errored|returned|"
+                       r"succeeded|responded|received)\b", re.IGNORECASE)
+_CALL_START = re.compile(r"\b(?:start(?:ed|ing)?|begin|began|calling|sending|invoking|"
+                         r"dispatch(?:ed|ing)?)\b", re.IGNORECASE)
+_phase_cache: dict[str, str | None] = {}
+
+
+def _call_phase(message: str) -> str | None:
+    """A call line's own word for its phase: a line that says the call finished is its end
+    even with no duration on it (counting it as another start doubled the fan-out)."""
+    got = _phase_cache.get(message, "?")
+    if got != "?":
+        return got
+    phase = "end" if _CALL_END.search(message) else "start" if _CALL_START.search(message) \
+        else None
+    if len(_phase_cache) < 4096:
+        _phase_cache[message] = phase
+    return phase
+
+
 @dataclass
 class FanoutTracker:
     """Outbound tool/model calls in flight per request.
@@ -251,6 +272,8 @@ class FanoutTracker:
         self.calls += 1
         req = ev.request
         phase = ev.fields.get("phase") if ev.fields else None  # spans say it outright
+        if phase is None and ev.message:
+            phase = _call_phase(ev.message)  # "model call started" / "... finished"
         is_end = phase == "end" or (phase != "start" and (
             ev.duration_ms is not None or ev.status is not None or bool(ev.error)))
         if is_end:

@@ -383,6 +383,9 @@ def app_counters(counters: list[dict[str, Any]]) -> dict[str, Any]:
         "reentrant",
         "downstreamServed",
         "downstreamMaxQueue",
+        "fanoutCalls",
+        "fanoutMaxInFlight",
+        "socketErrors",
     )
     out: dict[str, Any] = {}
     for k in keys:
@@ -552,6 +555,13 @@ def _tool_rule(m: dict[str, Any]) -> str:
     return _clean(m)
 
 
+def _fanout_rule(m: dict[str, Any]) -> str:
+    if (m.get("app_socketErrors", 0) > 0 and m.get("app_fanoutMaxInFlight", 0) > FANOUT_BOUND
+            and m.get("client_5xx", 0) > 0):
+        return "unbounded-fanout"
+    return _clean(m)
+
+
 def _state_rule(m: dict[str, Any]) -> str:
     if m.get("client_stale_reads", 0) > 0:
         return "in-memory-state"
@@ -647,6 +657,14 @@ RESET_RULE = (
     "a single process, answered it knew fewer than n + 1 turns) => context-reset; else healthy "
     "if the client saw no 5xx and no dropped request, else inconclusive"
 )
+FANOUT_BOUND = 4
+FANOUT_RULE = (
+    "app_socketErrors > 0 (model calls that failed for want of a socket or file descriptor: "
+    "EMFILE, ECONNRESET, 'Connection error', counted by the app) and app_fanoutMaxInFlight > 4 "
+    "(one request held more than 4 model calls in flight) and client_5xx > 0 => "
+    "unbounded-fanout; else healthy if the client saw no 5xx and no dropped request, else "
+    "inconclusive"
+)
 REENTRANT_RULE = (
     "app_reentrant > 0 (run() entered on an agent from inside its own active run's callback, "
     "counted by the app) => reentrant-run; else healthy if the client saw no 5xx and no "
@@ -654,6 +672,35 @@ REENTRANT_RULE = (
 )
 
 SCENARIOS: list[Scenario] = [
+    Scenario(
+        name="node-unbounded-fanout",
+        cmd=["prlimit", "--nofile=192:192", NODE, "services/fanout.js"],
+        port=18330,
+        sidecar=[NODE, "services/fake-openai.js"],
+        sidecar_port=18390,
+        sidecar_env={"LATENCY_MS": "250"},
+        stack="express 5.3 + pino-http 11, one process under a 192-descriptor limit (prlimit, "
+        "as a container ulimit) + @langchain/openai 1.5.8 ChatOpenAI; each question fans out "
+        "into 12 model calls with Promise.all against a local chat-completions stand-in",
+        logging="pino-http (JSON), a line per model call with the request id",
+        twin="node-unbounded-fanout-fixed",
+        rule=FANOUT_RULE,
+        judge=_fanout_rule,
+    ),
+    Scenario(
+        name="node-unbounded-fanout-fixed",
+        cmd=["prlimit", "--nofile=192:192", NODE, "services/fanout.js"],
+        port=18331,
+        env={"FANOUT_MAX_CONCURRENCY": "2"},
+        sidecar=[NODE, "services/fake-openai.js"],
+        sidecar_port=18390,
+        sidecar_env={"LATENCY_MS": "250"},
+        stack="the same, the 12 calls through Runnable.batch with maxConcurrency 2",
+        logging="pino-http (JSON), a line per model call with the request id",
+        twin="node-unbounded-fanout",
+        rule=FANOUT_RULE,
+        judge=_fanout_rule,
+    ),
     Scenario(
         name="node-shared-instance",
         cmd=[NODE, "services/shared-instance.js"],
