@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import tarfile
 import threading
 import time
@@ -49,10 +50,23 @@ def _iso(ts: float) -> str:
     return datetime.fromtimestamp(ts, UTC).isoformat().replace("+00:00", "Z")
 
 
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
+
+
+def member_part(text: str) -> str:
+    """One path component of a bundle member from cluster text (a pod, container or
+    namespace name). Real names (DNS-1123: ``a-z0-9.-``) pass unchanged; anything else
+    (escapes, ``/``, spaces, invisible characters) becomes ``_``, and ``.``/``..``/empty
+    become ``_``, so ``tar tzf`` never prints a raw escape and no member leaves ``logs/``."""
+    part = _UNSAFE.sub("_", str(text))[:253]
+    return part if part.strip(".") else "_" + part
+
+
 def _log_path(entry: dict[str, Any], by_namespace: bool) -> str:
-    name = entry["container"] + (".previous.log" if entry["previous"] else ".log")
-    parts = ["logs", entry["namespace"], entry["pod"], name] if by_namespace else \
-        ["logs", entry["pod"], name]
+    name = member_part(entry["container"]) + (".previous.log" if entry["previous"] else ".log")
+    pod = member_part(entry["pod"])
+    parts = ["logs", member_part(entry["namespace"]), pod, name] if by_namespace else \
+        ["logs", pod, name]
     return "/".join(parts)
 
 

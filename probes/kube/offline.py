@@ -19,12 +19,9 @@ pipeline with the pod identity in the source name.
 
 from __future__ import annotations
 
-import atexit
 import json
 import re
-import shutil
 import tarfile
-import tempfile
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -36,9 +33,11 @@ import yaml
 from probes.evidence import Evidence, InputReport, now_utc
 from probes.ingest.limits import DEEP_REASON, MAX_DEPTH, MAX_YAML_NODES, obj_too_deep
 from probes.ingest.sources import InputFile
+from probes.ingest.tempspace import release, space
 from probes.kube import describe, events_text, paste
 from probes.kube.objects import as_list, as_map, is_event, is_pod
 from probes.kube.pods import PodFacts, pod_data, signals_from
+from probes.safe_text import visible
 
 PROBE = "kube"
 MANIFEST = "manifest.json"
@@ -284,7 +283,12 @@ def _is_bundle(path: Path) -> bool:
         return False
     try:
         with tarfile.open(path, "r:*") as tar:
-            return any(PurePosixPath(m.name).name == MANIFEST for m in tar.getmembers()[:5])
+            for n, m in enumerate(tar):  # the first members only, never the whole index
+                if PurePosixPath(m.name).name == MANIFEST:
+                    return True
+                if n >= 4:
+                    return False
+            return False
     except (tarfile.TarError, OSError):
         return False
 
@@ -385,34 +389,130 @@ def _read_dir(root: Path, got: _Collected) -> None:
             got.inputs.append(report)
 
 
+MAX_MEMBERS = 10_000
+"""Members of a bundle looked at; the rest of a larger archive is not read."""
+MAX_OBJECT_BYTES = 64 * 1024 * 1024
+"""Largest JSON/YAML member read (pods.json, events.json...), read whole to parse."""
+MAX_LOG_MEMBERS = 2_000
+"""Container logs taken from one bundle."""
+MAX_LOG_BYTES = 256 * 1024 * 1024
+"""Bytes of one log member extracted for the reader; the rest of it is cut."""
+MAX_EXTRACT_BYTES = 1024 * 1024 * 1024
+"""Bytes extracted from one bundle in all (what it may cost in the temp folder)."""
+_NAMED = 10  # skipped member names listed in the report, per bundle
+
+
+@dataclass
+class _Plan:
+    """What to take from a bundle, decided from the tar headers alone (sizes, types,
+    names) before a byte is extracted; the same plan serves reading and extracting."""
+
+    objects: list[str] = field(default_factory=list)
+    logs: list[tuple[str, LogMember, int]] = field(default_factory=list)  # name, id, bytes
+    skipped: Counter[str] = field(default_factory=Counter)
+    named: list[str] = field(default_factory=list)
+    cut: int = 0
+
+    def skip(self, reason: str, name: str) -> None:
+        self.skipped[reason] += 1
+        if len(self.named) < _NAMED:
+            self.named.append(f"{visible(name)[:200]} ({reason})")
+
+
+def _leaves_archive(name: str) -> bool:
+    p = PurePosixPath(name)
+    return p.is_absolute() or ".." in p.parts or "\\" in name or name.startswith("~")
+
+
+def _plan(tar: tarfile.TarFile) -> _Plan:
+    plan = _Plan()
+    extracted = 0
+    for n, info in enumerate(tar):
+        if n >= MAX_MEMBERS:
+            plan.skip(f"past the first {MAX_MEMBERS:,} members: not read", info.name)
+            break
+        if info.isdir():
+            continue
+        if info.issym() or info.islnk():
+            plan.skip("link: not followed", info.name)
+            continue
+        if not info.isfile():
+            plan.skip("not a regular file", info.name)
+            continue
+        if _leaves_archive(info.name):
+            plan.skip("path leaves the archive (absolute or ..)", info.name)
+            continue
+        name = PurePosixPath(info.name)
+        if "logs" in name.parts:
+            m = _member_from_path(name)
+            if m is None:
+                plan.skip("not a container log path", info.name)
+            elif len(plan.logs) >= MAX_LOG_MEMBERS:
+                plan.skip(f"past {MAX_LOG_MEMBERS:,} logs per bundle", info.name)
+            elif extracted >= MAX_EXTRACT_BYTES:
+                plan.skip(f"past {MAX_EXTRACT_BYTES >> 20:,} MiB extracted per bundle",
+                          info.name)
+            else:
+                size = min(info.size, MAX_LOG_BYTES, MAX_EXTRACT_BYTES - extracted)
+                if size < info.size:
+                    plan.cut += 1
+                    plan.skip(f"log cut at {size >> 20:,} MiB (of {info.size >> 20:,} MiB)",
+                              info.name)
+                extracted += size
+                plan.logs.append((info.name, m, size))
+        elif name.suffix.lower() not in (".json", ".yaml", ".yml", ".txt"):
+            plan.skip("not a JSON/YAML/text member", info.name)
+        elif info.size > MAX_OBJECT_BYTES:
+            plan.skip(f"over {MAX_OBJECT_BYTES >> 20} MiB: not read whole", info.name)
+        else:
+            plan.objects.append(info.name)
+    return plan
+
+
 def _read_bundle(path: Path, got: _Collected) -> None:
     with tarfile.open(path, "r:*") as tar:
-        logs = 0
+        plan = _plan(tar)
+    wanted = set(plan.objects)
+    with tarfile.open(path, "r:*") as tar:
         for member in tar:
-            if not member.isfile():
+            if member.name not in wanted:
                 continue
-            name = PurePosixPath(member.name)
-            if "logs" in name.parts:
-                logs += 1
-                continue
+            wanted.discard(member.name)
             f = tar.extractfile(member)
             if f is None:
                 continue
-            text = f.read().decode("utf-8", errors="replace")
-            if name.name == MANIFEST:
-                got.manifest = json.loads(text)
+            text = f.read(MAX_OBJECT_BYTES + 1).decode("utf-8", errors="replace")
+            if PurePosixPath(member.name).name == MANIFEST:
+                try:
+                    doc = json.loads(text)
+                except (ValueError, RecursionError):
+                    plan.skip("manifest is not JSON", member.name)
+                    continue
+                if isinstance(doc, dict) and not obj_too_deep(doc):
+                    got.manifest = doc
                 continue
-            report = _parse_text(f"{path}!{member.name}", text, got)
+            try:
+                report = _parse_text(f"{path}!{member.name}", text, got)
+            except ValueError as exc:
+                plan.skip(str(exc), member.name)
+                continue
             if report is not None:
                 got.inputs.append(report)
+            if not wanted:
+                break
     manifest = got.manifest or {}
     notes = [f"{d.get('verb')} {d.get('resource')} in {d.get('namespace') or 'all namespaces'}:"
              f" {d.get('reason')}" for d in as_list(manifest.get("denied"))
              if isinstance(d, Mapping)]
+    if plan.named:
+        more = sum(plan.skipped.values()) - len(plan.named)
+        notes.append("members skipped: " + "; ".join(plan.named)
+                     + (f"; and {more} more" if more > 0 else ""))
     got.inputs.insert(0, InputReport(
         name=str(path), kind="bundle", format=str(manifest.get("format") or "tar.gz"),
         events=len(got.pods) + len(got.events), bytes_read=path.stat().st_size,
-        notes=(f"{logs} log file(s) inside", *notes)))
+        skipped=dict(plan.skipped),
+        notes=(f"{len(plan.logs)} log file(s) inside", *notes)))
     got.found_kube = True
 
 
@@ -488,40 +588,59 @@ def bundle_log_members(path: Path) -> list[tuple[LogMember, Iterator[bytes]]]:
     if not _is_bundle(path):
         return out
     with tarfile.open(path, "r:*") as tar:
-        names = [m.name for m in tar.getmembers() if m.isfile()]
-    for name in names:
-        m = _member_from_path(PurePosixPath(name))
-        if m is not None:
-            out.append((m, _lines_from_tar(path, name)))
-    return out
+        plan = _plan(tar)
+    return [(m, _lines_from_tar(path, name)) for name, m, _ in plan.logs]
 
 
-_EXTRACTED: dict[tuple[str, float], list[tuple[LogMember, Path]]] = {}
+_EXTRACTED: dict[tuple[str, float], tuple[Path, list[tuple[LogMember, Path]]]] = {}
+MAX_CACHED_BUNDLES = 4
+"""Bundles kept extracted at once (a long-lived TUI reopening bundles): the oldest
+extraction is removed when a fifth is made."""
 
 
 def _extract_logs(path: Path) -> list[tuple[LogMember, Path]]:
-    """Copy a bundle's log members into a private temporary folder, once per bundle
-    (removed when the process exits). Files are named by position, never by the
-    member's own path, so a crafted archive cannot write outside the folder."""
+    """Copy a bundle's log members into a private folder of the process's temp space
+    (``probes.ingest.tempspace``: removed at exit, on SIGTERM/SIGHUP, or by the next run
+    when this process was killed), once per bundle. The plan's caps hold: at most
+    ``MAX_LOG_BYTES`` per log and ``MAX_EXTRACT_BYTES`` per bundle are written, whatever
+    the compression ratio. Files are named by position, never by the member's own path,
+    so a crafted archive cannot write outside the folder."""
     key = (str(path.resolve()), path.stat().st_mtime)
     if key in _EXTRACTED:
-        return _EXTRACTED[key]
-    folder = Path(tempfile.mkdtemp(prefix="scaledoc-bundle-"))
-    atexit.register(shutil.rmtree, folder, True)
+        return _EXTRACTED[key][1]
+    while len(_EXTRACTED) >= MAX_CACHED_BUNDLES:
+        old_key = next(iter(_EXTRACTED))
+        release(_EXTRACTED.pop(old_key)[0])
+    folder = space().folder("bundle")
     out: list[tuple[LogMember, Path]] = []
-    with tarfile.open(path, "r:*") as tar:
-        for i, info in enumerate(tar):
-            if not info.isfile():
-                continue
-            m = _member_from_path(PurePosixPath(info.name))
-            src = tar.extractfile(info) if m is not None else None
-            if m is None or src is None:
-                continue
-            dest = folder / f"{i:06d}.log"
-            with dest.open("wb") as f:
-                shutil.copyfileobj(src, f)
-            out.append((m, dest))
-    _EXTRACTED[key] = out
+    try:
+        with tarfile.open(path, "r:*") as tar:
+            plan = _plan(tar)
+        sizes = {name: (m, size) for name, m, size in plan.logs}
+        with tarfile.open(path, "r:*") as tar:
+            for i, info in enumerate(tar):
+                if info.name not in sizes:
+                    continue
+                m, size = sizes.pop(info.name)
+                src = tar.extractfile(info)
+                if src is None:
+                    continue
+                dest = folder / f"{i:06d}.log"
+                with dest.open("wb") as f:
+                    left = size
+                    while left > 0:
+                        chunk = src.read(min(1 << 20, left))
+                        if not chunk:
+                            break
+                        f.write(chunk)
+                        left -= len(chunk)
+                out.append((m, dest))
+                if not sizes:
+                    break
+    except BaseException:
+        release(folder)
+        raise
+    _EXTRACTED[key] = (folder, out)
     return out
 
 
