@@ -251,8 +251,9 @@ class Session:
                 self._check_cancel()
                 self.failed(None)
                 raise Unreachable(
-                    f"the API server at {self.collected.server} did not answer in full "
-                    f"within {timeout:g}s (--request-timeout bounds each whole request)")
+                    f"cannot reach the API server at {self.collected.server}: no complete "
+                    f"answer within {timeout:g}s (--request-timeout bounds each whole "
+                    "request: connect, headers and body)")
         exc = box.get("exc")
         if exc is None:
             with self._lock:
