@@ -247,6 +247,27 @@ def _format_clues(case: Case) -> Iterator[Clue]:
                 break
 
 
+ACCESS_CLUES: dict[str, tuple[str, str | None, str]] = {
+    "morgan": (NODE, "express", "morgan request lines (express's logger)"),
+    "uvicorn": (PYTHON, "uvicorn", "uvicorn access lines"),
+    "gunicorn": (PYTHON, "gunicorn", "gunicorn access lines"),
+}
+"""Access-log flavours the analysis counted (``access_flavours``) that name a stack."""
+
+
+def _access_clues(case: Case) -> Iterator[Clue]:
+    for ev in case.evidence:
+        if ev.probe != "logs" or not isinstance(ev.data, dict):
+            continue
+        for row in ev.data.get("access_flavours") or ():
+            if not isinstance(row, dict):
+                continue
+            hit = ACCESS_CLUES.get(str(row.get("flavour")))
+            if hit is not None:
+                lang, fw, what = hit
+                yield Clue(lang, fw, what, _rel(str(row.get("source", ""))), 2)
+
+
 def _texts(case: Case) -> Iterator[tuple[str, str]]:
     """(source, text) of every example in the case, bounded."""
     n = 0
@@ -320,8 +341,8 @@ def _otel_clues(case: Case) -> Iterator[Clue]:
 
 def all_clues(case: Case) -> tuple[Clue, ...]:
     """Every stack clue of the case, in a stable order."""
-    return (*_format_clues(case), *_text_clues(case), *_code_clues(case),
-            *_otel_clues(case))
+    return (*_format_clues(case), *_access_clues(case), *_text_clues(case),
+            *_code_clues(case), *_otel_clues(case))
 
 
 def decide(clues: Iterable[Clue]) -> Stack:

@@ -209,6 +209,16 @@ def test_lab_node_express_shared_agent() -> None:
     assert detect_stack(a.case).language == NODE
 
 
+def test_lab_console_text_with_morgan_lines_is_an_express_service() -> None:
+    # express 5.3 + morgan('tiny') + console.log text lines: no logger that names Node,
+    # only morgan's request lines (counted by the analysis) say express
+    a = lab("node-context-reset")
+    rc = advice_for(a, "context-reset")
+    assert is_node(rc.fixed) and not is_python(rc.fixed), rc.fixed
+    stack = detect_stack(a.case)
+    assert (stack.language, stack.server) == (NODE, "express")
+
+
 def test_lab_python_oom_under_gunicorn_is_not_given_node_heap_flags() -> None:
     # FastAPI + gunicorn -w 2 in a 230 MB cgroup: gunicorn's SIGKILL line
     a = lab("py-oom")

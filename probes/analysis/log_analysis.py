@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
@@ -178,6 +179,8 @@ class LogAnalysis:
         # Outcomes, for requests.failed: request ends seen and how many failed; error
         # events the service logged at error level (tracebacks, failures) and not handled.
         self.request_ends = 0
+        # (source, access-log flavour) -> lines: morgan says express, uvicorn says Python
+        self.access_flavours: Counter[tuple[str, str]] = Counter()
         self.request_failures = 0
         self.request_failure_examples: list[Example] = []
         self.failing_errors = 0
@@ -253,6 +256,10 @@ class LogAnalysis:
             self.request_event_seen = True
             self.requests.end(ev)
             self.request_ends += 1
+            if ev.fields and len(self.access_flavours) < 64:
+                flavour = ev.fields.get("access")
+                if isinstance(flavour, str):
+                    self.access_flavours[(ev.source, flavour)] += 1
             if event_failed(ev):
                 self.request_failures += 1
                 if len(self.request_failure_examples) < self.max_examples:
@@ -445,6 +452,8 @@ class LogAnalysis:
                         "proxy_requests": self.runtime.proxy_requests,
                         "proxies": sorted(self.runtime.proxies)},
             "instance_aliases": dict(sorted(self.instance_alias.items())[:50]),
+            "access_flavours": [{"source": src, "flavour": fl, "lines": n}
+                                for (src, fl), n in sorted(self.access_flavours.items())],
         }
         n = len(self.sources)
         return Evidence(probe=PROBE, target=f"{n} source{'s' if n != 1 else ''}",
