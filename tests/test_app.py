@@ -578,10 +578,10 @@ async def test_timeline_shows_overlap_and_jumps_to_logs_and_back(
         assert timeline.view_start > start
         await pilot.press("0")
         assert timeline.view_span >= span
-        await pilot.press("g")  # lanes by session: three sessions, no overlap within one
+        await pilot.press("L")  # lanes by session: three sessions, no overlap within one
         assert timeline.lanes == ["s1", "s2", "s3"]
         assert all(not o for o in timeline.lane_overlaps)
-        await pilot.press("g")
+        await pilot.press("L")
         assert timeline.lanes == ["agent-1", "agent-2"]
         assert timeline.selected_run is not None and timeline.selected_run["id"] == "run-1"
         await pilot.press("right")  # run-2, same lane
@@ -882,3 +882,56 @@ async def test_opening_a_pod_example_goes_to_the_pods_view(
         app.post_message(OpenLogLine("pod/web-a-7d9f8", None))
         await settle(pilot, app)
         assert app.current_mode == "pods"
+
+
+async def test_k9s_motion_keys_and_the_command_line(incident: Analysis, tmp_path: Path) -> None:
+    """j/k, G/g, ctrl+d/ctrl+u move the focused table in any view; ':' opens a command line
+    that switches views (':logs', ':tree'), and a mistyped one says what it meant."""
+    app = make_app(incident, tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await ready(pilot, app)
+        await pilot.press("2")
+        await settle(pilot, app)
+        table = app.screen.query_one("#steps", DataTable)
+        table.focus()
+        assert table.cursor_row == 0
+        await pilot.press("j", "j")
+        assert table.cursor_row == 2
+        await pilot.press("k")
+        assert table.cursor_row == 1
+        await pilot.press("G")
+        assert table.cursor_row == table.row_count - 1
+        await pilot.press("g")
+        assert table.cursor_row == 0
+        await pilot.press("ctrl+d")
+        assert table.cursor_row > 1
+        await pilot.press("ctrl+u")
+        assert table.cursor_row == 0
+        await pilot.press("colon", *"logs", "enter")
+        await settle(pilot, app)
+        assert app.current_mode == "logs"
+        await pilot.press("colon", *"tre", "enter")  # not a command: nothing moves
+        await settle(pilot, app)
+        assert app.current_mode == "logs"
+        assert any("did you mean :tree" in str(n.message) for n in app._notifications)
+        await pilot.press("colon", *"verdict", "enter")
+        await settle(pilot, app)
+        assert app.current_mode == "verdict"
+        await pilot.press("colon", "escape")  # cancelled: still on the verdict
+        await settle(pilot, app)
+        assert app.current_mode == "verdict"
+
+
+async def test_help_lists_every_key_the_footer_and_views_use(
+        incident: Analysis, tmp_path: Path) -> None:
+    from tui.screens.dialogs import HELP
+    listed = " ".join(key for _section, rows in HELP for key, _what in rows)
+    for key in ("j / k", "g / G", "ctrl+d / ctrl+u", ":", "?", "esc", "ctrl+s", "e", "f8",
+                "y / n", "/", "L"):
+        assert key in listed, key
+    app = make_app(incident, tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await ready(pilot, app)
+        await pilot.press("question_mark")
+        await settle(pilot, app)
+        assert type(app.screen).__name__ == "HelpScreen"

@@ -49,7 +49,7 @@ from tui.messages import (
 )
 from tui.screens.base import VIEWS
 from tui.screens.concurrency import ConcurrencyScreen
-from tui.screens.dialogs import ErrorScreen, HelpScreen
+from tui.screens.dialogs import CommandLine, ErrorScreen, HelpScreen, resolve_command
 from tui.screens.inputs import InputsScreen
 from tui.screens.logs import LogsScreen
 from tui.screens.probe_data import CodeScreen, PodsScreen, ProcessesScreen
@@ -384,6 +384,24 @@ class ScaledocApp(App[int]):
         come from logs and clusters, so markup is off and escapes are made visible."""
         super().notify(visible(message, keep_newlines=True), title=visible(title),
                        severity=severity, timeout=timeout, markup=False)
+
+    def action_command_line(self) -> None:
+        """``:`` opens the command line; what it returns runs as a view switch or action."""
+        if isinstance(self.screen, CommandLine):
+            return
+        views = {v.mode: v.mode for v in VIEWS}
+        views.update({v.title.lower(): v.mode for v in VIEWS})
+        views.update({v.short.lower(): v.mode for v in VIEWS if v.short})
+        views.update({v.key: v.mode for v in VIEWS})
+
+        async def run(line: str | None) -> None:
+            action, problem = resolve_command(line or "", views)
+            if action is not None:
+                await self.run_action(action)
+            elif problem:
+                self.notify(problem, severity="warning")
+
+        self.push_screen(CommandLine(), run)
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

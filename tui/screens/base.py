@@ -11,13 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widget import Widget
+from textual.widgets import DataTable, Footer, Static
 
 if TYPE_CHECKING:
     from tui.app import ScaledocApp
@@ -102,7 +104,9 @@ class NavBar(Static):
             else:
                 style = ""
             title = (view.short or view.title) if narrow else view.title
-            text.append(f"{view.key} {title}", style=style)
+            # the selected tab's highlight pads its title, so a gap always shows beside it
+            label = f" {view.key} {title} " if view.mode == self.current else f"{view.key} {title}"
+            text.append(label, style=style)
             self._spans.append((start, len(text.plain), view.mode))
         self.update(text)
 
@@ -115,10 +119,56 @@ class NavBar(Static):
                 await self.app.run_action(f"goto('{mode}')")
 
 
+MOTIONS: dict[str, tuple[str, ...]] = {
+    # k9s / less / lnav motion -> the widget actions that perform it, first found wins
+    "down": ("action_cursor_down", "action_scroll_down"),
+    "up": ("action_cursor_up", "action_scroll_up"),
+    "page_down": ("action_page_down",),
+    "page_up": ("action_page_up",),
+    "top": ("action_scroll_home",),
+    "bottom": ("action_scroll_end",),
+}
+
+
+def move(widget: Widget, motion: str) -> bool:
+    """Apply a motion to a widget: a table's cursor moves (g and G to the first and last
+    row), anything else scrolls. False when the widget has no such action."""
+    if isinstance(widget, DataTable) and motion in ("top", "bottom"):
+        if widget.row_count:
+            widget.move_cursor(row=0 if motion == "top" else widget.row_count - 1)
+        return True
+    for name in MOTIONS.get(motion, ()):
+        action = getattr(widget, name, None)
+        if callable(action):
+            action()
+            return True
+    return False
+
+
 class BaseScreen(Screen[None]):
-    """A top-level view: navigation bar, ``body()``, footer."""
+    """A top-level view: navigation bar, ``body()``, footer.
+
+    k9s and less keys work in every view on whatever has the focus: ``j``/``k`` down and
+    up, ``g``/``G`` first and last, ``ctrl+d``/``ctrl+u`` a page; ``:`` opens the command
+    line (``:logs``, ``:tree``, ``:pods``, ``:q``). A widget's own binding of the same key
+    (the Timeline's) wins while it has the focus.
+    """
 
     VIEW = "verdict"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("j", "motion('down')", "Down", show=False),
+        Binding("k", "motion('up')", "Up", show=False),
+        Binding("g", "motion('top')", "Top", show=False),
+        Binding("G", "motion('bottom')", "Bottom", show=False),
+        Binding("ctrl+d", "motion('page_down')", "Page down", show=False),
+        Binding("ctrl+u", "motion('page_up')", "Page up", show=False),
+        Binding("colon", "app.command_line", "Command", key_display=":"),
+    ]
+
+    def action_motion(self, motion: str) -> None:
+        widget = self.focused
+        if widget is not None:
+            move(widget, motion)
 
     @property
     def scaledoc(self) -> ScaledocApp:

@@ -120,16 +120,16 @@ class Timeline(Widget, can_focus=True):
     Timeline { height: auto; background: $surface; }
     """
     BINDINGS = [
-        Binding("up", "lane(-1)", "Lane up", show=False),
-        Binding("down", "lane(1)", "Lane down", show=False),
-        Binding("left", "step(-1)", "Prev run", show=False),
-        Binding("right", "step(1)", "Next run", show=False),
+        Binding("up,k", "lane(-1)", "Lane up", show=False),
+        Binding("down,j", "lane(1)", "Lane down", show=False),
+        Binding("left,h", "step(-1)", "Prev run", show=False),
+        Binding("right,l", "step(1)", "Next run", show=False),
         Binding("plus,equals_sign", "zoom(0.5)", "Zoom in", key_display="+"),
         Binding("minus", "zoom(2.0)", "Zoom out", key_display="-"),
         Binding("comma", "pan(-0.25)", "Pan left", key_display=","),
         Binding("full_stop", "pan(0.25)", "Pan right", key_display="."),
         Binding("0", "fit", "Fit"),
-        Binding("g", "toggle_group", "Group"),
+        Binding("L", "toggle_group", "Lanes by"),
         Binding("enter", "choose", "Run's logs"),
     ]
 
