@@ -506,7 +506,7 @@ def finite(obj: Any) -> tuple[Any, int]:
     return obj, 0
 
 
-def json_out(obj: Any, *, indent: int | None = 2, ensure_ascii: bool = False) -> str:
+def json_out(obj: Any, *, indent: int | None = 2, ensure_ascii: bool = True) -> str:
     """THE way a JSON document leaves scaledoc (stdout, a file, a bundle member):
     redacted (``redact_obj``) and strict (``allow_nan=False``). Non-finite numbers
     become null, and a top-level ``json_note`` says how many, so a reader is never

@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import re
 import sys
-import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -40,6 +39,7 @@ from rich.table import Table
 from rich.text import Text
 
 from probes.evidence import Case, Evidence
+from probes.ingest.tempspace import space
 from probes.kube.bundle import write_bundle
 from probes.kube.live import (
     Cancelled,
@@ -177,7 +177,7 @@ def case_from(got: Collected, target: KubeTarget) -> Case:
     from probes.ingest import IngestConfig, InputFile, LogReader
     from probes.pipeline import analyze_logs
 
-    with tempfile.TemporaryDirectory(prefix="scaledoc-kube-") as folder:
+    with space().scoped("kube-logs") as folder:
         readers = []
         for i, (source, lines) in enumerate(got.logs):
             path = Path(folder) / f"{i:06d}.log"
@@ -228,6 +228,7 @@ def kubectl_main(argv: Sequence[str], report: ReportFn, tui: TuiFn) -> int:
     ``report(case)`` (or ``report(case, fmt)`` for ``-o markdown|json``) prints the
     headless report; ``tui(case)`` opens the TUI. Both return an exit code.
     """
+    space()  # from the main thread: the temp space is also cleaned on SIGTERM/SIGHUP
     args_list = list(argv)
     if args_list[:1] == ["capture"]:
         parsed = _parse(capture_parser(f"{PLUGIN} capture"), args_list[1:])

@@ -121,7 +121,7 @@ def _add(tar: tarfile.TarFile, name: str, data: bytes, mtime: float) -> None:
 
 def _json_bytes(doc: Any) -> bytes:
     """Redacted, strict JSON (``json_out``): every object member goes through it."""
-    return (json_out(doc, indent=1) + "\n").encode()
+    return (json_out(doc, indent=1, ensure_ascii=False) + "\n").encode()
 
 
 def write_bundle(got: Collected, target: KubeTarget, out: Path) -> Path:

@@ -395,9 +395,9 @@ MAX_OBJECT_BYTES = 64 * 1024 * 1024
 """Largest JSON/YAML member read (pods.json, events.json...), read whole to parse."""
 MAX_LOG_MEMBERS = 2_000
 """Container logs taken from one bundle."""
-MAX_LOG_BYTES = 256 * 1024 * 1024
+MAX_LOG_BYTES = 64 * 1024 * 1024
 """Bytes of one log member extracted for the reader; the rest of it is cut."""
-MAX_EXTRACT_BYTES = 1024 * 1024 * 1024
+MAX_EXTRACT_BYTES = 512 * 1024 * 1024
 """Bytes extracted from one bundle in all (what it may cost in the temp folder)."""
 _NAMED = 10  # skipped member names listed in the report, per bundle
 
@@ -429,7 +429,7 @@ def _plan(tar: tarfile.TarFile) -> _Plan:
     extracted = 0
     for n, info in enumerate(tar):
         if n >= MAX_MEMBERS:
-            plan.skip(f"past the first {MAX_MEMBERS:,} members: not read", info.name)
+            plan.skip(f"archive past {MAX_MEMBERS:,} members: the rest not read", info.name)
             break
         if info.isdir():
             continue
