@@ -40,6 +40,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from probes.evidence import Answer, Case, Signal
+from probes.redact import redact_text
 from probes.verdict import RankedCause
 
 PYTHON = "python"
@@ -802,7 +803,7 @@ def gather_facts(case: Case, cause_id: str, lang: str | None) -> Facts:
 
 
 def _clip(text: str, n: int) -> str:
-    text = " ".join(text.split())
+    text = " ".join(redact_text(text).split())  # redact first, cut after
     return text if len(text) <= n else text[: n - 1] + "…"
 
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from probes.advice import tailor
 from probes.causes import CAUSES, HEALTHY, INCONCLUSIVE, cause
 from probes.evidence import Answer, AnsweredBy, Case, Example, Signal, yes
+from probes.redact import redact_text
 from probes.tree import (
     HEALTH_NEEDS,
     STATE_KEPT,
@@ -262,6 +263,7 @@ def _rank(tally: _Tally) -> tuple[RankedCause, ...]:
 
 
 def _short(text: str, limit: int = 160) -> str:
+    text = redact_text(text)  # redact first, cut after
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

@@ -344,7 +344,7 @@ def error_message(body: str) -> str:
     text = body.strip()
     try:
         doc = json.loads(text) if text.startswith(("{", "[")) else None
-    except ValueError:
+    except (ValueError, RecursionError):  # a hostile body nested past the stack
         doc = None
     if isinstance(doc, dict):
         for key in ("error", "message", "detail", "err", "title"):
@@ -356,10 +356,11 @@ def error_message(body: str) -> str:
             if isinstance(value, str) and value:
                 text = value
                 break
+    text = redact_text(text)  # redact first, cut after: a secret is seen whole
     first = text.splitlines()[0] if text else ""
     if len(first) > BODY_EXCERPT_CHARS:
         first = first[: BODY_EXCERPT_CHARS - 1] + "…"
-    return redact_text(first)
+    return first
 
 
 # --- summaries and signals ------------------------------------------------------------------

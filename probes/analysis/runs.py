@@ -23,6 +23,7 @@ from typing import Any
 
 from probes.events import LogEvent
 from probes.evidence import MAX_EXAMPLE_TEXT, Example, example, iso_ns
+from probes.redact import redact_text
 
 NS_PER_MS = 1_000_000
 
@@ -34,7 +35,7 @@ LEAD_VISIBLE = MAX_EXAMPLE_TEXT - 1
 
 
 def _lead_value(v: object) -> str:
-    s = str(v).replace("\n", " ")
+    s = redact_text(str(v)).replace("\n", " ")  # redact first, cut after (issue 12)
     if len(s) > LEAD_VALUE_CHARS:
         s = s[: LEAD_VALUE_CHARS - 1] + "…"
     return f'"{s}"' if (" " in s or "=" in s or not s) else s
@@ -87,6 +88,7 @@ def excerpt(ev: LogEvent, note: str = "") -> Example:
     raw = ev.text or ev.message
     head = lead(ev)
     if head and len(raw) > RAW_HEAD:
+        raw = redact_text(raw)  # redact first, cut after: a secret across the cut is whole
         raw = raw[: RAW_HEAD - 1] + "…"
     return example(ev.source, ev.line, ev.time_ns, f"{raw} | {head}" if head else raw, note)
 

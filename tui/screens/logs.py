@@ -24,6 +24,7 @@ from textual.widgets import Input, ProgressBar, Static
 from textual.worker import get_current_worker
 
 from probes.evidence import iso_ns
+from probes.redact import redact_text
 from tui.logview import NO_TIME, LogFilter, LogIndex, RunWindow, apply_filter, level_name
 from tui.messages import FilterApplied, OpenRun
 from tui.screens.base import BaseScreen, logs_data
@@ -89,14 +90,15 @@ class LineScreen(ModalScreen[None]):
             value = interner.get(column[row])
             if value is not None:
                 head.append(f"\n{label}: ", style="dim")
-                head.append(visible(value))
+                head.append(visible(redact_text(value)))
         if self.run is not None:
             head.append("\nin run ", style="dim")
             head.append(visible(str(self.run.get("id"))))
             head.append("  (r: show it on the timeline)", style="dim")
         with Vertical(id="line-dialog"):
             yield Static(head)
-            yield VerticalScroll(Static(Text(visible(index.text(row)))), id="line-text")
+            yield VerticalScroll(Static(Text(visible(redact_text(index.text(row))))),
+                                 id="line-text")
 
 
 class LogsScreen(BaseScreen):

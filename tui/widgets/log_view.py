@@ -23,6 +23,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from probes.redact import redact_text
 from tui.logview import NO_TIME, LogIndex, level_name, summarise_line
 from tui.widgets.plain import clip_left, visible
 
@@ -184,7 +185,8 @@ class LogView(ScrollView, can_focus=True):
         text.append(clip_left(visible(who), WHO_WIDTH).ljust(WHO_WIDTH + 1),
                     style=stable_colour(who))
         line = index.text(row)
-        text.append(visible(line if self.raw else summarise_line(line)))
+        # redacted as every other output is (issue 12): the view reads the files itself
+        text.append(visible(redact_text(line if self.raw else summarise_line(line))))
         return text
 
     def render_line(self, y: int) -> Strip:
