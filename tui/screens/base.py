@@ -190,3 +190,6 @@ class BaseScreen(Screen[None]):
 
     def on_resize(self, event: events.Resize) -> None:
         self.set_class(event.size.width < 110, "narrow")
+        # 80 columns hold every footer key only without the padding between them
+        for footer in self.query(Footer):
+            footer.compact = event.size.width < 100

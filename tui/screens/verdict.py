@@ -34,7 +34,9 @@ class VerdictScreen(BaseScreen):
                 yield ProgressBar(id="progress", show_eta=False)
         with Horizontal(id="verdict-body"):
             with Vertical(id="causes-pane"):
-                yield DataTable(id="causes", cursor_type="row", zebra_stripes=True)
+                yield DataTable(id="causes", cursor_type="row", zebra_stripes=True,
+                                # the score bar keeps its colours in the selected row
+                                cursor_foreground_priority="renderable")
                 yield VerticalScroll(Static(id="open-questions"), id="open-questions-scroll")
             yield VerticalScroll(Static(id="cause-card"), id="cause-pane")
 
