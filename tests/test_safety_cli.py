@@ -105,9 +105,9 @@ def test_analyze_reports_show_hostile_text_and_no_secret(
 
 def test_saved_case_and_output_file_hold_no_secret(inputs: list[str], tmp_path: Path) -> None:
     case, report = tmp_path / "case.json", tmp_path / "report.txt"
-    proc = run("analyze", *inputs, "--save-case", str(case), "--output", str(report))
+    proc = run("analyze", *inputs, "--save-case", str(case), "--output-file", str(report))
     assert proc.returncode == 0, proc.stderr
-    check(proc, "analyze --output")
+    check(proc, "analyze --output-file")
     for path in (case, report):
         body = path.read_text(encoding="utf-8")
         shown(body, path.name)

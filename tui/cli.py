@@ -452,7 +452,9 @@ def _emit(args: argparse.Namespace, analysis: Any) -> int:
         code = ExitCode.UNREACHABLE
     opened = analysis.opened > 0 or bool(analysis.case.evidence)
     if not analysis.usable:
-        if not said:  # one message per error: an input's own error already said why
+        # One message per error: when every input already said why it held nothing,
+        # the general line would only repeat it.
+        if not analysis.inputs or not all(i.error for i in analysis.inputs):
             err("no recognisable events in the inputs: verdict is inconclusive "
                 "(see the inputs table for what each file held)")
         code = ExitCode.INPUT_ERROR

@@ -112,7 +112,8 @@ def with_output_formats(func: Command, command: str, dest: str = "output_format"
 
     def run(args: argparse.Namespace) -> int:
         fmt = getattr(args, dest, None) or ("json" if getattr(args, "json", False) else "text")
-        if fmt == "text":
+        if fmt in ("text", "json"):  # the command's own tables, or its own JSON as printed
+            args.json = fmt == "json"
             return func(args)
         args.json = True
         buf = io.StringIO()
