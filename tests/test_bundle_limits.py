@@ -264,3 +264,25 @@ def test_extractions_do_not_pile_up(tmp_path: Path, temp_base: Path) -> None:
         assert bundle_log_inputs(path)
     assert tempspace._SPACE is not None and tempspace._SPACE.root is not None
     assert len(list(tempspace._SPACE.root.iterdir())) == offline.MAX_CACHED_BUNDLES
+
+
+def test_one_gib_events_json_file_is_refused_by_its_size(tmp_path: Path) -> None:
+    """A 1 GiB events.json on disk (sparse: it costs no disk) is refused before a byte
+    past the sniffing head is read; the reason is on the input."""
+    from probes.pipeline import analyze_paths
+
+    path = tmp_path / "events.json"
+    event = json.dumps({"apiVersion": "v1", "kind": "Event", "metadata": {"name": "e"},
+                        "reason": "BackOff", "message": "x" * 200}).encode()
+    head = b'{"apiVersion": "v1", "kind": "EventList", "items": [' + b",\n".join(
+        [event] * 400)  # 100 KB of real events: the sniffer sees Kubernetes JSON
+    with path.open("wb") as f:
+        f.write(head)
+        f.truncate(1 << 30)
+    t0 = time.monotonic()
+    analysis = analyze_paths([str(path)])
+    took = time.monotonic() - t0
+    errors = [i.error for i in analysis.inputs if i.error]
+    print(f"1 GiB events.json: refused in {took:.2f}s: {errors}")
+    assert took < 10
+    assert any("larger than 512 MiB" in e for e in errors), errors

@@ -151,3 +151,13 @@ def test_kube_json_of_evidence_with_nan_is_strict() -> None:
     ev = Evidence(probe="ramp", target="x", data={"p95": float("nan")})
     back = json.loads(json_out(Case(evidence=(ev,)).to_json()))
     assert back["evidence"][0]["data"]["p95"] is None
+
+
+def test_json_keys_with_control_characters_are_read(tmp_path: Path) -> None:
+    """Found by tests/test_fuzz.py: a sample key holding a tab made msgspec refuse the
+    typed layout (ValueError out of the reader). Such lines take the untyped decoder."""
+    log = tmp_path / "tab.jsonl"
+    log.write_text("".join(json.dumps({"level": 30, "msg": f"m{i}", "reques\tId": "r1",
+                                       'q"k': 1}) + "\n" for i in range(5)))
+    analysis = analyze_paths([str(log)])
+    assert analysis.inputs[0].events == 5 and analysis.inputs[0].error is None

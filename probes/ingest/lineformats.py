@@ -624,8 +624,13 @@ class LineParser:
         self.format = fmt
         self.source = source
         self.paths = role_paths(overrides)
-        self.layout = JsonLayout(samples, overrides) if samples and fmt not in ("logfmt", "text") \
-            else None
+        try:
+            self.layout = JsonLayout(samples, overrides) \
+                if samples and fmt not in ("logfmt", "text") else None
+        except (ValueError, TypeError):
+            # a sample key msgspec cannot name a field after (a control character, a
+            # quote: found by tests/test_fuzz.py): every line takes the untyped decoder
+            self.layout = None
         self.unparsed = 0  # lines that matched no structured format (kept as text events)
         self._expect_text = fmt in ("text", "logfmt")
         self.shapes = ShapeState(source)
