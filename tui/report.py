@@ -77,6 +77,11 @@ def proof(v: Verdict) -> str:
     return f"{answered} of {len(v.path)} questions could be answered from the inputs"
 
 
+def proof_label(v: Verdict) -> str:
+    """'proof' for a decided verdict; 'seen' when nothing is decided (what was answered)."""
+    return "seen" if v.verdict == INCONCLUSIVE else "proof"
+
+
 def do_now(v: Verdict) -> list[str]:
     """What to do now: the verdict's first actions (the catalogue's steps, not the notes
     on the stack and the facts seen, which the rest of the report holds), or what to
@@ -123,7 +128,7 @@ def first_block(analysis: Analysis) -> list[tuple[str, str]]:
     score = f"  score {v.top.score:.2f}" if v.top and v.top.id == v.verdict else ""
     lines: list[tuple[str, str]] = [("verdict", f"{v.verdict}{score}  {v.title}"),
                                     ("", clean(v.summary)),
-                                    ("proof", clean(proof(v)))]
+                                    (proof_label(v), clean(proof(v)))]
     warn = warnings(analysis)
     if warn:
         more = f" (and {len(warn) - 1} more, below)" if len(warn) > 1 else ""
@@ -225,7 +230,8 @@ def render_markdown(analysis: Analysis) -> str:
     v = analysis.verdict
     score = f" (score {v.top.score:.2f})" if v.top and v.top.id == v.verdict else ""
     lines: list[str] = [f"## scaledoc verdict: `{v.verdict}`{score} — {v.title}", "",
-                        _md(v.summary), "", f"**Proof:** {_md(proof(v))}", ""]
+                        _md(v.summary), "",
+                        f"**{proof_label(v).capitalize()}:** {_md(proof(v))}", ""]
     warn = warnings(analysis)
     if warn:
         lines += [f"**Warning:** {_md(w)}" for w in warn] + [""]
@@ -301,8 +307,7 @@ def render_text(analysis: Analysis, *, plain: bool = False) -> RenderableType:
     parts: list[RenderableType] = []
     verdict_style = ("bold red" if v.causes and v.verdict == v.causes[0].id
                      else "bold green" if v.verdict == HEALTHY else "bold yellow")
-    label_style = {"verdict": "bold", "proof": "bold", "warning": "bold yellow",
-                   "do now": "bold"}
+    label_style = {"warning": "bold yellow"}
     for label, text in first_block(analysis):
         t = Text()
         if label:
