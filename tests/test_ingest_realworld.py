@@ -750,6 +750,12 @@ def test_morgan_status_dash_is_a_request_without_response(tmp_path: Path) -> Non
      "CallOptions>'.ts(2322)", "ts_duplicate_package"),
     # semi-technologies/t2v-transformers-models#123: PyO3's borrow error in a client summary
     ("['fail with status 500: Already borrowed']", "already_borrowed"),
+    # TheLunarCompany/lunar#55: a gateway's WARN for a session another pod holds
+    ('2025-12-05T17:20:02.719Z [mcpx] WARN: Session not found component="StreamableHttpRouter"'
+     ' sessionId="8bbb3df0-152c-413c-b22f-479462144449"', "session_missing"),
+    # Azure-Samples/azure-search-openai-javascript#105: a load test's output, quoted
+    ('> Response: 500 {"statusCode":500,"error":"Internal Server Error","message":"429 Rate '
+     'limit is exceeded. Try again in 11 seconds."} ', "http_5xx"),
 ])
 def test_failures_told_in_words_are_errors(tmp_path: Path, line: str, tag: str) -> None:
     (ev,), _ = read_text(tmp_path, "pasted.txt", line + "\n")
@@ -761,3 +767,10 @@ def test_a_tool_result_that_succeeded_is_not_an_error(tmp_path: Path) -> None:
     (ev,), _ = read_text(tmp_path, "ok.txt", "[FunctionExecutionResult(content='42', "
                          "name='add', call_id='call_1', is_error=False)]\n")
     assert ev.kind is K.OTHER and ev.error is None
+
+
+def test_v8_last_gcs_header_is_a_heap_oom_even_escaped_and_cut(tmp_path: Path) -> None:
+    """FlowiseAI/Flowise#2774: Railway's log view escaped the paste's HTML and the FATAL
+    line was cut; V8 prints its 'Last few GCs' block only from its out-of-memory handler."""
+    (ev,), _ = read_text(tmp_path, "railway.log", "&lt;--- Last few GCs ---&gt;\n")
+    assert ev.level == FATAL and ev.fields is not None and ev.fields["fatal"] == "heap_oom"

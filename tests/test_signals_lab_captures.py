@@ -153,3 +153,23 @@ def test_calls_in_flight_per_request_equal_the_apps_own_peak() -> None:
     assert signals["errors.socket_exhaustion"].answer is Answer.YES
     fixed = _signals("node-unbounded-fanout-fixed")["fanout.concurrent_calls"]
     assert fixed.answer is Answer.NO and "at most 2 calls" in fixed.detail
+
+
+def test_a_worker_killed_after_worker_timeout_is_a_weak_oom_sign(tmp_path: Path) -> None:
+    """BerriAI/litellm#1741 (gunicorn as pasted): WORKER TIMEOUT, then SIGKILL with
+    gunicorn's 'Perhaps out of memory?'. The arbiter killed it for its --timeout: still a
+    symptom, no longer an OOM verdict on its own."""
+    log = tmp_path / "gunicorn.log"
+    log.write_text(
+        "[2024-02-01 19:02:16 +0000] [7376] [CRITICAL] WORKER TIMEOUT (pid:7377)\n"
+        "[2024-02-01 19:02:17 +0000] [7376] [ERROR] Worker (pid:7377) was sent SIGKILL! "
+        "Perhaps out of memory?\n"
+        "[2024-02-01 19:02:17 +0000] [7406] [INFO] Booting worker with pid: 7406\n")
+    analysis = analyze_paths([str(log)])
+    died = analysis.case.signals()["process.worker_died"]
+    assert died.answer is Answer.YES and died.strength < 1.0 and "WORKER TIMEOUT" in died.detail
+    assert analysis.verdict.verdict == "inconclusive"
+    alone = tmp_path / "sigkill.log"
+    alone.write_text("[2024-02-01 19:02:17 +0000] [7376] [ERROR] Worker (pid:7377) was sent "
+                     "SIGKILL! Perhaps out of memory?\n")
+    assert analyze_paths([str(alone)]).case.signals()["process.worker_died"].strength == 1.0

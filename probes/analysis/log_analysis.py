@@ -107,6 +107,12 @@ _LOOP_WORDING = re.compile(r"event loop (?:is )?(?:already )?running|"
                            r"another loop is running|cannot be called from a running event "
                            r"loop", re.IGNORECASE)
 """asyncio's words for a loop entered twice (base_events._check_running, asyncio.run)."""
+NEVER_HANDLED = frozenset({"session_missing"})
+"""Families whose lines are failures at any level: a gateway logs "Session not found" at
+WARN because the client erred, yet the session's caller got no answer."""
+TIMEOUT_KILL_STRENGTH = 0.6
+"""Workers killed after gunicorn's WORKER TIMEOUT: still a symptom (>= the symptom bar),
+but at this strength the death alone no longer names an OOM kill."""
 OWN_TIMEOUT_SHARE = 0.5
 OWN_TIMEOUT_STRENGTH = 0.5
 """A ceiling of requests the service failed itself, as many timeout errors as cut requests
@@ -342,6 +348,8 @@ class LogAnalysis:
             return
         for f in families:
             self.family_counts[f.name] += 1
+            if handled and f.name in NEVER_HANDLED:
+                handled = False  # the caller got no answer, whatever level the line had
             if handled:
                 self.family_handled[f.name] += 1
             elif f.name == "already_running":
@@ -895,12 +903,21 @@ class LogAnalysis:
         w = rt.workers
         if w.count:
             pids = sorted(w.pids)
+            # gunicorn's arbiter killing a worker that outlived --timeout says
+            # "WORKER TIMEOUT" first: the server's own time limit, not memory, so the death
+            # stays a symptom but is weak evidence of an OOM kill
+            timed_out = sum(c for n, c in w.names.items() if "timeout" in n)
+            by_timeout = timed_out > 0 and timed_out * 2 >= w.distinct
             put(yes("process.worker_died", PROBE,
                     f"{w.distinct} worker death(s) in {w.count} line(s)"
                     + (f", pid(s) {', '.join(pids[:8])}{'…' if len(pids) > 8 else ''}"
                        if pids else "")
-                    + f" ({', '.join(f'{n} x{c}' for n, c in sorted(w.names.items()))})",
-                    w.examples, value=w.distinct, data=w.to_json()))
+                    + f" ({', '.join(f'{n} x{c}' for n, c in sorted(w.names.items()))})"
+                    + ("; killed after a WORKER TIMEOUT: the server's own request time "
+                       "limit, not memory" if by_timeout else ""),
+                    w.examples, value=w.distinct,
+                    strength=TIMEOUT_KILL_STRENGTH if by_timeout else 1.0,
+                    data={**w.to_json(), "timeout_kills": timed_out}))
         else:
             starts = rt.process_starts
             put(no("process.worker_died", PROBE,

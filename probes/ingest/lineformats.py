@@ -430,6 +430,10 @@ _TEXT_TIME = re.compile(
 _TEXT_LEVEL = re.compile(
     r"\[?(TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|ERR|FATAL|CRITICAL|PANIC)(?:\s*\])?(?::|\s+|$)",
     re.IGNORECASE)
+_TEXT_LOGGER = re.compile(
+    r"\[[A-Za-z][\w.:/-]{0,39}\]\s+(?=(?:TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|ERR|FATAL|"
+    r"CRITICAL|PANIC)\b)", re.IGNORECASE)
+"""A bracketed logger name before the level: ``[mcpx] WARN: Session not found``."""
 _TEXT_PID = re.compile(r"\[(?:pid[ =:]?)?(\d{1,10})\]\s+")
 # python's basicConfig default "%(levelname)s:%(name)s:%(message)s"
 _PY_DEFAULT = re.compile(r"(DEBUG|INFO|WARNING|ERROR|CRITICAL):([\w.]+):(.*)", re.DOTALL)
@@ -505,6 +509,10 @@ def text_values(text: str, paths: Mapping[str, tuple[str, ...]]) -> tuple[list[A
             if pm is not None:
                 pid = pm.group(1)
                 body = body[pm.end() :]
+    if body[:1] == "[" and pid is None:
+        lm = _TEXT_LOGGER.match(body)
+        if lm is not None:
+            body = body[lm.end() :]
     if body[:2] == "| ":  # loguru and friends: "time | LEVEL    | where - message"
         body = body[2:]
     m = _PY_DEFAULT.match(body)

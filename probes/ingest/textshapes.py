@@ -573,6 +573,10 @@ MARKS: tuple[Mark, ...] = (
     ("FATAL ERROR:", re.compile(r"FATAL ERROR: .*heap out of memory"), FATAL, "fatal",
      "heap_oom", _none),
     ("FATAL ERROR:", re.compile(r"FATAL ERROR: "), FATAL, "fatal", "v8_fatal", _none),
+    # V8 prints its last GCs only from its out-of-memory handler: the header alone (as
+    # pasted, sometimes HTML-escaped, the FATAL line cut off) says the heap ran out
+    ("Last few GCs", re.compile(r"(?:<|&lt;)--- Last few GCs ---(?:>|&gt;)"), FATAL, "fatal",
+     "heap_oom", _none),
     ("Killed process", re.compile(
         r"(?:Out of memory|out of memory): Kill(?:ed)? process (\d+) \(([^)]*)\)"
         r"|Killed process (\d+) \(([^)]*)\)"), FATAL, "fatal", "kernel_oom", _kernel_pid),
@@ -615,6 +619,12 @@ MARKS: tuple[Mark, ...] = (
     ("is_error=True", re.compile(r"FunctionExecutionResult\(content=(['\"]).{0,2000}?\1, "
                                  r"name=.{0,300}?is_error=True"), ERROR, "failure",
      "tool_error", _none),
+    # a request for a session this process does not hold (MCP gateways, SSE servers)
+    ("ession", re.compile(r"\b[Ss]ession (?:[Ii][Dd] )?not found\b|[Cc]ould not find session|"
+                          r"\b[Nn]o such session\b|\b[Uu]nknown session\b"), ERROR, "failure",
+     "session_missing", _none),
+    ("Response: 5", re.compile(r"\bResponse: 5\d\d\b"), ERROR, "failure", "http_5xx",
+     _none),
     ("with status 5", re.compile(r"\bfail(?:ed|s|ure)? with status 5\d\d\b", _ANY), ERROR,
      "failure", "http_5xx", _none),
     # dependency resolvers (pasted install output)
