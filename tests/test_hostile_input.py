@@ -161,3 +161,13 @@ def test_json_keys_with_control_characters_are_read(tmp_path: Path) -> None:
                                        'q"k': 1}) + "\n" for i in range(5)))
     analysis = analyze_paths([str(log)])
     assert analysis.inputs[0].events == 5 and analysis.inputs[0].error is None
+
+
+def test_owner_with_metadata_not_a_mapping() -> None:
+    """Found by tests/test_fuzz.py: a Deployment whose metadata is a string (a cut YAML
+    dump) raised AttributeError while listing owners."""
+    from probes.kube.offline import read_kube_text
+
+    ev = read_kube_text("cut.yaml", "apiVersion: v1\nkind: Deployment\nmetadata: oops\n")
+    assert ev is not None and ev.data["owners"] == [
+        {"kind": "Deployment", "name": None, "namespace": None}]

@@ -350,8 +350,8 @@ def evidence_from(target: str, pods: list[dict[str, Any]], events: list[dict[str
     if manifest is not None:
         data["manifest"] = dict(manifest)
     if owners:
-        data["owners"] = [{"kind": o.get("kind"), "name": (o.get("metadata") or {}).get("name"),
-                           "namespace": (o.get("metadata") or {}).get("namespace")}
+        data["owners"] = [{"kind": o.get("kind"), "name": as_map(o.get("metadata")).get("name"),
+                           "namespace": as_map(o.get("metadata")).get("namespace")}
                           for o in owners]
     if notes:
         data.update(notes)
