@@ -303,7 +303,9 @@ def span_events(span: Span, source: str, line: int) -> list[LogEvent]:
     if not out and error:
         ev(EventKind.ERROR, span.end_ns, request=req, error=error, level=ERROR)
     user, own_req = _s(span.attr(USER_KEYS)), _s(span.attr(REQUEST_ID_KEYS))
-    if span.trace_id and (user or own_req):
+    if not out and span.trace_id and (user or own_req):
+        # only spans that said nothing else (an endpoint's or a tool's internal span): a
+        # request, run or tool span already is an event of its own, shown once
         # the identities this span names, keyed by its trace (the request it really ran in)
         named = {k: v for k, v in (("user", user), ("span_request_id", own_req)) if v}
         out.append(LogEvent(time_ns=span.start_ns, message=span.name, kind=EventKind.OTHER,
