@@ -935,3 +935,26 @@ async def test_help_lists_every_key_the_footer_and_views_use(
         await pilot.press("question_mark")
         await settle(pilot, app)
         assert type(app.screen).__name__ == "HelpScreen"
+
+
+async def test_the_first_jump_to_a_deep_line_shows_it(tmp_path: Path) -> None:
+    """The demo incident: the top cause's first example is line 83 of one pod's log, far
+    below the first screen of the merged stream. The Logs view is created by that jump; it
+    used to put its cursor there but stay scrolled at the top."""
+    from probes.pipeline import demo_paths
+    app = make_app(analyze_paths(demo_paths()), tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await ready(pilot, app)
+        await pilot.press("enter")
+        await settle(pilot, app)
+        await pilot.press("enter")
+        await settle(pilot, app)
+        logs = app.screen
+        assert isinstance(logs, LogsScreen)
+        view = logs.view
+        row = view.cursor_row
+        assert row is not None and app.log_index is not None
+        assert app.log_index.where(row).endswith(":83")
+        height = view.scrollable_content_region.height
+        assert view.cursor > height  # deep in the stream, not on the first screen
+        assert view.scroll_y <= view.cursor < view.scroll_y + height

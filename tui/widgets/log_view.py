@@ -132,6 +132,12 @@ class LogView(ScrollView, can_focus=True):
         if not self.rows:
             return
         self.cursor = max(0, min(position, len(self.rows) - 1))
+        self._centre_cursor()
+        # a view just created has no height nor scroll range until its first layout: the
+        # first jump would stay at the top, so centre again once it is laid out
+        self.call_after_refresh(self._centre_cursor)
+
+    def _centre_cursor(self) -> None:
         self.scroll_to(y=max(0, self.cursor - self.size.height // 2), animate=False)
 
     # -- cursor ---------------------------------------------------------------------
