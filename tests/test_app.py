@@ -459,8 +459,14 @@ async def test_operator_answers_rerank_and_are_saved_in_the_case(
         tree = app.screen
         assert isinstance(tree, TreeScreen)
         keys = [s.key for s in tree.steps]
-        assert keys[0] == "pods.restarts"
-        assert tree.steps[0].by is AnsweredBy.NOT_CHECKED
+        # branches with an answer read first; nobody could check the pods here
+        first_unknown = next(i for i, s in enumerate(tree.steps)
+                             if s.by is AnsweredBy.NOT_CHECKED and s.depth == 0)
+        assert all(s.by is not AnsweredBy.NOT_CHECKED for s in tree.steps[:first_unknown]
+                   if s.depth == 0)
+        assert keys.index("pods.restarts") > keys.index("runs.overlap_instance")
+        assert tree.steps[keys.index("pods.restarts")].by is AnsweredBy.NOT_CHECKED
+        tree.query_one("#steps", DataTable).move_cursor(row=keys.index("pods.restarts"))
         await pilot.press("y")  # containers restart
         await settle(pilot, app)
         keys = [s.key for s in tree.steps]
@@ -490,6 +496,34 @@ async def test_operator_answers_rerank_and_are_saved_in_the_case(
         await settle(pilot, app)
         assert "pods.oomkilled" not in app.analysis.case.answers
         assert "oom" not in [c.id for c in app.analysis.verdict.causes]
+
+
+async def test_an_answer_in_the_tree_reaches_every_view(
+        incident: Analysis, tmp_path: Path) -> None:
+    """After y on 'restarts' and 'OOMKilled' the verdict is OOM in the Tree, the Verdict
+    view and the tab bar alike (they all watch the one analysis)."""
+    app = make_app(incident, tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await ready(pilot, app)
+        await pilot.press("2")
+        await settle(pilot, app)
+        tree = app.screen
+        assert isinstance(tree, TreeScreen)
+        table = tree.query_one("#steps", DataTable)
+        for key in ("pods.restarts", "pods.oomkilled"):
+            table.move_cursor(row=[s.key for s in tree.steps].index(key))
+            await pilot.press("y")
+            await settle(pilot, app)
+        top = app.analysis.verdict.causes[0]
+        assert "OOMKilled" in str(tree.query_one("#tree-verdict").render()) or \
+            top.id in str(tree.query_one("#tree-verdict").render())
+        await pilot.press("1")
+        await settle(pilot, app)
+        line = str(app.screen.query_one("#verdict-line").render())
+        assert app.analysis.verdict.title in line
+        causes = app.screen.query_one("#causes", DataTable)
+        assert causes.row_count == len(app.analysis.verdict.causes)
+        assert "oom" in [c.id for c in app.analysis.verdict.causes]
 
 
 async def test_hostile_log_text_is_shown_not_executed(

@@ -9,6 +9,7 @@ question's evidence. Answers are part of the Case, which ``ctrl+s`` saves.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from rich.text import Text
@@ -21,6 +22,21 @@ from probes.verdict import Step
 from tui.screens.base import BaseScreen
 from tui.widgets.cards import BY_LABELS, answer_mark, signal_block, signal_value, verdict_style
 from tui.widgets.plain import plain
+
+
+def answered_first(path: Sequence[Step]) -> tuple[Step, ...]:
+    """The walk's steps with the branches that hold an answer (by evidence or by you)
+    before those nobody could check, each branch kept whole and in the tree's order: what
+    is known reads first, and a child never leaves its parent."""
+    branches: list[list[Step]] = []
+    for step in path:
+        if step.depth == 0 or not branches:
+            branches.append([step])
+        else:
+            branches[-1].append(step)
+    known = [b for b in branches if any(s.by is not AnsweredBy.NOT_CHECKED for s in b)]
+    unknown = [b for b in branches if all(s.by is AnsweredBy.NOT_CHECKED for s in b)]
+    return tuple(s for b in (*known, *unknown) for s in b)
 
 
 class TreeScreen(BaseScreen):
@@ -48,8 +64,9 @@ class TreeScreen(BaseScreen):
 
     @property
     def steps(self) -> tuple[Step, ...]:
+        """The path as shown: branches with an answer first (see ``answered_first``)."""
         analysis = self.scaledoc.analysis
-        return analysis.verdict.path if analysis is not None else ()
+        return answered_first(analysis.verdict.path) if analysis is not None else ()
 
     def show_analysis(self, analysis: Any) -> None:
         table = self.query_one("#steps", DataTable)
@@ -66,7 +83,7 @@ class TreeScreen(BaseScreen):
         if top is not None:
             text.append(f"  top cause {top.id} {top.score:.2f}", style="dim")
         head.update(text)
-        for step in verdict.path:
+        for step in self.steps:
             indent = "  " * step.depth + ("└ " if step.depth else "")
             ask = Text(indent, style="dim")
             ask.append_text(plain(step.ask, "bold" if step.by is AnsweredBy.OPERATOR else ""))
@@ -75,7 +92,7 @@ class TreeScreen(BaseScreen):
             table.add_row(answer_mark(step), by, plain(signal_value(step.signal)), ask,
                           plain(step.key, "dim"), key=step.key)
         if keep is not None:
-            keys = [s.key for s in verdict.path]
+            keys = [s.key for s in self.steps]
             if keep.key in keys:
                 table.move_cursor(row=keys.index(keep.key))
         self._show_step(self.current_step())
