@@ -73,7 +73,8 @@ DUCKDB = textwrap.dedent(f"""
     con.execute('''CREATE TABLE runs AS SELECT min(t) FILTER (WHERE kind=1) AS s,
       max(t) FILTER (WHERE kind IN (2,3)) AS e, any_value(inst) AS inst
       FROM ev WHERE kind IN (1,2,3) GROUP BY proc, runId''')
-    runs = con.execute("SELECT count(*) FROM runs WHERE s IS NOT NULL AND e IS NOT NULL").fetchone()[0]
+    runs = con.execute(
+        "SELECT count(*) FROM runs WHERE s IS NOT NULL AND e IS NOT NULL").fetchone()[0]
     overlapping = con.execute('''SELECT count(*) FROM (SELECT s, max(e) OVER (PARTITION BY inst
       ORDER BY s ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS pe FROM runs
       WHERE s IS NOT NULL AND e IS NOT NULL) WHERE s < pe''').fetchone()[0]
@@ -112,9 +113,12 @@ POLARS = textwrap.dedent("""
            .cast(pl.UInt8))
     ev = pl.scan_ndjson(path, schema=schema, ignore_errors=True).select(
         pl.col("time").alias("t"), kind.alias("kind"),
-        (pl.col("hostname") + "/" + pl.col("pid").cast(pl.Utf8)).cast(pl.Categorical).alias("proc"),
-        pl.col("runId"), pl.col("agent").struct.field("instanceId").cast(pl.Categorical).alias("inst"),
-        pl.col("sessionId").cast(pl.Categorical), pl.col("res").struct.field("statusCode").alias("status"),
+        (pl.col("hostname") + "/" + pl.col("pid").cast(pl.Utf8))
+        .cast(pl.Categorical).alias("proc"),
+        pl.col("runId"),
+        pl.col("agent").struct.field("instanceId").cast(pl.Categorical).alias("inst"),
+        pl.col("sessionId").cast(pl.Categorical),
+        pl.col("res").struct.field("statusCode").alias("status"),
         pl.col("responseTime").cast(pl.Int64).alias("dur"), fam.alias("fam")).collect()
     t1 = time.perf_counter()
     runs = (ev.filter(pl.col("kind").is_in([1, 2, 3])).group_by(["proc", "runId"])
@@ -125,7 +129,8 @@ POLARS = textwrap.dedent("""
                    .with_columns(pl.col("e").cum_max().shift(1).over("inst").alias("pe"))
                    .filter(pl.col("s") < pl.col("pe")).height)
     already = ev.filter(pl.col("fam") == 1).height
-    req = ev.filter(pl.col("kind") == 4).select((pl.col("t") - pl.col("dur")).alias("s"), pl.col("t").alias("e"))
+    req = ev.filter(pl.col("kind") == 4).select(
+        (pl.col("t") - pl.col("dur")).alias("s"), pl.col("t").alias("e"))
     starts, ends = req["s"].sort(), req["e"].sort()
     inflight = (starts.search_sorted(req["s"], side="right")
                 - ends.search_sorted(req["s"], side="right")).max()
