@@ -408,3 +408,24 @@ def test_a_saved_case_with_odd_data_keeps_the_catalogue_advice(tmp_path: Path) -
     again = analyze_paths([str(saved)])
     assert again.verdict.verdict == "shared-instance"
     assert again.verdict.top is not None and again.verdict.top.fixed
+
+
+LAB_SCENARIOS = Path(__file__).parent / "lab" / "scenarios"
+
+
+def _lab_language(stack: str) -> str:
+    """The language the run's own record names (truth.json ``stack``)."""
+    if re.search(r"\b(?:express|fastify|Node|npm|@langchain)\b", stack):
+        return NODE
+    assert re.search(r"FastAPI|uvicorn|gunicorn|AutoGen|LangGraph|Python", stack), stack
+    return PYTHON
+
+
+@pytest.mark.parametrize("name", sorted(
+    p.name for p in LAB_SCENARIOS.iterdir()
+    if (p / "truth.json").is_file()
+    and json.loads((p / "truth.json").read_text())["expected"] != "healthy"))
+def test_every_broken_lab_service_gets_fixes_in_its_own_language(name: str) -> None:
+    truth = json.loads((LAB_SCENARIOS / name / "truth.json").read_text())
+    a = analyze_paths([str(LAB_SCENARIOS / name / i) for i in truth["inputs"]])
+    assert detect_stack(a.case).language == _lab_language(truth["stack"]), truth["stack"]
