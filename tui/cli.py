@@ -65,6 +65,9 @@ def _add_input_options(p: argparse.ArgumentParser) -> None:
     live.add_argument("--ramp-body", metavar="JSON", help="JSON body for the ramp's POSTs")
     live.add_argument("--yes", action="store_true",
                       help="allow a ramp against a target outside loopback")
+    from tui.follow import add_follow_options
+
+    add_follow_options(p)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -395,6 +398,10 @@ def _fail_on_match(rules: Sequence[tuple[str, float | None]], verdict: Any) -> s
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
+    if getattr(args, "follow", False):
+        from tui.follow import cmd_follow
+
+        return cmd_follow(args)
     if not args.paths and not (args.port or args.pid or args.ramp):
         err("analyze needs at least one PATH ('-' for stdin)")
         return ExitCode.INPUT_ERROR
@@ -461,7 +468,11 @@ def _emit(args: argparse.Namespace, analysis: Any) -> int:
         if not opened:
             return code
     out_text: str | None = None
-    if fmt == "json":
+    json_extra = getattr(args, "json_extra", None)  # -f: the final NDJSON line
+    if fmt == "json" and json_extra:
+        out_text = json.dumps(report.to_json(analysis) | json_extra, ensure_ascii=False,
+                              separators=(",", ":")) + "\n"
+    elif fmt == "json":
         out_text = report.render_json(analysis) + "\n"
     elif fmt == "yaml":
         out_text = render_document(report.to_json(analysis), "yaml")
