@@ -118,3 +118,22 @@ def test_contradictions_are_a_json_key_and_a_text_warning(tmp_path: Path) -> Non
     md = analyze("-o", "markdown", str(case)).stdout
     assert "**Warning:** runs.overlap\\_instance is no" in md
     assert "| `shared-instance` |" not in md
+
+
+def test_json_report_is_strict_even_with_a_non_finite_number(monkeypatch: pytest.MonkeyPatch
+                                                              ) -> None:
+    """A NaN reaching the report (a probe's float, an edited case) must not print ``NaN``:
+    no JSON parser reads it. ``to_json`` is replaced here only to put the NaN in."""
+    import json as _json
+
+    from probes.pipeline import analyze_paths, demo_paths
+    from tui import report
+
+    analysis = analyze_paths(demo_paths())
+    real = report.to_json(analysis)
+    monkeypatch.setattr(report, "to_json", lambda a: {**real, "score": float("nan"),
+                                                      "extra": [float("inf")]})
+    text = report.render_json(analysis)
+    doc = _json.loads(text, parse_constant=lambda c: pytest.fail(f"non-JSON constant {c}"))
+    assert doc["score"] is None and doc["extra"] == [None]
+    assert "2 non-finite" in doc["json_note"]

@@ -330,3 +330,18 @@ async def test_processes_view_shows_a_hostile_command_line_as_text(
         text = check_drawn(app, "processes")
     assert "--password ***" in text and "hunter2" not in text
     assert MARKUP in text and "\\e]52;c;aGk=\\a" in text
+
+
+def test_a_secret_across_the_log_views_cut_is_redacted_whole(tmp_path: Path) -> None:
+    """The Logs view keeps at most MAX_LINE_CHARS of a line; it redacts first, so a token
+    that starts before the cut and ends after it leaves no head behind."""
+    from tui.logview import MAX_LINE_CHARS, build_index
+
+    token = "ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8"
+    pad = "x" * (MAX_LINE_CHARS - 43)  # the token starts 8 characters before the cut
+    log = tmp_path / "app.log"
+    log.write_text(f'{{"level":30,"time":1,"msg":"{pad} token={token} tail"}}\n')
+    index = build_index([str(log)])
+    shown = index.text(0)
+    assert len(shown) <= MAX_LINE_CHARS
+    assert token[:12] not in shown and "ghp_A1b2" not in shown

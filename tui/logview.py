@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 from probes.events import DEBUG, ERROR, FATAL, INFO, TRACE, WARN, LogEvent
+from probes.redact import redact_text
 
 NO_TIME = -(2**63)
 """Stored for events with no clock (none of their own and no earlier line gave one)."""
@@ -321,7 +322,8 @@ class LogIndex:
     def _keep_text(self, row: int, text: str) -> None:
         self._excerpt_rows.append(row)
         self._excerpt_starts.append(len(self._blob))
-        self._blob += text[:MAX_LINE_CHARS].encode("utf-8", "replace")
+        # redacted before it is cut: a secret straddling the cut would leave its head
+        self._blob += redact_text(text)[:MAX_LINE_CHARS].encode("utf-8", "replace")
 
     def finish(self, cancel: threading.Event | None = None) -> None:
         """Sort into time order and find line offsets of each plain file."""
@@ -345,7 +347,8 @@ class LogIndex:
     # -- text ---------------------------------------------------------------------
 
     def text(self, row: int) -> str:
-        """The raw text of a row (first line of its record), cut to ``MAX_LINE_CHARS``."""
+        """The text of a row (first line of its record), redacted, then cut to
+        ``MAX_LINE_CHARS``."""
         cached = self._cache.get(row)
         if cached is not None:
             self._cache.move_to_end(row)
@@ -374,7 +377,8 @@ class LogIndex:
                 raw = fh.readline(MAX_LINE_CHARS * 4)
             except OSError as exc:
                 return f"<cannot read {src.name}:{line}: {exc.strerror or exc}>"
-        return raw.decode("utf-8", "replace").rstrip("\r\n")[:MAX_LINE_CHARS]
+        # redacted before it is cut (the view redacts again what it draws: a no-op then)
+        return redact_text(raw.decode("utf-8", "replace").rstrip("\r\n"))[:MAX_LINE_CHARS]
 
     @property
     def excerpts(self) -> int:
