@@ -42,6 +42,7 @@ from tui.messages import (
     AnalysisFailed,
     AnalysisProgress,
     AnalysisReady,
+    FollowUpdate,
     LogIndexProgress,
     LogIndexReady,
     OpenLogLine,
@@ -138,14 +139,18 @@ class ScaledocApp(App[int]):
     index_error: var[str] = var("")
     failure: var[str] = var("")
     """Why the analysis could not run at all (empty when it ran)."""
+    follow_status: var[str] = var("")
+    """With -f: what the last re-rank changed, and the window (empty when not following)."""
 
     def __init__(self, analysis_factory: AnalysisFactory | None = None, *,
                  analysis: Any = None, title: str = "", save_dir: str | Path | None = None,
-                 index_logs: bool = True) -> None:
+                 index_logs: bool = True, follower: Any = None) -> None:
         super().__init__()
-        if analysis_factory is None and analysis is None:
-            raise ValueError("ScaledocApp needs an analysis or an analysis_factory")
+        if analysis_factory is None and analysis is None and follower is None:
+            raise ValueError("ScaledocApp needs an analysis, an analysis_factory or a follower")
         self._factory = analysis_factory
+        self._follower = follower
+        """A ``probes.follow.Follower`` with its sources added (``-f``), or None."""
         self._initial = analysis
         self._history: list[str] = []
         self._exit_code = ExitCode.OK
@@ -161,6 +166,10 @@ class ScaledocApp(App[int]):
         elif self._factory is not None:
             self.progress = ("starting", 0, 0)
             self._analyse(self._factory)
+        if self._follower is not None:
+            if self._initial is None and self._factory is None:
+                self.progress = ("following", 0, 0)
+            self._follow(self._follower)
 
     # -- workers ----------------------------------------------------------------------
 
@@ -176,6 +185,20 @@ class ScaledocApp(App[int]):
         else:
             result = factory(worker.cancelled_event)
         self.post_message(AnalysisReady(result))
+
+    @work(thread=True, exit_on_error=False, group="follow", name="follow")
+    def _follow(self, follower: Any) -> None:
+        """Follow the inputs (``probes.follow.Follower.run``); each change is posted as a
+        ``FollowUpdate``. Ends when the worker is cancelled (quit, ``x``)."""
+        worker = get_current_worker()
+
+        def on_change(change: Any, analysis: Any) -> None:
+            self.post_message(FollowUpdate(analysis, tuple(change.lines())))
+
+        try:
+            follower.run(on_change, should_stop=lambda: worker.is_cancelled)
+        finally:
+            follower.stop()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="index", name="log index")
     def _build_index(self, paths: Sequence[str]) -> None:
@@ -218,6 +241,27 @@ class ScaledocApp(App[int]):
             paths = log_paths_of(analysis)
             self.index_progress = ("indexing logs", 0, 0)
             self._build_index(paths)
+
+    def on_follow_update(self, message: FollowUpdate) -> None:
+        """A re-ranked analysis while following: the operator's answers are kept, every
+        view redraws in place (the screens keep their selected row), and what changed is
+        said in a toast and in the status line."""
+        follower = self._follower
+        window = ""
+        if follower is not None:
+            window = (f" · window {follower.window_size} events, "
+                      f"{follower.window_span_s() / 60:.1f} min")
+        current = self.analysis
+        if current is None:
+            self.on_analysis_ready(AnalysisReady(message.analysis))
+            current = message.analysis
+        else:
+            current = message.analysis.with_answers(current.case.answers)
+            self.analysis = current
+            if message.changes:
+                self.notify("\n".join(message.changes), title="Live: what changed")
+        self.follow_status = "; ".join(message.changes[:3]) + window
+        self.sub_title = f"verdict: {current.verdict.verdict} · following{window}"
 
     def on_analysis_failed(self, message: AnalysisFailed) -> None:
         self.progress = None
@@ -417,6 +461,11 @@ class ScaledocApp(App[int]):
             worker.cancelled_event.set()
         if running:
             self.notify("Stopping the analysis…")
+        following = [w for w in self.workers if w.group == "follow" and not w.is_finished]
+        for worker in following:
+            worker.cancel()
+        if following:
+            self.notify("Stopped following: the verdict stays as last ranked.")
 
     async def action_quit(self) -> None:
         code = int(self._exit_code)
@@ -435,17 +484,19 @@ class ScaledocApp(App[int]):
         yield SystemCommand("Toggle light/dark theme", "ctrl+t", self.action_toggle_theme)
 
     def on_unmount(self) -> None:
+        if self._follower is not None:
+            self._follower.cancel.set()  # the follow worker's sources end at once
         if self.log_index is not None:
             self.log_index.close()
 
 
 def run_app(analysis_factory: AnalysisFactory | None = None, *, analysis: Any = None,
-            title: str = "") -> int:
+            title: str = "", follower: Any = None) -> int:
     """Run the TUI until the operator quits; returns the process exit code.
 
     Give ``analysis`` when it is already built, or ``analysis_factory(cancel)`` to build
     it in a worker while the app shows progress (it may accept ``progress=`` too).
     """
-    app = ScaledocApp(analysis_factory, analysis=analysis, title=title)
+    app = ScaledocApp(analysis_factory, analysis=analysis, title=title, follower=follower)
     code = app.run()
     return int(code if code is not None else app.return_code or 0)

@@ -546,6 +546,10 @@ def cmd_tui(args: argparse.Namespace) -> int:
         return ExitCode.INPUT_ERROR
     if not sys.stdout.isatty():
         return cmd_analyze(_as_report(args))
+    if getattr(args, "follow", False):
+        from tui.follow import open_tui_follow
+
+        return open_tui_follow(args)
     return _open_tui(args.paths, args, "scaledoc")
 
 

@@ -179,3 +179,20 @@ def _follow_json(follower: Any, seq: int, change: Any, *, final: bool) -> dict[s
                        "span_s": round(follower.window_span_s(), 3),
                        "max_events": fc.max_events, "minutes": fc.window_s / 60},
             "events_taken": follower.taken, "events_dropped": follower.dropped}
+
+
+def open_tui_follow(args: argparse.Namespace) -> int:
+    """The TUI on followed inputs: it re-ranks as evidence arrives (``ScaledocApp``'s
+    ``follower``)."""
+    try:
+        follower, errors = start_follower(args, args.paths)
+    except ValueError as exc:
+        err(str(exc))
+        return ExitCode.INPUT_ERROR
+    if follower is None:
+        for e in errors:
+            err(e)
+        return ExitCode.INPUT_ERROR
+    from tui.app import run_app
+
+    return run_app(follower=follower, title="scaledoc -f")

@@ -82,3 +82,12 @@ class OpenRun(Message):
     """Show the run ``run_id`` in the Timeline screen."""
 
     run_id: str
+
+
+@dataclass
+class FollowUpdate(Message):
+    """Following (``-f``): a re-ranked analysis with what changed, one line each
+    ("verdict: oom -> shared-instance (0.91)", "new: runs.overlap_instance yes")."""
+
+    analysis: Any
+    changes: tuple[str, ...]

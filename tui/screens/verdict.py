@@ -72,6 +72,11 @@ class VerdictScreen(BaseScreen):
     def show_analysis(self, analysis: Any) -> None:
         line = self.query_one("#verdict-line", Static)
         table = self.query_one("#causes", DataTable)
+        # A re-rank (an answer, -f) keeps the operator's place: the selected cause and
+        # the scroll, when that cause is still ranked.
+        keep = (table.ordered_rows[table.cursor_row].key.value
+                if 0 <= table.cursor_row < table.row_count else None)
+        scroll = table.scroll_y
         table.clear()
         if analysis is None:
             line.update(Text("Analysing the incident…", style="bold"))
@@ -93,6 +98,12 @@ class VerdictScreen(BaseScreen):
             table.add_row(str(rank), score_bar(cause.score, 6), evidence, plain(cause.title),
                           key=cause.id)
         self.query_one("#open-questions", Static).update(open_questions(verdict))
+        ids = [c.id for c in verdict.causes]
+        if keep in ids:
+            table.move_cursor(row=ids.index(keep), animate=False, scroll=False)
+            table.scroll_to(y=scroll, animate=False)
+            self._show_cause(verdict.causes[ids.index(keep)])
+            return
         self._show_cause(verdict.causes[0] if verdict.causes else None)
 
     def _cause_at_cursor(self) -> RankedCause | None:
