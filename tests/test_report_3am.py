@@ -137,3 +137,24 @@ def test_json_report_is_strict_even_with_a_non_finite_number(monkeypatch: pytest
     doc = _json.loads(text, parse_constant=lambda c: pytest.fail(f"non-JSON constant {c}"))
     assert doc["score"] is None and doc["extra"] == [None]
     assert "2 non-finite" in doc["json_note"]
+
+
+def test_piped_tables_are_kubectl_lines_never_folded() -> None:
+    """Into a pipe the ranked causes and the inputs are one line per row, padded columns,
+    however long the names (the inputs table used to fold paths at 80 columns)."""
+    folder = Path(__file__).parent / "lab" / "scenarios" / "py-non-idempotent-postgres"
+    proc = subprocess.run([sys.executable, "-m", "tui.cli", "analyze", str(folder / "app.log"),
+                           str(folder / "spans-worker1.json")],
+                          capture_output=True, text=True, check=False)
+    out = proc.stdout
+    lines = out.splitlines()
+    for name in ("app.log", "spans-worker1.json"):
+        row = [ln for ln in lines if ln.endswith(")") and name in ln and "lab/scenarios" in ln]
+        assert row, out
+        assert str(folder.relative_to(Path.cwd()) / name) in row[0] if folder.is_relative_to(
+            Path.cwd()) else str(folder / name) in row[0]
+    head = next(ln for ln in lines if ln.startswith("input "))
+    assert head.split() == ["input", "format", "lines", "events", "skipped"]
+    assert not any(ln != ln.rstrip() for ln in lines)
+    causes = lines.index(next(ln for ln in lines if ln.startswith("#  cause")))
+    assert lines[causes + 1].lstrip().startswith("1  ")  # one row per cause

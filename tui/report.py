@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from rich.console import Console, Group, RenderableType
@@ -333,14 +333,18 @@ def render_text(analysis: Analysis, *, plain: bool = False) -> RenderableType:
     causes = offered(v)
     if causes:
         parts.append(Rule("ranked causes", align="left", style="dim"))
-        table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
-        table.add_column("#", justify="right")
-        table.add_column("cause")
-        table.add_column("score", justify="right")
-        table.add_column("why", overflow="fold")
-        for n, c in enumerate(causes, 1):
-            table.add_row(str(n), Text(c.id, style="bold"), f"{c.score:.2f}", Text(clean(c.why)))
-        parts.append(table)
+        rows = [(str(n), c.id, f"{c.score:.2f}", clean(c.why)) for n, c in enumerate(causes, 1)]
+        if plain:
+            parts.append(plain_table(("#", "cause", "score", "why"), rows, right=(0, 2)))
+        else:
+            table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
+            table.add_column("#", justify="right")
+            table.add_column("cause")
+            table.add_column("score", justify="right")
+            table.add_column("why", overflow="fold")
+            for n_s, cid, score, why in rows:
+                table.add_row(n_s, Text(cid, style="bold"), score, Text(why))
+            parts.append(table)
         shown: set[tuple[str, str, str]] = set()
         for c in causes[:3]:
             parts.append(Text(f"\nevidence for {c.id}:", style="bold"))
@@ -385,8 +389,33 @@ def render_text(analysis: Analysis, *, plain: bool = False) -> RenderableType:
         parts.append(Text(sentence, style="dim"))
 
     parts.append(Rule("inputs", align="left", style="dim"))
-    parts.append(inputs_table(analysis.inputs))
+    if plain:
+        parts.append(plain_table(
+            ("input", "format", "lines", "events", "skipped"),
+            [(clean(display_name(i.name)), clean(i.format or i.kind), str(i.lines_read),
+              str(i.events), clean(f"error: {i.error}" if i.error else _skipped(i)))
+             for i in analysis.inputs], right=(2, 3)))
+    else:
+        parts.append(inputs_table(analysis.inputs))
     return Group(*parts)
+
+
+def plain_table(headers: Sequence[str], rows: Sequence[Sequence[str]], *,
+                right: Sequence[int] = ()) -> Text:
+    """Columns as kubectl prints them into a pipe: each padded to its widest cell, two
+    spaces apart, one line per row however long (never folded at a terminal's width),
+    no trailing spaces."""
+    widths = [max(len(r[i]) for r in (headers, *rows)) for i in range(len(headers))]
+
+    def line(cells: Sequence[str]) -> str:
+        out = [c.rjust(w) if i in right else c.ljust(w)
+               for i, (c, w) in enumerate(zip(cells, widths, strict=True))]
+        return "  ".join(out).rstrip()
+
+    text = Text(line(headers), style="bold")
+    for r in rows:
+        text.append("\n" + line(r), style="")
+    return text
 
 
 def _code(code: str, indent: int = 2) -> Text:
