@@ -992,3 +992,38 @@ async def test_the_first_jump_to_a_deep_line_shows_it(tmp_path: Path) -> None:
         height = view.scrollable_content_region.height
         assert view.cursor > height  # deep in the stream, not on the first screen
         assert view.scroll_y <= view.cursor < view.scroll_y + height
+
+
+async def test_find_highlights_and_n_N_move_between_matches(
+        incident: Analysis, tmp_path: Path) -> None:
+    """lnav's search in the Logs view: f, a text, enter; every line still shows, the
+    matches are highlighted, n and N go to the next and previous one (wrapping)."""
+    from tui.widgets.log_view import FIND_STYLE
+    app = make_app(incident, tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await ready(pilot, app)
+        await pilot.press("4")
+        await settle(pilot, app)
+        logs = app.screen
+        assert isinstance(logs, LogsScreen)
+        index = app.log_index
+        assert index is not None
+        shown = len(logs.view.rows)
+        await pilot.press("f", *"RUN STARTED", "enter")  # case-insensitive
+        await settle(pilot, app)
+        assert len(logs.view.rows) == shown  # nothing hidden
+        matches = [p for p, r in enumerate(logs.view.rows) if "run started" in index.text(r)]
+        assert len(matches) == 3
+        assert logs.view.cursor == matches[0]
+        await pilot.press("n")
+        assert logs.view.cursor == matches[1]
+        await pilot.press("n", "n")  # wraps to the first
+        assert logs.view.cursor == matches[0]
+        await pilot.press("N")
+        assert logs.view.cursor == matches[-1]
+        drawn = logs.view.row_text(logs.view.rows[matches[0]])
+        assert any(FIND_STYLE in str(span.style) for span in drawn.spans)
+        assert not any(FIND_STYLE in str(span.style)
+                       for span in logs.view.row_text(logs.view.rows[0]).spans)
+        await pilot.press("j")  # the log view takes the k9s keys too
+        assert logs.view.cursor == matches[-1] + 1 or logs.view.cursor == shown - 1

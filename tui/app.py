@@ -124,7 +124,7 @@ class ScaledocApp(App[int]):
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("ctrl+s", "save_case", "Save case"),
         Binding("e", "export", "Export"),
-        Binding("f8", "screenshot_svg", "Screenshot"),
+        Binding("f8", "screenshot_svg", "Screenshot", show=False),
         Binding("ctrl+t", "toggle_theme", "Theme", show=False),
         Binding("x", "stop", "Stop", show=False),
         Binding("q", "quit", "Quit"),

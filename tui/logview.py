@@ -483,6 +483,12 @@ def _text_hits(index: LogIndex, needle: str, cancel: threading.Event | None) -> 
     return hits
 
 
+def find_hits(index: LogIndex, term: str, cancel: threading.Event | None = None) -> bytearray:
+    """A flag per index row: does its text hold ``term`` (case-insensitive)? For the Logs
+    view's find (``f``, then ``n``/``N``): one pass over the files, like the text filter."""
+    return _text_hits(index, term, cancel)
+
+
 def apply_filter(index: LogIndex, flt: LogFilter,
                  cancel: threading.Event | None = None) -> array[int]:
     """Rows matching ``flt``, in time order. Runs in a worker for large indexes."""

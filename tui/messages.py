@@ -70,6 +70,15 @@ class FilterApplied(Message):
 
 
 @dataclass
+class FindReady(Message):
+    """The Logs view's find finished in its worker: ``hits`` flags each index row that
+    holds ``term``."""
+
+    term: str
+    hits: bytearray
+
+
+@dataclass
 class OpenLogLine(Message):
     """Show ``source:line`` in the Logs screen (from an example, a run, a step)."""
 

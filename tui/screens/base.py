@@ -162,7 +162,7 @@ class BaseScreen(Screen[None]):
         Binding("G", "motion('bottom')", "Bottom", show=False),
         Binding("ctrl+d", "motion('page_down')", "Page down", show=False),
         Binding("ctrl+u", "motion('page_up')", "Page up", show=False),
-        Binding("colon", "app.command_line", "Command", key_display=":"),
+        Binding("colon", "app.command_line", "Command", key_display=":", show=False),
     ]
 
     def action_motion(self, motion: str) -> None:

@@ -43,6 +43,8 @@ HELP: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
                   ("h / l", "previous / next run"), ("L", "lanes by instance or by session"),
                   ("enter", "the run's lines in the Logs view"))),
     ("Logs", (("/", "filter: instance:ID session:ID request:ID pod:NAME level>=warn text"),
+              ("f", "find: highlight a text without hiding lines"),
+              ("n / N", "next / previous line holding the find text"),
               ("i p s", "narrow to this line's instance / pod / session"),
               ("c", "clear the filter"), ("r", "this line's run on the Timeline"),
               ("enter", "the whole line"))),

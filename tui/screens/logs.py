@@ -25,8 +25,16 @@ from textual.worker import get_current_worker
 
 from probes.evidence import iso_ns
 from probes.redact import redact_text
-from tui.logview import NO_TIME, LogFilter, LogIndex, RunWindow, apply_filter, level_name
-from tui.messages import FilterApplied, OpenRun
+from tui.logview import (
+    NO_TIME,
+    LogFilter,
+    LogIndex,
+    RunWindow,
+    apply_filter,
+    find_hits,
+    level_name,
+)
+from tui.messages import FilterApplied, FindReady, OpenRun
 from tui.screens.base import BaseScreen, logs_data
 from tui.widgets.log_view import LogView
 from tui.widgets.plain import plain, visible
@@ -105,10 +113,14 @@ class LogsScreen(BaseScreen):
     VIEW = "logs"
     BINDINGS = [
         Binding("slash", "filter", "Filter", key_display="/"),
-        Binding("c", "clear_filter", "Clear"),
-        Binding("r", "to_run", "Run"),
-        Binding("i", "narrow('instance')", "Instance"),
-        Binding("p", "narrow('host')", "Pod"),
+        Binding("f", "find", "Find"),
+        Binding("n", "find_next(1)", "Next match", show=False),
+        Binding("N", "find_next(-1)", "Previous match", show=False),
+        # listed by ? (help); the footer keeps to what fits 80 columns
+        Binding("c", "clear_filter", "Clear", show=False),
+        Binding("r", "to_run", "Run", show=False),
+        Binding("i", "narrow('instance')", "Instance", show=False),
+        Binding("p", "narrow('host')", "Pod", show=False),
         Binding("s", "narrow('session')", "Session", show=False),
     ]
 
@@ -118,16 +130,20 @@ class LogsScreen(BaseScreen):
         self._pending: tuple[str, int | None] | None = None
         self._runs: list[Mapping[str, Any]] = []
         self._filtering = False  # a filter worker is running; its rows are not shown yet
+        self._hits: bytearray | None = None  # per index row: holds the find term
 
     def body(self) -> ComposeResult:
         yield Input(placeholder="filter: instance:ID session:ID request:ID pod:NAME "
                     "level>=warn free text   (enter applies, esc closes)", id="log-filter")
+        yield Input(placeholder="find: text to highlight (enter searches, n / N next and "
+                    "previous, esc closes)", id="log-find")
         yield Static("Waiting for the analysis…", id="log-status")
         yield ProgressBar(id="log-progress", show_eta=False)
         yield LogView(id="log-view")
 
     def on_mount(self) -> None:
         self.query_one("#log-filter", Input).display = False
+        self.query_one("#log-find", Input).display = False
         self.watch(self.app, "log_index", self.show_index)
         self.watch(self.app, "index_progress", self.show_progress)
         super().on_mount()
@@ -209,17 +225,67 @@ class LogsScreen(BaseScreen):
         box.focus()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        self.apply(LogFilter.parse(event.value))
         event.input.display = False
         self.view.focus()
+        if event.input.id == "log-find":
+            self.view.find = event.value.strip()
+            self._hits = None
+            if self.view.find:
+                self._find_worker(self.view.find)
+            return
+        self.apply(LogFilter.parse(event.value))
+
+    # -- find (lnav's search: highlight, n / N) -----------------------------------------
+
+    def action_find(self) -> None:
+        box = self.query_one("#log-find", Input)
+        box.value = self.view.find
+        box.display = True
+        box.focus()
+
+    @work(thread=True, exclusive=True, group="log-find", exit_on_error=False,
+          name="log find")
+    def _find_worker(self, term: str) -> None:
+        index = self.scaledoc.log_index
+        if index is None:
+            return
+        cancel: threading.Event = get_current_worker().cancelled_event
+        hits = find_hits(index, term, cancel)
+        if not cancel.is_set():
+            self.post_message(FindReady(term, hits))
+
+    def on_find_ready(self, message: FindReady) -> None:
+        if message.term != self.view.find:
+            return
+        self._hits = message.hits
+        self.action_find_next(1, first=True)
+
+    def action_find_next(self, direction: int, first: bool = False) -> None:
+        """Move to the next (``n``) or previous (``N``) row holding the find term, wrapping
+        around the rows shown; a line a filter hides is not a match here."""
+        hits, rows = self._hits, self.view.rows
+        if not self.view.find:
+            self.notify("Nothing to find: press f and type the text.", severity="warning")
+            return
+        if hits is None or not rows:
+            return
+        start = self.view.cursor if not first else self.view.cursor - direction
+        n = len(rows)
+        for step in range(1, n + 1):
+            position = (start + direction * step) % n
+            if hits[rows[position]]:
+                self.view.go_to(position)
+                return
+        self.notify(f"{visible(self.view.find)!s} is not in the {n:,} lines shown.",
+                    severity="warning")
 
     def handle_back(self) -> bool:
-        """``esc`` closes the filter box first (the app asks before going back)."""
-        box = self.query_one("#log-filter", Input)
-        if box.display:
-            box.display = False
-            self.view.focus()
-            return True
+        """``esc`` closes the filter or find box first (the app asks before going back)."""
+        for box in self.query(Input):  # the filter or the find box
+            if box.display:
+                box.display = False
+                self.view.focus()
+                return True
         return False
 
     def action_clear_filter(self) -> None:

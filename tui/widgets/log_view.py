@@ -57,6 +57,10 @@ def clock(time_ns: int) -> str:
     return dt.strftime("%H:%M:%S.") + f"{(time_ns // 1_000_000) % 1000:03d}"
 
 
+FIND_STYLE = "bold black on #d7af00"
+"""A search match, as lnav draws it: reverse-video yellow, visible in every theme."""
+
+
 class LogView(ScrollView, can_focus=True):
     """Rows of a log index; the cursor row is highlighted; ``enter`` selects it."""
 
@@ -67,17 +71,19 @@ class LogView(ScrollView, can_focus=True):
     LogView:focus > .logview--cursor { background: $accent; color: $text; }
     """
     BINDINGS = [
-        Binding("up", "cursor(-1)", "Up", show=False),
-        Binding("down", "cursor(1)", "Down", show=False),
-        Binding("pageup", "page(-1)", "Page up", show=False),
-        Binding("pagedown", "page(1)", "Page down", show=False),
-        Binding("home", "jump(0)", "First", show=False),
-        Binding("end", "jump(-1)", "Last", show=False),
+        Binding("up,k", "cursor(-1)", "Up", show=False),
+        Binding("down,j", "cursor(1)", "Down", show=False),
+        Binding("pageup,ctrl+u", "page(-1)", "Page up", show=False),
+        Binding("pagedown,ctrl+d", "page(1)", "Page down", show=False),
+        Binding("home,g", "jump(0)", "First", show=False),
+        Binding("end,G", "jump(-1)", "Last", show=False),
         Binding("enter", "select", "Line", show=False),
-        Binding("m", "toggle_raw", "Raw/summary"),
+        Binding("m", "toggle_raw", "Raw"),
     ]
 
     cursor: reactive[int] = reactive(0, always_update=True)
+    find: reactive[str] = reactive("")
+    """The search term (``f``): its matches are highlighted, ``n``/``N`` move between them."""
     raw: reactive[bool] = reactive(False)
     """Show raw lines; by default structured lines are summarised (message first)."""
 
@@ -192,8 +198,14 @@ class LogView(ScrollView, can_focus=True):
                     style=stable_colour(who))
         line = index.text(row)
         # redacted as every other output is (issue 12): the view reads the files itself
-        text.append(visible(redact_text(line if self.raw else summarise_line(line))))
+        shown = Text(visible(redact_text(line if self.raw else summarise_line(line))))
+        if self.find:
+            shown.highlight_words([self.find], style=FIND_STYLE, case_sensitive=False)
+        text.append_text(shown)
         return text
+
+    def watch_find(self, old: str, new: str) -> None:
+        self.refresh()
 
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
