@@ -77,6 +77,10 @@ class LiveStream(io.RawIOBase):
     """A blocking byte stream that ends (reads give 0 bytes) only when ``cancel`` is set or
     the source itself ends. ``read_head`` gives the first complete lines for sniffing."""
 
+    blocking = False
+    """True when ``_chunk`` blocks until data arrives (an HTTP body) instead of saying
+    "nothing yet" (a file): then the head is what the first chunks with a newline hold."""
+
     def __init__(self, cancel: threading.Event) -> None:
         super().__init__()
         self.cancel = cancel
@@ -102,7 +106,8 @@ class LiveStream(io.RawIOBase):
             got = self._chunk(SAMPLE_BYTES - len(buf)) if len(buf) < SAMPLE_BYTES else b""
             if got:
                 buf += got
-                continue
+                if not (self.blocking and b"\n" in buf):
+                    continue
             cut = buf.rfind(b"\n")
             if cut >= 0:
                 self._pushback = buf[cut + 1:]
@@ -316,6 +321,15 @@ class Follower:
         """Events taken into the window since following began."""
         self.dropped = 0
         """Events that left the window (too old or too many)."""
+        self._live: dict[str, tuple[Evidence, InputReport]] = {}
+        self._dirty = threading.Event()
+
+    def set_static(self, key: str, evidence: Evidence, report: InputReport) -> None:
+        """Replace evidence gathered while following (a watched cluster's pods and
+        events); the next poll re-ranks."""
+        with self._lock:
+            self._live[key] = (evidence, report)
+        self._dirty.set()
 
     # -- sources
     def add(self, name: str, stream: LiveStream) -> FollowReader:
@@ -425,9 +439,12 @@ class Follower:
         evidence: list[Evidence] = []
         if sources:
             evidence.append(replace(log_ev, inputs=(*log_ev.inputs, *reports)))
+        with self._lock:
+            live = list(self._live.values())
         evidence.extend(self.static)
+        evidence.extend(ev for ev, _ in live)
         case = Case(evidence=tuple(evidence), answers=dict(self.answers))
-        inputs = [*reports, *self.static_inputs]
+        inputs = [*reports, *self.static_inputs, *(rep for _, rep in live)]
         return Analysis(case, diagnose(case), inputs, [], False, opened=len(inputs))
 
     def run(self, on_change: Callable[[Change, Analysis], None],
@@ -438,7 +455,8 @@ class Follower:
         last_at = 0.0
         pending = True  # analyse once at the start, even with no events yet
         while not self.cancel.is_set() and not should_stop():
-            if self.poll(wait_s=self.follow.poll_s):
+            if self.poll(wait_s=self.follow.poll_s) or self._dirty.is_set():
+                self._dirty.clear()
                 pending = True
             now = time.monotonic()
             if pending and now - last_at >= self.follow.interval_s:
