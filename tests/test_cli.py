@@ -227,3 +227,17 @@ def test_a_mistyped_command_gets_a_did_you_mean_not_an_empty_tui(tmp_path: Path)
     version = subprocess.run([sys.executable, "-m", "tui.cli", "version"],
                              capture_output=True, text=True, timeout=60)
     assert version.returncode == 0 and version.stdout.startswith("scaledoc ")
+
+
+def test_a_command_installs_the_temp_cleanup_on_sigterm_from_the_main_thread() -> None:
+    """Temp folders of a killed run are removed at SIGTERM/SIGHUP; the CLI installs that
+    from the main thread before any worker could be the first to use the temp space."""
+    code = ("import signal\n"
+            "from tui.cli import main\n"
+            "from probes.ingest import tempspace\n"
+            "main(['signals'])\n"
+            "print(signal.getsignal(signal.SIGTERM) is tempspace._on_signal,"
+            " signal.getsignal(signal.SIGHUP) is tempspace._on_signal)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip().splitlines()[-1] == "True True"

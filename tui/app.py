@@ -34,7 +34,7 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from probes.evidence import Answer, Case
-from probes.redact import redact_obj, redact_text
+from probes.redact import json_out, redact_text
 from probes.safe_text import visible
 from tui.exit_codes import ExitCode
 from tui.logview import LogIndex, build_index
@@ -372,8 +372,7 @@ class ScaledocApp(App[int]):
             self.notify("Nothing to save yet.", severity="warning")
             return
         case: Case = self.analysis.case
-        path = self._write("scaledoc-case.json",
-                           json.dumps(redact_obj(case.to_json()), indent=2) + "\n")
+        path = self._write("scaledoc-case.json", json_out(case.to_json()) + "\n")
         if path is not None:
             self.notify(f"{path} ({len(case.answers)} answer(s) kept)", title="Case saved")
 

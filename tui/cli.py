@@ -18,7 +18,7 @@ from typing import Any, NoReturn
 
 from probes import __version__
 from probes.evidence import Answer, Case
-from probes.redact import redact_obj
+from probes.redact import NON_FINITE_NOTE, finite, json_out
 from probes.signals import SIGNALS
 from tui.diagnostics import err, run_interruptibly
 from tui.exit_codes import ExitCode
@@ -176,6 +176,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return ExitCode.OK
+    # The temp space's cleanup on SIGTERM/SIGHUP is installed from the main thread, before
+    # any worker thread might be the first to use it (then only exit and next-start clean).
+    from probes.ingest.tempspace import space
+
+    space()
     try:
         return int(args.func(args))
     except KeyboardInterrupt:
@@ -470,8 +475,11 @@ def _emit(args: argparse.Namespace, analysis: Any) -> int:
     out_text: str | None = None
     json_extra = getattr(args, "json_extra", None)  # -f: the final NDJSON line
     if fmt == "json" and json_extra:
-        out_text = json.dumps(report.to_json(analysis) | json_extra, ensure_ascii=False,
-                              separators=(",", ":")) + "\n"
+        doc, bad = finite(report.to_json(analysis) | json_extra)  # strict JSON, as render_json
+        if bad:
+            doc[NON_FINITE_NOTE] = f"{bad} non-finite number(s) (NaN/Infinity) written as null"
+        out_text = json.dumps(doc, ensure_ascii=False, separators=(",", ":"),
+                              allow_nan=False) + "\n"
     elif fmt == "json":
         out_text = report.render_json(analysis) + "\n"
     elif fmt == "yaml":
@@ -501,8 +509,8 @@ def _emit(args: argparse.Namespace, analysis: Any) -> int:
             err(f"{args.chrome_trace}: no runs with start times to export")
     if args.save_case:
         # A saved case travels with tickets like a report: secrets are redacted from it too.
-        Path(args.save_case).write_text(json.dumps(redact_obj(analysis.case.to_json()),
-                                                   indent=1))
+        # json_out: redacted and strict (a NaN becomes null with a note, never 'NaN').
+        Path(args.save_case).write_text(json_out(analysis.case.to_json(), indent=1))
     if code == ExitCode.OK and args.fail_on:
         hit = _fail_on_match(_fail_on_ids(args.fail_on), analysis.verdict)
         if hit:
