@@ -44,6 +44,7 @@ from probes.analysis import LogAnalysis
 from probes.diagnose import diagnose
 from probes.events import LogEvent
 from probes.evidence import Answer, Case, Evidence, InputReport
+from probes.follow_config import FollowConfig  # apart: the CLI's --help states its defaults
 from probes.ingest import IngestConfig, InputFile, LogReader, merge_by_time
 from probes.ingest.lineformats import LineParser, detect_format
 from probes.ingest.sniff import classify_head, sample_lines
@@ -53,24 +54,6 @@ from probes.pipeline import Analysis
 
 READ_CAP = 1 << 20
 """At most this many bytes per read of a followed source (one poll's worth)."""
-
-
-@dataclass(frozen=True)
-class FollowConfig:
-    """How following behaves; the defaults are what ``--help`` and the README state."""
-
-    poll_s: float = 0.5
-    """How often an idle source is looked at again (and the window re-analysed at most)."""
-    interval_s: float = 2.0
-    """Re-rank at most this often while evidence arrives."""
-    window_s: float = 15 * 60
-    """Keep events of the last this many seconds of the logs' clock."""
-    max_events: int = 50_000
-    """...and never more than this many events, whatever their times."""
-    max_per_poll: int = 20_000
-    """Events taken from the readers per poll; the rest wait on the bounded queue."""
-    queue_max: int = 10_000
-    """Events read ahead of the analysis, per follower."""
 
 
 class LiveStream(io.RawIOBase):

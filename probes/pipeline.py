@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from probes.analysis import LogAnalysis
 from probes.diagnose import diagnose
@@ -90,15 +90,20 @@ def analyze_paths(paths: Sequence[str], *, config: IngestConfig | None = None,
     readers: list[LogReader] = []
     code_roots: list[Path] = []
 
-    from probes import code as code_probe
     from probes import kube as kube_probe
+
+    def code_probe() -> Any:
+        """The code probe (tree-sitter and its grammars), loaded only for a directory."""
+        from probes import code
+
+        return code
 
     files: list[InputFile] = []
     answers: dict[str, Answer] = {}  # from saved cases
     opened = 0  # inputs that could be opened, usable or not (binary, empty)
     for raw in paths:
         p = Path(raw)
-        if raw != "-" and p.is_dir() and code_probe.is_code_dir(p) and not _has_logs(p):
+        if raw != "-" and p.is_dir() and code_probe().is_code_dir(p) and not _has_logs(p):
             code_roots.append(p)
             opened += 1
             continue
@@ -157,7 +162,7 @@ def analyze_paths(paths: Sequence[str], *, config: IngestConfig | None = None,
     if code_roots and not cancel.is_set():
         if progress:
             progress("scanning source", 0, len(code_roots))
-        evidence.append(code_probe.scan(code_roots, cancel=cancel))
+        evidence.append(code_probe().scan(code_roots, cancel=cancel))
 
     log_paths = [r_path for r in readers if (r_path := _path_of(r)) is not None]
     if readers:

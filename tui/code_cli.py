@@ -19,9 +19,6 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from probes.code import scan
-from probes.code.dependencies import is_manifest
-from probes.code.scan import SOURCE_SUFFIXES
 from probes.evidence import Evidence
 from probes.redact import json_out
 from probes.safe_text import visible
@@ -48,6 +45,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def path_problem(p: Path) -> str:
     """Why a path given on the command line cannot be scanned ('' when it can)."""
+    from probes.code.dependencies import is_manifest  # tree-sitter: only when used
+    from probes.code.scan import SOURCE_SUFFIXES
+
     if not p.exists():
         return f"no such file or folder: {p}"
     if p.is_file() and p.suffix not in SOURCE_SUFFIXES and not is_manifest(p):
@@ -95,6 +95,8 @@ def _print_document(ev: Evidence, fmt: str) -> None:
 
 
 def cmd_code(args: argparse.Namespace) -> int:
+    from probes.code import scan
+
     paths = [Path(p) for p in args.code_paths]
     good: list[Path] = []
     for p in paths:

@@ -31,7 +31,7 @@ FOLLOW_HELP = ("follow growing log files (like tail -F: rotation and truncation 
 
 def add_follow_options(p: argparse.ArgumentParser) -> None:
     """``-f/--follow`` and its window on a parser (analyze, tui)."""
-    from probes.follow import FollowConfig
+    from probes.follow_config import FollowConfig
 
     d = FollowConfig()
     g = p.add_argument_group("live follow (-f)")
@@ -59,7 +59,7 @@ def _positive(text: str) -> float:
 
 
 def follow_config(args: argparse.Namespace) -> Any:
-    from probes.follow import FollowConfig
+    from probes.follow_config import FollowConfig
 
     return FollowConfig(poll_s=args.poll, interval_s=args.interval, window_s=args.window * 60,
                         max_events=max(1, args.window_events))

@@ -39,8 +39,6 @@ from rich.table import Table
 from rich.text import Text
 
 from probes.evidence import Case, Evidence
-from probes.ingest.tempspace import space
-from probes.kube.bundle import write_bundle
 from probes.kube.live import (
     Cancelled,
     Collected,
@@ -175,6 +173,7 @@ def case_from(got: Collected, target: KubeTarget) -> Case:
     if not got.logs:
         return Case(evidence=(ev,))
     from probes.ingest import IngestConfig, InputFile, LogReader
+    from probes.ingest.tempspace import space
     from probes.pipeline import analyze_logs
 
     with space().scoped("kube-logs") as folder:
@@ -228,6 +227,8 @@ def kubectl_main(argv: Sequence[str], report: ReportFn, tui: TuiFn) -> int:
     ``report(case)`` (or ``report(case, fmt)`` for ``-o markdown|json``) prints the
     headless report; ``tui(case)`` opens the TUI. Both return an exit code.
     """
+    from probes.ingest.tempspace import space
+
     space()  # from the main thread: the temp space is also cleaned on SIGTERM/SIGHUP
     args_list = list(argv)
     if args_list[:1] == ["capture"]:
@@ -271,6 +272,8 @@ def run_capture(args: argparse.Namespace) -> int:
     got, found = _gather(target, logs=not args.no_logs)
     if got is None:
         return found
+    from probes.kube.bundle import write_bundle
+
     try:
         write_bundle(got, target, out)
     except OSError as exc:

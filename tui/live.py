@@ -21,7 +21,7 @@ import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich import box
 from rich.console import Console
@@ -30,14 +30,17 @@ from rich.table import Table
 from rich.text import Text
 
 from probes.evidence import Answer, Evidence
-from probes.process import ProcessTarget
-from probes.process import collect as collect_processes
-from probes.ramp import RampPlan, check_plan, run_ramp
 from probes.redact import json_out
 from probes.safe_text import visible
 from tui.diagnostics import err, run_interruptibly
 from tui.exit_codes import ExitCode
 from tui.widgets.plain import clip
+
+if TYPE_CHECKING:
+    from probes.ramp import RampPlan
+
+# psutil (probes.process) and httpx (probes.ramp) are imported by the commands that use
+# them: building the parser for '--help' or another command must not load them.
 
 ANSWER_STYLE = {Answer.YES: "bold red", Answer.NO: "green", Answer.UNKNOWN: "yellow"}
 MIB = 1024 * 1024
@@ -97,6 +100,9 @@ def _interruptibly(probe: Callable[[threading.Event], Evidence]) -> tuple[Eviden
 
 
 def cmd_ps(args: argparse.Namespace) -> int:
+    from probes.process import ProcessTarget
+    from probes.process import collect as collect_processes
+
     if args.port is None and args.pid is None and not args.match:
         err("ps needs --port, --pid or --match")
         return ExitCode.INPUT_ERROR
@@ -230,6 +236,8 @@ def parse_headers(values: list[str]) -> dict[str, str]:
 
 def _plan_from_args(args: argparse.Namespace) -> RampPlan:
     """Build the plan from flags; raises ValueError with the message to show."""
+    from probes.ramp import RampPlan
+
     json_body: Any = None
     body: bytes | None = None
     if args.json_body is not None:
@@ -254,6 +262,8 @@ def _plan_from_args(args: argparse.Namespace) -> RampPlan:
 
 
 def cmd_ramp(args: argparse.Namespace) -> int:
+    from probes.ramp import check_plan, run_ramp
+
     try:
         plan = _plan_from_args(args)
     except ValueError as exc:

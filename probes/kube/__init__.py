@@ -17,18 +17,45 @@ stopped), ``pods`` (signals and tables), ``describe`` (describe text), ``events_
 bundles), ``live`` (the API), ``bundle`` (writing captures).
 """
 
-from probes.kube.bundle import CaptureError, capture
-from probes.kube.live import KubeTarget, collect
-from probes.kube.offline import (
-    LogMember,
-    bundle_log_inputs,
-    bundle_log_members,
-    looks_like_kube,
-    looks_like_kube_text,
-    read_kube_path,
-    read_kube_text,
-)
-from probes.kube.pods import PodFacts, pod_data, pod_signals
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the names for type checkers; at run time they load on first use
+    from probes.kube.bundle import CaptureError, capture
+    from probes.kube.live import KubeTarget, collect
+    from probes.kube.offline import (
+        LogMember,
+        bundle_log_inputs,
+        bundle_log_members,
+        looks_like_kube,
+        looks_like_kube_text,
+        read_kube_path,
+        read_kube_text,
+    )
+    from probes.kube.pods import PodFacts, pod_data, pod_signals
+
+# Loaded on first use (PEP 562): importing one submodule (probes.kube.live for the CLI's
+# parser) must not load the offline readers, the bundle writer and the ingest stack.
+_EXPORTS: dict[str, str] = {
+    "CaptureError": "bundle", "capture": "bundle",
+    "KubeTarget": "live", "collect": "live",
+    "LogMember": "offline", "bundle_log_inputs": "offline", "bundle_log_members": "offline",
+    "looks_like_kube": "offline", "looks_like_kube_text": "offline",
+    "read_kube_path": "offline", "read_kube_text": "offline",
+    "PodFacts": "pods", "pod_data": "pods", "pod_signals": "pods",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'probes.kube' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"probes.kube.{module}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "CaptureError",
