@@ -91,3 +91,50 @@ def test_watch_follow_relist_retry_new_pods_and_restarts(tmp_path: Path) -> None
             runner.join(5)
         assert kube.verbs() == {"GET"}  # read-only
         assert any("new: pods.oomkilled yes" in line for lines in changes for line in lines)
+
+
+def test_the_plugin_follows_a_cluster_headless_and_ends_with_the_report(tmp_path: Path) -> None:
+    """``kubectl-scaledoc -f -o json`` as a process against the real watch server: one
+    NDJSON object per changed verdict while the incident goes on, then Ctrl-C (SIGINT)
+    ends with the final report, exit 0, GET only."""
+    import json
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    with WatchKube() as kube:
+        pod0 = agent_pod(0)
+        name0 = pod0["metadata"]["name"]
+        kube.add([pod0])
+        kube.append_log(NS, name0, "config-db", "".join(LINES[:20]))
+        cfg = kube.write_kubeconfig(tmp_path / "kubeconfig", namespace=NS)
+        out_path = tmp_path / "out.ndjson"
+        with open(out_path, "w") as out:
+            proc = subprocess.Popen(
+                [sys.executable, "-c", "import sys; from tui.cli import plugin_main; "
+                 "sys.exit(plugin_main(sys.argv[1:]))",
+                 "--kubeconfig", str(cfg), "-l", "app=agent", "-f", "-o", "json",
+                 "--poll", "0.05", "--interval", "0.1", "--request-timeout", "5"],
+                stdout=out, stderr=subprocess.PIPE, text=True,
+                cwd=Path(__file__).resolve().parent.parent,
+                env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)})
+            try:
+                _until(lambda: kube.following(NS, name0, "config-db") == 1, 30)
+                kube.append_log(NS, name0, "config-db", "".join(LINES[20:]))
+
+                def objects() -> list[dict[str, object]]:
+                    complete = out_path.read_text().split("\n")[:-1]  # whole lines only
+                    return [json.loads(line) for line in complete if line.strip()]
+
+                _until(lambda: any(o.get("verdict") == "shared-instance" for o in objects()), 30)
+            finally:
+                proc.send_signal(signal.SIGINT)
+                _, stderr = proc.communicate(timeout=30)
+        assert proc.returncode == 0, stderr
+        docs = objects()
+        assert all("follow" in d for d in docs[:-1])  # the stream
+        assert docs[-1]["verdict"] == "shared-instance"  # the final report, one line too
+        assert docs[-1]["follow"]["final"] is True
+        assert "following pods, events and logs" in stderr
+        assert kube.verbs() == {"GET"}

@@ -124,7 +124,6 @@ def start_follower(args: argparse.Namespace, paths: Sequence[str], cancel: Any =
 
 def cmd_follow(args: argparse.Namespace) -> int:
     """The headless follow loop (see the module docstring)."""
-    from tui import report
     from tui.cli import _emit
 
     if not args.paths:
@@ -143,6 +142,23 @@ def cmd_follow(args: argparse.Namespace) -> int:
     fc = follower.follow
     err(f"following {len(follower._sources)} file(s); window {fc.window_s / 60:g} min of log "
         f"time, at most {fc.max_events} events; Ctrl-C ends with the final report")
+    final, seq = follow_loop(follower, fmt)
+    if final is None:
+        return ExitCode.INTERRUPTED
+    if fmt == "json":
+        args.json_extra = {"follow": _follow_json(follower, seq + 1, None, final=True)}
+    elif fmt == "text":
+        sys.stdout.write("\n")
+    return _emit(args, final)
+
+
+def follow_loop(follower: Any, fmt: str) -> tuple[Any, int]:
+    """Print a line (text) or an NDJSON object (json) per changed verdict until Ctrl-C;
+    return the final analysis (None after a second Ctrl-C) and the number of changes.
+    Shared by ``scaledoc -f`` and ``kubectl scaledoc -f``."""
+    from probes.redact import finite
+    from tui import report
+
     seq = 0
 
     def on_change(change: Any, analysis: Any) -> None:
@@ -151,7 +167,9 @@ def cmd_follow(args: argparse.Namespace) -> int:
         if fmt == "json":
             doc = report.to_json(analysis)
             doc["follow"] = _follow_json(follower, seq, change.to_json(), final=False)
-            sys.stdout.write(json.dumps(doc, ensure_ascii=False, separators=(",", ":")) + "\n")
+            doc, _bad = finite(doc)  # strict JSON: a NaN becomes null, never 'NaN'
+            sys.stdout.write(json.dumps(doc, ensure_ascii=False, separators=(",", ":"),
+                                        allow_nan=False) + "\n")
         else:
             stamp = time.strftime("%H:%M:%S")
             for line in change.lines():
@@ -162,14 +180,9 @@ def cmd_follow(args: argparse.Namespace) -> int:
         follower.run(on_change)
     try:
         follower.stop()
-        final = follower.analyze()
+        return follower.analyze(), seq
     except KeyboardInterrupt:  # a second Ctrl-C: stop without the report
-        return ExitCode.INTERRUPTED
-    if fmt == "json":
-        args.json_extra = {"follow": _follow_json(follower, seq + 1, None, final=True)}
-    elif fmt == "text":
-        sys.stdout.write("\n")
-    return _emit(args, final)
+        return None, seq
 
 
 def _follow_json(follower: Any, seq: int, change: Any, *, final: bool) -> dict[str, Any]:

@@ -28,6 +28,7 @@ a partial result, reported, not a failure).
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import sys
 from collections.abc import Callable, Sequence
@@ -203,6 +204,9 @@ def plugin_parser() -> argparse.ArgumentParser:
                    help="print the report instead of opening the TUI")
     p.add_argument("-o", "--output", choices=REPORT_FORMATS, metavar="FORMAT",
                    help="report format: text, markdown or json (implies --report)")
+    from tui.follow import add_follow_options
+
+    add_follow_options(p)  # -f: watch pods and events, follow every container's log
     return p
 
 
@@ -239,6 +243,8 @@ def kubectl_main(argv: Sequence[str], report: ReportFn, tui: TuiFn) -> int:
         return parsed
     args = parsed
     target = target_from(args)
+    if getattr(args, "follow", False):
+        return follow_cluster(args, target, report)
     got, found = _gather(target, logs=True)
     if got is None:
         return found
@@ -250,6 +256,54 @@ def kubectl_main(argv: Sequence[str], report: ReportFn, tui: TuiFn) -> int:
     if found != ExitCode.OK:
         return found  # nothing to show: the message on stderr would hide behind a TUI
     return tui(case)
+
+
+def follow_cluster(args: argparse.Namespace, target: KubeTarget, report: ReportFn) -> int:
+    """``kubectl scaledoc -f``: list then watch pods and events, follow every running
+    container's log (new pods and restarts' previous logs too) into the same windowed
+    analysis, and re-rank as evidence arrives: the TUI on a terminal, else one line (or
+    one NDJSON object with ``-o json``) per changed verdict; Ctrl-C ends with the report.
+    Read-only; a dropped watch retries with backoff and says so on stderr."""
+    from probes.follow import Follower
+    from probes.kube.watch import KubeFollow
+    from tui.follow import follow_config, follow_loop
+
+    follower = Follower(follow=follow_config(args))
+    fmt = args.output or "text"
+    headless = bool(args.report or args.output or not sys.stdout.isatty())
+    try:
+        watch = KubeFollow(target, follower, say=err)
+    except NoConfig as exc:
+        err(str(exc))
+        return ExitCode.INPUT_ERROR
+    except Unreachable as exc:
+        err(str(exc))
+        return ExitCode.UNREACHABLE
+    watch.start()
+    try:
+        if not headless:
+            from tui.app import run_app
+
+            return run_app(follower=follower, title=f"{PLUGIN} -f")
+        err(f"following pods, events and logs in {watch.namespace}; window "
+            f"{follower.follow.window_s / 60:g} min of log time; Ctrl-C ends with the report")
+        final, changes = follow_loop(follower, "json" if fmt == "json" else "text")
+        if final is None:
+            return ExitCode.INTERRUPTED
+        if fmt == "json":  # NDJSON to the end: the final report is one line too
+            from probes.redact import finite
+            from tui import report as reports
+
+            doc, _bad = finite({**reports.to_json(final),
+                                "follow": {"seq": changes + 1, "final": True}})
+            sys.stdout.write(json.dumps(doc, ensure_ascii=False, separators=(",", ":"),
+                                        allow_nan=False) + "\n")
+            return ExitCode.OK
+        sys.stdout.write("\n")
+        code = report(final.case) if fmt == "text" else report(final.case, fmt)
+        return int(code)
+    finally:
+        watch.stop()
 
 
 def _parse(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace | int:
