@@ -91,6 +91,9 @@ def test_watch_follow_relist_retry_new_pods_and_restarts(tmp_path: Path) -> None
             runner.join(5)
         assert kube.verbs() == {"GET"}  # read-only
         assert any("new: pods.oomkilled yes" in line for lines in changes for line in lines)
+        kube_ev = next(ev for ev in follower.analyze().case.evidence if ev.probe == "kube")
+        assert f"namespace {NS}" in kube_ev.target  # the kubeconfig's namespace, never '?'
+
 
 
 def test_the_plugin_follows_a_cluster_headless_and_ends_with_the_report(tmp_path: Path) -> None:

@@ -25,6 +25,7 @@ import json
 import socket
 import threading
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from typing import Any
 
 from probes.follow import Follower, LiveStream
@@ -217,7 +218,10 @@ class KubeFollow:
                              events=len(pods) + len(events),
                              notes=(f"{len(pods)} pod(s), {len(events)} event(s) watched; "
                                     f"{self.relists} relist(s), {self.retries} retry(ies)",))
-        ev = evidence_from(self.target.describe(), pods, events, [report])
+        # the namespace the kubeconfig chose when none was given, not '?'
+        target = self.target if self.target.namespace or self.target.all_namespaces \
+            else replace(self.target, namespace=self.namespace)
+        ev = evidence_from(target.describe(), pods, events, [report])
         self.follower.set_static("kube", ev, report)
 
     def _follow_logs(self) -> None:
