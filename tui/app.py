@@ -42,11 +42,13 @@ from tui.messages import (
     AnalysisFailed,
     AnalysisProgress,
     AnalysisReady,
+    AnswerGiven,
     FollowUpdate,
     LogIndexProgress,
     LogIndexReady,
     OpenLogLine,
     OpenRun,
+    ShowRunLogs,
 )
 from tui.screens.base import VIEWS
 from tui.screens.concurrency import ConcurrencyScreen
@@ -329,6 +331,14 @@ class ScaledocApp(App[int]):
         await self.action_goto("timeline")
         screen: TimelineScreen = self._mode_screen("timeline", TimelineScreen)
         screen.select_run(message.run_id)
+
+    @on(ShowRunLogs)
+    def on_show_run_logs(self, message: ShowRunLogs) -> None:
+        self.show_run_logs(message.run)
+
+    @on(AnswerGiven)
+    def on_answer_given(self, message: AnswerGiven) -> None:
+        self.answer(message.key, message.answer)
 
     def show_run_logs(self, run: Mapping[str, Any]) -> None:
         """Open the Logs view filtered to one run's lines."""

@@ -2,17 +2,20 @@
 
 Workers run in threads and never touch widgets: they ``post_message`` one of these
 (thread-safe) and the app's handlers update state on the UI thread. Screens ask the
-app to navigate with ``OpenLogLine`` / ``OpenRun`` instead of reaching into each other.
+app to navigate with ``OpenLogLine`` / ``OpenRun`` / ``ShowRunLogs`` and to re-walk the tree
+with ``AnswerGiven``, instead of calling app methods or reaching into each other.
 """
 
 from __future__ import annotations
 
 from array import array
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from textual.message import Message
 
+from probes.evidence import Answer
 from tui.logview import LogFilter, LogIndex
 
 
@@ -100,3 +103,19 @@ class FollowUpdate(Message):
 
     analysis: Any
     changes: tuple[str, ...]
+
+
+@dataclass
+class AnswerGiven(Message):
+    """The operator answered (or cleared, ``answer`` UNKNOWN) question ``key`` in the Tree;
+    the app re-walks the tree and every view shows the new verdict."""
+
+    key: str
+    answer: Answer
+
+
+@dataclass
+class ShowRunLogs(Message):
+    """Open the Logs view filtered to one run's lines (the Timeline's ``enter``)."""
+
+    run: Mapping[str, Any]

@@ -20,7 +20,7 @@ from textual.worker import get_current_worker
 
 from probes.evidence import iso_ns
 from tui.logview import LogFilter, LogIndex, apply_filter
-from tui.messages import FilterApplied
+from tui.messages import FilterApplied, ShowRunLogs
 from tui.screens.base import BaseScreen, logs_data
 from tui.screens.logs import run_window
 from tui.widgets.log_view import LogView
@@ -104,7 +104,7 @@ class TimelineScreen(BaseScreen):
         self._show_run_logs()
 
     def on_timeline_run_chosen(self, event: Timeline.RunChosen) -> None:
-        self.scaledoc.show_run_logs(event.run)
+        self.post_message(ShowRunLogs(event.run))  # up to the app
 
     def _show_run_logs(self) -> None:
         index = self.scaledoc.log_index

@@ -19,6 +19,7 @@ from textual.widgets import DataTable, Static
 
 from probes.evidence import Answer, AnsweredBy
 from probes.verdict import Step
+from tui.messages import AnswerGiven
 from tui.screens.base import BaseScreen
 from tui.widgets.cards import BY_LABELS, answer_mark, signal_block, signal_value, verdict_style
 from tui.widgets.plain import plain
@@ -135,7 +136,7 @@ class TreeScreen(BaseScreen):
             self.notify(f"{step.key} was answered by evidence; the operator answers only "
                         "questions nobody could check.", severity="warning")
             return
-        self.scaledoc.answer(step.key, Answer(value))
+        self.post_message(AnswerGiven(step.key, Answer(value)))  # up to the app
 
     def action_evidence(self) -> None:
         step = self.current_step()
