@@ -292,3 +292,47 @@ def iter_events(paths: Sequence[str], config: IngestConfig | None = None,
     config = config or IngestConfig()
     readers = [LogReader(inp, config, cancel=cancel) for inp in discover(paths) if not inp.error]
     yield from merge_by_time([r.events() for r in readers])
+
+
+def cluster_case(got: Any, target: Any) -> Case:
+    """What a live cluster read gives (``probes.kube.live.gather``): the pods' evidence and
+    the analysis of their logs, each log named by pod identity (``ns/pod/container``, and
+    ``/previous`` for a restarted container's last run).
+
+    Logs go through the same reader as files (``LogReader``), written to a private folder
+    of the process's temp space first because the reader reads files; the folder is
+    removed when the logs are read.
+    """
+    from probes.ingest.tempspace import space
+    from probes.kube.live import evidence_of
+
+    ev = evidence_of(got, target)
+    if not got.logs:
+        return Case(evidence=(ev,))
+    with space().scoped("kube-logs") as folder:
+        readers = []
+        for i, (source, lines) in enumerate(got.logs):
+            path = Path(folder) / f"{i:06d}.log"
+            path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+            readers.append(LogReader(InputFile(source, path), IngestConfig()))
+        log_ev = analyze_logs(readers)
+    return Case(evidence=(log_ev, ev))
+
+
+def live_evidence(*, port: int | None = None, pid: int | None = None, ramp: Any = None,
+                  cancel: threading.Event | None = None) -> list[Evidence]:
+    """The live probes joined to an analysis: a process sample of whatever serves ``port``
+    (or ``pid`` and its workers), and a bounded ramp (``probes.ramp.RampPlan``). Each
+    returns Evidence; a target that cannot be reached is Evidence with its error. psutil
+    and httpx load only when asked for."""
+    out: list[Evidence] = []
+    if port is not None or pid is not None:
+        from probes.process import ProcessTarget
+        from probes.process import collect as collect_processes
+
+        out.append(collect_processes(ProcessTarget(port=port, pid=pid), cancel))
+    if ramp is not None:
+        from probes.ramp import run_ramp
+
+        out.append(run_ramp(ramp, cancel))
+    return out

@@ -321,18 +321,10 @@ def _live_evidence(args: argparse.Namespace, cancel: threading.Event | None = No
     """Run the live probes the flags ask for; each returns Evidence (a target that cannot
     be reached is Evidence with an error). Bad flags raise ValueError before any probe."""
     _check_live_flags(args)
-    out: list[Any] = []
-    if getattr(args, "port", None) is not None or getattr(args, "pid", None) is not None:
-        from probes.process import ProcessTarget
-        from probes.process import collect as collect_processes
+    from probes.pipeline import live_evidence
 
-        out.append(collect_processes(ProcessTarget(port=args.port, pid=args.pid), cancel))
-    plan = _ramp_plan(args)
-    if plan is not None:
-        from probes.ramp import run_ramp
-
-        out.append(run_ramp(plan, cancel))
-    return out
+    return live_evidence(port=getattr(args, "port", None), pid=getattr(args, "pid", None),
+                         ramp=_ramp_plan(args), cancel=cancel)
 
 
 def _analyze(args: argparse.Namespace, paths: Sequence[str],

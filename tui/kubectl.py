@@ -164,29 +164,6 @@ def _warn_denied(got: Collected, target: KubeTarget) -> int:
 # --- the case: pod evidence plus the pods' logs ----------------------------------------
 
 
-def case_from(got: Collected, target: KubeTarget) -> Case:
-    """Pod evidence plus the analysis of the pods' logs, each named by pod identity.
-
-    Logs go through the same reader as files (``probes.ingest.LogReader``), written to a
-    private temporary folder first because the reader reads files.
-    """
-    ev = evidence_of(got, target)
-    if not got.logs:
-        return Case(evidence=(ev,))
-    from probes.ingest import IngestConfig, InputFile, LogReader
-    from probes.ingest.tempspace import space
-    from probes.pipeline import analyze_logs
-
-    with space().scoped("kube-logs") as folder:
-        readers = []
-        for i, (source, lines) in enumerate(got.logs):
-            path = Path(folder) / f"{i:06d}.log"
-            path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
-            readers.append(LogReader(InputFile(source, path), IngestConfig()))
-        log_ev = analyze_logs(readers)
-    return Case(evidence=(log_ev, ev))
-
-
 # --- kubectl scaledoc ------------------------------------------------------------------
 
 
@@ -248,7 +225,9 @@ def kubectl_main(argv: Sequence[str], report: ReportFn, tui: TuiFn) -> int:
     got, found = _gather(target, logs=True)
     if got is None:
         return found
-    case = case_from(got, target)
+    from probes.pipeline import cluster_case  # the analysis loads only when it runs
+
+    case = cluster_case(got, target)
     fmt = args.output or "text"
     if args.report or args.output or not sys.stdout.isatty():
         code = report(case) if fmt == "text" else report(case, fmt)
