@@ -286,3 +286,29 @@ def test_one_gib_events_json_file_is_refused_by_its_size(tmp_path: Path) -> None
     print(f"1 GiB events.json: refused in {took:.2f}s: {errors}")
     assert took < 10
     assert any("larger than 512 MiB" in e for e in errors), errors
+
+
+def test_a_link_sharing_a_members_name_is_not_followed(tmp_path: Path) -> None:
+    """Found by the fuzzer (tests/test_fuzz.py): a hard link named pods.json, to a pods.json
+    that does not exist yet, before the regular pods.json. tarfile raised KeyError while
+    resolving the link; the link is now skipped and the regular member read."""
+    import io
+    import tarfile
+
+    from probes.kube import read_kube_path
+
+    bundle = tmp_path / "links.tar.gz"
+    with tarfile.open(bundle, "w:gz") as tar:
+        manifest = b'{"tool": "scaledoc"}'
+        head = tarfile.TarInfo("manifest.json")
+        head.size = len(manifest)
+        tar.addfile(head, io.BytesIO(manifest))
+        link = tarfile.TarInfo("pods.json")
+        link.type = tarfile.LNKTYPE
+        link.linkname = "pods.json"
+        tar.addfile(link)
+        body = b'{"kind": "PodList", "items": []}'
+        info = tarfile.TarInfo("pods.json")
+        info.size = len(body)
+        tar.addfile(info, io.BytesIO(body))
+    read_kube_path(bundle)  # no exception

@@ -475,10 +475,16 @@ def _read_bundle(path: Path, got: _Collected) -> None:
     wanted = set(plan.objects)
     with tarfile.open(path, "r:*") as tar:
         for member in tar:
-            if member.name not in wanted:
+            # a link (or device) may share a planned member's name: only the regular file
+            # is read (tarfile resolving a link to a missing target raises KeyError)
+            if member.name not in wanted or not member.isfile():
                 continue
             wanted.discard(member.name)
-            f = tar.extractfile(member)
+            try:
+                f = tar.extractfile(member)
+            except (KeyError, tarfile.TarError) as exc:
+                plan.skip(f"unreadable member: {exc}", member.name)
+                continue
             if f is None:
                 continue
             text = f.read(MAX_OBJECT_BYTES + 1).decode("utf-8", errors="replace")
