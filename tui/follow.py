@@ -122,6 +122,18 @@ def start_follower(args: argparse.Namespace, paths: Sequence[str], cancel: Any =
     return f, []
 
 
+def _started(args: argparse.Namespace) -> Any:
+    """A running follower on ``args.paths``, or None after saying on stderr why not."""
+    try:
+        follower, errors = start_follower(args, args.paths)
+    except ValueError as exc:
+        err(str(exc))
+        return None
+    for e in errors if follower is None else ():
+        err(e)
+    return follower
+
+
 def cmd_follow(args: argparse.Namespace) -> int:
     """The headless follow loop (see the module docstring)."""
     from tui.cli import _emit
@@ -129,14 +141,8 @@ def cmd_follow(args: argparse.Namespace) -> int:
     if not args.paths:
         err("-f needs at least one PATH to follow")
         return ExitCode.INPUT_ERROR
-    try:
-        follower, errors = start_follower(args, args.paths)
-    except ValueError as exc:
-        err(str(exc))
-        return ExitCode.INPUT_ERROR
+    follower = _started(args)
     if follower is None:
-        for e in errors:
-            err(e)
         return ExitCode.INPUT_ERROR
     fmt = args.format or ("json" if getattr(args, "json", False) else "text")
     fc = follower.follow
@@ -197,14 +203,8 @@ def _follow_json(follower: Any, seq: int, change: Any, *, final: bool) -> dict[s
 def open_tui_follow(args: argparse.Namespace) -> int:
     """The TUI on followed inputs: it re-ranks as evidence arrives (``ScaledocApp``'s
     ``follower``)."""
-    try:
-        follower, errors = start_follower(args, args.paths)
-    except ValueError as exc:
-        err(str(exc))
-        return ExitCode.INPUT_ERROR
+    follower = _started(args)
     if follower is None:
-        for e in errors:
-            err(e)
         return ExitCode.INPUT_ERROR
     from tui.app import run_app
 
