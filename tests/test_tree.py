@@ -153,3 +153,43 @@ def test_healthy_needs_a_core_check_and_names_only_what_was_checked() -> None:
     assert v.verdict == HEALTHY
     assert "no two overlap" in v.summary
     assert "restart" not in v.summary and "concurrency" not in v.summary
+
+
+def _clean_requests() -> tuple[object, ...]:
+    return (no("requests.failed", "logs", "0 of 164 failed"),
+            no("errors.rate_limit", "logs", "none"), no("errors.timeout", "logs", "none"))
+
+
+def test_access_lines_alone_never_earn_healthy() -> None:
+    """A 200 says nothing about state or restarts: clean requests and side checks, with no
+    defining check, stay inconclusive."""
+    assert diagnose(_case(*_clean_requests())).verdict == INCONCLUSIVE
+
+
+def test_the_servers_own_lifecycle_or_followed_state_earn_healthy() -> None:
+    """Healthy with no runs to sweep: the server's start lines were read and no worker died,
+    or a history was followed across processes and never went back; each with clean
+    requests. 'No worker died' from a log without start lines earns nothing."""
+    blind = no("process.worker_died", "logs", "no worker death line", value=0)
+    assert diagnose(_case(blind, *_clean_requests())).verdict == INCONCLUSIVE
+    seen = no("process.worker_died", "logs", "4 process start line(s), no worker death",
+              value=0, data={"process_starts": 4})
+    v = diagnose(_case(seen, *_clean_requests()))
+    assert v.verdict == HEALTHY and "process start" in v.summary
+    state = diagnose(_case(no("state.stale_read", "logs", "41 sessions moved, none went back"),
+                           *_clean_requests()))
+    assert state.verdict == HEALTHY and "none went back" in state.summary
+
+
+def test_a_structural_fact_asks_for_its_silent_check_only_when_state_is_kept() -> None:
+    """Sessions served by several processes: with a history in the logs the hop must be
+    shown harmless (else inconclusive, naming the check); with no session state in sight
+    the service may be stateless: healthy, and the summary names what was not checked."""
+    base = (yes("state.session_multi_process", "logs", "40 of 41 sessions on 2 processes", EX),
+            no("runs.overlap_instance", "logs", "no two overlap"),
+            no("errors.rise_with_concurrency", "logs", "flat"), *_clean_requests())
+    stateless = diagnose(_case(*base))
+    assert stateless.verdict == HEALTHY
+    assert "was not checked" in stateless.summary and "another process" in stateless.summary
+    keeps = diagnose(_case(*base, no("context.forgotten", "logs", "history keeps its turns")))
+    assert keeps.verdict == INCONCLUSIVE and "fail silently" in keeps.summary
