@@ -42,6 +42,9 @@ class Analysis:
     cancelled: bool = False
     opened: int = 0
     """How many inputs could be opened at all (binary and empty ones included)."""
+    config: IngestConfig | None = None
+    """How the inputs were read (the operator's ``--field`` mappings): the Logs view reads
+    the same files the same way."""
 
     @property
     def usable(self) -> bool:
@@ -174,7 +177,7 @@ def analyze_paths(paths: Sequence[str], *, config: IngestConfig | None = None,
     for ev in evidence:
         reports.extend(i for i in ev.inputs if i not in reports and ev.probe != "logs")
     return Analysis(case, diagnose(case), reports, log_paths, cancel.is_set(),
-                    opened=opened + len(extra))
+                    opened=opened + len(extra), config=config)
 
 
 def analyze_logs(readers: Sequence[LogReader], progress: Progress | None = None) -> Evidence:

@@ -1027,3 +1027,22 @@ async def test_find_highlights_and_n_N_move_between_matches(
                        for span in logs.view.row_text(logs.view.rows[0]).spans)
         await pilot.press("j")  # the log view takes the k9s keys too
         assert logs.view.cursor == matches[-1] + 1 or logs.view.cursor == shown - 1
+
+
+async def test_the_logs_view_reads_with_the_operators_field_mappings(tmp_path: Path) -> None:
+    """``--field instance=agent.ref``: the analysis and the Logs view read the same key, so
+    the view's instance column (and its ``instance:`` filter) names the same agents."""
+    from probes.ingest import IngestConfig
+
+    log = tmp_path / "app.log"
+    log.write_text("".join(_pino(i * 10, "web-a", "run started", agent={"ref": f"ag-{i % 2}"},
+                                 runId=f"run-{i}") + "\n" for i in range(4)))
+    config = IngestConfig(field_overrides={"instance": "agent.ref"})
+    analysis = analyze_paths([str(log)], config=config)
+    app = make_app(analysis, tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await ready(pilot, app)
+        index = app.log_index
+        assert index is not None
+        shown = {index.instances.get(i) for i in set(index.instance)}
+        assert {"ag-0", "ag-1"} <= shown

@@ -203,13 +203,13 @@ class ScaledocApp(App[int]):
             follower.stop()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="index", name="log index")
-    def _build_index(self, paths: Sequence[str]) -> None:
+    def _build_index(self, paths: Sequence[str], config: Any = None) -> None:
         worker = get_current_worker()
 
         def progress(stage: str, done: int, total: int) -> None:
             self.post_message(LogIndexProgress(stage, done, total))
 
-        index = build_index(paths, worker.cancelled_event, progress)
+        index = build_index(paths, worker.cancelled_event, progress, config)
         if not worker.is_cancelled:
             self.post_message(LogIndexReady(index))
 
@@ -242,7 +242,7 @@ class ScaledocApp(App[int]):
         if self._index_logs:
             paths = log_paths_of(analysis)
             self.index_progress = ("indexing logs", 0, 0)
-            self._build_index(paths)
+            self._build_index(paths, getattr(analysis, "config", None))
 
     def on_follow_update(self, message: FollowUpdate) -> None:
         """A re-ranked analysis while following: the operator's answers are kept, every

@@ -565,8 +565,8 @@ def index_events(events: Iterable[LogEvent], cancel: threading.Event | None = No
     return index
 
 
-def read_events(paths: Sequence[str], cancel: threading.Event | None = None
-                ) -> Iterable[LogEvent]:
+def read_events(paths: Sequence[str], cancel: threading.Event | None = None,
+                config: Any = None) -> Iterable[LogEvent]:
     """Stream the events of every log/trace file, merged by time, through the pipeline.
 
     Imported lazily: the index works on any event stream (tests feed events directly),
@@ -574,17 +574,18 @@ def read_events(paths: Sequence[str], cancel: threading.Event | None = None
     """
     from probes.pipeline import iter_events
 
-    return iter_events(paths, cancel=cancel)
+    return iter_events(paths, config=config, cancel=cancel)
 
 
 def build_index(paths: Sequence[str], cancel: threading.Event | None = None,
-                progress: Progress | None = None) -> LogIndex:
-    """Index the log/trace files at ``paths`` (the ``Analysis.log_paths``)."""
+                progress: Progress | None = None, config: Any = None) -> LogIndex:
+    """Index the log/trace files at ``paths`` (the ``Analysis.log_paths``), read with the
+    analysis's ``config`` (its ``--field`` mappings) so both name the same instances."""
     total = 0
     for path in paths:
         try:
             total += max(1, os.path.getsize(path) // 120)  # a rough line estimate
         except OSError:
             continue
-    return index_events(read_events(paths, cancel), cancel, progress, total)
+    return index_events(read_events(paths, cancel, config), cancel, progress, total)
 
