@@ -306,8 +306,8 @@ def cluster_case(got: Any, target: Any) -> Case:
     of the process's temp space first because the reader reads files; the folder is
     removed when the logs are read.
     """
-    from probes.ingest.tempspace import space
     from probes.kube.live import evidence_of
+    from probes.tempspace import space
 
     ev = evidence_of(got, target)
     if not got.logs:

@@ -508,11 +508,21 @@ def finite(obj: Any) -> tuple[Any, int]:
 
 def json_out(obj: Any, *, indent: int | None = 2, ensure_ascii: bool = True) -> str:
     """THE way a JSON document leaves scaledoc (stdout, a file, a bundle member):
-    redacted (``redact_obj``) and strict (``allow_nan=False``). Non-finite numbers
-    become null, and a top-level ``json_note`` says how many, so a reader is never
-    handed ``NaN`` nor silently a different number."""
-    doc, bad = finite(redact_obj(obj))
+    redacted (``redact_obj``) and strict (``strict_json``)."""
+    return strict_json(redact_obj(obj), indent=indent, ensure_ascii=ensure_ascii)
+
+
+def strict_json(obj: Any, *, indent: int | None = 2, ensure_ascii: bool = True,
+                compact: bool = False) -> str:
+    """JSON with ``allow_nan=False``: non-finite numbers become null, and a top-level
+    ``json_note`` says how many, so a reader is never handed ``NaN`` nor silently a
+    different number. For documents already redacted (the report's ``to_json``);
+    ``compact`` gives one NDJSON line."""
+    doc, bad = finite(obj)
     if bad and isinstance(doc, dict):
         doc[NON_FINITE_NOTE] = (f"{bad} non-finite number(s) (NaN/Infinity) written as "
                                 "null: JSON has no such numbers")
+    if compact:
+        return json.dumps(doc, ensure_ascii=ensure_ascii, separators=(",", ":"),
+                          allow_nan=False)
     return json.dumps(doc, indent=indent, ensure_ascii=ensure_ascii, allow_nan=False)

@@ -84,6 +84,8 @@ def _fields_match(obj: dict[str, Any], selector: str) -> bool:
 class FakeKube:
     """The server's state and its lifecycle (use as a context manager)."""
 
+    HANDLER: type[BaseHTTPRequestHandler]  # set below, once _Handler is defined
+
     def __init__(self) -> None:
         self.pods: list[dict[str, Any]] = []
         self.events: list[dict[str, Any]] = []
@@ -138,7 +140,7 @@ class FakeKube:
 
     # --- lifecycle ---------------------------------------------------------------
     def __enter__(self) -> FakeKube:
-        handler = type("Handler", (_Handler,), {"kube": self})
+        handler = type("Handler", (type(self).HANDLER,), {"kube": self})
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -359,3 +361,6 @@ def load_agent_scenario(kube: FakeKube, replicas: int = 3) -> list[str]:
         f"{now}.000000000Z starting config-db\n"
         f"{now}.000000003Z Authorization: Bearer sk-proj-Ab3dEf6hIj9kLm2nOp5qRs8t\n")
     return names
+
+
+FakeKube.HANDLER = _Handler

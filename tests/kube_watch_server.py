@@ -31,16 +31,6 @@ class WatchKube(FakeKube):
         self._wlock = threading.Lock()
         self.rv = 100
 
-    def __enter__(self) -> WatchKube:
-        handler = type("Handler", (_WatchHandler,), {"kube": self})
-        from http.server import ThreadingHTTPServer
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
-        return self
-
     def __exit__(self, *exc: object) -> None:
         with self._wlock:
             for qs in [*self._watchers.values(), *self._followers.values()]:
@@ -160,3 +150,6 @@ class _WatchHandler(_Handler):
         finally:
             with kube._wlock:
                 kube._followers[(ns, pod, container)].remove(q)
+
+
+WatchKube.HANDLER = _WatchHandler

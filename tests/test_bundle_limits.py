@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from probes.ingest import tempspace
+from probes import tempspace
 from probes.kube import offline
 from probes.kube.bundle import member_part, write_bundle
 from probes.kube.live import Collected, KubeTarget
@@ -213,7 +213,7 @@ import os, sys, time
 sys.path.insert(0, {root!r})
 import tempfile
 tempfile.tempdir = {base!r}
-from probes.ingest.tempspace import space
+from probes.tempspace import space
 f = space().folder("bundle")
 (f / "x.log").write_text("x")
 print(f, flush=True)

@@ -234,7 +234,7 @@ def test_a_command_installs_the_temp_cleanup_on_sigterm_from_the_main_thread() -
     from the main thread before any worker could be the first to use the temp space."""
     code = ("import signal\n"
             "from tui.cli import main\n"
-            "from probes.ingest import tempspace\n"
+            "from probes import tempspace\n"
             "main(['signals'])\n"
             "print(signal.getsignal(signal.SIGTERM) is tempspace._on_signal,"
             " signal.getsignal(signal.SIGHUP) is tempspace._on_signal)\n")

@@ -18,7 +18,7 @@ from typing import Any, NoReturn
 
 from probes import __version__
 from probes.evidence import Answer, Case
-from probes.redact import NON_FINITE_NOTE, finite, json_out
+from probes.redact import json_out, strict_json
 from probes.signals import SIGNALS
 from tui.diagnostics import err, run_interruptibly
 from tui.exit_codes import ExitCode
@@ -178,7 +178,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return ExitCode.OK
     # The temp space's cleanup on SIGTERM/SIGHUP is installed from the main thread, before
     # any worker thread might be the first to use it (then only exit and next-start clean).
-    from probes.ingest.tempspace import space
+    from probes.tempspace import space
 
     space()
     try:
@@ -467,11 +467,8 @@ def _emit(args: argparse.Namespace, analysis: Any) -> int:
     out_text: str | None = None
     json_extra = getattr(args, "json_extra", None)  # -f: the final NDJSON line
     if fmt == "json" and json_extra:
-        doc, bad = finite(report.to_json(analysis) | json_extra)  # strict JSON, as render_json
-        if bad:
-            doc[NON_FINITE_NOTE] = f"{bad} non-finite number(s) (NaN/Infinity) written as null"
-        out_text = json.dumps(doc, ensure_ascii=False, separators=(",", ":"),
-                              allow_nan=False) + "\n"
+        out_text = strict_json(report.to_json(analysis) | json_extra, ensure_ascii=False,
+                               compact=True) + "\n"
     elif fmt == "json":
         out_text = report.render_json(analysis) + "\n"
     elif fmt == "yaml":

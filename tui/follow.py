@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import sys
 import time
 from collections.abc import Sequence
@@ -162,7 +161,7 @@ def follow_loop(follower: Any, fmt: str) -> tuple[Any, int]:
     """Print a line (text) or an NDJSON object (json) per changed verdict until Ctrl-C;
     return the final analysis (None after a second Ctrl-C) and the number of changes.
     Shared by ``scaledoc -f`` and ``kubectl scaledoc -f``."""
-    from probes.redact import finite
+    from probes.redact import strict_json
     from tui import report
 
     seq = 0
@@ -173,9 +172,7 @@ def follow_loop(follower: Any, fmt: str) -> tuple[Any, int]:
         if fmt == "json":
             doc = report.to_json(analysis)
             doc["follow"] = _follow_json(follower, seq, change.to_json(), final=False)
-            doc, _bad = finite(doc)  # strict JSON: a NaN becomes null, never 'NaN'
-            sys.stdout.write(json.dumps(doc, ensure_ascii=False, separators=(",", ":"),
-                                        allow_nan=False) + "\n")
+            sys.stdout.write(strict_json(doc, ensure_ascii=False, compact=True) + "\n")
         else:
             stamp = time.strftime("%H:%M:%S")
             for line in change.lines():

@@ -28,7 +28,6 @@ a partial result, reported, not a failure).
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import sys
 from collections.abc import Callable, Sequence
@@ -208,7 +207,7 @@ def kubectl_main(argv: Sequence[str], report: ReportFn, tui: TuiFn) -> int:
     ``report(case)`` (or ``report(case, fmt)`` for ``-o markdown|json``) prints the
     headless report; ``tui(case)`` opens the TUI. Both return an exit code.
     """
-    from probes.ingest.tempspace import space
+    from probes.tempspace import space
 
     space()  # from the main thread: the temp space is also cleaned on SIGTERM/SIGHUP
     args_list = list(argv)
@@ -270,13 +269,11 @@ def follow_cluster(args: argparse.Namespace, target: KubeTarget, report: ReportF
         if final is None:
             return ExitCode.INTERRUPTED
         if fmt == "json":  # NDJSON to the end: the final report is one line too
-            from probes.redact import finite
+            from probes.redact import strict_json
             from tui import report as reports
 
-            doc, _bad = finite({**reports.to_json(final),
-                                "follow": {"seq": changes + 1, "final": True}})
-            sys.stdout.write(json.dumps(doc, ensure_ascii=False, separators=(",", ":"),
-                                        allow_nan=False) + "\n")
+            doc = {**reports.to_json(final), "follow": {"seq": changes + 1, "final": True}}
+            sys.stdout.write(strict_json(doc, ensure_ascii=False, compact=True) + "\n")
             return ExitCode.OK
         sys.stdout.write("\n")
         code = report(final.case) if fmt == "text" else report(final.case, fmt)

@@ -7,7 +7,6 @@ so a log line cannot style the report or send escapes to the terminal.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from collections.abc import Iterable, Sequence
@@ -24,7 +23,7 @@ from probes.causes import HEALTHY, INCONCLUSIVE, cause
 from probes.consistency import contradictions, withheld_causes
 from probes.evidence import Answer, AnsweredBy, Example, InputReport
 from probes.pipeline import Analysis
-from probes.redact import NON_FINITE_NOTE, finite, redact_obj, redact_text
+from probes.redact import redact_obj, redact_text, strict_json
 from probes.safe_text import visible
 from probes.verdict import RankedCause, Step, Verdict
 from tui.widgets.plain import clip
@@ -173,14 +172,9 @@ def to_json(analysis: Analysis) -> dict[str, Any]:
 
 
 def render_json(analysis: Analysis) -> str:
-    """Strict JSON (``allow_nan=False``): a non-finite number becomes null and a top-level
-    ``json_note`` says so (``probes.redact.finite``); the document is already redacted and
+    """Strict JSON (``probes.redact.strict_json``); the document is already redacted and
     made visible by ``to_json``."""
-    doc, bad = finite(to_json(analysis))
-    if bad and isinstance(doc, dict):
-        doc[NON_FINITE_NOTE] = (f"{bad} non-finite number(s) (NaN/Infinity) written as null: "
-                                "JSON has no such numbers")
-    return json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False)
+    return strict_json(to_json(analysis), ensure_ascii=False)
 
 
 def _clean_json(obj: Any) -> Any:

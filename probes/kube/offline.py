@@ -33,11 +33,11 @@ import yaml
 from probes.evidence import Evidence, InputReport, now_utc
 from probes.ingest.limits import DEEP_REASON, MAX_DEPTH, MAX_YAML_NODES, obj_too_deep
 from probes.ingest.sources import InputFile
-from probes.ingest.tempspace import release, space
 from probes.kube import describe, events_text, paste
 from probes.kube.objects import as_list, as_map, is_event, is_pod
 from probes.kube.pods import PodFacts, pod_data, signals_from
 from probes.safe_text import visible
+from probes.tempspace import release, space
 
 PROBE = "kube"
 MANIFEST = "manifest.json"
@@ -606,7 +606,7 @@ extraction is removed when a fifth is made."""
 
 def _extract_logs(path: Path) -> list[tuple[LogMember, Path]]:
     """Copy a bundle's log members into a private folder of the process's temp space
-    (``probes.ingest.tempspace``: removed at exit, on SIGTERM/SIGHUP, or by the next run
+    (``probes.tempspace``: removed at exit, on SIGTERM/SIGHUP, or by the next run
     when this process was killed), once per bundle. The plan's caps hold: at most
     ``MAX_LOG_BYTES`` per log and ``MAX_EXTRACT_BYTES`` per bundle are written, whatever
     the compression ratio. Files are named by position, never by the member's own path,

@@ -105,7 +105,7 @@ class LineScreen(ModalScreen[None]):
             head.append("  (r: show it on the timeline)", style="dim")
         with Vertical(id="line-dialog"):
             yield Static(head)
-            yield VerticalScroll(Static(Text(visible(redact_text(index.text(row))))),
+            yield VerticalScroll(Static(Text(visible(index.text(row)))),  # redacted by the index
                                  id="line-text")
 
 

@@ -23,7 +23,6 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from probes.redact import redact_text
 from tui.logview import NO_TIME, LogIndex, level_name, summarise_line
 from tui.widgets.plain import clip_left, visible
 
@@ -197,8 +196,8 @@ class LogView(ScrollView, can_focus=True):
         text.append(clip_left(visible(who), WHO_WIDTH).ljust(WHO_WIDTH + 1),
                     style=stable_colour(who))
         line = index.text(row)
-        # redacted as every other output is (issue 12): the view reads the files itself
-        shown = Text(visible(redact_text(line if self.raw else summarise_line(line))))
+        # already redacted: LogIndex.text redacts each line before it cuts it (issue 12)
+        shown = Text(visible(line if self.raw else summarise_line(line)))
         if self.find:
             shown.highlight_words([self.find], style=FIND_STYLE, case_sensitive=False)
         text.append_text(shown)
