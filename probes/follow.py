@@ -3,10 +3,18 @@
 ``scaledoc -f PATH...`` and ``kubectl scaledoc -f`` keep reading while the incident goes
 on. The pieces, in the order data flows:
 
+* ``plan_inputs``: the user's paths sorted out: files to tail, directories to watch,
+  paths read once (dumps, bundles, code, ``.gz``), errors.
 * ``LiveStream``: a blocking byte stream that ends only when cancelled. ``TailStream``
-  follows a file across rotation (a new inode at the path: read from its start) and
-  truncation (the size fell below our position: read again from 0), each read bounded
-  to ``READ_CAP`` bytes. ``probes.kube.watch`` gives log-follow HTTP bodies the same shape.
+  follows a file across rotation (a new inode at the path: the old file's last bytes,
+  then the new one from its start) and truncation (the size fell below our position, or
+  the first bytes changed: read again from 0), counted and said; each read bounded to
+  ``READ_CAP`` bytes. ``probes.kube.watch`` gives log-follow HTTP bodies the same shape.
+* ``DirWatch``: a followed directory, looked at again on ``Follower.poll`` every
+  ``FollowConfig.rescan_s``. A log or trace created in it joins as a new source (up to
+  ``FollowConfig.max_files`` files tailed); a rotated copy or a renamed followed file
+  (its lines are read already), a binary, a ``.gz``, a dump or a file over the cap is
+  counted in the directory's input report with its reason.
 * ``FollowReader``: a ``LogReader`` over a live stream. It samples the head once (the
   lines there when following starts, or the first lines that arrive) to lock the format,
   then reads line by line through the ordinary ingestion (wrappers, partial records,
@@ -22,7 +30,8 @@ on. The pieces, in the order data flows:
   scrolled out of the window is no longer a yes. Line counts in the input reports are
   totals since following began.
 * ``diff``: what changed between two analyses, as data (``Change``), so each front end
-  says it its own way (an NDJSON object, a text line, a toast).
+  says it its own way (an NDJSON object, a text line, a toast); what happened to the
+  inputs meanwhile (``Follower.take_news``: a source joined, a rotation) goes with it.
 
 Nothing here imports Textual or Rich.
 """
@@ -32,6 +41,7 @@ from __future__ import annotations
 import io
 import os
 import queue
+import re
 import threading
 import time
 from collections import deque
@@ -45,7 +55,7 @@ from probes.diagnose import diagnose
 from probes.events import LogEvent
 from probes.evidence import Answer, Case, Evidence, InputReport
 from probes.follow_config import FollowConfig  # apart: the CLI's --help states its defaults
-from probes.ingest import IngestConfig, InputFile, LogReader, merge_by_time
+from probes.ingest import IngestConfig, InputFile, LogReader, discover, merge_by_time, sniff
 from probes.ingest.lineformats import LineParser, detect_format
 from probes.ingest.sniff import classify_head, sample_lines
 from probes.ingest.sources import SAMPLE_BYTES, ReplayStream
@@ -80,6 +90,10 @@ class LiveStream(io.RawIOBase):
     def _wait(self) -> None:
         """Block a little until more may be there."""
         raise NotImplementedError
+
+    def summary(self) -> list[str]:
+        """What happened to the stream, for its input report (each kind of note once)."""
+        return list(dict.fromkeys(self.notes))
 
     def read_head(self) -> bytes:
         """Up to SAMPLE_BYTES of whole lines, blocking until one line is complete (b"" when
@@ -117,50 +131,142 @@ class LiveStream(io.RawIOBase):
         return 0
 
 
-class TailStream(LiveStream):
-    """A file followed like ``tail -F``: rotation and truncation handled, said in ``notes``."""
+FileId = tuple[int, int]
+"""(st_dev, st_ino): a file whatever its name."""
 
-    def __init__(self, path: Path, cancel: threading.Event, poll_s: float = 0.5) -> None:
+FINGERPRINT = 128
+"""Bytes at a followed file's start remembered to notice it was truncated and written
+again past our position before we looked (copytruncate under a busy writer)."""
+
+
+class TailStream(LiveStream):
+    """A file followed like ``tail -F``: rotation and truncation handled, counted and said.
+
+    * rotated: another file is at the path (a new inode: logrotate's rename + create, or a
+      new file with the same name). What was written to the old file up to the switch is
+      read first, then the new file from its start.
+    * truncated: the file shrank below our position, or its first bytes are no longer
+      those read (emptied and written again faster than we polled): read from its start.
+
+    A last line of the old content without its newline is ended there (counted in
+    ``ended_partial``), so it never glues onto the new file's first line.
+    ``by_name=False`` follows the open file only (``tail -f``): a rotated copy such as
+    ``app.log.1`` is read to its end and never reopened under its name, which the next
+    rotation gives to content already read.
+    """
+
+    def __init__(self, path: Path, cancel: threading.Event, poll_s: float = 0.5, *,
+                 by_name: bool = True, on_open: Callable[[FileId], None] | None = None,
+                 on_reopen: Callable[[str], None] | None = None) -> None:
         super().__init__(cancel)
         self.path = path
         self.poll_s = poll_s
+        self.by_name = by_name
         self.rotations = 0
         self.truncations = 0
+        self.ended_partial = 0
+        self._on_open = on_open
+        self._on_reopen = on_reopen
         self._fh: BinaryIO | None = None
+        self._fp = b""  # the first bytes of the current file, as read
+        self._last = b"\n"  # the last byte handed on (a line start when nothing yet)
+        self._at_end = False  # the last read found no more bytes
         self._open()
 
-    def _open(self) -> None:
+    def _open(self) -> bool:
         try:
             self._fh = open(self.path, "rb")  # noqa: SIM115 - closed in close()
         except OSError:
             self._fh = None  # rotated away and not created again yet: keep looking
+            return False
+        self._fp = b""
+        if self._on_open is not None:
+            st = os.fstat(self._fh.fileno())
+            self._on_open((st.st_dev, st.st_ino))
+        return True
+
+    def _took(self, fh: BinaryIO, data: bytes) -> bytes:
+        if len(self._fp) < FINGERPRINT and fh.tell() - len(data) == len(self._fp):
+            self._fp += data[: FINGERPRINT - len(self._fp)]
+        self._last = data[-1:]
+        return data
+
+    def _changed(self, fh: BinaryIO) -> str | None:
+        """"rotated", "truncated" or None, looked at when the file gave no more bytes."""
+        try:
+            mine = os.fstat(fh.fileno())
+            if self.by_name:
+                at_path = os.stat(self.path)
+                if (at_path.st_ino, at_path.st_dev) != (mine.st_ino, mine.st_dev):
+                    return "rotated"
+            if mine.st_size < fh.tell():
+                return "truncated"
+            if self._fp and os.pread(fh.fileno(), len(self._fp), 0) != self._fp:
+                return "truncated"
+        except OSError:
+            return None  # the path is gone for now (rotation in progress)
+        return None
 
     def _chunk(self, n: int) -> bytes | None:
-        if self._fh is None:
-            self._open()
-            if self._fh is None:
+        fh = self._fh
+        if fh is None:
+            if not self.by_name or not self._open() or self._fh is None:
                 return b""
-        data = self._fh.read(n)
-        if data:
-            return data
-        try:
-            at_path = os.stat(self.path)
-            mine = os.fstat(self._fh.fileno())
-        except OSError:
-            return b""  # the path is gone for now (rotation in progress)
-        if (at_path.st_ino, at_path.st_dev) != (mine.st_ino, mine.st_dev):
-            self._fh.close()
-            self._open()
+            fh = self._fh
+        if self._at_end:  # idle until now: replaced, truncated or rewritten meanwhile?
+            switched = self._switch(fh, n)
+            if switched is not None:
+                return switched
+        data = fh.read(n)
+        if not data:
+            self._at_end = True
+            return b""
+        self._at_end = False
+        return self._took(fh, data)
+
+    def _switch(self, fh: BinaryIO, n: int) -> bytes | None:
+        """When the file was rotated or truncated: the first bytes to hand on from the new
+        content (b"" when none yet), else None."""
+        what = self._changed(fh)
+        if what is None:
+            return None
+        if what == "rotated":
+            rest = fh.read(n)  # written to the old file since our last read: first
+            if rest:
+                return self._took(fh, rest)
+            fh.close()
+            self._fh = None
             self.rotations += 1
-            self.notes.append(f"rotated: a new file appeared at {self.path.name}, read from "
-                              "its start")
-            return self._fh.read(n) if self._fh is not None else b""
-        if mine.st_size < self._fh.tell():
-            self._fh.seek(0)
+            self._open()
+        else:
+            fh.seek(0)
+            self._fp = b""
             self.truncations += 1
-            self.notes.append("truncated: the file shrank, read again from its start")
-            return self._fh.read(n)
-        return b""
+        if self._on_reopen is not None:
+            self._on_reopen(what)
+        lead = b""
+        if self._last != b"\n":
+            lead = b"\n"  # the old content's unfinished last line ends here
+            self.ended_partial += 1
+            self._last = b"\n"
+        new = self._fh
+        got = new.read(n - len(lead)) if new is not None else b""
+        if got and new is not None:
+            self._at_end = False
+            return lead + self._took(new, got)
+        return lead
+
+    def summary(self) -> list[str]:
+        out: list[str] = []
+        if self.rotations:
+            out.append(f"rotated {self.rotations} time(s): a new file at {self.path.name} was "
+                       "read from its start")
+        if self.truncations:
+            out.append(f"truncated {self.truncations} time(s): read again from its start")
+        if self.ended_partial:
+            out.append(f"{self.ended_partial} unfinished last line(s) ended at a rotation or "
+                       "truncation")
+        return [*out, *super().summary()]
 
     def _wait(self) -> None:
         self.cancel.wait(self.poll_s)
@@ -186,9 +292,9 @@ class FollowReader(LogReader):
 
     def report(self) -> InputReport:
         rep = super().report()
-        if not self.stream.notes:
+        notes = self.stream.summary()
+        if not notes:
             return rep
-        notes = list(dict.fromkeys(self.stream.notes))  # each kind of note once
         return InputReport(rep.name, rep.kind, rep.format, rep.lines_read, rep.events,
                            rep.skipped, rep.bytes_read, rep.error, (*rep.notes, *notes))
 
@@ -227,6 +333,9 @@ class Change:
     gone_yes: tuple[str, ...] = ()
     top_before: str | None = None
     top_after: str | None = None
+    input_changes: tuple[str, ...] = ()
+    """What changed among the inputs since the last report: a source joined (a file
+    created in a followed directory), a file rotated or truncated, files not followed."""
 
     def lines(self) -> list[str]:
         """One short sentence per change, most important first (text mode, toasts)."""
@@ -239,34 +348,205 @@ class Change:
             out.append(f"new cause at the top: {self.top_after}")
         out.extend(f"new: {k} yes" for k in self.new_yes)
         out.extend(f"no longer yes: {k}" for k in self.gone_yes)
+        out.extend(self.input_changes)
         return out
 
     def to_json(self) -> dict[str, object]:
         return {"verdict_before": self.verdict_before, "verdict": self.verdict_after,
                 "top_before": self.top_before, "top": self.top_after,
-                "new_yes": list(self.new_yes), "gone_yes": list(self.gone_yes)}
+                "new_yes": list(self.new_yes), "gone_yes": list(self.gone_yes),
+                "inputs": list(self.input_changes)}
 
 
 def yes_keys(analysis: Analysis) -> frozenset[str]:
     return frozenset(k for k, s in analysis.case.signals().items() if s.answer == Answer.YES)
 
 
-def diff(before: Analysis | None, after: Analysis) -> Change | None:
+def diff(before: Analysis | None, after: Analysis,
+         input_changes: Sequence[str] = ()) -> Change | None:
     """The change from ``before`` to ``after``, or None when nothing an operator acts on
-    changed (the verdict, the top cause, the set of signals answered yes)."""
+    changed (the verdict, the top cause, the set of signals answered yes, and
+    ``input_changes``: what the follower says happened to its inputs meanwhile)."""
     v = after.verdict
     top = v.top.id if v.top else None
     score = round(v.top.score, 3) if v.top and v.top.id == v.verdict else None
     now = yes_keys(after)
+    said = tuple(input_changes)
     if before is None:
-        return Change(None, v.verdict, score, tuple(sorted(now)), (), None, top)
+        return Change(None, v.verdict, score, tuple(sorted(now)), (), None, top, said)
     b = before.verdict
     b_top = b.top.id if b.top else None
     was = yes_keys(before)
-    if b.verdict == v.verdict and b_top == top and was == now:
+    if b.verdict == v.verdict and b_top == top and was == now and not said:
         return None
     return Change(b.verdict, v.verdict, score, tuple(sorted(now - was)),
-                  tuple(sorted(was - now)), b_top, top)
+                  tuple(sorted(was - now)), b_top, top, said)
+
+
+# ----------------------------------------------------------------------------- inputs
+
+
+FOLLOWED_KINDS = frozenset({"log", "trace", "empty"})
+"""What is tailed: logs and traces, and empty files (they may still grow)."""
+
+_NOT_FOLLOWED = {"binary": "binary data", "kube": "kubectl output (read only when there at "
+                 "the start)", "bundle": "archive (tar)", "code": "source code or manifest"}
+
+_ROTATION_SUFFIX = re.compile(
+    r"(?:[.-]\d{1,3}|[.-]\d{8}(?:[T_-]?\d{2,6})?|[.-]\d{4}-\d{2}-\d{2}(?:[T_.-][\d:.-]+)?)"
+    r"(?:\.gz)?")
+"""What logrotate, Python's rotating handlers and most others append to a rotated copy:
+``app.log.1``, ``app.log-20260101``, ``app.log.2026-01-01_12-00``, with ``.gz`` or not."""
+
+EMPTY_DIR = "is a directory with no files"
+"""``discover``'s word for a directory with no files yet: followed, it is watched."""
+
+MAX_NAMED = 10
+"""File names a directory's report lists (joined, skipped) before saying "and N more"."""
+
+
+def rotated_copy_of(name: str, siblings: Iterable[str]) -> str | None:
+    """The sibling that ``name`` is a rotated copy of (``app.log.1`` of ``app.log``)."""
+    for sib in siblings:
+        if sib != name and name.startswith(sib) and _ROTATION_SUFFIX.fullmatch(name[len(sib):]):
+            return sib
+    return None
+
+
+def file_id(path: Path) -> FileId:
+    st = os.stat(path)
+    return (st.st_dev, st.st_ino)
+
+
+@dataclass
+class Planned:
+    """A file to tail, named as the analysis names it."""
+
+    name: str
+    path: Path
+    by_name: bool = True
+    """False for a rotated copy (``app.log.1`` next to ``app.log``): followed by its open
+    descriptor, since the next rotation gives its name to content read already."""
+
+
+@dataclass
+class DirWatch:
+    """A followed directory: looked at again every ``FollowConfig.rescan_s`` for files
+    created in it; what became of each new file is counted (files, not lines)."""
+
+    name: str
+    path: Path
+    seen: set[Path] = field(default_factory=set)
+    """Files present and decided (followed, read once or skipped)."""
+    joined: list[str] = field(default_factory=list)
+    """Files that joined while following."""
+    skipped: dict[str, int] = field(default_factory=dict)
+    """Reason -> files not followed (including those over the cap at the start)."""
+    examples: list[str] = field(default_factory=list)
+    scans: int = 0
+    error: str | None = None
+
+    def skip(self, reason: str, name: str) -> None:
+        self.skipped[reason] = self.skipped.get(reason, 0) + 1
+        if len(self.examples) < MAX_NAMED:
+            self.examples.append(f"{name}: {reason}")
+
+    def report(self, rescan_s: float) -> InputReport:
+        notes = [f"watched for new files every {rescan_s:g} s ({self.scans} scan(s)); "
+                 f"{len(self.joined)} joined while following{_names(self.joined)}"]
+        if self.skipped:
+            notes.append("skipped counts files, not lines: " + "; ".join(self.examples)
+                         + (" ..." if sum(self.skipped.values()) > len(self.examples) else ""))
+        return InputReport(self.name, "directory", "directory (watched)",
+                           skipped=dict(self.skipped), error=self.error, notes=tuple(notes))
+
+
+def _names(names: Sequence[str]) -> str:
+    if not names:
+        return ""
+    more = f" and {len(names) - MAX_NAMED} more" if len(names) > MAX_NAMED else ""
+    return ": " + ", ".join(names[:MAX_NAMED]) + more
+
+
+@dataclass
+class FollowPlan:
+    """The inputs of ``scaledoc -f`` sorted out before following starts."""
+
+    files: list[Planned] = field(default_factory=list)
+    """Tailed from the start."""
+    dirs: list[DirWatch] = field(default_factory=list)
+    """Watched for files created in them."""
+    once: list[str] = field(default_factory=list)
+    """Read once (dumps, bundles, code, ``.gz``, binaries: reported as they are)."""
+    errors: list[str] = field(default_factory=list)
+    """Why following cannot start (stdin, a missing or unreadable input)."""
+
+
+def not_followed(inp: InputFile) -> str | None:
+    """Why a discovered file is not tailed (read once at the start, skipped later), or
+    None: logs and traces (and empty files, which may still grow) are tailed; dumps,
+    bundles, code, binaries and ``.gz`` are not."""
+    if inp.path is not None and inp.path.suffix == ".gz":
+        return "compressed (.gz)"
+    kind = sniff(inp)
+    if kind.error:
+        return f"unreadable: {kind.error}"
+    if kind.kind in FOLLOWED_KINDS:
+        return None
+    return _NOT_FOLLOWED.get(kind.kind, kind.kind)
+
+
+def plan_inputs(paths: Sequence[str], max_files: int = FollowConfig.max_files) -> FollowPlan:
+    """Files to tail, directories to watch, paths to read once, errors. A directory's
+    files are found as ``probes.ingest.discover`` finds them (hidden folders skipped,
+    names joined to the directory as given); a source tree without logs is read once
+    as code. At most ``max_files`` are tailed (files named on the command line always);
+    a directory's files over the cap are counted in its report. A file named twice
+    (itself and inside a directory given too) is followed once."""
+    from probes.code import is_code_dir
+    from probes.pipeline import _has_logs
+
+    plan = FollowPlan()
+    ids: set[FileId] = set()
+    for raw in paths:
+        if raw == "-":
+            plan.errors.append("-: stdin cannot be followed; pipe into 'scaledoc analyze -'")
+            continue
+        root = Path(raw)
+        watch: DirWatch | None = None
+        if root.is_dir():
+            if is_code_dir(root) and not _has_logs(root):
+                plan.once.append(raw)
+                continue
+            watch = DirWatch(raw, root)
+            plan.dirs.append(watch)
+        for inp in discover([raw]):
+            if inp.error or inp.path is None:
+                if not (watch is not None and inp.path == root and inp.error == EMPTY_DIR):
+                    plan.errors.append(f"{inp.name}: {inp.error}")
+                continue
+            if watch is not None:
+                watch.seen.add(inp.path)
+            try:
+                fid = file_id(inp.path)
+            except OSError as exc:
+                plan.errors.append(f"{inp.name}: {exc.strerror or exc}")
+                continue
+            if fid in ids:
+                continue
+            ids.add(fid)
+            if not_followed(inp) is not None:
+                plan.once.append(str(inp.path))
+            elif watch is not None and len(plan.files) >= max_files:
+                watch.skip(f"over the cap of {max_files} followed files", inp.name)
+            else:
+                plan.files.append(Planned(inp.name, inp.path))
+    by_dir: dict[Path, set[str]] = {}
+    for f in plan.files:
+        by_dir.setdefault(f.path.parent, set()).add(f.path.name)
+    for f in plan.files:
+        f.by_name = rotated_copy_of(f.path.name, by_dir[f.path.parent]) is None
+    return plan
 
 
 # ----------------------------------------------------------------------------- follower
@@ -284,7 +564,8 @@ class Follower:
 
     ``static`` is evidence gathered once (kube dumps, code, processes) joined to every
     analysis; ``answers`` are the operator's. Sources can be added while following
-    (``add``: a new pod's log). Thread-safe for one consumer calling ``poll``/``analyze``.
+    (``add``: a new pod's log; ``watch_dir``: files created in a followed directory join
+    on ``poll``). Thread-safe for one consumer calling ``poll``/``analyze``.
     """
 
     config: IngestConfig = field(default_factory=IngestConfig)
@@ -306,6 +587,14 @@ class Follower:
         """Events that left the window (too old or too many)."""
         self._live: dict[str, tuple[Evidence, InputReport]] = {}
         self._dirty = threading.Event()
+        self._dirs: list[DirWatch] = []
+        self._next_scan = 0.0
+        self._files: dict[Path, TailStream] = {}
+        """Tailed paths (by name or not) and their streams."""
+        self._ids: set[FileId] = set()
+        """Every file a tailed stream has opened (a rename of one is not a new file)."""
+        self._news: list[str] = []
+        """What happened to the inputs since ``take_news`` last ran (bounded)."""
 
     def set_static(self, key: str, evidence: Evidence, report: InputReport) -> None:
         """Replace evidence gathered while following (a watched cluster's pods and
@@ -327,8 +616,133 @@ class Follower:
         src.thread.start()
         return reader
 
-    def add_file(self, path: Path, name: str | None = None) -> FollowReader:
-        return self.add(name or str(path), TailStream(path, self.cancel, self.follow.poll_s))
+    def add_file(self, path: Path, name: str | None = None, *,
+                 by_name: bool = True) -> FollowReader:
+        """Tail one file (``by_name``: like ``tail -F``, else its open descriptor)."""
+        shown = name or str(path)
+
+        def reopened(what: str) -> None:
+            self._say(f"{shown} {what}: read from its start" if what == "rotated" else
+                      f"{shown} {what}: read again from its start")
+
+        stream = TailStream(path, self.cancel, self.follow.poll_s, by_name=by_name,
+                            on_open=self._opened, on_reopen=reopened)
+        with self._lock:
+            self._files[path] = stream
+        return self.add(shown, stream)
+
+    def start(self, plan: FollowPlan) -> None:
+        """Tail the plan's files and watch its directories."""
+        for f in plan.files:
+            self.add_file(f.path, f.name, by_name=f.by_name)
+        for w in plan.dirs:
+            self.watch_dir(w)
+
+    def watch_dir(self, watch: DirWatch | Path, name: str | None = None) -> DirWatch:
+        """Look at a directory again on ``poll`` (every ``rescan_s``): a file created in it
+        is tailed as a new source when it is a log or trace and the cap allows, else
+        counted in the directory's report with the reason. Files already there when it
+        is given (``DirWatch.seen``; none for a bare path) are not new."""
+        if isinstance(watch, Path):
+            watch = DirWatch(name or str(watch), watch)
+        with self._lock:
+            self._dirs.append(watch)
+        return watch
+
+    def _opened(self, fid: FileId) -> None:
+        with self._lock:
+            self._ids.add(fid)
+
+    def _say(self, text: str) -> None:
+        with self._lock:
+            if len(self._news) < 2 * MAX_NAMED:
+                self._news.append(text)
+            elif len(self._news) == 2 * MAX_NAMED:
+                self._news.append("... more changes among the inputs (see the inputs report)")
+        self._dirty.set()
+
+    def take_news(self) -> list[str]:
+        """What happened to the inputs since the last call: sources joined, files rotated
+        or truncated, new files not followed (and why)."""
+        with self._lock:
+            news, self._news = self._news, []
+        return news
+
+    @property
+    def file_count(self) -> int:
+        """Files tailed (the cap ``FollowConfig.max_files`` counts these)."""
+        with self._lock:
+            return len(self._files)
+
+    def rescan(self, force: bool = False) -> int:
+        """Look at the watched directories (at most every ``rescan_s`` unless ``force``);
+        returns how many files joined."""
+        now = time.monotonic()
+        if not self._dirs or self.cancel.is_set() or (now < self._next_scan and not force):
+            return 0
+        self._next_scan = now + self.follow.rescan_s
+        return sum(self._scan(w) for w in list(self._dirs))
+
+    def _scan(self, w: DirWatch) -> int:
+        w.scans += 1
+        present: set[Path] = set()
+        fresh: list[InputFile] = []
+        for inp in discover([w.name]):
+            if inp.path is None:
+                continue
+            if inp.path == w.path:  # the directory itself: no files (yet), or unreadable
+                w.error = None if inp.error == EMPTY_DIR else inp.error
+                continue
+            present.add(inp.path)
+            if inp.path not in w.seen:
+                fresh.append(inp)
+        w.seen &= present  # a file deleted then created again is new again
+        joined = 0
+        not_joined: dict[str, int] = {}
+        for inp in fresh:
+            w.seen.add(cast(Path, inp.path))
+            why = self._consider(w, inp)
+            if why is None:
+                joined += 1
+            elif why:
+                not_joined[why] = not_joined.get(why, 0) + 1
+        for why, n in not_joined.items():
+            self._say(f"{w.name}: {n} new file(s) not followed: {why}")
+        return joined
+
+    def _consider(self, w: DirWatch, inp: InputFile) -> str | None:
+        """Tail a file new in a watched directory: None when it joined, else the reason
+        ("" when it is a followed file's own path, which its stream already handles)."""
+        path = cast(Path, inp.path)
+        try:
+            fid = file_id(path)
+        except OSError:
+            w.seen.discard(path)  # gone already: looked at again if it comes back
+            return ""
+        with self._lock:
+            if path in self._files:
+                return ""
+            siblings = [p.name for p, s in self._files.items()
+                        if p.parent == path.parent and s.by_name]
+            known = fid in self._ids
+        why: str | None
+        if inp.error:
+            why = f"unreadable: {inp.error}"
+        elif known:
+            why = "a followed file renamed (its lines are read already)"
+        elif rotated_copy_of(path.name, siblings) is not None:
+            why = "a rotated copy of a followed file (its lines are read there)"
+        else:
+            why = not_followed(inp)
+            if why is None and self.file_count >= self.follow.max_files:
+                why = f"over the cap of {self.follow.max_files} followed files"
+        if why is not None:
+            w.skip(why, inp.name)
+            return why
+        self.add_file(path, inp.name)
+        w.joined.append(inp.name)
+        self._say(f"new source: {inp.name} (created in {w.name})")
+        return None
 
     def _pump(self, index: int, reader: FollowReader) -> None:
         try:
@@ -354,8 +768,10 @@ class Follower:
 
     # -- the window
     def poll(self, wait_s: float = 0.0) -> int:
-        """Take at most ``max_per_poll`` waiting events into the window (waiting up to
-        ``wait_s`` for the first); returns how many were taken."""
+        """Look at the watched directories when due, then take at most ``max_per_poll``
+        waiting events into the window (waiting up to ``wait_s`` for the first); returns
+        how many were taken."""
+        self.rescan()
         taken = 0
         limit = self.follow.max_per_poll
         try:
@@ -419,6 +835,9 @@ class Follower:
             la.feed(ev)
         log_ev = la.finish()
         reports = [s.reader.report() for s in sources]
+        with self._lock:
+            dirs = list(self._dirs)
+        reports.extend(w.report(self.follow.rescan_s) for w in dirs)
         evidence: list[Evidence] = []
         if sources:
             evidence.append(replace(log_ev, inputs=(*log_ev.inputs, *reports)))
@@ -446,7 +865,7 @@ class Follower:
                 current = self.analyze()
                 last_at = now
                 pending = False
-                change = diff(last, current)
+                change = diff(last, current, self.take_news())
                 last = current
                 if change is not None:
                     on_change(change, current)

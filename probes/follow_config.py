@@ -25,3 +25,9 @@ class FollowConfig:
     """Events taken from the readers per poll; the rest wait on the bounded queue."""
     queue_max: int = 10_000
     """Events read ahead of the analysis, per follower."""
+    rescan_s: float = 1.0
+    """How often a followed directory is looked at again for files created in it."""
+    max_files: int = 200
+    """Files followed at most (one thread and one descriptor each). Files named on the
+    command line are always followed; a directory's files beyond the cap are counted in
+    the directory's report, not followed."""
