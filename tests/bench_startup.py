@@ -26,8 +26,8 @@ def _median(cmd: list[str], n: int = 7) -> float:
 
 def report() -> str:
     base = _median([sys.executable, "-c", "pass"])
-    helps = _median([sys.executable, "-m", "tui.cli", "--help"])
-    version = _median([sys.executable, "-m", "tui.cli", "--version"])
+    helps = _median([sys.executable, "-m", "tui.commands.cli", "--help"])
+    version = _median([sys.executable, "-m", "tui.commands.cli", "--version"])
     return (f"python -c pass {base * 1000:.0f} ms; scaledoc --help {helps * 1000:.0f} ms "
             f"({helps / base:.1f}x); --version {version * 1000:.0f} ms ({version / base:.1f}x)")
 

@@ -288,7 +288,7 @@ def test_piped_text_report_shows_the_fix_unwrapped_and_without_trailing_spaces()
 
     from rich.console import Console
 
-    from tui import report
+    from tui.render import report
 
     a = analyze_paths(demo_paths())
     buf = io.StringIO()
@@ -303,7 +303,7 @@ def test_piped_text_report_shows_the_fix_unwrapped_and_without_trailing_spaces()
 
 
 def test_markdown_report_fences_the_tailored_fix() -> None:
-    from tui import report
+    from tui.render import report
 
     md = report.render_markdown(analyze_paths(demo_paths()))
     assert "### Fix for `shared-instance`" in md
@@ -386,7 +386,7 @@ def test_corpus_pip_conflict_pins_what_the_resolver_asked_for() -> None:
 
 
 def test_json_report_carries_the_tailored_fix() -> None:
-    from tui import report
+    from tui.render import report
 
     doc = report.to_json(analyze_paths(demo_paths()))
     fix = doc["causes"][0]["fix"]

@@ -38,8 +38,7 @@ from probes.evidence import (
     yes,
 )
 from probes.pipeline import Analysis, analyze_paths
-from tui.app import ScaledocApp
-from tui.logview import (
+from tui.app.logview import (
     LogFilter,
     RunWindow,
     apply_filter,
@@ -47,13 +46,14 @@ from tui.logview import (
     index_events,
     summarise_line,
 )
-from tui.screens.evidence import EvidenceScreen
-from tui.screens.logs import LineScreen, LogsScreen
-from tui.screens.timeline import TimelineScreen
-from tui.screens.tree import TreeScreen
-from tui.widgets.log_view import LogView
-from tui.widgets.plain import plain, visible
-from tui.widgets.timeline import Bar, Timeline, normalise_run, overlaps
+from tui.app.main import ScaledocApp
+from tui.app.screens.evidence import EvidenceScreen
+from tui.app.screens.logs import LineScreen, LogsScreen
+from tui.app.screens.timeline import TimelineScreen
+from tui.app.screens.tree import TreeScreen
+from tui.app.widgets.log_view import LogView
+from tui.app.widgets.timeline import Bar, Timeline, normalise_run, overlaps
+from tui.render.plain import plain, visible
 
 # --- the fixed incident --------------------------------------------------------------
 
@@ -901,14 +901,14 @@ async def test_quitting_mid_analysis_cancels_the_worker(tmp_path: Path,
 ])
 def test_examples_that_are_not_log_lines_open_their_view(source: str, view: str | None
                                                          ) -> None:
-    from tui.app import view_for_source
+    from tui.app.main import view_for_source
 
     assert view_for_source(source) == view
 
 
 async def test_opening_a_pod_example_goes_to_the_pods_view(
         incident: Analysis, tmp_path: Path) -> None:
-    from tui.messages import OpenLogLine
+    from tui.app.messages import OpenLogLine
 
     app = make_app(incident, tmp_path)
     async with app.run_test(size=(120, 36)) as pilot:
@@ -958,7 +958,7 @@ async def test_k9s_motion_keys_and_the_command_line(incident: Analysis, tmp_path
 
 async def test_help_lists_every_key_the_footer_and_views_use(
         incident: Analysis, tmp_path: Path) -> None:
-    from tui.screens.dialogs import HELP
+    from tui.app.screens.dialogs import HELP
     listed = " ".join(key for _section, rows in HELP for key, _what in rows)
     for key in ("j / k", "g / G", "ctrl+d / ctrl+u", ":", "?", "esc", "ctrl+s", "e", "f8",
                 "y / n", "/", "L"):
@@ -998,7 +998,7 @@ async def test_find_highlights_and_n_N_move_between_matches(
         incident: Analysis, tmp_path: Path) -> None:
     """lnav's search in the Logs view: f, a text, enter; every line still shows, the
     matches are highlighted, n and N go to the next and previous one (wrapping)."""
-    from tui.widgets.log_view import FIND_STYLE
+    from tui.app.widgets.log_view import FIND_STYLE
     app = make_app(incident, tmp_path)
     async with app.run_test(size=(120, 36)) as pilot:
         await ready(pilot, app)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from probes.causes import CAUSES, HEALTHY, INCONCLUSIVE
 from probes.signals import SIGNALS
-from tui.catalogue import catalogue, render_markdown, signals_for
+from tui.render.catalogue import catalogue, render_markdown, signals_for
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = ROOT / "docs" / "causes.md"
@@ -15,7 +15,7 @@ PAGE = ROOT / "docs" / "causes.md"
 
 def test_docs_page_is_up_to_date() -> None:
     assert PAGE.read_text() == render_markdown(), (
-        "docs/causes.md is stale: run python3 -m tui.catalogue > docs/causes.md")
+        "docs/causes.md is stale: run python3 -m tui.render.catalogue > docs/causes.md")
 
 
 def test_every_cause_has_a_section_signals_and_a_fix() -> None:

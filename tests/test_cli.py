@@ -46,7 +46,7 @@ def shared_instance_log(host: str = "agent-7d9f-x2k9p", pid: int = 41) -> str:
 
 def run(*args: str, stdin: bytes | None = None, cwd: Path | None = None
         ) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run([sys.executable, "-m", "tui.cli", *args], input=stdin,
+    return subprocess.run([sys.executable, "-m", "tui.commands.cli", *args], input=stdin,
                           capture_output=True, timeout=120, cwd=cwd)
 
 
@@ -209,8 +209,8 @@ def test_a_malformed_saved_case_is_reported_not_raised_nor_read_as_a_log(tmp_pat
                    ' "answer": "yes", "value": NaN, "evidence": [{"source": "x"}]}]}],'
                    ' "answers": {}}')
     for path, why in ((stringy, "malformed record"), (nan, "NaN or Infinity")):
-        proc = subprocess.run([sys.executable, "-m", "tui.cli", "analyze", "--json", str(path)],
-                              capture_output=True, text=True, timeout=60)
+        proc = subprocess.run([sys.executable, "-m", "tui.commands.cli", "analyze", "--json",
+                               str(path)], capture_output=True, text=True, timeout=60)
         assert "Traceback" not in proc.stderr
         doc = json.loads(proc.stdout)  # strict JSON: no NaN
         assert why in doc["inputs"][0]["error"]
@@ -219,12 +219,12 @@ def test_a_malformed_saved_case_is_reported_not_raised_nor_read_as_a_log(tmp_pat
 
 def test_a_mistyped_command_gets_a_did_you_mean_not_an_empty_tui(tmp_path: Path) -> None:
     """Issue 11: 'scaledoc analyse x' opened the TUI on two missing paths."""
-    proc = subprocess.run([sys.executable, "-m", "tui.cli", "analyse", "x"], cwd=tmp_path,
+    proc = subprocess.run([sys.executable, "-m", "tui.commands.cli", "analyse", "x"], cwd=tmp_path,
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 1
     assert "did you mean 'analyze'?" in proc.stderr
     assert proc.stderr.count("scaledoc:") == 1  # one message per error
-    version = subprocess.run([sys.executable, "-m", "tui.cli", "version"],
+    version = subprocess.run([sys.executable, "-m", "tui.commands.cli", "version"],
                              capture_output=True, text=True, timeout=60)
     assert version.returncode == 0 and version.stdout.startswith("scaledoc ")
 
@@ -233,7 +233,7 @@ def test_a_command_installs_the_temp_cleanup_on_sigterm_from_the_main_thread() -
     """Temp folders of a killed run are removed at SIGTERM/SIGHUP; the CLI installs that
     from the main thread before any worker could be the first to use the temp space."""
     code = ("import signal\n"
-            "from tui.cli import main\n"
+            "from tui.commands.cli import main\n"
             "from probes import tempspace\n"
             "main(['signals'])\n"
             "print(signal.getsignal(signal.SIGTERM) is tempspace._on_signal,"

@@ -1,7 +1,7 @@
 """``scaledoc code``: exit codes, the JSON document, and untrusted text kept plain.
 
 The sub-command is driven through its own ``register`` on a fresh argparse parser (the
-same hook ``tui.cli`` calls), in-process, with stdout/stderr captured by pytest.
+same hook ``tui.commands.cli`` calls), in-process, with stdout/stderr captured by pytest.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tui import code_cli
+from tui.commands import code as code_cli
 from tui.exit_codes import ExitCode
 
 CASES = Path(__file__).parent / "code_cases"

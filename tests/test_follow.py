@@ -147,8 +147,8 @@ def test_verdict_reranks_as_evidence_arrives(tmp_path: Path) -> None:
 
 def _spawn(args: list[str]) -> subprocess.Popen[str]:
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "NO_COLOR": "1"}
-    return subprocess.Popen([sys.executable, "-m", "tui.cli", *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=env)
+    return subprocess.Popen([sys.executable, "-m", "tui.commands.cli", *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
 
 
 def _line(proc: subprocess.Popen[str], timeout: float = 20) -> str:
@@ -211,13 +211,14 @@ def test_cli_follow_text_names_each_change(tmp_path: Path) -> None:
 
 
 def test_cli_follow_refuses_stdin_and_missing_files(tmp_path: Path) -> None:
-    r = subprocess.run([sys.executable, "-m", "tui.cli", "analyze", "-f", str(tmp_path / "no")],
+    r = subprocess.run([sys.executable, "-m", "tui.commands.cli", "analyze", "-f",
+                        str(tmp_path / "no")],
                        capture_output=True, text=True, timeout=30)
     assert r.returncode == 1 and "no such file" in r.stderr
 
 
 @pytest.mark.parametrize("word", ["--window", "--window-events", "tail -F"])
 def test_help_states_the_window(word: str) -> None:
-    r = subprocess.run([sys.executable, "-m", "tui.cli", "analyze", "--help"],
+    r = subprocess.run([sys.executable, "-m", "tui.commands.cli", "analyze", "--help"],
                        capture_output=True, text=True, timeout=30)
     assert word in " ".join(r.stdout.split())

@@ -13,8 +13,8 @@ from textual.widgets import DataTable
 
 from probes.evidence import Answer
 from probes.follow import FollowConfig, Follower
-from tui.app import ScaledocApp
-from tui.messages import FollowUpdate
+from tui.app.main import ScaledocApp
+from tui.app.messages import FollowUpdate
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 TIMER = GOLDEN / "overlapping-timer-winston" / "inbox-worker-dqbvd4zfn-qfb24.log"

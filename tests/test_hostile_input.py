@@ -1,6 +1,6 @@
 """Hostile input files (issue 12, part 1): each one used to crash or run away; each now
 gives a bounded, named refusal. Real files on disk, the real pipeline and, for the
-command line, a real subprocess (``python -m tui.cli``). Nothing is mocked.
+command line, a real subprocess (``python -m tui.commands.cli``). Nothing is mocked.
 
 The counts of inputs tried and refused are printed (``-s``) for the issue's closing note.
 """
@@ -28,7 +28,7 @@ DEEP = 60_000  # far past Python's recursion limit (1,000)
 
 def _cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "NO_COLOR": "1"}
-    return subprocess.run([sys.executable, "-m", "tui.cli", *args], cwd=ROOT, env=env,
+    return subprocess.run([sys.executable, "-m", "tui.commands.cli", *args], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=timeout)
 
 
@@ -146,7 +146,7 @@ def test_json_out_is_strict_and_notes_non_finite() -> None:
 
 
 def test_kube_json_of_evidence_with_nan_is_strict() -> None:
-    """The Evidence a front end prints with --json (tui/kubectl, tui/live, tui/code_cli all
+    """The Evidence a front end prints with --json (tui/commands/kubectl, live and code all
     print through json_out)."""
     ev = Evidence(probe="ramp", target="x", data={"p95": float("nan")})
     back = json.loads(json_out(Case(evidence=(ev,)).to_json()))

@@ -19,8 +19,8 @@ import pytest
 from probes.evidence import Answer, Case
 from probes.kube import read_kube_path
 from tests.kube_server import NS, FakeKube, load_agent_scenario
+from tui.commands.kubectl import kubectl_main, parse_duration, register
 from tui.exit_codes import ExitCode
-from tui.kubectl import kubectl_main, parse_duration, register
 
 
 @pytest.fixture

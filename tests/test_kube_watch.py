@@ -115,7 +115,7 @@ def test_the_plugin_follows_a_cluster_headless_and_ends_with_the_report(tmp_path
         out_path = tmp_path / "out.ndjson"
         with open(out_path, "w") as out:
             proc = subprocess.Popen(
-                [sys.executable, "-c", "import sys; from tui.cli import plugin_main; "
+                [sys.executable, "-c", "import sys; from tui.commands.cli import plugin_main; "
                  "sys.exit(plugin_main(sys.argv[1:]))",
                  "--kubeconfig", str(cfg), "-l", "app=agent", "-f", "-o", "json",
                  "--poll", "0.05", "--interval", "0.1", "--request-timeout", "5"],

@@ -22,7 +22,8 @@ pytestmark = pytest.mark.timeout(120)
 
 def _analyze(log: Path, url: str, port: int) -> dict[str, object]:
     out = subprocess.run(
-        [sys.executable, "-m", "tui.cli", "analyze", "--json", str(log), "--ramp", f"{url}/chat",
+        [sys.executable, "-m", "tui.commands.cli", "analyze", "--json", str(log),
+         "--ramp", f"{url}/chat",
          "--ramp-body", '{"message": "hi"}', "--ramp-levels", "1,8", "--ramp-per-level", "16",
          "--port", str(port)],
         capture_output=True, timeout=100)

@@ -7,7 +7,7 @@ and the real log index.
 from __future__ import annotations
 
 from probes.pipeline import demo_paths
-from tui.logview import build_index
+from tui.app.logview import build_index
 
 
 def test_trace_rows_show_their_span_and_log_rows_their_line() -> None:

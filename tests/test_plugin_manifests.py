@@ -16,7 +16,7 @@ from pathlib import Path
 
 import yaml
 
-from tui.kubectl import plugin_parser
+from tui.commands.kubectl import plugin_parser
 
 ROOT = Path(__file__).resolve().parent.parent
 KREW = ROOT / "plugins" / "krew"

@@ -35,7 +35,7 @@ from probes.process import (  # noqa: E402
     rss_trend,
     supervisor_kind,
 )
-from tui import live  # noqa: E402
+from tui.commands import live  # noqa: E402
 from tui.exit_codes import ExitCode  # noqa: E402
 
 pytestmark = pytest.mark.timeout(60)

@@ -35,7 +35,7 @@ from probes.ramp import (  # noqa: E402
     ramp_signals,
     run_ramp,
 )
-from tui import live  # noqa: E402
+from tui.commands import live  # noqa: E402
 from tui.exit_codes import ExitCode  # noqa: E402
 
 pytestmark = pytest.mark.timeout(60)
@@ -393,8 +393,8 @@ def test_cli_ctrl_c_prints_what_ran_and_exits_130() -> None:
     """A real SIGINT to a real `scaledoc ramp` process, as a terminal's Ctrl-C sends it."""
     with running(mode="fixed", env={"AGENT_MODEL_DELAY": "0.3"}) as slow:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "tui.live", "ramp", f"{slow.url}/chat", "--levels", "1,2",
-             "--per-level", "30", "--json"],
+            [sys.executable, "-m", "tui.commands.live", "ramp", f"{slow.url}/chat",
+             "--levels", "1,2", "--per-level", "30", "--json"],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
             cwd=Path(__file__).resolve().parent.parent)
         time.sleep(2.5)

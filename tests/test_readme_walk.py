@@ -16,14 +16,14 @@ import pytest
 
 from tests.kube_server import NS, FakeKube, load_agent_scenario
 from tests.services.launch import free_port, running
-from tui.kubectl import kubectl_main
+from tui.commands.kubectl import kubectl_main
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 SHARED_INSTANCE = GOLDEN / "shared-instance-autogen-ts"
 
 
 def run(*args: str) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run([sys.executable, "-m", "tui.cli", *args], capture_output=True,
+    return subprocess.run([sys.executable, "-m", "tui.commands.cli", *args], capture_output=True,
                           timeout=120)
 
 
@@ -67,7 +67,7 @@ def test_fail_on_known_ids_still_match_with_spaces() -> None:
 
 def run80(*args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "COLUMNS": "80"}
-    return subprocess.run([sys.executable, "-m", "tui.cli", *args], capture_output=True,
+    return subprocess.run([sys.executable, "-m", "tui.commands.cli", *args], capture_output=True,
                           text=True, timeout=120, env=env)
 
 
@@ -159,7 +159,8 @@ def test_ctrl_c_during_analyze_reports_what_was_read_and_exits_130(tmp_path: Pat
             / "agent-7d9f8b6c4-x2k9p.log").read_bytes()
     big = tmp_path / "big.log"
     big.write_bytes(demo * 1000)  # ~80 MB: far longer to read than the 2 s we wait
-    proc = subprocess.Popen([sys.executable, "-m", "tui.cli", "analyze", "--json", str(big)],
+    proc = subprocess.Popen([sys.executable, "-m", "tui.commands.cli", "analyze", "--json",
+                             str(big)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     time.sleep(2.0)
     proc.send_signal(signal.SIGINT)

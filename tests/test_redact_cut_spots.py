@@ -16,8 +16,8 @@ from probes.diagnose import _short
 from probes.events import LogEvent
 from probes.ramp import BODY_EXCERPT_CHARS, error_message
 from tests.test_secrets_corpus import CORPUS, embeddings, leaks
-from tui.logview import build_index
-from tui.widgets.log_view import LogView
+from tui.app.logview import build_index
+from tui.app.widgets.log_view import LogView
 
 
 def _padded(text: str, cut: int) -> list[str]:

@@ -29,7 +29,7 @@ def inputs(name: str) -> list[str]:
 
 
 def analyze(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "tui.cli", "analyze", *args],
+    return subprocess.run([sys.executable, "-m", "tui.commands.cli", "analyze", *args],
                           capture_output=True, text=True, cwd=ROOT, timeout=120)
 
 
@@ -127,7 +127,7 @@ def test_json_report_is_strict_even_with_a_non_finite_number(monkeypatch: pytest
     import json as _json
 
     from probes.pipeline import analyze_paths, demo_paths
-    from tui import report
+    from tui.render import report
 
     analysis = analyze_paths(demo_paths())
     real = report.to_json(analysis)
@@ -143,8 +143,8 @@ def test_piped_tables_are_kubectl_lines_never_folded() -> None:
     """Into a pipe the ranked causes and the inputs are one line per row, padded columns,
     however long the names (the inputs table used to fold paths at 80 columns)."""
     folder = Path(__file__).parent / "lab" / "scenarios" / "py-non-idempotent-postgres"
-    proc = subprocess.run([sys.executable, "-m", "tui.cli", "analyze", str(folder / "app.log"),
-                           str(folder / "spans-worker1.json")],
+    proc = subprocess.run([sys.executable, "-m", "tui.commands.cli", "analyze",
+                           str(folder / "app.log"), str(folder / "spans-worker1.json")],
                           capture_output=True, text=True, check=False)
     out = proc.stdout
     lines = out.splitlines()

@@ -1,6 +1,6 @@
 """The JSON report's published schema (``schemas/report.schema.json``) holds for every
 golden case, a sample of the lab's scenarios, and what the real CLI prints (JSON and YAML).
-Keys the README documents and the schema must stay in step with ``tui.report.to_json``."""
+Keys the README documents and the schema must stay in step with ``tui.render.report.to_json``."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from probes.pipeline import analyze_paths
-from tui.report import to_json
+from tui.render.report import to_json
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA = json.loads((ROOT / "schemas" / "report.schema.json").read_text())
@@ -65,7 +65,7 @@ def test_schema_rejects_what_it_should() -> None:
 @pytest.mark.parametrize("fmt", ["json", "yaml"])
 def test_cli_output_matches_schema(fmt: str) -> None:
     folder = GOLDEN / "shared-instance-autogen-ts"
-    proc = subprocess.run([sys.executable, "-m", "tui.cli", "analyze", "-o", fmt,
+    proc = subprocess.run([sys.executable, "-m", "tui.commands.cli", "analyze", "-o", fmt,
                            *_inputs(folder)], capture_output=True, text=True, cwd=ROOT,
                           timeout=120)
     assert proc.returncode == 0, proc.stderr

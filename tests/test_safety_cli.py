@@ -1,6 +1,6 @@
 """Safety audit of every command line front end: hostile text in, nothing interpreted out.
 
-Each command runs as a real subprocess (``python -m tui.cli`` or the installed
+Each command runs as a real subprocess (``python -m tui.commands.cli`` or the installed
 ``kubectl-scaledoc``) on real inputs holding Rich markup, terminal escapes (OSC 52
 clipboard write, clear screen), a bidi override, a bare ``[`` and ``\\`` and secrets (a
 bearer JWT, a password in a URL): the files of ``tests/test_safety_tui.py``, a real
@@ -61,7 +61,7 @@ def run(*args: str, colour: bool = False, exe: list[str] | None = None,
         full_env.update(FORCE_COLOR="1", TERM="xterm-256color")
     else:
         full_env["NO_COLOR"] = "1"
-    return subprocess.run([*(exe or [sys.executable, "-m", "tui.cli"]), *args], cwd=ROOT,
+    return subprocess.run([*(exe or [sys.executable, "-m", "tui.commands.cli"]), *args], cwd=ROOT,
                           capture_output=True, text=True, encoding="utf-8", env=full_env,
                           timeout=timeout)
 
@@ -312,7 +312,7 @@ def test_report_renderers_clean_keys_and_every_field_of_a_hand_built_case() -> N
     from probes.diagnose import diagnose
     from probes.evidence import Case, Evidence, InputReport, example, yes
     from probes.pipeline import Analysis
-    from tui import report
+    from tui.render import report
 
     pod = f"pod-{MARKUP}-{OSC52}-\x9b31m-{BIDI}"
     ex = example(f"{pod}.log", 3, None, f"{HOSTILE} {BEARER}", note=f"note {URL}")

@@ -25,9 +25,9 @@ from rich.segment import Segment
 from textual.pilot import Pilot
 
 from probes.pipeline import Analysis, analyze_paths
-from tui.app import ScaledocApp
-from tui.screens.evidence import EvidenceScreen
-from tui.screens.logs import LineScreen, LogsScreen
+from tui.app.main import ScaledocApp
+from tui.app.screens.evidence import EvidenceScreen
+from tui.app.screens.logs import LineScreen, LogsScreen
 
 MARKUP = "[bold red]x[/]"
 LINK = "[link=http://evil]y[/link]"
@@ -276,7 +276,7 @@ async def test_files_that_leave_the_machine_hold_no_secret(
 def test_redact_segments_masks_a_secret_split_across_styles_and_keeps_the_width() -> None:
     from rich.style import Style
 
-    from tui.widgets.plain import redact_segments
+    from tui.render.plain import redact_segments
 
     bold, dim = Style(bold=True), Style(dim=True)
     line = [Segment("db ", dim), Segment("https://user:hun", bold), Segment("ter2@db/x  ok", dim)]
@@ -290,7 +290,7 @@ def test_redact_segments_masks_a_secret_split_across_styles_and_keeps_the_width(
 
 
 def test_visible_also_escapes_the_bidi_mark_and_unicode_line_separators() -> None:
-    from tui.widgets.plain import visible
+    from tui.render.plain import visible
 
     shown = visible("a\u2028b\u2029c\u061cd\u202ee")
     assert shown == "a\\u2028b\\u2029c\\u061cd\\u202ee"
@@ -336,7 +336,7 @@ async def test_processes_view_shows_a_hostile_command_line_as_text(
 def test_a_secret_across_the_log_views_cut_is_redacted_whole(tmp_path: Path) -> None:
     """The Logs view keeps at most MAX_LINE_CHARS of a line; it redacts first, so a token
     that starts before the cut and ends after it leaves no head behind."""
-    from tui.logview import MAX_LINE_CHARS, build_index
+    from tui.app.logview import MAX_LINE_CHARS, build_index
 
     token = "ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8"
     pad = "x" * (MAX_LINE_CHARS - 43)  # the token starts 8 characters before the cut

@@ -16,7 +16,7 @@ CASES = ROOT / "tests" / "code_cases"
 
 
 def sarif(*paths: str) -> dict[str, object]:
-    proc = subprocess.run([sys.executable, "-m", "tui.cli", "code", "-o", "sarif", *paths],
+    proc = subprocess.run([sys.executable, "-m", "tui.commands.cli", "code", "-o", "sarif", *paths],
                           capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert proc.returncode == 0, proc.stderr
     doc: dict[str, object] = json.loads(proc.stdout)

@@ -17,7 +17,7 @@ from test_app import ready, settle
 from textual.pilot import Pilot
 
 from probes.pipeline import Analysis, analyze_paths, demo_paths
-from tui.app import ScaledocApp
+from tui.app.main import ScaledocApp
 
 SHOTS = Path(__file__).resolve().parent.parent / "screenshots"
 

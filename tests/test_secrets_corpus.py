@@ -139,7 +139,7 @@ def test_every_format_character_is_made_visible() -> None:
 def run(*args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "TERM")}
     env.update(NO_COLOR="1", COLUMNS="200", PYTHONPATH=str(ROOT))
-    return subprocess.run([sys.executable, "-m", "tui.cli", *args], cwd=ROOT,
+    return subprocess.run([sys.executable, "-m", "tui.commands.cli", *args], cwd=ROOT,
                           capture_output=True, text=True, encoding="utf-8", env=env,
                           timeout=120)
 
@@ -233,7 +233,7 @@ def test_capture_bundle_holds_no_secret(tmp_path: Path, tally: Tally) -> None:
         cfg = fake.write_kubeconfig(tmp_path / "kubeconfig", namespace=NS)
         bundle = tmp_path / "bundle.tar.gz"
         proc = subprocess.run(
-            [sys.executable, "-m", "tui.cli", "capture", "--kubeconfig", str(cfg),
+            [sys.executable, "-m", "tui.commands.cli", "capture", "--kubeconfig", str(cfg),
              "deploy/agent", "-o", str(bundle)], cwd=ROOT, capture_output=True, text=True,
             env={**os.environ, "PYTHONPATH": str(ROOT), "NO_COLOR": "1"}, timeout=120)
         assert proc.returncode == 0, proc.stderr

@@ -17,8 +17,8 @@ from test_app import HOSTILE, incident_analysis, ready, settle
 from textual.pilot import Pilot
 from textual.widgets import DataTable
 
-from tui.app import ScaledocApp
-from tui.screens.logs import LogsScreen
+from tui.app.main import ScaledocApp
+from tui.app.screens.logs import LogsScreen
 
 SIZE = (120, 36)
 

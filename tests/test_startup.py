@@ -17,7 +17,7 @@ HEAVY = ("httpx", "psutil", "kubernetes", "tree_sitter", "textual", "yaml",
 
 def test_help_loads_no_probe_weight() -> None:
     code = ("import contextlib, io, sys\n"
-            "from tui.cli import main\n"
+            "from tui.commands.cli import main\n"
             "with contextlib.redirect_stdout(io.StringIO()) as out:\n"
             "    try:\n"
             "        main(['--help'])\n"
@@ -39,7 +39,7 @@ def test_an_offline_analysis_of_a_log_loads_no_live_or_code_probe() -> None:
     unwanted = ("httpx", "psutil", "kubernetes", "tree_sitter", "textual", "probes.ramp",
                 "probes.process", "probes.code.scan")
     code = ("import contextlib, io, sys\n"
-            "from tui.cli import main\n"
+            "from tui.commands.cli import main\n"
             "with contextlib.redirect_stdout(io.StringIO()) as out:\n"
             f"    main(['analyze', {log!r}])\n"
             "assert 'tool-timeout' in out.getvalue()\n"

@@ -16,7 +16,7 @@ GOLDEN = Path(__file__).resolve().parent / "golden"
 
 def _export(tmp_path: Path, case: str) -> dict[str, object]:
     out = tmp_path / "trace.json"
-    done = subprocess.run([sys.executable, "-m", "tui.cli", "analyze", str(GOLDEN / case),
+    done = subprocess.run([sys.executable, "-m", "tui.commands.cli", "analyze", str(GOLDEN / case),
                            "--chrome-trace", str(out)], capture_output=True, timeout=60)
     assert done.returncode == 0, done.stderr.decode()
     doc: dict[str, object] = json.loads(out.read_text())
@@ -51,7 +51,7 @@ def test_overlapping_runs_are_async_slices_on_their_instance_track(tmp_path: Pat
 
 def test_no_runs_says_so(tmp_path: Path) -> None:
     out = tmp_path / "t.json"
-    done = subprocess.run([sys.executable, "-m", "tui.cli", "analyze",
+    done = subprocess.run([sys.executable, "-m", "tui.commands.cli", "analyze",
                            str(GOLDEN / "inconclusive-access-log-only"), "--chrome-trace",
                            str(out)], capture_output=True, timeout=60)
     assert b"no runs with start times to export" in done.stderr

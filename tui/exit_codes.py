@@ -1,4 +1,8 @@
-"""Exit codes of every headless command: stdout is data, stderr is diagnostics."""
+"""Exit codes of every headless command: stdout is data, stderr is diagnostics.
+
+Shared by every front end (the commands exit with them, the app returns one), so it sits
+beside ``tui.commands``, ``tui.app`` and ``tui.render`` rather than inside one of them.
+"""
 
 from enum import IntEnum
 

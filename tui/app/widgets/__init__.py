@@ -1,0 +1,1 @@
+"""Widgets and renderables of the TUI; everything untrusted goes through ``tui.render.plain``."""

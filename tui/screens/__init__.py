@@ -1,1 +1,0 @@
-"""The TUI's views (one module per view) and dialogs; see ``tui.app`` for navigation."""

@@ -1,1 +1,0 @@
-"""Widgets and renderables of the TUI; everything untrusted goes through ``plain``."""
