@@ -6,7 +6,11 @@ is said (the follower's news, the inputs' notes)."""
 from __future__ import annotations
 
 import gzip
+import os
 import shutil
+import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -283,3 +287,47 @@ def test_rotated_copy_names() -> None:
         assert rotated_copy_of(name, sibs) == "app.log", name
     for name in ("app.log", "app-2026-01-01.log", "app.logger", "app.log.old", "other.log.1"):
         assert rotated_copy_of(name, sibs) is None, name
+
+
+def _next_line(proc: subprocess.Popen[str], limit_s: float = 10.0) -> str:
+    box: list[str] = []
+    t = threading.Thread(target=lambda: box.append(proc.stdout.readline()))  # type: ignore
+    t.start()
+    t.join(limit_s)
+    assert box and box[0], "no output line in time"
+    return box[0]
+
+
+def test_cli_follow_of_a_directory_names_the_new_source_and_the_verdict_change(
+        tmp_path: Path) -> None:
+    d = tmp_path / "logs"
+    d.mkdir()
+    shutil.copy(HEALTHY, d / "web-0.log")
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "NO_COLOR": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "tui.commands.cli", "analyze", "-f",
+                             "--poll", "0.05", "--interval", "0.1", str(d)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        lines = [_next_line(proc)]
+        while "-> healthy" not in lines[-1]:
+            lines.append(_next_line(proc))
+        shutil.copy(TIMER, d / "web-1.log")  # a new replica's log appears
+        while not any("-> overlapping-timer" in x for x in lines):
+            lines.append(_next_line(proc))
+        proc.send_signal(signal.SIGINT)
+        rest: list[str] = []  # through the same buffered reader: communicate() would skip
+        t = threading.Thread(target=lambda: rest.append(proc.stdout.read()))  # type: ignore
+        t.start()  # what readline() has buffered already
+        t.join(20)
+        assert rest, "no final report in time"
+        out = rest[0]
+        errs = proc.stderr.read()  # type: ignore[union-attr]
+        proc.wait(timeout=20)
+    finally:
+        proc.kill()
+    said = [*lines, *out.splitlines()]  # a change's input lines come after its verdict
+    assert any(f"new source: {d / 'web-1.log'} (created in {d})" in x for x in said)
+    assert any("verdict: healthy -> overlapping-timer" in x for x in said)
+    assert "following 1 file(s) and watching 1 directory(ies) for new files" in errs
+    assert "verdict: overlapping-timer" in out and "web-1.log" in out  # the final report
+    assert proc.returncode == 0

@@ -15,17 +15,16 @@ import contextlib
 import sys
 import time
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 from tui.commands.diagnostics import err
 from tui.exit_codes import ExitCode
 
-FOLLOW_HELP = ("follow growing log files (like tail -F: rotation and truncation handled) and "
-               "re-rank the verdict as lines arrive; one line (-o json: one NDJSON object) "
-               "per change; Ctrl-C prints the final report. Memory is bounded: the analysis "
-               "sees a window of the last --window minutes (by the logs' clock) and at most "
-               "--window-events events")
+FOLLOW_HELP = ("follow growing log files (like tail -F: rotation and truncation handled; "
+               "files created in a followed directory join) and re-rank the verdict as "
+               "lines arrive; one line (-o json: one NDJSON object) per change; Ctrl-C prints "
+               "the final report. Memory is bounded: the analysis sees a window of the last "
+               "--window minutes (by the logs' clock) and at most --window-events events")
 
 
 def add_follow_options(p: argparse.ArgumentParser) -> None:
@@ -64,60 +63,28 @@ def follow_config(args: argparse.Namespace) -> Any:
                         max_events=max(1, args.window_events))
 
 
-def split_inputs(paths: Sequence[str]) -> tuple[list[Any], list[str], list[str]]:
-    """(files to follow, paths analysed once, errors). Logs and traces (and empty files,
-    which may still grow) are followed; dumps, bundles, code and .gz are read once."""
-    from probes.ingest import discover, sniff
-
-    follow: list[Any] = []
-    once: list[str] = []
-    errors: list[str] = []
-    for raw in paths:
-        if raw == "-":
-            errors.append("-: stdin cannot be followed; pipe into 'scaledoc analyze -'")
-            continue
-        p = Path(raw)
-        if p.is_dir():
-            from probes.code import is_code_dir
-            from probes.pipeline import _has_logs
-
-            if is_code_dir(p) and not _has_logs(p):
-                once.append(raw)
-                continue
-        for inp in discover([raw]):
-            if inp.error or inp.path is None:
-                errors.append(f"{inp.name}: {inp.error}")
-                continue
-            kind = sniff(inp)
-            if kind.kind in ("log", "trace", "empty") and inp.path.suffix != ".gz":
-                follow.append(inp)
-            else:
-                once.append(str(inp.path))
-    return follow, once, errors
-
-
 def start_follower(args: argparse.Namespace, paths: Sequence[str], cancel: Any = None
                    ) -> tuple[Any, list[str]]:
     """A running ``Follower`` on the inputs (files tailed, the rest read once), or None and
     the errors that prevent it. ValueError for a bad config or answer."""
-    from probes.follow import Follower, static_evidence
+    from probes.follow import Follower, plan_inputs, static_evidence
     from probes.ingest import IngestConfig
     from tui.commands.cli import _answers, _live_evidence
 
     config = IngestConfig.load(args.config, args.field)
     answers = _answers(args.answer)
-    follow, once, errors = split_inputs(paths)
-    if errors:
-        return None, errors
-    static, static_inputs = static_evidence(once, config)
+    fc = follow_config(args)
+    plan = plan_inputs(paths, fc.max_files)
+    if plan.errors:
+        return None, plan.errors
+    static, static_inputs = static_evidence(plan.once, config)
     static.extend(_live_evidence(args, cancel))
-    kw: dict[str, Any] = {} if cancel is None else {"cancel": cancel}
-    f = Follower(config=config, follow=follow_config(args), static=static,
-                 static_inputs=static_inputs, answers=answers, **kw)
-    for inp in follow:
-        f.add_file(inp.path, inp.name)
-    if not follow and not static:
+    if not plan.files and not plan.dirs and not static:
         return None, ["nothing to follow: no log or trace files among the inputs"]
+    kw: dict[str, Any] = {} if cancel is None else {"cancel": cancel}
+    f = Follower(config=config, follow=fc, static=static, static_inputs=static_inputs,
+                 answers=answers, **kw)
+    f.start(plan)  # files tailed, directories watched for files created in them
     return f, []
 
 
@@ -145,8 +112,10 @@ def cmd_follow(args: argparse.Namespace) -> int:
         return ExitCode.INPUT_ERROR
     fmt = args.format or ("json" if getattr(args, "json", False) else "text")
     fc = follower.follow
-    err(f"following {len(follower._sources)} file(s); window {fc.window_s / 60:g} min of log "
-        f"time, at most {fc.max_events} events; Ctrl-C ends with the final report")
+    dirs = len(follower._dirs)
+    watched = f" and watching {dirs} directory(ies) for new files" if dirs else ""
+    err(f"following {len(follower._sources)} file(s){watched}; window {fc.window_s / 60:g} min "
+        f"of log time, at most {fc.max_events} events; Ctrl-C ends with the final report")
     final, seq = follow_loop(follower, fmt)
     if final is None:
         return ExitCode.INTERRUPTED
