@@ -47,12 +47,13 @@ from tui.app.logview import (
     summarise_line,
 )
 from tui.app.main import ScaledocApp
+from tui.app.runs import RunRecord
 from tui.app.screens.evidence import EvidenceScreen
 from tui.app.screens.logs import LineScreen, LogsScreen
 from tui.app.screens.timeline import TimelineScreen
 from tui.app.screens.tree import TreeScreen
 from tui.app.widgets.log_view import LogView
-from tui.app.widgets.timeline import Bar, Timeline, normalise_run, overlaps
+from tui.app.widgets.timeline import Bar, Timeline, overlaps
 from tui.render.plain import plain, visible
 
 # --- the fixed incident --------------------------------------------------------------
@@ -389,7 +390,7 @@ def test_build_index_reads_the_files_through_ingestion(incident: Analysis) -> No
 
 def test_overlaps_are_the_spans_with_two_runs_in_flight() -> None:
     def bar(start: int, end: int) -> Bar:
-        return Bar({}, 0, start, end, 1)
+        return Bar(RunRecord("r"), 0, start, end, 1)
 
     assert overlaps([bar(0, 10), bar(5, 20), bar(30, 40)]) == [(5, 10)]
     assert overlaps([bar(0, 10), bar(10, 20)]) == []  # end then start: no overlap
@@ -397,13 +398,14 @@ def test_overlaps_are_the_spans_with_two_runs_in_flight() -> None:
 
 
 def test_runs_from_either_shape_are_normalised() -> None:
-    from_logs = normalise_run({"id": "r", "start": iso_ns(ns(5)), "end": None,
-                               "outcome": None, "start_at": "a.log:12"})
-    assert from_logs["start_ns"] == ns(5) and from_logs["end_ns"] is None
-    assert from_logs["outcome"] == "open"
-    assert (from_logs["source"], from_logs["line"]) == ("a.log", 12)
-    failed = normalise_run({"id": "r", "start_ns": 1, "end_ns": 2, "outcome": "Error: boom"})
-    assert failed["outcome"] == "error" and failed["error"] == "Error: boom"
+    from_logs = RunRecord.from_json({"id": "r", "start": iso_ns(ns(5)), "end": None,
+                                     "outcome": None, "start_at": "a.log:12"})
+    assert from_logs.start_ns == ns(5) and from_logs.end_ns is None
+    assert from_logs.outcome == "open"
+    assert (from_logs.source, from_logs.line) == ("a.log", 12)
+    failed = RunRecord.from_json({"id": "r", "start_ns": 1, "end_ns": 2,
+                                  "outcome": "Error: boom"})
+    assert failed.outcome == "error" and failed.error == "Error: boom"
 
 
 # --- the app ---------------------------------------------------------------------------
@@ -598,7 +600,7 @@ async def test_timeline_shows_overlap_and_jumps_to_logs_and_back(
         timeline = screen.query_one(Timeline)
         assert timeline.lanes == ["agent-1", "agent-2"]
         assert len(timeline.lane_overlaps[0]) == 1 and timeline.lane_overlaps[1] == []
-        assert timeline.selected_run is not None and timeline.selected_run["id"] == "run-1"
+        assert timeline.selected_run is not None and timeline.selected_run.id == "run-1"
         run_logs = screen.query_one("#run-logs", LogView)
         index = app.log_index
         assert index is not None
@@ -617,10 +619,10 @@ async def test_timeline_shows_overlap_and_jumps_to_logs_and_back(
         assert all(not o for o in timeline.lane_overlaps)
         await pilot.press("L")
         assert timeline.lanes == ["agent-1", "agent-2"]
-        assert timeline.selected_run is not None and timeline.selected_run["id"] == "run-1"
+        assert timeline.selected_run is not None and timeline.selected_run.id == "run-1"
         await pilot.press("right")  # run-2, same lane
         await settle(pilot, app)
-        assert timeline.selected_run is not None and timeline.selected_run["id"] == "run-2"
+        assert timeline.selected_run is not None and timeline.selected_run.id == "run-2"
         await pilot.press("enter")  # its lines in the Logs view
         await settle(pilot, app)
         assert app.current_mode == "logs"
@@ -631,7 +633,7 @@ async def test_timeline_shows_overlap_and_jumps_to_logs_and_back(
         await pilot.press("r")  # this line's run, on the timeline
         await settle(pilot, app)
         assert app.current_mode == "timeline"
-        assert timeline.selected_run is not None and timeline.selected_run["id"] == "run-2"
+        assert timeline.selected_run is not None and timeline.selected_run.id == "run-2"
         await pilot.press("escape")  # back where we came from
         assert app.current_mode == "logs"
 

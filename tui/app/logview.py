@@ -24,10 +24,13 @@ from array import array
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from probes.events import DEBUG, ERROR, FATAL, INFO, TRACE, WARN, LogEvent
 from probes.redact import redact_text
+
+if TYPE_CHECKING:  # the ingest stack loads when the logs are read (read_events)
+    from probes.ingest import IngestConfig
 
 NO_TIME = -(2**63)
 """Stored for events with no clock (none of their own and no earlier line gave one)."""
@@ -178,7 +181,7 @@ class LogFilter:
         Known ``key:value`` tokens set fields; ``level>=warn`` / ``level:error`` set the
         minimum level; every other token is part of the free text (joined by spaces).
         """
-        fields: dict[str, Any] = {}
+        fields: dict[str, Any] = {}  # LogFilter's keyword arguments, of several types
         words: list[str] = []
         for token in query.split():
             low = token.lower()
@@ -566,7 +569,7 @@ def index_events(events: Iterable[LogEvent], cancel: threading.Event | None = No
 
 
 def read_events(paths: Sequence[str], cancel: threading.Event | None = None,
-                config: Any = None) -> Iterable[LogEvent]:
+                config: IngestConfig | None = None) -> Iterable[LogEvent]:
     """Stream the events of every log/trace file, merged by time, through the pipeline.
 
     Imported lazily: the index works on any event stream (tests feed events directly),
@@ -578,7 +581,8 @@ def read_events(paths: Sequence[str], cancel: threading.Event | None = None,
 
 
 def build_index(paths: Sequence[str], cancel: threading.Event | None = None,
-                progress: Progress | None = None, config: Any = None) -> LogIndex:
+                progress: Progress | None = None, config: IngestConfig | None = None
+                ) -> LogIndex:
     """Index the log/trace files at ``paths`` (the ``Analysis.log_paths``), read with the
     analysis's ``config`` (its ``--field`` mappings) so both name the same instances."""
     total = 0

@@ -19,9 +19,9 @@ import inspect
 import io
 import json
 import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from rich.console import Console
 from rich.segment import Segments
@@ -49,6 +49,7 @@ from tui.app.messages import (
     OpenRun,
     ShowRunLogs,
 )
+from tui.app.runs import RunRecord
 from tui.app.screens.base import VIEWS
 from tui.app.screens.concurrency import ConcurrencyScreen
 from tui.app.screens.dialogs import CommandLine, ErrorScreen, HelpScreen, resolve_command
@@ -61,11 +62,20 @@ from tui.app.screens.verdict import VerdictScreen
 from tui.exit_codes import ExitCode
 from tui.render.plain import redact_segments
 
-AnalysisFactory = Callable[..., Any]
+if TYPE_CHECKING:  # loaded by the analysis and the follower, not by the app's definition
+    from probes.follow import Change, Follower
+    from probes.ingest import IngestConfig
+    from probes.pipeline import Analysis
+
+S = TypeVar("S", bound=Screen[Any])
+
+AnalysisFactory = Callable[..., "Analysis"]
 """``factory(cancel: threading.Event) -> Analysis``, called in a worker thread; it must
 stop early when the Event is set. If it also accepts a ``progress`` keyword
-(``progress(stage, done, total)``), it gets one and the Verdict view shows a bar."""
+(``progress(stage, done, total)``), it gets one and the Verdict view shows a bar (hence
+``...``: the keyword is optional, which ``Callable`` cannot say)."""
 
+# Screen[Any]: Textual's screens are generic in what they return when dismissed.
 SCREENS_BY_MODE: dict[str, type[Screen[Any]]] = {
     "verdict": VerdictScreen, "tree": TreeScreen, "timeline": TimelineScreen,
     "logs": LogsScreen, "concurrency": ConcurrencyScreen, "inputs": InputsScreen,
@@ -76,7 +86,7 @@ MAX_HISTORY = 50
 LIGHT, DARK = "textual-light", "textual-dark"
 
 
-def accepts_progress(factory: Callable[..., Any]) -> bool:
+def accepts_progress(factory: AnalysisFactory) -> bool:
     try:
         params = inspect.signature(factory).parameters
     except (TypeError, ValueError):
@@ -102,13 +112,13 @@ def view_for_source(source: str) -> str | None:
     return None
 
 
-def log_paths_of(analysis: Any) -> list[str]:
+def log_paths_of(analysis: Analysis) -> list[str]:
     """The log/trace files to index: ``analysis.log_paths``, else the inputs that are
     log or trace files on disk (so the Logs view works whatever the pipeline filled)."""
-    paths = list(getattr(analysis, "log_paths", None) or [])
+    paths = list(analysis.log_paths)
     if paths:
         return paths
-    return [i.name for i in getattr(analysis, "inputs", ())
+    return [i.name for i in analysis.inputs
             if i.kind in ("log", "trace") and not i.error and os.path.isfile(i.name)]
 
 
@@ -132,8 +142,8 @@ class ScaledocApp(App[int]):
         Binding("q", "quit", "Quit"),
     ]
 
-    analysis: var[Any] = var(None)
-    """The current ``probes.pipeline.Analysis`` (None while it is being built)."""
+    analysis: var[Analysis | None] = var(None)
+    """The current analysis (None while it is being built)."""
     progress: var[tuple[str, int, int] | None] = var(None)
     """The analysis worker's last progress report, None when idle."""
     log_index: var[LogIndex | None] = var(None)
@@ -145,8 +155,9 @@ class ScaledocApp(App[int]):
     """With -f: what the last re-rank changed, and the window (empty when not following)."""
 
     def __init__(self, analysis_factory: AnalysisFactory | None = None, *,
-                 analysis: Any = None, title: str = "", save_dir: str | Path | None = None,
-                 index_logs: bool = True, follower: Any = None) -> None:
+                 analysis: Analysis | None = None, title: str = "",
+                 save_dir: str | Path | None = None, index_logs: bool = True,
+                 follower: Follower | None = None) -> None:
         super().__init__()
         if analysis_factory is None and analysis is None and follower is None:
             raise ValueError("ScaledocApp needs an analysis, an analysis_factory or a follower")
@@ -189,12 +200,12 @@ class ScaledocApp(App[int]):
         self.post_message(AnalysisReady(result))
 
     @work(thread=True, exit_on_error=False, group="follow", name="follow")
-    def _follow(self, follower: Any) -> None:
+    def _follow(self, follower: Follower) -> None:
         """Follow the inputs (``probes.follow.Follower.run``); each change is posted as a
         ``FollowUpdate``. Ends when the worker is cancelled (quit, ``x``)."""
         worker = get_current_worker()
 
-        def on_change(change: Any, analysis: Any) -> None:
+        def on_change(change: Change, analysis: Analysis) -> None:
             self.post_message(FollowUpdate(analysis, tuple(change.lines())))
 
         try:
@@ -203,7 +214,7 @@ class ScaledocApp(App[int]):
             follower.stop()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="index", name="log index")
-    def _build_index(self, paths: Sequence[str], config: Any = None) -> None:
+    def _build_index(self, paths: Sequence[str], config: IngestConfig | None = None) -> None:
         worker = get_current_worker()
 
         def progress(stage: str, done: int, total: int) -> None:
@@ -236,13 +247,13 @@ class ScaledocApp(App[int]):
         analysis = message.analysis
         self.analysis = analysis
         self.sub_title = f"verdict: {analysis.verdict.verdict}"
-        if getattr(analysis, "cancelled", False):
+        if analysis.cancelled:
             self.notify("The analysis was stopped early: the verdict covers what was read.",
                         severity="warning")
         if self._index_logs:
             paths = log_paths_of(analysis)
             self.index_progress = ("indexing logs", 0, 0)
-            self._build_index(paths, getattr(analysis, "config", None))
+            self._build_index(paths, analysis.config)
 
     def on_follow_update(self, message: FollowUpdate) -> None:
         """A re-ranked analysis while following: the operator's answers are kept, every
@@ -303,7 +314,7 @@ class ScaledocApp(App[int]):
         elif self._history:
             await self.switch_mode(self._history.pop())
 
-    def _mode_screen(self, mode: str, kind: type[Screen[Any]]) -> Any:
+    def _mode_screen(self, mode: str, kind: type[S]) -> S:
         for screen in self.screen_stack:
             if isinstance(screen, kind):
                 return screen
@@ -340,7 +351,7 @@ class ScaledocApp(App[int]):
     def on_answer_given(self, message: AnswerGiven) -> None:
         self.answer(message.key, message.answer)
 
-    def show_run_logs(self, run: Mapping[str, Any]) -> None:
+    def show_run_logs(self, run: RunRecord) -> None:
         """Open the Logs view filtered to one run's lines."""
 
         async def go() -> None:
@@ -499,8 +510,9 @@ class ScaledocApp(App[int]):
             self.log_index.close()
 
 
-def run_app(analysis_factory: AnalysisFactory | None = None, *, analysis: Any = None,
-            title: str = "", follower: Any = None) -> int:
+def run_app(analysis_factory: AnalysisFactory | None = None, *,
+            analysis: Analysis | None = None, title: str = "",
+            follower: Follower | None = None) -> int:
     """Run the TUI until the operator quits; returns the process exit code.
 
     Give ``analysis`` when it is already built, or ``analysis_factory(cancel)`` to build

@@ -9,14 +9,17 @@ with ``AnswerGiven``, instead of calling app methods or reaching into each other
 from __future__ import annotations
 
 from array import array
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from textual.message import Message
 
 from probes.evidence import Answer
 from tui.app.logview import LogFilter, LogIndex
+from tui.app.runs import RunRecord
+
+if TYPE_CHECKING:  # the pipeline is loaded by the analysis, not by a message's definition
+    from probes.pipeline import Analysis
 
 
 @dataclass
@@ -33,9 +36,9 @@ class AnalysisProgress(Message):
 
 @dataclass
 class AnalysisReady(Message):
-    """The analysis finished; ``analysis`` has ``.case``, ``.verdict``, ``.inputs``..."""
+    """The analysis finished."""
 
-    analysis: Any
+    analysis: Analysis
 
 
 @dataclass
@@ -101,7 +104,7 @@ class FollowUpdate(Message):
     """Following (``-f``): a re-ranked analysis with what changed, one line each
     ("verdict: oom -> shared-instance (0.91)", "new: runs.overlap_instance yes")."""
 
-    analysis: Any
+    analysis: Analysis
     changes: tuple[str, ...]
 
 
@@ -118,4 +121,4 @@ class AnswerGiven(Message):
 class ShowRunLogs(Message):
     """Open the Logs view filtered to one run's lines (the Timeline's ``enter``)."""
 
-    run: Mapping[str, Any]
+    run: RunRecord

@@ -14,7 +14,7 @@ import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from probes import __version__
 from probes.evidence import Answer, Case
@@ -23,6 +23,12 @@ from probes.signals import SIGNALS
 from tui.commands.diagnostics import err, run_interruptibly
 from tui.exit_codes import ExitCode
 from tui.render.formats import add_output_option, format_type, render_document, with_output_formats
+
+if TYPE_CHECKING:  # each loads when its command runs ('scaledoc --help' stays light)
+    from probes.evidence import Evidence
+    from probes.pipeline import Analysis
+    from probes.ramp import RampPlan
+    from probes.verdict import Verdict
 
 COMMAND_MODULES: tuple[str, ...] = (
     "tui.commands.live", "tui.commands.code", "tui.commands.kubectl")
@@ -289,7 +295,7 @@ def _answers(specs: Sequence[str]) -> dict[str, Answer]:
     return out
 
 
-def _ramp_plan(args: argparse.Namespace) -> Any:
+def _ramp_plan(args: argparse.Namespace) -> RampPlan | None:
     """The ramp asked for with --ramp, or None; ValueError for bad flags or a refused
     target (not loopback without --yes), before any request is sent, as 'scaledoc ramp'."""
     if not getattr(args, "ramp", None):
@@ -318,7 +324,8 @@ def _check_live_flags(args: argparse.Namespace) -> None:
     _ramp_plan(args)
 
 
-def _live_evidence(args: argparse.Namespace, cancel: threading.Event | None = None) -> list[Any]:
+def _live_evidence(args: argparse.Namespace,
+                   cancel: threading.Event | None = None) -> list[Evidence]:
     """Run the live probes the flags ask for; each returns Evidence (a target that cannot
     be reached is Evidence with an error). Bad flags raise ValueError before any probe."""
     _check_live_flags(args)
@@ -329,7 +336,7 @@ def _live_evidence(args: argparse.Namespace, cancel: threading.Event | None = No
 
 
 def _analyze(args: argparse.Namespace, paths: Sequence[str],
-             cancel: threading.Event | None = None) -> Any:
+             cancel: threading.Event | None = None) -> Analysis:
     from probes.ingest import IngestConfig
     from probes.pipeline import analyze_paths
 
@@ -374,7 +381,7 @@ def _fail_on_ids(spec: str | None) -> list[tuple[str, float | None]]:
     return rules
 
 
-def _fail_on_match(rules: Sequence[tuple[str, float | None]], verdict: Any) -> str | None:
+def _fail_on_match(rules: Sequence[tuple[str, float | None]], verdict: Verdict) -> str | None:
     """Why the verdict trips ``--fail-on`` (one sentence), or None."""
     from probes.causes import HEALTHY, INCONCLUSIVE
 
@@ -410,7 +417,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         return ExitCode.INPUT_ERROR
     if "-" in args.paths:
         # A read from stdin cannot be cancelled; Ctrl-C ends it the plain way (main()).
-        result: Any = _try_analyze(args)
+        result: Analysis | BaseException = _try_analyze(args)
     else:
         # Files: Ctrl-C stops the reading, and the report covers what was read (README).
         result, interrupted = run_interruptibly(lambda cancel: _try_analyze(args, cancel),
@@ -427,7 +434,8 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     return _emit(args, result)
 
 
-def _try_analyze(args: argparse.Namespace, cancel: threading.Event | None = None) -> Any:
+def _try_analyze(args: argparse.Namespace,
+                 cancel: threading.Event | None = None) -> Analysis | ValueError:
     """The analysis, or the ValueError of a bad flag or config (as data)."""
     try:
         return _analyze(args, args.paths, cancel)
@@ -435,7 +443,7 @@ def _try_analyze(args: argparse.Namespace, cancel: threading.Event | None = None
         return exc
 
 
-def _emit(args: argparse.Namespace, analysis: Any) -> int:
+def _emit(args: argparse.Namespace, analysis: Analysis) -> int:
     from tui.render import report
 
     fmt = args.format or ("json" if getattr(args, "json", False) else "text")
@@ -451,7 +459,7 @@ def _emit(args: argparse.Namespace, analysis: Any) -> int:
     # exit 3, as with 'scaledoc ps' and 'scaledoc ramp'; the report on the files still runs.
     unreachable = [ev for ev in analysis.case.evidence if ev.probe in LIVE_PROBES and ev.error]
     for ev in unreachable:
-        if ev.error not in said:
+        if ev.error and ev.error not in said:
             err(f"{report.clean(ev.target)}: {report.clean(ev.error)}")
     if unreachable and code == ExitCode.OK:
         code = ExitCode.UNREACHABLE
@@ -514,7 +522,7 @@ def _emit(args: argparse.Namespace, analysis: Any) -> int:
 
 def _open_tui(paths: Sequence[str], args: argparse.Namespace, title: str) -> int:
     from probes.ingest import IngestConfig
-    from probes.pipeline import Analysis, Progress, analyze_paths
+    from probes.pipeline import Progress, analyze_paths
 
     try:
         config = IngestConfig.load(args.config, args.field)

@@ -32,7 +32,7 @@ import re
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from rich.console import Console
 from rich.table import Table
@@ -355,7 +355,7 @@ def cmd_kube(args: argparse.Namespace) -> int:
     return found
 
 
-def _t(value: Any) -> Text:
+def _t(value: object) -> Text:
     """Cluster text as plain, visible text: never markup, never raw escapes."""
     return Text(visible("" if value is None else str(value)))
 

@@ -136,7 +136,7 @@ def cmd_ps(args: argparse.Namespace) -> int:
     return ExitCode.INTERRUPTED if interrupted else ExitCode.OK
 
 
-def _mib(value: Any) -> str:
+def _mib(value: object) -> str:
     return f"{value / MIB:.1f}" if isinstance(value, int) else "?"
 
 
@@ -238,7 +238,7 @@ def _plan_from_args(args: argparse.Namespace) -> RampPlan:
     """Build the plan from flags; raises ValueError with the message to show."""
     from probes.ramp import RampPlan
 
-    json_body: Any = None
+    json_body: Any = None  # any JSON value the operator gave with --json-body
     body: bytes | None = None
     if args.json_body is not None:
         try:

@@ -22,6 +22,8 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Footer, Static
 
 if TYPE_CHECKING:
+    from probes.evidence import Evidence
+    from probes.pipeline import Analysis
     from tui.app.main import ScaledocApp
 
 
@@ -49,21 +51,23 @@ VIEWS: tuple[View, ...] = (
 )
 
 
-def evidence_data(analysis: Any, probe: str) -> list[Mapping[str, Any]]:
-    """The ``data`` of every Evidence of ``probe`` in the analysis's case."""
+def evidence_data(analysis: Analysis | None, probe: str) -> list[Mapping[str, Any]]:
+    """The ``data`` of every Evidence of ``probe`` in the analysis's case (JSON objects,
+    whose shape each probe documents: hence ``Any``)."""
     if analysis is None:
         return []
     return [ev.data for ev in analysis.case.evidence if ev.probe == probe]
 
 
-def evidence_of(analysis: Any, probe: str) -> list[Any]:
+def evidence_of(analysis: Analysis | None, probe: str) -> list[Evidence]:
     if analysis is None:
         return []
     return [ev for ev in analysis.case.evidence if ev.probe == probe]
 
 
-def logs_data(analysis: Any, key: str) -> list[Any]:
-    """A list from the logs evidence's ``data`` (runs, concurrency, instances), or []."""
+def logs_data(analysis: Analysis | None, key: str) -> list[Any]:
+    """A list from the logs evidence's ``data`` (runs, concurrency, instances), or []:
+    JSON values, checked by the caller (``RunRecord.from_json`` for runs)."""
     out: list[Any] = []
     for data in evidence_data(analysis, "logs"):
         value = data.get(key)
@@ -185,7 +189,7 @@ class BaseScreen(Screen[None]):
     def on_mount(self) -> None:
         self.watch(self.app, "analysis", self.show_analysis)
 
-    def show_analysis(self, analysis: Any) -> None:
+    def show_analysis(self, analysis: Analysis | None) -> None:
         """Render the analysis (called at mount and whenever the app's analysis changes)."""
 
     def on_resize(self, event: events.Resize) -> None:

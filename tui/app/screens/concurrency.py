@@ -4,12 +4,13 @@ The seeds' first debug step, read from two places: the logs' own traffic (reques
 bucketed by how many were in flight when they started: ``data["concurrency"]`` of the
 logs evidence) and, when one ran, the load ramp (``data["levels"]`` of the ramp
 evidence). A flat line near zero then a climb is the picture of a shared-state fault.
+Both are JSON rows (``Mapping[str, Any]``), read defensively: a saved case may be older.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -19,6 +20,9 @@ from textual_plotext import PlotextPlot
 
 from tui.app.screens.base import BaseScreen, evidence_data, logs_data
 from tui.app.widgets.records import fill_table
+
+if TYPE_CHECKING:
+    from probes.pipeline import Analysis
 
 
 def level_floor(level: Any) -> float:
@@ -45,7 +49,7 @@ class ConcurrencyScreen(BaseScreen):
             yield Static(id="ramp-levels-title", classes="section")
             yield DataTable(id="ramp-levels", cursor_type="row")
 
-    def show_analysis(self, analysis: Any) -> None:
+    def show_analysis(self, analysis: Analysis | None) -> None:
         log_rows = [r for r in logs_data(analysis, "concurrency") if isinstance(r, Mapping)]
         ramp_rows: list[Mapping[str, Any]] = []
         for data in evidence_data(analysis, "ramp"):

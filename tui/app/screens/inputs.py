@@ -8,7 +8,7 @@ questions stay "not checked".
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -16,6 +16,9 @@ from textual.widgets import DataTable, Static
 
 from tui.app.screens.base import BaseScreen
 from tui.render.plain import clip, plain
+
+if TYPE_CHECKING:
+    from probes.pipeline import Analysis
 
 
 class InputsScreen(BaseScreen):
@@ -34,7 +37,7 @@ class InputsScreen(BaseScreen):
             table.add_column(label, key=key)
         super().on_mount()
 
-    def show_analysis(self, analysis: Any) -> None:
+    def show_analysis(self, analysis: Analysis | None) -> None:
         table = self.query_one("#inputs", DataTable)
         table.clear()
         if analysis is None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 from array import array
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import work
@@ -29,47 +29,39 @@ from tui.app.logview import (
     NO_TIME,
     LogFilter,
     LogIndex,
-    RunWindow,
     apply_filter,
     find_hits,
     level_name,
 )
 from tui.app.messages import FilterApplied, FindReady, OpenRun
+from tui.app.runs import RunRecord
 from tui.app.screens.base import BaseScreen, logs_data
 from tui.app.widgets.log_view import LogView
-from tui.app.widgets.timeline import normalise_run
 from tui.render.plain import plain, visible
 
-
-def run_window(run: Mapping[str, Any]) -> RunWindow:
-    start, end = run.get("start_ns"), run.get("end_ns")
-    return RunWindow(str(run.get("id", "")),
-                     str(run["instance"]) if run.get("instance") else None,
-                     start if isinstance(start, int) else None,
-                     end if isinstance(end, int) else None,
-                     str(run["request"]) if run.get("request") else None)
+if TYPE_CHECKING:
+    from probes.pipeline import Analysis
 
 
-def run_for_row(index: LogIndex, row: int, runs: list[Mapping[str, Any]]
-                ) -> Mapping[str, Any] | None:
+def run_for_row(index: LogIndex, row: int, runs: list[RunRecord]) -> RunRecord | None:
     """The run a log line belongs to: by its run id, else by instance and time span."""
     tagged = index.runs.get(index.run[row])
     if tagged is not None:
         for run in runs:
-            if str(run.get("id")) == tagged:
+            if run.id == tagged:
                 return run
     instance = index.instances.get(index.instance[row])
     t = index.time_ns[row]
     if instance is None or t == NO_TIME:
         return None
-    best: Mapping[str, Any] | None = None
+    best: RunRecord | None = None
+    best_start = 0
     for run in runs:
-        start, end = run.get("start_ns"), run.get("end_ns")
-        if str(run.get("instance")) != instance or not isinstance(start, int):
+        start, end = run.start_ns, run.end_ns
+        if run.instance != instance or start is None:
             continue
-        if start <= t and (not isinstance(end, int) or t <= end) and (
-                best is None or start > best["start_ns"]):
-            best = run
+        if start <= t and (end is None or t <= end) and (best is None or start > best_start):
+            best, best_start = run, start
     return best
 
 
@@ -78,7 +70,7 @@ class LineScreen(ModalScreen[None]):
 
     BINDINGS = [Binding("escape,enter,q", "dismiss", "Close")]
 
-    def __init__(self, index: LogIndex, row: int, run: Mapping[str, Any] | None) -> None:
+    def __init__(self, index: LogIndex, row: int, run: RunRecord | None) -> None:
         super().__init__()
         self.index, self.row, self.run = index, row, run
 
@@ -101,7 +93,7 @@ class LineScreen(ModalScreen[None]):
                 head.append(visible(redact_text(value)))
         if self.run is not None:
             head.append("\nin run ", style="dim")
-            head.append(visible(str(self.run.get("id"))))
+            head.append(visible(self.run.id))
             head.append("  (r: show it on the timeline)", style="dim")
         with Vertical(id="line-dialog"):
             yield Static(head)
@@ -128,7 +120,7 @@ class LogsScreen(BaseScreen):
         super().__init__()
         self.filter = LogFilter()
         self._pending: tuple[str, int | None] | None = None
-        self._runs: list[Mapping[str, Any]] = []
+        self._runs: list[RunRecord] = []
         self._filtering = False  # a filter worker is running; its rows are not shown yet
         self._hits: bytearray | None = None  # per index row: holds the find term
 
@@ -153,8 +145,8 @@ class LogsScreen(BaseScreen):
     def view(self) -> LogView:
         return self.query_one("#log-view", LogView)
 
-    def show_analysis(self, analysis: Any) -> None:
-        self._runs = [normalise_run(r) for r in logs_data(analysis, "runs")
+    def show_analysis(self, analysis: Analysis | None) -> None:
+        self._runs = [RunRecord.from_json(r) for r in logs_data(analysis, "runs")
                       if isinstance(r, Mapping)]
 
     def show_progress(self, progress: tuple[str, int, int] | None) -> None:
@@ -313,9 +305,9 @@ class LogsScreen(BaseScreen):
 
     # -- navigation -------------------------------------------------------------------
 
-    def show_run(self, run: Mapping[str, Any]) -> None:
+    def show_run(self, run: RunRecord) -> None:
         """Show only the lines of ``run`` (from the Timeline's ``enter``)."""
-        self.apply(LogFilter(window=run_window(run)))
+        self.apply(LogFilter(window=run.window()))
 
     def go_to_line(self, source: str, line: int | None) -> None:
         """Put the cursor on ``source:line``; clear the filter if it hides the line."""
@@ -342,7 +334,7 @@ class LogsScreen(BaseScreen):
         if run is None:
             self.notify("This line belongs to no known run.", severity="warning")
             return
-        self.app.post_message(OpenRun(str(run.get("id"))))
+        self.app.post_message(OpenRun(run.id))
 
     def action_show_line(self) -> None:
         index, row = self.scaledoc.log_index, self.view.cursor_row

@@ -9,7 +9,8 @@ view says how to collect it.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -27,6 +28,10 @@ from tui.app.widgets.records import (
 )
 from tui.render.plain import plain
 
+if TYPE_CHECKING:
+    from probes.pipeline import Analysis
+
+
 PREFERRED_COLUMNS: dict[str, tuple[str, ...]] = {
     "processes": ("pid", "role", "name", "pod", "rss_bytes", "rss_growth_bytes", "fds",
                   "fd_soft_limit", "sockets", "threads", "cpu_percent", "status", "found_by",
@@ -38,7 +43,7 @@ PREFERRED_ORDER = ("pods", "containers", "events", "processes", "samples", "find
                    "manifests", "packages")
 
 
-def table_columns(name: str, records: list[Any]) -> list[str] | None:
+def table_columns(name: str, records: list[Mapping[str, Any]]) -> list[str] | None:
     """Preferred columns first (those present), then the others in first-seen order."""
     preferred = PREFERRED_COLUMNS.get(name)
     if preferred is None:
@@ -57,7 +62,7 @@ class ProbeDataScreen(BaseScreen):
     def body(self) -> ComposeResult:
         yield VerticalScroll(id="probe-body")
 
-    def show_analysis(self, analysis: Any) -> None:
+    def show_analysis(self, analysis: Analysis | None) -> None:
         body = self.query_one("#probe-body", VerticalScroll)
         body.remove_children()
         evidence = evidence_of(analysis, self.PROBE)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import work
@@ -21,41 +21,45 @@ from textual.worker import get_current_worker
 from probes.evidence import iso_ns
 from tui.app.logview import LogFilter, LogIndex, apply_filter
 from tui.app.messages import FilterApplied, ShowRunLogs
+from tui.app.runs import RunRecord
 from tui.app.screens.base import BaseScreen, logs_data
-from tui.app.screens.logs import run_window
 from tui.app.widgets.log_view import LogView
 from tui.app.widgets.timeline import Timeline
 from tui.render.plain import plain
 
+if TYPE_CHECKING:
+    from probes.pipeline import Analysis
 
-def run_summary(run: Mapping[str, Any]) -> Text:
+
+def run_summary(run: RunRecord) -> Text:
     """One run in two lines: ids, span, outcome, where it starts in the logs."""
     text = Text()
     text.append("run ", style="dim")
-    text.append_text(plain(str(run.get("id", "?")), "bold"))
-    for key in ("instance", "session", "request", "process"):
-        value = run.get(key)
+    text.append_text(plain(run.id or "?", "bold"))
+    for key, value in (("instance", run.instance), ("session", run.session),
+                       ("request", run.request), ("process", run.process)):
         if value:
             text.append(f"  {key} ", style="dim")
-            text.append_text(plain(str(value)))
+            text.append_text(plain(value))
     text.append("\n")
-    start, end = run.get("start_ns"), run.get("end_ns")
-    if isinstance(start, int):
+    start, end = run.start_ns, run.end_ns
+    if start is not None:
         text.append(iso_ns(start))
-        if isinstance(end, int):
+        if end is not None:
             text.append(f" → +{(end - start) / 1e9:.3f}s")
         else:
             text.append(" → never ended", style="#c9a000")
-    outcome = str(run.get("outcome", ""))
+    outcome = run.outcome
     text.append("  ")
     text.append(outcome or "?", style={"error": "bold #e05050", "open": "#c9a000"}.get(
         outcome, "#5faf5f"))
-    if run.get("error"):
+    if run.error:
         text.append("  ")
-        text.append_text(plain(str(run["error"]), "#e05050"))
-    if run.get("source"):
+        text.append_text(plain(run.error, "#e05050"))
+    if run.source:
+        line = "?" if run.line is None else run.line
         text.append("  at ", style="dim")
-        text.append_text(plain(f"{run['source']}:{run.get('line', '?')}", "underline"))
+        text.append_text(plain(f"{run.source}:{line}", "underline"))
     return text
 
 
@@ -84,8 +88,9 @@ class TimelineScreen(BaseScreen):
     def timeline(self) -> Timeline:
         return self.query_one("#timeline", Timeline)
 
-    def show_analysis(self, analysis: Any) -> None:
-        runs = logs_data(analysis, "runs")
+    def show_analysis(self, analysis: Analysis | None) -> None:
+        runs = [RunRecord.from_json(r) for r in logs_data(analysis, "runs")
+                if isinstance(r, Mapping)]
         self.timeline.set_runs(runs)
         if not runs:
             self.query_one("#run-detail", Static).update(
@@ -111,7 +116,7 @@ class TimelineScreen(BaseScreen):
         run = self.timeline.selected_run
         if index is None or run is None:
             return
-        self._filter_worker(index, LogFilter(window=run_window(run)))
+        self._filter_worker(index, LogFilter(window=run.window()))
 
     @work(thread=True, exclusive=True, group="timeline-filter", exit_on_error=False,
           name="run lines")

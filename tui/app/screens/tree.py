@@ -10,7 +10,7 @@ question's evidence. Answers are part of the Case, which ``ctrl+s`` saves.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -23,6 +23,9 @@ from tui.app.messages import AnswerGiven
 from tui.app.screens.base import BaseScreen
 from tui.app.widgets.cards import BY_LABELS, answer_mark, signal_block, signal_value, verdict_style
 from tui.render.plain import plain
+
+if TYPE_CHECKING:
+    from probes.pipeline import Analysis
 
 
 def answered_first(path: Sequence[Step]) -> tuple[Step, ...]:
@@ -69,7 +72,7 @@ class TreeScreen(BaseScreen):
         analysis = self.scaledoc.analysis
         return answered_first(analysis.verdict.path) if analysis is not None else ()
 
-    def show_analysis(self, analysis: Any) -> None:
+    def show_analysis(self, analysis: Analysis | None) -> None:
         table = self.query_one("#steps", DataTable)
         keep = self.current_step()
         table.clear()

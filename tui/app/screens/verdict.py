@@ -8,7 +8,7 @@ every example behind it (the Evidence screen), and from there into the log line.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -20,6 +20,9 @@ from probes.verdict import RankedCause
 from tui.app.screens.base import BaseScreen
 from tui.app.widgets.cards import cause_card, open_questions, score_bar, verdict_style
 from tui.render.plain import plain
+
+if TYPE_CHECKING:
+    from probes.pipeline import Analysis
 
 
 class VerdictScreen(BaseScreen):
@@ -69,7 +72,7 @@ class VerdictScreen(BaseScreen):
             text.append_text(plain(failure))
             self.query_one("#verdict-line", Static).update(text)
 
-    def show_analysis(self, analysis: Any) -> None:
+    def show_analysis(self, analysis: Analysis | None) -> None:
         line = self.query_one("#verdict-line", Static)
         table = self.query_one("#causes", DataTable)
         # A re-rank (an answer, -f) keeps the operator's place: the selected cause and

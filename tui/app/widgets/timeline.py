@@ -9,21 +9,21 @@ reverse. Keyboard: ``up``/``down`` lane, ``left``/``right`` run, ``+``/``-`` zoo
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.binding import Binding
+from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.strip import Strip
 from textual.widget import Widget
 
-from probes.evidence import parse_iso_ns
+from tui.app.runs import RunRecord
 from tui.app.widgets.log_view import clock, stable_colour
 from tui.render.plain import clip_left, visible
 
@@ -41,59 +41,11 @@ CELL_STYLES = {
 class Bar:
     """One run placed on the axis. ``end_ns`` is filled for open runs (the data's end)."""
 
-    run: Mapping[str, Any]
+    run: RunRecord
     lane: int
     start_ns: int
     end_ns: int
     state: int  # RUN / ERROR / OPEN
-
-
-def _time(run: Mapping[str, Any], ns_key: str, iso_key: str) -> int | None:
-    value = run.get(ns_key)
-    if isinstance(value, int):
-        return value
-    text = run.get(iso_key)
-    return parse_iso_ns(text) if isinstance(text, str) else None
-
-
-def _where(value: Any) -> tuple[str | None, int | None]:
-    if not isinstance(value, str) or not value:
-        return None, None
-    source, sep, line = value.rpartition(":")
-    if sep and line.isdigit():
-        return source, int(line)
-    return value, None
-
-
-def normalise_run(run: Mapping[str, Any]) -> dict[str, Any]:
-    """One run dict in the shape the views use, from either shape the logs probe writes.
-
-    Accepts ``start_ns``/``end_ns`` integers or ``start``/``end`` ISO strings, and
-    ``source``/``line`` or ``start_at`` ("file:line"). ``outcome`` becomes "ok", "open"
-    (never ended) or "error", with the error text in ``error``.
-    """
-    out = dict(run)
-    out["start_ns"] = _time(run, "start_ns", "start")
-    out["end_ns"] = _time(run, "end_ns", "end")
-    outcome = run.get("outcome")
-    if out["end_ns"] is None:
-        out["outcome"] = "open"
-    elif outcome in (None, "", "ok"):
-        out["outcome"] = "ok"
-    else:
-        out["outcome"] = "error"
-        if outcome != "error" and not run.get("error"):
-            out["error"] = str(outcome)
-    if not run.get("source"):
-        out["source"], out["line"] = _where(run.get("start_at"))
-    if not run.get("end_line"):
-        out["end_line"] = _where(run.get("end_at"))[1]
-    return out
-
-
-def _lane_key(run: Mapping[str, Any], group: str) -> str:
-    value = run.get(group)
-    return str(value) if value not in (None, "") else f"(no {group})"
 
 
 def overlaps(bars: Sequence[Bar]) -> list[tuple[int, int]]:
@@ -137,20 +89,20 @@ class Timeline(Widget, can_focus=True):
     selected: reactive[int] = reactive(0, always_update=True)
 
     class RunHighlighted(Message):
-        def __init__(self, timeline: Timeline, run: Mapping[str, Any] | None) -> None:
+        def __init__(self, timeline: Timeline, run: RunRecord | None) -> None:
             super().__init__()
             self.timeline = timeline
             self.run = run
 
     class RunChosen(Message):
-        def __init__(self, timeline: Timeline, run: Mapping[str, Any]) -> None:
+        def __init__(self, timeline: Timeline, run: RunRecord) -> None:
             super().__init__()
             self.timeline = timeline
             self.run = run
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
-        self.runs: list[Mapping[str, Any]] = []
+        self.runs: list[RunRecord] = []
         self.lanes: list[str] = []
         self.bars: list[Bar] = []  # sorted by (lane, start)
         self.lane_overlaps: list[list[tuple[int, int]]] = []
@@ -160,42 +112,40 @@ class Timeline(Widget, can_focus=True):
         self.view_span = 1
         self.lane_offset = 0
 
-    def get_content_height(self, container: Any, viewport: Any, width: int) -> int:
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         return max(2, len(self.lanes) + 1)
 
     # -- data -------------------------------------------------------------------------
 
-    def set_runs(self, runs: Sequence[Mapping[str, Any]]) -> None:
-        normal = [normalise_run(r) for r in runs]
-        self.runs = [r for r in normal if isinstance(r.get("start_ns"), int)]
+    def set_runs(self, runs: Sequence[RunRecord]) -> None:
+        """Show ``runs``; those with no known start cannot be placed and are left out."""
+        self.runs = [r for r in runs if r.start_ns is not None]
         self._layout()
         self.action_fit()
         self.refresh(layout=True)
 
     def _layout(self) -> None:
         keep = self.selected_run
-        starts = [int(r["start_ns"]) for r in self.runs]
-        ends = [int(r["end_ns"]) for r in self.runs if isinstance(r.get("end_ns"), int)]
+        starts = [r.start_ns for r in self.runs if r.start_ns is not None]
+        ends = [r.end_ns for r in self.runs if r.end_ns is not None]
         self.data_start = min(starts, default=0)
         self.data_end = max([*starts, *ends], default=1)
         if self.data_end <= self.data_start:
             self.data_end = self.data_start + 1_000_000_000
         first_start: dict[str, int] = {}
-        for run in self.runs:
-            key = _lane_key(run, self.group)
-            first_start[key] = min(first_start.get(key, int(run["start_ns"])),
-                                   int(run["start_ns"]))
+        placed = [(run, run.start_ns) for run in self.runs if run.start_ns is not None]
+        for run, start in placed:
+            key = run.lane(self.group)
+            first_start[key] = min(first_start.get(key, start), start)
         self.lanes = sorted(first_start, key=lambda k: (first_start[k], k))
         lane_of = {k: i for i, k in enumerate(self.lanes)}
         bars = []
-        for run in self.runs:
-            end = run.get("end_ns")
-            outcome = str(run.get("outcome", ""))
-            state = OPEN if not isinstance(end, int) else ERROR if outcome == "error" else RUN
-            start = int(run["start_ns"])
-            bars.append(Bar(run, lane_of[_lane_key(run, self.group)], start,
-                            max(start, end if isinstance(end, int) else self.data_end), state))
-        self.bars = sorted(bars, key=lambda b: (b.lane, b.start_ns, str(b.run.get("id"))))
+        for run, start in placed:
+            end = run.end_ns
+            state = OPEN if end is None else ERROR if run.outcome == "error" else RUN
+            bars.append(Bar(run, lane_of[run.lane(self.group)], start,
+                            max(start, end if end is not None else self.data_end), state))
+        self.bars = sorted(bars, key=lambda b: (b.lane, b.start_ns, b.run.id))
         self.lane_overlaps = [overlaps([b for b in self.bars if b.lane == lane])
                               for lane in range(len(self.lanes))]
         self.selected = next((i for i, b in enumerate(self.bars) if b.run is keep), 0)
@@ -206,7 +156,7 @@ class Timeline(Widget, can_focus=True):
             self.refresh(layout=True)
 
     @property
-    def selected_run(self) -> Mapping[str, Any] | None:
+    def selected_run(self) -> RunRecord | None:
         if 0 <= self.selected < len(self.bars):
             return self.bars[self.selected].run
         return None
@@ -214,7 +164,7 @@ class Timeline(Widget, can_focus=True):
     def select_run(self, run_id: str) -> bool:
         """Select the run with id ``run_id`` and bring it into view."""
         for i, bar in enumerate(self.bars):
-            if str(bar.run.get("id")) == run_id:
+            if bar.run.id == run_id:
                 self.selected = i
                 return True
         return False
