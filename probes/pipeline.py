@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Protocol
 
 from probes.analysis import LogAnalysis
 from probes.diagnose import diagnose
@@ -28,6 +28,15 @@ from probes.verdict import Verdict
 
 Progress = Callable[[str, int, int], None]
 """progress(stage, done, total): called from the worker thread; total 0 means unknown."""
+
+
+class EventSink(Protocol):
+    """Sees every log and trace event of the analysis's one pass, in the order the analysis
+    does (merged by time). The TUI's Logs view index is one: the inputs are read once for
+    the verdict and the view together, not once per consumer (issue: one pass for the TUI).
+    """
+
+    def add(self, event: LogEvent) -> None: ...
 
 
 @dataclass
@@ -81,10 +90,11 @@ def demo_paths() -> list[str]:
 def analyze_paths(paths: Sequence[str], *, config: IngestConfig | None = None,
                   cancel: threading.Event | None = None, progress: Progress | None = None,
                   stdin: BinaryIO | None = None,
-                  extra: Sequence[Evidence] = ()) -> Analysis:
+                  extra: Sequence[Evidence] = (), sink: EventSink | None = None) -> Analysis:
     """Analyse files, directories, archives and ``-`` (stdin) into one verdict.
 
-    ``extra`` adds evidence gathered live (pods, processes, a ramp) to the same case.
+    ``extra`` adds evidence gathered live (pods, processes, a ramp) to the same case;
+    ``sink`` also gets every log event as it is analysed (the Logs view's index).
     """
     config = config or IngestConfig()
     cancel = cancel or threading.Event()
@@ -169,7 +179,7 @@ def analyze_paths(paths: Sequence[str], *, config: IngestConfig | None = None,
 
     log_paths = [r_path for r in readers if (r_path := _path_of(r)) is not None]
     if readers:
-        log_ev = analyze_logs(readers, progress)
+        log_ev = analyze_logs(readers, progress, sink)
         reports.extend(log_ev.inputs)
         evidence.insert(0, log_ev)
 
@@ -180,7 +190,8 @@ def analyze_paths(paths: Sequence[str], *, config: IngestConfig | None = None,
                     opened=opened + len(extra), config=config)
 
 
-def analyze_logs(readers: Sequence[LogReader], progress: Progress | None = None) -> Evidence:
+def analyze_logs(readers: Sequence[LogReader], progress: Progress | None = None,
+                 sink: EventSink | None = None) -> Evidence:
     """All readers' events, merged by time, through one ``LogAnalysis``.
 
     The evidence carries the readers' input reports (format, lines read and skipped), so
@@ -188,8 +199,11 @@ def analyze_logs(readers: Sequence[LogReader], progress: Progress | None = None)
     """
     analysis = LogAnalysis()
     total = _plain_bytes(readers)
+    add = sink.add if sink is not None else None
     for i, event in enumerate(merge_by_time([r.events() for r in readers])):
         analysis.feed(event)
+        if add is not None:
+            add(event)
         if progress and i % 50_000 == 0:
             done = sum(r.report().bytes_read for r in readers)
             progress("reading logs", min(done, total), total)

@@ -686,6 +686,44 @@ async def test_factory_runs_in_a_worker_with_progress_and_real_analysis(
         assert app.progress is None
 
 
+async def test_one_pass_the_logs_view_is_indexed_by_the_analysis_itself(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A factory that takes ``sink`` gets the Logs view's index: the index is ready when the
+    verdict is (its LogIndexReady is handled before AnalysisReady) and holds every event the
+    analysis read, so the files are not parsed a second time. The second-read path is made
+    to fail loudly (a named spy on the app's own method, not a mock of anything it calls)."""
+    paths = write_incident(tmp_path / "incident")
+
+    def second_read(self: ScaledocApp, *args: object, **kw: object) -> None:
+        raise AssertionError("the Logs view read the files a second time")
+
+    monkeypatch.setattr(ScaledocApp, "_build_index", second_read)
+
+    def factory(cancel: threading.Event, progress: Callable[[str, int, int], None],
+                sink: Any = None) -> Analysis:
+        return analyze_paths(paths, cancel=cancel, progress=progress, sink=sink)
+
+    app = ScaledocApp(factory, save_dir=tmp_path / "out")
+    order: list[str] = []
+
+    def hook(m: object) -> None:
+        name = type(m).__name__
+        if name in ("AnalysisReady", "LogIndexReady"):
+            order.append(name)
+
+    async with app.run_test(size=(120, 36), message_hook=hook) as pilot:
+        await ready(pilot, app)
+        assert order == ["LogIndexReady", "AnalysisReady"]
+        index = app.log_index
+        assert index is not None
+        read = sum(i.events for i in current(app).inputs if i.kind == "log")
+        assert read > 0 and len(index) == read
+        assert all(index.has_source(p) for p in paths)
+        await pilot.press("4")  # the Logs view shows the lines straight away
+        await settle(pilot, app)
+        assert len(app.screen.query_one(LogView).rows) == read
+
+
 async def test_ui_stays_responsive_and_stop_cancels_the_analysis(
         incident: Analysis, tmp_path: Path) -> None:
     started = threading.Event()

@@ -72,8 +72,10 @@ S = TypeVar("S", bound=Screen[Any])
 AnalysisFactory = Callable[..., "Analysis"]
 """``factory(cancel: threading.Event) -> Analysis``, called in a worker thread; it must
 stop early when the Event is set. If it also accepts a ``progress`` keyword
-(``progress(stage, done, total)``), it gets one and the Verdict view shows a bar (hence
-``...``: the keyword is optional, which ``Callable`` cannot say)."""
+(``progress(stage, done, total)``), it gets one and the Verdict view shows a bar; if it
+accepts ``sink`` (a ``probes.pipeline.EventSink``), it gets the Logs view's index to feed
+in the same pass (hence ``...``: the keywords are optional, which ``Callable`` cannot
+say)."""
 
 # Screen[Any]: Textual's screens are generic in what they return when dismissed.
 SCREENS_BY_MODE: dict[str, type[Screen[Any]]] = {
@@ -86,12 +88,13 @@ MAX_HISTORY = 50
 LIGHT, DARK = "textual-light", "textual-dark"
 
 
-def accepts_progress(factory: AnalysisFactory) -> bool:
+def accepts(factory: AnalysisFactory, keyword: str) -> bool:
+    """Whether ``factory`` takes ``keyword`` (``progress``, ``sink``), by name or **kw."""
     try:
         params = inspect.signature(factory).parameters
     except (TypeError, ValueError):
         return False
-    return "progress" in params or any(
+    return keyword in params or any(
         p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
 
 
@@ -193,10 +196,18 @@ class ScaledocApp(App[int]):
         def progress(stage: str, done: int, total: int) -> None:
             self.post_message(AnalysisProgress(stage, done, total))
 
-        if accepts_progress(factory):
-            result = factory(worker.cancelled_event, progress=progress)
-        else:
-            result = factory(worker.cancelled_event)
+        kw: dict[str, object] = {}
+        if accepts(factory, "progress"):
+            kw["progress"] = progress
+        # One pass: the analysis feeds the Logs view's index as it reads, so the view is
+        # usable when the verdict appears and no file is read a second time.
+        index = LogIndex() if self._index_logs and accepts(factory, "sink") else None
+        if index is not None:
+            kw["sink"] = index
+        result = factory(worker.cancelled_event, **kw)
+        if index is not None:
+            index.finish(worker.cancelled_event)
+            self.post_message(LogIndexReady(index))  # handled before AnalysisReady
         self.post_message(AnalysisReady(result))
 
     @work(thread=True, exit_on_error=False, group="follow", name="follow")
@@ -250,7 +261,7 @@ class ScaledocApp(App[int]):
         if analysis.cancelled:
             self.notify("The analysis was stopped early: the verdict covers what was read.",
                         severity="warning")
-        if self._index_logs:
+        if self._index_logs and self.log_index is None:  # no index from the analysis's pass
             paths = log_paths_of(analysis)
             self.index_progress = ("indexing logs", 0, 0)
             self._build_index(paths, analysis.config)

@@ -522,7 +522,7 @@ def _emit(args: argparse.Namespace, analysis: Analysis) -> int:
 
 def _open_tui(paths: Sequence[str], args: argparse.Namespace, title: str) -> int:
     from probes.ingest import IngestConfig
-    from probes.pipeline import Progress, analyze_paths
+    from probes.pipeline import EventSink, Progress, analyze_paths
 
     try:
         config = IngestConfig.load(args.config, args.field)
@@ -532,10 +532,11 @@ def _open_tui(paths: Sequence[str], args: argparse.Namespace, title: str) -> int
         err(str(exc))
         return ExitCode.INPUT_ERROR
 
-    def factory(cancel: threading.Event, progress: Progress | None = None) -> Analysis:
+    def factory(cancel: threading.Event, progress: Progress | None = None,
+                sink: EventSink | None = None) -> Analysis:
         extra = _live_evidence(args, cancel)
         analysis = analyze_paths(paths, config=config, cancel=cancel, extra=extra,
-                                 progress=progress)
+                                 progress=progress, sink=sink)
         return analysis.with_answers(answers)
 
     from tui.app.main import run_app
