@@ -60,7 +60,7 @@ from probes.ingest.lineformats import LineParser, detect_format
 from probes.ingest.sniff import classify_head, sample_lines
 from probes.ingest.sources import SAMPLE_BYTES, ReplayStream
 from probes.ingest.wrappers import Unwrapper, detect_wrappers, inner_sample
-from probes.pipeline import Analysis
+from probes.pipeline import Analysis, EventSink
 
 READ_CAP = 1 << 20
 """At most this many bytes per read of a followed source (one poll's worth)."""
@@ -823,16 +823,20 @@ class Follower:
         return (max(times) - min(times)) / 1e9 if times else 0.0
 
     # -- analysis
-    def analyze(self) -> Analysis:
-        """The window through a fresh ``LogAnalysis``, joined to the static evidence."""
+    def analyze(self, sink: EventSink | None = None) -> Analysis:
+        """The window through a fresh ``LogAnalysis``, joined to the static evidence;
+        ``sink`` (the Logs view's index) gets the same events in the same pass."""
         with self._lock:
             sources = list(self._sources)
         per_source: list[list[LogEvent]] = [[] for _ in sources]
         for index, ev in self._window:
             per_source[index].append(ev)
         la = LogAnalysis()
+        add = sink.add if sink is not None else None
         for ev in merge_by_time([iter(evs) for evs in per_source]):
             la.feed(ev)
+            if add is not None:
+                add(ev)
         log_ev = la.finish()
         reports = [s.reader.report() for s in sources]
         with self._lock:
@@ -850,9 +854,15 @@ class Follower:
         return Analysis(case, diagnose(case), inputs, [], False, opened=len(inputs))
 
     def run(self, on_change: Callable[[Change, Analysis], None],
-            should_stop: Callable[[], bool] = lambda: False) -> Analysis:
+            should_stop: Callable[[], bool] = lambda: False, *,
+            new_sink: Callable[[], EventSink] | None = None,
+            on_sink: Callable[[EventSink], None] | None = None) -> Analysis:
         """Poll, re-rank at most every ``interval_s`` while events arrive, report each
-        change, until ``should_stop()`` or cancel; returns the last analysis (fresh)."""
+        change, until ``should_stop()`` or cancel; returns the last analysis (fresh).
+
+        With ``new_sink``, every re-analysis also fills a fresh sink (the Logs view's index
+        of the window) in the same pass and hands it to ``on_sink``: the view follows the
+        window, with or without a change of verdict."""
         last: Analysis | None = None
         last_at = 0.0
         pending = True  # analyse once at the start, even with no events yet
@@ -862,7 +872,10 @@ class Follower:
                 pending = True
             now = time.monotonic()
             if pending and now - last_at >= self.follow.interval_s:
-                current = self.analyze()
+                sink = new_sink() if new_sink is not None else None
+                current = self.analyze(sink)
+                if sink is not None and on_sink is not None:
+                    on_sink(sink)
                 last_at = now
                 pending = False
                 change = diff(last, current, self.take_news())

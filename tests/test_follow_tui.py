@@ -15,6 +15,7 @@ from probes.evidence import Answer
 from probes.follow import FollowConfig, Follower
 from tui.app.main import ScaledocApp
 from tui.app.messages import FollowUpdate
+from tui.app.widgets.log_view import LogView
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 TIMER = GOLDEN / "overlapping-timer-winston" / "inbox-worker-dqbvd4zfn-qfb24.log"
@@ -72,3 +73,54 @@ async def test_follow_reranks_in_place(tmp_path: Path) -> None:
         await _until(pilot, lambda: all(w.is_finished for w in app.workers
                                         if w.group == "follow"))
     assert follower.cancel.is_set()
+
+
+async def test_the_logs_view_follows_the_window_and_keeps_the_operators_line(
+        tmp_path: Path) -> None:
+    """With -f the Logs view is the followed window, indexed in each re-analysis's pass: lines
+    appended to a file appear in it without a second read of the files, and the cursor stays
+    on the operator's line when a new index replaces the old one."""
+    a = tmp_path / "a.log"
+    lines = TIMER.read_bytes().splitlines(keepends=True)
+    half, most = len(lines) // 3, 2 * len(lines) // 3
+    a.write_bytes(b"".join(lines[:half]))
+    # a window wide enough for the whole capture (its timer spans more than 15 minutes)
+    follower = Follower(follow=FollowConfig(poll_s=0.02, interval_s=0.05, window_s=86400))
+    follower.add_file(a)
+    app = ScaledocApp(follower=follower)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await _until(pilot, lambda: app.log_index is not None and len(app.log_index) > 0)
+        first = app.log_index
+        assert first is not None and first.keep_text  # texts kept: the file grows under us
+        await pilot.press("4")
+        await _until(pilot, lambda: len(app.screen.query_one(LogView).rows) == len(first))
+        view = app.screen.query_one(LogView)
+        view.go_to(2)  # the operator reads the third line
+        await pilot.pause()
+        row = view.cursor_row
+        assert row is not None
+        watched = (first.source_name(row), first.line[row], first.text(row))
+        with a.open("ab") as f:  # the incident goes on
+            f.write(b"".join(lines[half:most]))
+        await _until(pilot, lambda: app.log_index is not first
+                     and len(app.screen.query_one(LogView).rows) > len(first))
+        await pilot.pause()
+        second, view = app.log_index, app.screen.query_one(LogView)
+        assert second is not None
+        row = view.cursor_row
+        assert row is not None
+        assert (second.source_name(row), second.line[row], second.text(row)) == watched
+        # At the last line, the view stays at the end as lines arrive (tail -f).
+        await pilot.press("G")
+        await pilot.pause()
+        with a.open("ab") as f:
+            f.write(b"".join(lines[most:]))
+        await _until(pilot, lambda: app.log_index is not second
+                     and len(app.screen.query_one(LogView).rows) > len(second))
+        await pilot.pause()
+        index, view = app.log_index, app.screen.query_one(LogView)
+        assert index is not None
+        assert len(index) >= len(lines) - 1  # every appended line is in the view
+        assert view.cursor == len(view.rows) - 1
+        assert index.text(int(view.rows[-1])) in TIMER.read_text()  # text from the window
+        await pilot.press("x")

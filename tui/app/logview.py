@@ -253,7 +253,10 @@ def _line_offsets(path: str, cancel: threading.Event | None) -> array[int]:
 class LogIndex:
     """The columns. Build with ``add()`` for each event, then ``finish()`` once."""
 
-    def __init__(self) -> None:
+    def __init__(self, keep_text: bool = False) -> None:
+        self.keep_text = keep_text
+        """Keep every row's text instead of reading plain files back by offset: a followed
+        file grows, rotates or is truncated under the view, so offsets go stale."""
         self.sources: list[_Source] = []
         self._source_ids: dict[str, int] = {}
         self.time_ns = array("q")
@@ -289,7 +292,8 @@ class LogIndex:
         found = self._source_ids.get(name)
         if found is None:
             found = len(self.sources)
-            self.sources.append(_Source(name, _plain_file(name)))
+            path = None if self.keep_text else _plain_file(name)
+            self.sources.append(_Source(name, path))
             self._source_ids[name] = found
         return found
 

@@ -65,7 +65,7 @@ from tui.render.plain import redact_segments
 if TYPE_CHECKING:  # loaded by the analysis and the follower, not by the app's definition
     from probes.follow import Change, Follower
     from probes.ingest import IngestConfig
-    from probes.pipeline import Analysis
+    from probes.pipeline import Analysis, EventSink
 
 S = TypeVar("S", bound=Screen[Any])
 
@@ -219,8 +219,18 @@ class ScaledocApp(App[int]):
         def on_change(change: Change, analysis: Analysis) -> None:
             self.post_message(FollowUpdate(analysis, tuple(change.lines())))
 
+        def on_index(index: EventSink) -> None:
+            assert isinstance(index, LogIndex)
+            index.finish(worker.cancelled_event)
+            if not worker.is_cancelled:
+                self.post_message(LogIndexReady(index))
+
         try:
-            follower.run(on_change, should_stop=lambda: worker.is_cancelled)
+            # The Logs view follows the window: each re-analysis indexes the same events in
+            # the same pass (texts kept: a followed file grows and rotates under the view).
+            follower.run(on_change, should_stop=lambda: worker.is_cancelled,
+                         new_sink=(lambda: LogIndex(keep_text=True)) if self._index_logs
+                         else None, on_sink=on_index)
         finally:
             follower.stop()
 

@@ -192,8 +192,20 @@ class LogsScreen(BaseScreen):
         if index is None or message.filter != self.filter:
             return
         self._filtering = False
-        keep = self.view.cursor_row
-        self.view.set_rows(index, message.rows, keep_row=keep)
+        view = self.view
+        keep, before = view.cursor_row, view.index
+        at_end = len(view.rows) > 0 and view.cursor >= len(view.rows) - 1
+        if before is not None and before is not index and keep is not None:
+            # A new index of the followed window: rows are numbered afresh, so keep the
+            # operator on the same source line, or at the end as `tail -f` does.
+            source, line = before.source_name(keep), before.line[keep]
+            view.set_rows(index, message.rows)
+            pos: int | None = (len(message.rows) - 1 if at_end
+                               else index.find(message.rows, source, line))
+            if pos is not None:
+                view.go_to(pos)
+        else:
+            view.set_rows(index, message.rows, keep_row=keep)
         self._update_status()
         if self._pending is not None:
             source, line = self._pending
