@@ -198,10 +198,10 @@ class LogsScreen(BaseScreen):
         if before is not None and before is not index and keep is not None:
             # A new index of the followed window: rows are numbered afresh, so keep the
             # operator on the same source line, or at the end as `tail -f` does.
-            source, line = before.source_name(keep), before.line[keep]
+            name, number = before.source_name(keep), before.line[keep]
             view.set_rows(index, message.rows)
-            pos: int | None = (len(message.rows) - 1 if at_end
-                               else index.find(message.rows, source, line))
+            pos = (len(message.rows) - 1 if at_end
+                   else index.find(message.rows, name, number))
             if pos is not None:
                 view.go_to(pos)
         else:
