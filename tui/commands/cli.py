@@ -17,15 +17,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 from probes import __version__
-from probes.evidence import Answer, Case
-from probes.redact import json_out, strict_json
-from probes.signals import SIGNALS
 from tui.commands.diagnostics import err, run_interruptibly
 from tui.exit_codes import ExitCode
 from tui.render.formats import add_output_option, format_type, render_document, with_output_formats
 
 if TYPE_CHECKING:  # each loads when its command runs ('scaledoc --help' stays light)
-    from probes.evidence import Evidence
+    from probes.evidence import Answer, Case, Evidence
     from probes.pipeline import Analysis
     from probes.ramp import RampPlan
     from probes.verdict import Verdict
@@ -283,6 +280,9 @@ def _command_names(parser: argparse.ArgumentParser) -> set[str]:
 
 
 def _answers(specs: Sequence[str]) -> dict[str, Answer]:
+    from probes.evidence import Answer
+    from probes.signals import SIGNALS
+
     out: dict[str, Answer] = {}
     for spec in specs:
         key, sep, val = spec.partition("=")
@@ -444,6 +444,7 @@ def _try_analyze(args: argparse.Namespace,
 
 
 def _emit(args: argparse.Namespace, analysis: Analysis) -> int:
+    from probes.redact import json_out, strict_json
     from tui.render import report
 
     fmt = args.format or ("json" if getattr(args, "json", False) else "text")
@@ -583,6 +584,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_signals(args: argparse.Namespace) -> int:
+    from probes.signals import SIGNALS
+
     for key, spec in SIGNALS.items():
         print(f"{key:32} {','.join(spec.probes):16} {spec.meaning}")
     return ExitCode.OK

@@ -14,16 +14,13 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
-
-from probes.evidence import Evidence
-from probes.redact import json_out
-from probes.safe_text import visible
 from tui.exit_codes import ExitCode
 from tui.render.formats import FORMATS, add_output_option, render_document
+
+if TYPE_CHECKING:  # annotations only: the modules load when a command runs
+    from probes.evidence import Evidence
 
 CODE_FORMATS = (*FORMATS, "sarif")
 
@@ -55,35 +52,9 @@ def path_problem(p: Path) -> str:
     return ""
 
 
-def findings_table(ev: Evidence, width: int = 120) -> Table:
-    """One row per finding; the file:line column takes at most 2/5 of the width."""
-    table = Table(title="Code findings (risks seen in source; weaker than runtime evidence)",
-                  title_justify="left", expand=True, show_lines=True)
-    table.add_column("where / cause", overflow="fold", max_width=max(30, width * 2 // 5))
-    table.add_column("why", ratio=3)
-    table.add_column("excerpt", ratio=3, overflow="fold")
-    for f in ev.data.get("findings", []):
-        where = Text(visible(f"{f['path']}:{f['line']}"))
-        where.append("\n" + f["cause"], style="bold")
-        table.add_row(where, Text(visible(f["why"])), Text(visible(f["excerpt"])))
-    return table
-
-
-def summary_lines(ev: Evidence) -> list[Text]:
-    out: list[Text] = []
-    for r in ev.inputs:
-        skipped = ", ".join(f"{n} {reason}" for reason, n in sorted(r.skipped.items()))
-        line = f"{r.name}: {r.notes[0] if r.notes else ''}"
-        if skipped:
-            line += f"; skipped: {skipped}"
-        if r.error:
-            line += f"; error: {r.error}"
-        out.append(Text(visible(line)))
-        out.extend(Text("  " + visible(n)) for n in r.notes[1:])
-    return out
-
-
 def _print_document(ev: Evidence, fmt: str) -> None:
+    from probes.redact import json_out
+
     if fmt == "json":
         print(json_out(ev.to_json(), indent=1))
     elif fmt == "sarif":
@@ -95,7 +66,12 @@ def _print_document(ev: Evidence, fmt: str) -> None:
 
 
 def cmd_code(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.text import Text
+
     from probes.code import scan
+    from probes.safe_text import visible
+    from tui.render.evidence_tables import findings_table, summary_lines
 
     paths = [Path(p) for p in args.code_paths]
     good: list[Path] = []

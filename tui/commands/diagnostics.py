@@ -11,17 +11,18 @@ import threading
 from collections.abc import Callable
 from typing import TypeVar
 
-from rich.console import Console
-from rich.text import Text
-
-from probes.redact import redact_text
-from probes.safe_text import visible
-
 T = TypeVar("T")
 
 
 def err(msg: str) -> None:
-    """One line on stderr, prefixed with the program name."""
+    """One line on stderr, prefixed with the program name. Rich and the redaction patterns
+    load here, not with the module: every command imports this one, 'scaledoc --help' too."""
+    from rich.console import Console
+    from rich.text import Text
+
+    from probes.redact import redact_text
+    from probes.safe_text import visible
+
     shown = visible(redact_text(msg))  # errors quote paths, URLs and server replies
     Console(stderr=True, highlight=False).print(Text(f"scaledoc: {shown}", style="red"),
                                                soft_wrap=True)

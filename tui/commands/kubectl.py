@@ -32,27 +32,14 @@ import re
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
-
-from probes.evidence import Case, Evidence
-from probes.kube.live import (
-    Cancelled,
-    Collected,
-    KubeTarget,
-    NoConfig,
-    Unreachable,
-    evidence_of,
-    gather,
-)
-from probes.redact import json_out
-from probes.safe_text import visible
 from tui.commands.diagnostics import err, run_interruptibly
-from tui.commands.live import plain_table, signals_table
 from tui.exit_codes import ExitCode
+
+if TYPE_CHECKING:  # annotations only: the modules load when a command runs
+    from probes.evidence import Case
+    from probes.kube.live import Collected, KubeTarget
 
 PLUGIN = "kubectl scaledoc"
 DEFAULT_REQUEST_TIMEOUT = 10.0
@@ -61,7 +48,7 @@ _DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+(?:\.\d+)?)s?)?$")
 
 ReportFn = Callable[..., int]
 """``report(case)`` or ``report(case, fmt)``: prints a report, returns an exit code."""
-TuiFn = Callable[[Case], int]
+TuiFn = Callable[["Case"], int]
 T = TypeVar("T")
 
 
@@ -105,6 +92,8 @@ def add_kube_flags(p: argparse.ArgumentParser) -> None:
 
 
 def target_from(args: argparse.Namespace) -> KubeTarget:
+    from probes.kube.live import KubeTarget
+
     return KubeTarget(
         kubeconfig=args.kubeconfig, context=args.context, namespace=args.namespace,
         all_namespaces=bool(args.all_namespaces), selector=args.selector,
@@ -116,6 +105,8 @@ def target_from(args: argparse.Namespace) -> KubeTarget:
 def _gather(target: KubeTarget, *, logs: bool) -> tuple[Collected | None, int]:
     """Collect, mapping failures to exit codes with a one-line message on stderr. A
     collection that found nothing usable comes back with its objects and INPUT_ERROR."""
+    from probes.kube.live import Cancelled, Collected, NoConfig, Unreachable, gather
+
     if target.kubeconfig and not Path(target.kubeconfig).is_file():
         # The client's own words for this are "Invalid kube-config file. No configuration
         # found.", which sends the operator to check the file's content, not its name.
@@ -243,6 +234,7 @@ def follow_cluster(args: argparse.Namespace, target: KubeTarget, report: ReportF
     one NDJSON object with ``-o json``) per changed verdict; Ctrl-C ends with the report.
     Read-only; a dropped watch retries with backoff and says so on stderr."""
     from probes.follow import Follower
+    from probes.kube.live import NoConfig, Unreachable
     from probes.kube.watch import KubeFollow
     from tui.commands.follow import follow_config, follow_loop
 
@@ -291,6 +283,11 @@ def _parse(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespa
 
 
 def run_capture(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.text import Text
+
+    from probes.safe_text import visible
+
     out = Path(args.output)
     if out.is_dir():
         err(f"{out} is a directory; give a file name like incident.tar.gz")
@@ -339,6 +336,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def cmd_kube(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from probes.kube.live import evidence_of
+    from probes.redact import json_out
+    from tui.render.evidence_tables import pods_table, replica_tables, signals_table
+
     target = target_from(args)
     got, found = _gather(target, logs=False)
     if got is None:
@@ -355,41 +358,3 @@ def cmd_kube(args: argparse.Namespace) -> int:
     return found
 
 
-def _t(value: object) -> Text:
-    """Cluster text as plain, visible text: never markup, never raw escapes."""
-    return Text(visible("" if value is None else str(value)))
-
-
-def pods_table(ev: Evidence) -> Table:
-    table = plain_table(f"Pods: {visible(ev.target)}")
-    for col in ("pod", "ready", "phase", "restarts", "last termination", "node"):
-        # Replicas differ at the end of their names: keep the pod whole, wrap the rest.
-        table.add_column(col, overflow="fold", no_wrap=col == "pod")
-    for row in ev.data.get("pods", []):
-        t = row.get("last_termination") or {}
-        last = f"{t.get('ended')} ({t.get('reason')}, exit {t.get('exit_code')})" if t else ""
-        table.add_row(_t(row.get("pod")), _t(row.get("ready")),
-                      _t(row.get("reason") or row.get("phase")), _t(row.get("restarts")),
-                      _t(last), _t(row.get("node")))
-    return table
-
-
-def replica_tables(ev: Evidence) -> list[Table]:
-    tables = []
-    for group in ev.data.get("replicas", []):
-        differs = set(group.get("differs", []))
-        table = plain_table(f"Replicas of {visible(group.get('owner', '?'))} "
-                            f"(differ in: {', '.join(sorted(differs)) or 'nothing'})")
-        cols = ("pod", "node", "restarts", "last_reason", "last_exit", "ready", "images")
-        for col in cols:
-            table.add_column(col, overflow="fold", no_wrap=col == "pod")
-        outliers = group.get("outliers", {})
-        for row in group.get("replicas", []):
-            cells = []
-            for col in cols:
-                style = "bold red" if row["pod"] in outliers.get(col, []) else ""
-                value = row.get(col)
-                cells.append(Text(visible("" if value is None else str(value)), style=style))
-            table.add_row(*cells)
-        tables.append(table)
-    return tables

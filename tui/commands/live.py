@@ -23,29 +23,17 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rich import box
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
-from rich.text import Text
-
-from probes.evidence import Answer, Evidence
-from probes.redact import json_out
-from probes.safe_text import visible
 from tui.commands.diagnostics import err, run_interruptibly
 from tui.exit_codes import ExitCode
-from tui.render.plain import clip
 
 if TYPE_CHECKING:
+    from rich.progress import Progress
+
+    from probes.evidence import Evidence
     from probes.ramp import RampPlan
 
 # psutil (probes.process) and httpx (probes.ramp) are imported by the commands that use
 # them: building the parser for '--help' or another command must not load them.
-
-ANSWER_STYLE = {Answer.YES: "bold red", Answer.NO: "green", Answer.UNKNOWN: "yellow"}
-MIB = 1024 * 1024
-COMMAND_CHARS = 100
-MESSAGE_CHARS = 80
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -100,8 +88,14 @@ def _interruptibly(probe: Callable[[threading.Event], Evidence]) -> tuple[Eviden
 
 
 def cmd_ps(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.text import Text
+
     from probes.process import ProcessTarget
     from probes.process import collect as collect_processes
+    from probes.redact import json_out
+    from probes.safe_text import visible
+    from tui.render.evidence_tables import process_commands, process_table, signals_table
 
     if args.port is None and args.pid is None and not args.match:
         err("ps needs --port, --pid or --match")
@@ -134,79 +128,6 @@ def cmd_ps(args: argparse.Namespace) -> int:
         err(ev.error)
         return ExitCode.UNREACHABLE
     return ExitCode.INTERRUPTED if interrupted else ExitCode.OK
-
-
-def _mib(value: object) -> str:
-    return f"{value / MIB:.1f}" if isinstance(value, int) else "?"
-
-
-def plain_table(title: str) -> Table:
-    """A table that stays readable at 80 columns (a pipe, a small terminal): no side
-    borders, one space between columns, a rule under the header and, with ``show_lines``,
-    a blank line between multi-line rows."""
-    return Table(title=Text(title), title_justify="left", box=box.SIMPLE_HEAD,
-                 show_edge=False, pad_edge=False, collapse_padding=True, header_style="bold")
-
-
-def process_table(ev: Evidence) -> Table:
-    """One row per process: identity, role, memory, fds, sockets, where it runs.
-
-    The pid and role never shrink: on a narrow terminal (or a pipe, 80 columns) the other
-    cells wrap instead of being cut to '…', so every value stays readable. Command lines
-    are too long for a cell: ``process_commands`` prints them under the table."""
-    table = plain_table(f"processes: {visible(ev.target)}")
-    for col in ("pid", "role", "found by", "user", "RSS MiB", "growth", "fds/limit",
-                "sockets", "thr", "cpu%", "pod/container"):
-        table.add_column(col, no_wrap=col in ("pid", "role"), overflow="fold")
-    for p in ev.data.get("processes", ()):
-        sockets = p.get("sockets")
-        socket_text = ("denied" if sockets is None
-                       else " ".join(f"{k}={v}" for k, v in sockets.items()) or "-")
-        growth = p.get("rss_growth_bytes") or 0
-        where = p.get("pod") or (p.get("container_id") or "")[:12] or "-"
-        fds = p.get("fds")
-        limit = p.get("fd_soft_limit")
-        cells = [
-            str(p.get("pid")), str(p.get("role", "")), str(p.get("found_by", "")),
-            str(p.get("user") or "?"), _mib(p.get("rss_bytes")), f"{growth / MIB:+.1f}",
-            f"{fds if fds is not None else '?'} / {limit if limit else '?'}", socket_text,
-            str(p.get("threads") if p.get("threads") is not None else "?"),
-            str(p.get("cpu_percent") if p.get("cpu_percent") is not None else "?"),
-            where,
-        ]
-        table.add_row(*(Text(visible(str(c))) for c in cells))
-    return table
-
-
-def process_commands(ev: Evidence) -> Text:
-    """Each process's command line on its own line, keyed by pid (folded, never cut off
-    by the table's width)."""
-    processes = ev.data.get("processes", ())
-    out = Text()
-    if processes:
-        out.append("command lines\n", style="bold")
-    for p in processes:
-        command = clip(p.get("cmdline") or p.get("name") or "", COMMAND_CHARS)
-        out.append(f"  {p.get('pid')}", style="bold")
-        out.append(f"  {visible(command)}\n")
-    return out
-
-
-def signals_table(ev: Evidence, title: str | None = None) -> Table:
-    """Each signal with its answer, detail and the first pieces of evidence."""
-    table = plain_table(title or f"signals ({ev.probe})")
-    table.show_lines = True
-    table.add_column("signal", overflow="fold")
-    table.add_column("answer", no_wrap=True)
-    table.add_column("detail", overflow="fold")
-    table.add_column("evidence", overflow="fold")
-    for s in ev.signals:
-        evidence = "\n".join(
-            visible(clip(f"{e.where}: {e.text}" + (f" ({e.note})" if e.note else ""),
-                         COMMAND_CHARS)) for e in s.examples[:2])
-        table.add_row(Text(s.key), Text(s.answer.value, style=ANSWER_STYLE[s.answer]),
-                      Text(visible(s.detail)), Text(evidence))
-    return table
 
 
 # --- ramp ---------------------------------------------------------------------------------
@@ -262,7 +183,13 @@ def _plan_from_args(args: argparse.Namespace) -> RampPlan:
 
 
 def cmd_ramp(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.text import Text
+
     from probes.ramp import check_plan, run_ramp
+    from probes.redact import json_out
+    from tui.render.evidence_tables import levels_table, ramp_messages, signals_table
 
     try:
         plan = _plan_from_args(args)
@@ -310,39 +237,6 @@ def cmd_ramp(args: argparse.Namespace) -> int:
         err(ev.error)
         return ExitCode.UNREACHABLE
     return ExitCode.INTERRUPTED if interrupted else ExitCode.OK
-
-
-def levels_table(ev: Evidence) -> Table:
-    """One row per concurrency level: status mix, error rate, latency. The 5xx messages
-    are the clue an operator reads first and too long for a cell: ``ramp_messages``
-    prints them under the table, whole."""
-    table = plain_table(f"ramp: {ev.data.get('method', '')} {visible(ev.target)}")
-    for col in ("level", "sent", "ok", "failed", "error rate", "statuses", "p50 ms",
-                "p95 ms", "max ms"):
-        table.add_column(col, justify="left" if col == "statuses" else "right",
-                         no_wrap=col == "level")
-    for row in ev.data.get("levels", ()):
-        rate = row.get("error_rate")
-        lat = row.get("latency_ms", {})
-        statuses = " ".join(f"{k}={v}" for k, v in row.get("statuses", {}).items())
-        cells = [row.get("level"), row.get("sent"), row.get("ok"), row.get("failed"),
-                 "-" if rate is None else f"{rate:.0%}", statuses,
-                 lat.get("p50", "-"), lat.get("p95", "-"), lat.get("max", "-")]
-        table.add_row(*(Text(visible(str("-" if c is None else c))) for c in cells))
-    return table
-
-
-def ramp_messages(ev: Evidence) -> Text:
-    """The distinct 5xx messages of each level (up to three), one per line."""
-    out = Text()
-    for row in ev.data.get("levels", ()):
-        for e in row.get("errors_5xx", ())[:3]:
-            if not out:
-                out.append("5xx messages\n", style="bold")
-            out.append(f"  level {row.get('level')}: ", style="bold")
-            out.append(visible(clip(f"{e['count']}x HTTP {e.get('status', '5xx')} "
-                                    f"{e['message']}", MESSAGE_CHARS + 20)) + "\n")
-    return out
 
 
 # Manual use: python -m tui.commands.live ps --port 3000
