@@ -13,12 +13,18 @@ from __future__ import annotations
 import argparse
 import contextlib
 import sys
+import threading
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tui.commands.diagnostics import err
 from tui.exit_codes import ExitCode
+
+if TYPE_CHECKING:  # loaded when following starts, not for --help
+    from probes.follow import Change, Follower
+    from probes.follow_config import FollowConfig
+    from probes.pipeline import Analysis
 
 FOLLOW_HELP = ("follow growing log files (like tail -F: rotation and truncation handled; "
                "files created in a followed directory join) and re-rank the verdict as "
@@ -56,15 +62,15 @@ def _positive(text: str) -> float:
     return value
 
 
-def follow_config(args: argparse.Namespace) -> Any:
+def follow_config(args: argparse.Namespace) -> FollowConfig:
     from probes.follow_config import FollowConfig
 
     return FollowConfig(poll_s=args.poll, interval_s=args.interval, window_s=args.window * 60,
                         max_events=max(1, args.window_events))
 
 
-def start_follower(args: argparse.Namespace, paths: Sequence[str], cancel: Any = None
-                   ) -> tuple[Any, list[str]]:
+def start_follower(args: argparse.Namespace, paths: Sequence[str],
+                   cancel: threading.Event | None = None) -> tuple[Follower | None, list[str]]:
     """A running ``Follower`` on the inputs (files tailed, the rest read once), or None and
     the errors that prevent it. ValueError for a bad config or answer."""
     from probes.follow import Follower, plan_inputs, static_evidence
@@ -81,14 +87,13 @@ def start_follower(args: argparse.Namespace, paths: Sequence[str], cancel: Any =
     static.extend(_live_evidence(args, cancel))
     if not plan.files and not plan.dirs and not static:
         return None, ["nothing to follow: no log or trace files among the inputs"]
-    kw: dict[str, Any] = {} if cancel is None else {"cancel": cancel}
     f = Follower(config=config, follow=fc, static=static, static_inputs=static_inputs,
-                 answers=answers, **kw)
+                 answers=answers, cancel=cancel or threading.Event())
     f.start(plan)  # files tailed, directories watched for files created in them
     return f, []
 
 
-def _started(args: argparse.Namespace) -> Any:
+def _started(args: argparse.Namespace) -> Follower | None:
     """A running follower on ``args.paths``, or None after saying on stderr why not."""
     try:
         follower, errors = start_follower(args, args.paths)
@@ -126,7 +131,7 @@ def cmd_follow(args: argparse.Namespace) -> int:
     return _emit(args, final)
 
 
-def follow_loop(follower: Any, fmt: str) -> tuple[Any, int]:
+def follow_loop(follower: Follower, fmt: str) -> tuple[Analysis | None, int]:
     """Print a line (text) or an NDJSON object (json) per changed verdict until Ctrl-C;
     return the final analysis (None after a second Ctrl-C) and the number of changes.
     Shared by ``scaledoc -f`` and ``kubectl scaledoc -f``."""
@@ -135,7 +140,7 @@ def follow_loop(follower: Any, fmt: str) -> tuple[Any, int]:
 
     seq = 0
 
-    def on_change(change: Any, analysis: Any) -> None:
+    def on_change(change: Change, analysis: Analysis) -> None:
         nonlocal seq
         seq += 1
         if fmt == "json":
@@ -157,7 +162,8 @@ def follow_loop(follower: Any, fmt: str) -> tuple[Any, int]:
         return None, seq
 
 
-def _follow_json(follower: Any, seq: int, change: Any, *, final: bool) -> dict[str, Any]:
+def _follow_json(follower: Follower, seq: int, change: dict[str, object] | None, *,
+                 final: bool) -> dict[str, Any]:  # Any: a JSON document
     fc = follower.follow
     return {"seq": seq, "final": final, "change": change,
             "window": {"events": follower.window_size,
