@@ -24,12 +24,18 @@ the secret value itself. Redaction is idempotent: redacting twice gives the same
 Speed: most text holds no secret. Every rule has a trigger: lowercase needles (a
 secret word, a provider prefix, ``://``) that any match of the rule contains, or for the
 few shapes without a fixed word (Twilio's AC/SK + 32 hex, Telegram, Discord) a pattern
-that starts with a literal. ``_is_candidate`` lowers the text once and looks for the
-needles with ``in``; text with none is returned untouched and the rules run only on the
-rest. Why needles and not one union regex of the rules: Python's ``re`` tries every
-branch of an alternation at every position, and the union of the rules' patterns took
-6 s on 8,000 log lines where the needles take 0.02 s. A test checks every rule's trigger
-against every corpus secret it masks, and that the pre-check changes no output.
+that starts with a literal. ``_is_candidate`` lowers the text once and searches it with
+one pattern: the needles as a trie (``a(?:uth|ws)|b(?:asic|earer)|...``, which ``re``
+walks about twice as fast as a loop of ``in`` tests) and a key ``sig`` with its
+separator (a SAS signature: the bare needle "sig" is in every "assigned", so every
+pod's Scheduled event went through every rule); then the shapes, as one alternation.
+Text with none is returned untouched. On the rest only the rules whose own trigger is
+in the text run (``_redact_triggered``), in ``_redact_all``'s order; a rule that masks
+something has the triggers looked for again in what it left. Why triggers and not one
+union regex of the rules: Python's ``re`` tries every branch of an alternation at every
+position, and the union of the rules' patterns took 6 s on 8,000 log lines where the
+needles take 0.02 s. Tests check each rule's trigger against every corpus text the rule
+changes, and that neither step changes any output (``tests/test_redact_triggers.py``).
 
 Limits: a secret with no recognisable shape and no secret-looking name next to it (a
 bare random string in free text) is not found. That is the trade-off for not mangling
@@ -44,7 +50,7 @@ import json
 import math
 import re
 from collections.abc import Callable, Mapping
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -264,14 +270,20 @@ _RULES: tuple[_Rule, ...] = (
 )
 
 # Pairs run after the env entries and before the shapes. Their needles: every spelling
-# of the secret words of ``_SECRET_WORDS`` (a key holds one of them).
+# of the secret words of ``_SECRET_WORDS`` (a key holds one of them); a key that is
+# exactly ``sig`` (a SAS URL's signature) by its shape, a key then its separator as
+# ``_KEY`` takes them: the needle "sig" alone is in every "assigned" (each pod's
+# Scheduled event), and it sent them all through every rule.
 _PAIR_NEEDLES = ("pass", "pwd", "secret", "token", "apikey", "api_key", "api-key",
                  "accesskey", "access_key", "access-key", "privatekey", "private_key",
                  "private-key", "accountkey", "account_key", "account-key", "sharedaccess",
                  "shared_access", "shared-access", "credential", "auth", "sessionkey",
                  "session_key", "session-key", "cookie", "signature", "dsn", "connectionstring",
-                 "connection_string", "connection-string", "connstr", "conn_str", "conn-str",
-                 "sig")
+                 "connection_string", "connection-string", "connstr", "conn_str", "conn-str")
+# Searched in the lowered text: the key's letters and everything after them are ASCII,
+# so lowering keeps them (and the character before the key, which lowering may change,
+# is not looked at: a superset of _KEY's matches).
+_PAIR_SIG = r"sig\\{0,3}[\"']?[ \t]*[:=]"
 
 
 # --------------------------------------------------------------------------- vendored
@@ -377,7 +389,9 @@ def _load_vendored() -> tuple[tuple[_Rule, ...], str]:
             for old, new in _VENDOR_REWRITES:
                 source = source.replace(old, new)
             pattern = re.compile(source, flags)
-            trigger = _VENDOR_TRIGGERS.get(r["plugin"], ((), (pattern.pattern,)))
+            scoped = ("i" if r["ignorecase"] else "") + ("x" if r["verbose"] else "")
+            own = f"(?{scoped}:{source})" if scoped else source  # its flags kept
+            trigger = _VENDOR_TRIGGERS.get(r["plugin"], ((), (own,)))
             rules.append((f"detect-secrets {r['plugin']}", pattern,
                           _vendor_replace(int(r["secret_group"]), _literal_prefix(r["pattern"])),
                           trigger))
@@ -388,19 +402,84 @@ def _load_vendored() -> tuple[tuple[_Rule, ...], str]:
 
 VENDORED_RULES, VENDORED_SOURCE = _load_vendored()
 
-_NEEDLES = tuple(dict.fromkeys(
-    (*_PAIR_NEEDLES, *(n for r in (*_RULES, *VENDORED_RULES) for n in r[3][0]))))
-_SHAPES = tuple(re.compile(s) for s in dict.fromkeys(
-    s for r in (*_RULES, *VENDORED_RULES) for s in r[3][1]))
+_PAIRS_AFTER = next(i for i, r in enumerate(_RULES) if r[0] == "env entry")
+
+
+def _steps() -> tuple[tuple[str, Callable[[str], str], _Trigger], ...]:
+    """Every rule in the order ``_redact_all`` applies them, the pairs step included:
+    (name, apply, trigger)."""
+    out: list[tuple[str, Callable[[str], str], _Trigger]] = []
+    for i, (name, pattern, replace, trigger) in enumerate(_RULES):
+        out.append((name, partial(pattern.sub, replace), trigger))
+        if i == _PAIRS_AFTER:
+            out.append(("pairs", _pairs, (_PAIR_NEEDLES, ())))
+    out.extend((name, partial(pattern.sub, replace), trigger)
+               for name, pattern, replace, trigger in VENDORED_RULES)
+    return tuple(out)
+
+
+_STEPS = _steps()
+_PAIRS_STEP = next(i for i, step in enumerate(_STEPS) if step[0] == "pairs")
+
+
+def _index(part: int) -> dict[str, list[int]]:
+    """needle (``part`` 0) or shape (1) -> the steps it triggers."""
+    out: dict[str, list[int]] = {}
+    for i, step in enumerate(_STEPS):
+        for key in step[2][part]:
+            out.setdefault(key, []).append(i)
+    return out
+
+
+# A step with no trigger at all (none today) would always run.
+_BY_NEEDLE = _index(0)
+_BY_SHAPE = _index(1)
+_ALWAYS = frozenset(i for i, (_, _, (n, s)) in enumerate(_STEPS) if not n and not s)
+_NEEDLE_STEPS = tuple((n, frozenset(ix)) for n, ix in _BY_NEEDLE.items())
+_SHAPE_STEPS = tuple((re.compile(s), frozenset(ix)) for s, ix in _BY_SHAPE.items())
+_SIG_KEY = re.compile(_PAIR_SIG)
+# The shapes (case-sensitive, each led by a literal or a class) in one pass.
+_SHAPES = re.compile("|".join(f"(?:{s})" for s in _BY_SHAPE)) if _BY_SHAPE else None
+
+
+def _alternation(words: list[str]) -> str:
+    """A regex matching any of ``words``, as a trie ("a(?:uth|ws)|b(?:asic|earer)"):
+    ``re`` tries an alternation's branches one by one at each position, so sharing
+    prefixes is what makes one pattern beat a loop of ``in`` tests."""
+    if "" in words:
+        return ""  # a shorter word ends here: finding it is enough
+    first: dict[str, list[str]] = {}
+    for word in words:
+        first.setdefault(word[0], []).append(word[1:])
+    parts = [re.escape(ch) + _alternation(rest) for ch, rest in sorted(first.items())]
+    return parts[0] if len(parts) == 1 else "(?:" + "|".join(parts) + ")"
+
+
+# The pre-check, one pass over the lowered text: every needle, and a key "sig".
+_CANDIDATE = re.compile(_alternation(list(_BY_NEEDLE)) + "|" + _PAIR_SIG)
 
 
 def _is_candidate(text: str) -> bool:
-    """Whether any rule could match: a needle in the lowered text, or a shape."""
+    """Whether any rule could match: a needle or a key "sig" in the lowered text, or
+    a shape in the text."""
+    if _ALWAYS or _CANDIDATE.search(text.lower()):
+        return True
+    return _SHAPES is not None and _SHAPES.search(text) is not None
+
+
+def _triggered(text: str) -> set[int]:
+    """The steps whose trigger is in ``text``: the only ones that can change it."""
     low = text.lower()
-    for needle in _NEEDLES:
+    todo = set(_ALWAYS)
+    for needle, steps in _NEEDLE_STEPS:
         if needle in low:
-            return True
-    return any(shape.search(text) for shape in _SHAPES)
+            todo |= steps
+    for shape, steps in _SHAPE_STEPS:
+        if shape.search(text):
+            todo |= steps
+    if _SIG_KEY.search(low):
+        todo.add(_PAIRS_STEP)
+    return todo
 
 
 def _masks_pair(name: str, value: str) -> bool:
@@ -422,7 +501,7 @@ def redact_text(text: str) -> str:
         return text
     if len(text) <= _SHORT:
         return _redact_short(text)
-    return _redact_all(text) if _is_candidate(text) else text
+    return _redact_triggered(text) if _is_candidate(text) else text
 
 
 _SHORT = 256
@@ -431,21 +510,28 @@ _SHORT = 256
 @lru_cache(maxsize=16384)
 def _redact_short(text: str) -> str:
     """Short strings repeat (image names, env names, reasons in 10,000 pods): cached."""
-    return _redact_all(text) if _is_candidate(text) else text
+    return _redact_triggered(text) if _is_candidate(text) else text
+
+
+def _redact_triggered(text: str) -> str:
+    """The rules whose trigger is in the text, in ``_redact_all``'s order; the others
+    cannot match it. A rule that changes the text (a mask) has the triggers looked for
+    again in what it left, for the rules after it."""
+    todo = sorted(_triggered(text))
+    while todo:
+        step = todo.pop(0)
+        new = _STEPS[step][1](text)
+        if new != text:
+            text = new
+            todo = sorted(i for i in _triggered(text) if i > step)
+    return text
 
 
 def _redact_all(text: str) -> str:
     """Every rule, without the pre-check (the tests compare it with ``redact_text``)."""
-    for i, (_, pattern, replace, _) in enumerate(_RULES):
-        text = pattern.sub(replace, text)
-        if i == _PAIRS_AFTER:
-            text = _pairs(text)
-    for _, pattern, replace, _ in VENDORED_RULES:
-        text = pattern.sub(replace, text)
+    for _, apply, _ in _STEPS:
+        text = apply(text)
     return text
-
-
-_PAIRS_AFTER = next(i for i, r in enumerate(_RULES) if r[0] == "env entry")
 
 
 def redact_env(name: str, value: str) -> str:
