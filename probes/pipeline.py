@@ -311,14 +311,15 @@ def iter_events(paths: Sequence[str], config: IngestConfig | None = None,
     yield from merge_by_time([r.events() for r in readers])
 
 
-def cluster_case(got: Any, target: Any) -> Case:
+def cluster_case(got: Any, target: Any, sink: EventSink | None = None) -> Case:
     """What a live cluster read gives (``probes.kube.live.gather``): the pods' evidence and
     the analysis of their logs, each log named by pod identity (``ns/pod/container``, and
     ``/previous`` for a restarted container's last run).
 
     Logs go through the same reader as files (``LogReader``), written to a private folder
     of the process's temp space first because the reader reads files; the folder is
-    removed when the logs are read.
+    removed when the logs are read: ``sink`` (the TUI's Logs view index) gets their events
+    in the same pass, with their texts, since the files do not outlive it.
     """
     from probes.kube.live import evidence_of
     from probes.tempspace import space
@@ -332,7 +333,7 @@ def cluster_case(got: Any, target: Any) -> Case:
             path = Path(folder) / f"{i:06d}.log"
             path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
             readers.append(LogReader(InputFile(source, path), IngestConfig()))
-        log_ev = analyze_logs(readers)
+        log_ev = analyze_logs(readers, sink=sink)
     return Case(evidence=(log_ev, ev))
 
 

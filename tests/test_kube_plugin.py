@@ -196,3 +196,44 @@ def test_no_matching_pods_says_so_on_stderr(cluster: Any,
                  report=rec.report, tui=rec.tui)
     assert f"no pods found in namespace {NS} for -l app=nothing-here" in capsys.readouterr().err
     assert rec.calls and rec.calls[0][0] == "report"  # the (empty) report still runs
+
+
+async def test_the_plugin_tui_shows_the_pods_logs_read_in_the_analysis_pass(
+        cluster: Any) -> None:
+    """kubectl scaledoc's TUI: the pods' logs exist only in temp files while they are
+    analysed, so the Logs view's index is filled in that pass (texts kept) and handed to the
+    app; the view lists every pod's lines under the pod's name. Real client, fake API server
+    over HTTP, the same calls kubectl_main makes on a terminal."""
+    from probes.kube.live import gather
+    from probes.pipeline import Analysis, cluster_case
+    from tui.app.logview import LogIndex
+    from tui.app.main import ScaledocApp
+    from tui.app.widgets.log_view import LogView
+    from tui.commands.kubectl import plugin_parser, target_from
+
+    fake, names, cfg = cluster
+    target = target_from(plugin_parser().parse_args(["--kubeconfig", str(cfg), "deploy/agent"]))
+    got = gather(target, logs=True)
+    index = LogIndex(keep_text=True)
+    case = cluster_case(got, target, sink=index)
+    index.finish()
+    read = sum(i.events for e in case.evidence if e.probe == "logs" for i in e.inputs
+               if i.kind == "log")
+    assert read > 0 and len(index) == read
+    app = ScaledocApp(analysis=Analysis.of_case(case), log_index=index, index_logs=True)
+    async with app.run_test(size=(120, 36)) as pilot:
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if app.analysis is not None and app.log_index is not None:
+                break
+        assert app.log_index is index  # no second read: the temp files are gone
+        await pilot.press("4")
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if len(app.screen.query_one(LogView).rows) == read:
+                break
+        view = app.screen.query_one(LogView)
+        assert len(view.rows) == read
+        sources = {index.source_name(r) for r in range(len(index))}
+        assert {f"pod/{n}/config-db" for n in names} <= sources
+        assert all(index.text(r) for r in range(len(index)))  # texts kept, not offsets

@@ -160,7 +160,7 @@ class ScaledocApp(App[int]):
     def __init__(self, analysis_factory: AnalysisFactory | None = None, *,
                  analysis: Analysis | None = None, title: str = "",
                  save_dir: str | Path | None = None, index_logs: bool = True,
-                 follower: Follower | None = None) -> None:
+                 follower: Follower | None = None, log_index: LogIndex | None = None) -> None:
         super().__init__()
         if analysis_factory is None and analysis is None and follower is None:
             raise ValueError("ScaledocApp needs an analysis, an analysis_factory or a follower")
@@ -168,6 +168,9 @@ class ScaledocApp(App[int]):
         self._follower = follower
         """A ``probes.follow.Follower`` with its sources added (``-f``), or None."""
         self._initial = analysis
+        self._initial_index = log_index
+        """The Logs view's index when the analysis's own pass filled it (kubectl scaledoc:
+        the pods' logs exist only while they are analysed)."""
         self._history: list[str] = []
         self._exit_code = ExitCode.OK
         self._index_logs = index_logs
@@ -177,6 +180,8 @@ class ScaledocApp(App[int]):
         self.sub_title = "loading…" if analysis is None else ""
 
     def on_mount(self) -> None:
+        if self._initial_index is not None:
+            self.post_message(LogIndexReady(self._initial_index))  # before AnalysisReady
         if self._initial is not None:
             self.post_message(AnalysisReady(self._initial))
         elif self._factory is not None:
@@ -533,12 +538,14 @@ class ScaledocApp(App[int]):
 
 def run_app(analysis_factory: AnalysisFactory | None = None, *,
             analysis: Analysis | None = None, title: str = "",
-            follower: Follower | None = None) -> int:
+            follower: Follower | None = None, log_index: LogIndex | None = None) -> int:
     """Run the TUI until the operator quits; returns the process exit code.
 
-    Give ``analysis`` when it is already built, or ``analysis_factory(cancel)`` to build
-    it in a worker while the app shows progress (it may accept ``progress=`` too).
+    Give ``analysis`` when it is already built (with ``log_index`` when its pass filled
+    one), or ``analysis_factory(cancel)`` to build it in a worker while the app shows
+    progress (it may accept ``progress=`` and ``sink=`` too).
     """
-    app = ScaledocApp(analysis_factory, analysis=analysis, title=title, follower=follower)
+    app = ScaledocApp(analysis_factory, analysis=analysis, title=title, follower=follower,
+                      log_index=log_index)
     code = app.run()
     return int(code if code is not None else app.return_code or 0)

@@ -26,6 +26,7 @@ if TYPE_CHECKING:  # each loads when its command runs ('scaledoc --help' stays l
     from probes.pipeline import Analysis
     from probes.ramp import RampPlan
     from probes.verdict import Verdict
+    from tui.app.logview import LogIndex
 
 COMMAND_MODULES: tuple[str, ...] = (
     "tui.commands.live", "tui.commands.code", "tui.commands.kubectl")
@@ -657,11 +658,12 @@ def _take_output_format(args: list[str]) -> tuple[list[str], str | None]:
     return out, fmt
 
 
-def _tui_case(case: Case) -> int:
+def _tui_case(case: Case, log_index: LogIndex | None = None) -> int:
     from probes.pipeline import Analysis
     from tui.app.main import run_app
 
-    return run_app(None, analysis=Analysis.of_case(case), title="kubectl scaledoc")
+    return run_app(None, analysis=Analysis.of_case(case), title="kubectl scaledoc",
+                   log_index=log_index)
 
 
 if __name__ == "__main__":

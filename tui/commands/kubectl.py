@@ -38,7 +38,6 @@ from tui.commands.diagnostics import err, run_interruptibly
 from tui.exit_codes import ExitCode
 
 if TYPE_CHECKING:  # annotations only: the modules load when a command runs
-    from probes.evidence import Case
     from probes.kube.live import Collected, KubeTarget
 
 PLUGIN = "kubectl scaledoc"
@@ -48,7 +47,8 @@ _DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+(?:\.\d+)?)s?)?$")
 
 ReportFn = Callable[..., int]
 """``report(case)`` or ``report(case, fmt)``: prints a report, returns an exit code."""
-TuiFn = Callable[["Case"], int]
+TuiFn = Callable[..., int]
+"""``tui(case, log_index=index)``: opens the TUI on the case, its Logs view on ``index``."""
 T = TypeVar("T")
 
 
@@ -217,14 +217,21 @@ def kubectl_main(argv: Sequence[str], report: ReportFn, tui: TuiFn) -> int:
         return found
     from probes.pipeline import cluster_case  # the analysis loads only when it runs
 
-    case = cluster_case(got, target)
     fmt = args.output or "text"
     if args.report or args.output or not sys.stdout.isatty():
+        case = cluster_case(got, target)
         code = report(case) if fmt == "text" else report(case, fmt)
         return found if code == ExitCode.OK else code
     if found != ExitCode.OK:
         return found  # nothing to show: the message on stderr would hide behind a TUI
-    return tui(case)
+    from tui.app.logview import LogIndex
+
+    # The pods' logs live in temp files only while they are analysed: the Logs view's
+    # index is filled in that pass, texts kept (a second read would find nothing).
+    index = LogIndex(keep_text=True)
+    case = cluster_case(got, target, sink=index)
+    index.finish()
+    return tui(case, log_index=index)
 
 
 def follow_cluster(args: argparse.Namespace, target: KubeTarget, report: ReportFn) -> int:
