@@ -15,6 +15,12 @@ Every file read gets an ``InputReport``; objects that are neither Pods nor Event
 (Deployments, Nodes...) are counted as skipped by kind, never dropped silently. Logs in
 folders and bundles are not parsed here: ``bundle_log_members`` hands them to the log
 pipeline with the pod identity in the source name.
+
+Speed: a file (or bundle member) holding one JSON document, what ``kubectl get -o json``
+writes, is decoded straight from its bytes into only the fields diagnosis reads
+(``probes.kube.fields``: 10,000 pods and 50,000 events in a third of ``json.load``'s
+time); anything else takes the general path, with the same result. Reading and building
+evidence run with the cyclic garbage collector paused (``objects.gc_paused``).
 """
 
 from __future__ import annotations
@@ -31,10 +37,11 @@ from typing import Any
 import yaml
 
 from probes.evidence import Evidence, InputReport, now_utc
-from probes.ingest.limits import DEEP_REASON, MAX_DEPTH, MAX_YAML_NODES, obj_too_deep
+from probes.ingest.limits import DEEP_REASON, MAX_DEPTH, MAX_YAML_NODES
 from probes.ingest.sources import InputFile
 from probes.kube import describe, events_text, paste
-from probes.kube.objects import as_list, as_map, is_event, is_pod
+from probes.kube.fields import DecodeFailed, decode_dump, kept_too_deep, too_deep
+from probes.kube.objects import as_list, as_map, gc_paused, is_event, is_pod
 from probes.kube.pods import PodFacts, pod_data, signals_from
 from probes.safe_text import visible
 from probes.tempspace import release, space
@@ -179,7 +186,7 @@ def _json_documents(text: str, skipped: Counter[str]) -> list[Any]:
         start = i
         try:
             doc, i = decoder.raw_decode(text, i)
-            if obj_too_deep(doc):
+            if too_deep(doc, MAX_DEPTH):
                 raise RecursionError
             docs.append(doc)
             continue
@@ -198,6 +205,40 @@ def _json_documents(text: str, skipped: Counter[str]) -> list[Any]:
     if not docs and first_error is not None and not found:
         raise first_error
     return docs
+
+
+def _parse_data(name: str, data: bytes, into: _Collected) -> InputReport | None:
+    """Parse one file's bytes; None when it is not Kubernetes material at all.
+
+    One JSON document (what ``kubectl get -o json`` writes) is decoded into only the
+    fields diagnosis reads (``probes.kube.fields``); anything else, and any JSON that
+    decoder does not take exactly, goes through ``_parse_text`` as before."""
+    report = _parse_dump(name, data, into)
+    if report is not None:
+        return report
+    return _parse_text(name, data.decode("utf-8", errors="replace"), into)
+
+
+def _parse_dump(name: str, data: bytes, into: _Collected) -> InputReport | None:
+    """The fast path of ``_parse_data``: the same objects and the same report as
+    ``_parse_text`` gives for one JSON document, or None to take that path instead."""
+    if not data[:4096].lstrip().startswith(b"{"):
+        return None
+    try:
+        doc = decode_dump(data)
+    except DecodeFailed:
+        return None
+    if kept_too_deep(doc, MAX_DEPTH) or not looks_like_kube(doc):
+        return None  # the general path says why (too deep, not Kubernetes material)
+    skipped: Counter[str] = Counter()
+    used = into.add_doc(doc, skipped)
+    # as _parse_text counts them on the decoded text: a newline is never part of a
+    # multi-byte character, and only invalid UTF-8 changes the size once replaced
+    size = len(data) if data.isascii() else len(data.decode("utf-8", "replace").encode())
+    return InputReport(name=name, kind="kube",
+                       format=f"kubectl-json:{doc.get('kind') or 'Pod/Event'}",
+                       lines_read=data.count(b"\n") + 1, events=used, skipped=dict(skipped),
+                       bytes_read=size)
 
 
 def _parse_text(name: str, text: str, into: _Collected) -> InputReport | None:
@@ -269,13 +310,13 @@ def _parse_paste(name: str, text: str, into: _Collected) -> InputReport | None:
                        notes=tuple(notes))
 
 
-def _read_file_text(path: Path) -> str:
+def _read_file_bytes(path: Path) -> bytes:
     if path.stat().st_size > MAX_FILE_BYTES:
         raise ValueError(f"larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB")
     data = path.read_bytes()
     if b"\x00" in data[:8192]:
         raise ValueError("binary file")
-    return data.decode("utf-8", errors="replace")
+    return data
 
 
 def _is_bundle(path: Path) -> bool:
@@ -297,7 +338,11 @@ def read_kube_path(path: Path) -> Evidence | None:
     """Evidence from a saved dump, folder or bundle; None when it holds no Kubernetes
     material (so the caller can try other readers). Unreadable files are reported in
     ``inputs`` with their error, never raised."""
-    path = Path(path)
+    with gc_paused():
+        return _read_kube_path(Path(path))
+
+
+def _read_kube_path(path: Path) -> Evidence | None:
     got = _Collected()
     try:
         if path.is_dir():
@@ -305,7 +350,7 @@ def read_kube_path(path: Path) -> Evidence | None:
         elif _is_bundle(path):
             _read_bundle(path, got)
         elif path.is_file():
-            report = _parse_text(str(path), _read_file_text(path), got)
+            report = _parse_data(str(path), _read_file_bytes(path), got)
             if report is not None:
                 got.inputs.append(report)
         else:
@@ -340,23 +385,24 @@ def evidence_from(target: str, pods: list[dict[str, Any]], events: list[dict[str
                   owner_rows: list[dict[str, Any]] | None = None,
                   usage: list[dict[str, Any]] | None = None) -> Evidence:
     """Signals and tables for a set of objects: shared by offline and live reading."""
-    rows = [*(owner_rows or []), *(_owner_row(o) for o in owners or [])]
-    facts = PodFacts(pods, events, rows)
-    data = pod_data(facts)
-    if rows:
-        data["workloads"] = [{k: v for k, v in r.items() if k != "row"} for r in rows]
-    if usage:
-        data["usage"] = [{k: v for k, v in u.items() if k != "row"} for u in usage]
-    if manifest is not None:
-        data["manifest"] = dict(manifest)
-    if owners:
-        data["owners"] = [{"kind": o.get("kind"), "name": as_map(o.get("metadata")).get("name"),
-                           "namespace": as_map(o.get("metadata")).get("namespace")}
-                          for o in owners]
-    if notes:
-        data.update(notes)
-    return Evidence(probe=PROBE, target=target, signals=signals_from(facts),
-                    inputs=tuple(inputs), error=error, collected_at=now_utc(), data=data)
+    with gc_paused():
+        rows = [*(owner_rows or []), *(_owner_row(o) for o in owners or [])]
+        facts = PodFacts(pods, events, rows)
+        data = pod_data(facts)
+        if rows:
+            data["workloads"] = [{k: v for k, v in r.items() if k != "row"} for r in rows]
+        if usage:
+            data["usage"] = [{k: v for k, v in u.items() if k != "row"} for u in usage]
+        if manifest is not None:
+            data["manifest"] = dict(manifest)
+        if owners:
+            data["owners"] = [{"kind": o.get("kind"), "name": as_map(o.get("metadata")).get("name"),
+                               "namespace": as_map(o.get("metadata")).get("namespace")}
+                              for o in owners]
+        if notes:
+            data.update(notes)
+        return Evidence(probe=PROBE, target=target, signals=signals_from(facts),
+                        inputs=tuple(inputs), error=error, collected_at=now_utc(), data=data)
 
 
 def _owner_row(o: Mapping[str, Any]) -> dict[str, Any]:
@@ -380,7 +426,7 @@ def _read_dir(root: Path, got: _Collected) -> None:
         if path.name == "logs.txt" or path.suffix == ".log":
             continue  # container logs: see bundle_log_members
         try:
-            report = _parse_text(str(path), _read_file_text(path), got)
+            report = _parse_data(str(path), _read_file_bytes(path), got)
         except (OSError, ValueError) as exc:
             got.inputs.append(InputReport(name=str(path), kind="kube", format="unknown",
                                           error=str(exc)))
@@ -487,18 +533,18 @@ def _read_bundle(path: Path, got: _Collected) -> None:
                 continue
             if f is None:
                 continue
-            text = f.read(MAX_OBJECT_BYTES + 1).decode("utf-8", errors="replace")
+            data = f.read(MAX_OBJECT_BYTES + 1)
             if PurePosixPath(member.name).name == MANIFEST:
                 try:
-                    doc = json.loads(text)
+                    doc = json.loads(data.decode("utf-8", errors="replace"))
                 except (ValueError, RecursionError):
                     plan.skip("manifest is not JSON", member.name)
                     continue
-                if isinstance(doc, dict) and not obj_too_deep(doc):
+                if isinstance(doc, dict) and not too_deep(doc, MAX_DEPTH):
                     got.manifest = doc
                 continue
             try:
-                report = _parse_text(f"{path}!{member.name}", text, got)
+                report = _parse_data(f"{path}!{member.name}", data, got)
             except ValueError as exc:
                 plan.skip(str(exc), member.name)
                 continue
