@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from probes.evidence import Answer
-from probes.kube import pod_signals, read_kube_path
+from probes.kube import pod_signals, pods, read_kube_path
 from probes.kube.termination import Ended
 
 FIX = Path(__file__).parent / "kube_fixtures"
@@ -278,3 +278,29 @@ def test_same_events_from_describe_and_table_count_once() -> None:
     assert {e["namespace"] for e in ev.data["events"]} == {"app-02"}
     timeline = ev.data["timeline"]["giant-narwhal-6958c5bdd8-69gtn"]
     assert sum(1 for e in timeline if e["what"] == "event:BackOff") == 1
+
+
+# --- examples: made (redacted) only when shown -----------------------------------------
+
+
+def test_signals_redact_only_the_examples_they_show(monkeypatch: pytest.MonkeyPatch) -> None:
+    """500 unready replicas of one workload: the signals count all of them and make
+    (redact) only the ``MAX_EXAMPLES`` examples they show."""
+    base = json.loads((FIX / "pod-readiness-probe-never-ready-gitops-engine.converted.json")
+                      .read_text())
+    replicas = []
+    for i in range(500):
+        pod = json.loads(json.dumps(base))
+        pod["metadata"].update(name=f"web-{i}", ownerReferences=[
+            {"kind": "ReplicaSet", "name": "web-5d8f", "controller": True}])
+        pod["metadata"].setdefault("labels", {})["pod-template-hash"] = "5d8f"
+        replicas.append(pod)
+    facts = pods.PodFacts(replicas, [])
+    calls: list[str] = []
+    monkeypatch.setattr(pods, "redact_text", lambda text: calls.append(text) or text)
+    for signal in (pods._not_ready, pods._multiple_workers):
+        calls.clear()
+        result = signal(facts)
+        assert result.value == 500
+        assert len(result.examples) == pods.MAX_EXAMPLES
+        assert len(calls) <= 2 * pods.MAX_EXAMPLES, (signal.__name__, len(calls))

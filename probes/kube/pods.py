@@ -37,9 +37,9 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 
 from probes.evidence import Example, Signal, iso_ns, no, unknown, yes
@@ -94,8 +94,10 @@ _OOM_TEXT = re.compile(r"\(last reason: OOMKilled\)|\bOOMKilled\b|\bOOM[- ]kille
 
 
 def oom_events(events: Iterable[EventView]) -> list[EventView]:
-    """Pod-level events whose message names an OOM kill (node events are separate)."""
-    return [e for e in events if e.kind != "Node" and _OOM_TEXT.search(e.message)]
+    """Pod-level events whose message names an OOM kill (node events are separate).
+    Every spelling ``_OOM_TEXT`` knows holds "oom": that cheap test comes first."""
+    return [e for e in events if e.kind != "Node" and "oom" in e.message.lower()
+            and _OOM_TEXT.search(e.message)]
 
 
 def spec_known(pod: Obj) -> bool:
@@ -108,6 +110,21 @@ def example(source: str, line: int | None = None, time_ns: int | None = None,
     """``probes.evidence.example`` with the excerpt redacted: event messages, probe
     commands and termination reasons come from the cluster and may carry secrets."""
     return plain_example(source, line, time_ns, redact_text(text), redact_text(note))
+
+
+Pending = Callable[[], Example]
+
+
+def later(source: str, line: int | None = None, time_ns: int | None = None,
+          text: str = "", note: str = "") -> Pending:
+    """An example made (and so redacted) only when it is shown: a signal counts every
+    pod it hits but shows ``MAX_EXAMPLES`` of them (10,000 replicas, 8 examples)."""
+    return partial(example, source, line, time_ns, text, note)
+
+
+def shown(pending: list[Pending]) -> list[Example]:
+    """The examples a signal shows: the first ``MAX_EXAMPLES``, made now."""
+    return [make() for make in pending[:MAX_EXAMPLES]]
 
 
 def _pod_id(namespace: str, name: str) -> tuple[str, str]:
@@ -169,9 +186,22 @@ class PodFacts:
         self.evicted = [p for p in self.pods
                         if as_map(p.get("status")).get("reason") == "Evicted"]
         self.container_by_id = {(c.namespace, c.pod, c.name, c.init): c for c in self.containers}
+        self.pod_containers: dict[tuple[str, str], list[ContainerView]] = defaultdict(list)
+        for c in self.containers:
+            self.pod_containers[_pod_id(c.namespace, c.pod)].append(c)
+        self._owners = {id(p): owner_of(p) for p in self.pods}
+
+    def owner(self, pod: Obj) -> str | None:
+        """``owner_of`` a pod of ``self.pods``, worked out once per pod."""
+        key = id(pod)
+        return self._owners[key] if key in self._owners else owner_of(pod)
 
     def events_for(self, pod: Obj) -> list[EventView]:
         return self.pod_events.get(_pod_id(namespace_of(pod), name_of(pod)), [])
+
+    def containers_of(self, pod: Obj) -> list[ContainerView]:
+        """Every container of every pod with this pod's namespace and name."""
+        return self.pod_containers.get(_pod_id(namespace_of(pod), name_of(pod)), [])
 
 
 def pod_signals(pods: list[dict[str, Any]], events: list[dict[str, Any]]) -> tuple[Signal, ...]:
@@ -306,7 +336,7 @@ def _oomkilled(f: PodFacts) -> Signal:
 
 def _probe_killed(f: PodFacts) -> Signal:
     key = "pods.probe_killed"
-    examples: list[Example] = []
+    examples: list[Pending] = []
     pods_hit: set[str] = set()
     for (_ns, pod), kills in f.kills.items():
         for container, proof in kills.items():
@@ -314,16 +344,16 @@ def _probe_killed(f: PodFacts) -> Signal:
             evs = f.pod_events[(_ns, pod)]
             when = max((e.time_ns for e in evs if e.reason == "Killing" and e.time_ns),
                        default=None)
-            examples.append(example(_src(pod), time_ns=when, text=proof,
-                                    note="" if container == "*" else f"container {container}"))
+            examples.append(later(_src(pod), time_ns=when, text=proof,
+                                  note="" if container == "*" else f"container {container}"))
     if examples:
         return yes(key, PROBE, f"probes failed and the kubelet restarted containers in "
-                   f"{len(pods_hit)} pod(s)", examples[:MAX_EXAMPLES], value=len(pods_hit))
+                   f"{len(pods_hit)} pod(s)", shown(examples), value=len(pods_hit))
     if not f.pods:
         if f.events:
             return no(key, PROBE, f"no probe-kill events among {len(f.events)} event(s)")
         return unknown(key, PROBE, "no Pod objects and no events in the input")
-    inferred = []
+    inferred: list[Pending] = []
     for t in f.terms:
         owner_pod = f.pod_by_id.get((t.namespace, t.pod))
         if owner_pod is None or f.events_for(owner_pod):
@@ -332,7 +362,7 @@ def _probe_killed(f: PodFacts) -> Signal:
         policy = as_map(owner_pod.get("spec")).get("restartPolicy", "Always")
         if (spec.get("livenessProbe") is not None and policy == "Always"
                 and t.ended in (Ended.CLEAN_EXIT, Ended.KILLED)):
-            inferred.append(example(
+            inferred.append(later(
                 _src(t.pod), time_ns=t.finished_ns,
                 text=f"{t.text()}; livenessProbe: {probe_text(spec.get('livenessProbe'))}",
                 note=f"container {t.container}: a server container with a liveness probe "
@@ -340,7 +370,7 @@ def _probe_killed(f: PodFacts) -> Signal:
     if inferred:
         return yes(key, PROBE, "restarts consistent with liveness kills (clean exit or "
                    "SIGKILL/SIGTERM under restartPolicy Always); events expired, not confirmed",
-                   inferred[:MAX_EXAMPLES], value=len(inferred), strength=STATUS_INFERRED_STRENGTH)
+                   shown(inferred), value=len(inferred), strength=STATUS_INFERRED_STRENGTH)
     if not f.terms and not any(c.restart_count for c in f.containers):
         return no(key, PROBE, "no container restarted or terminated, so no probe killed one",
                   value=0)
@@ -390,7 +420,7 @@ def _probe_config_risky(f: PodFacts) -> Signal:
         with_liveness += 1
         pod = f.pod_by_id[(c.namespace, c.pod)]
         # Replicas share one template: report a config risk once per workload/container.
-        template = (owner_of(pod) or c.pod, c.namespace, c.name)
+        template = (f.owner(pod) or c.pod, c.namespace, c.name)
         if template in seen_templates:
             continue
         check = probe_check(live)
@@ -443,8 +473,8 @@ def _unschedulable(f: PodFacts) -> Signal:
     FailedScheduling events decide, unless a later Scheduled event placed the same pod.
     """
     key = "pods.unschedulable"
-    strong: list[Example] = []
-    weak: list[Example] = []
+    strong: list[Pending] = []
+    weak: list[Pending] = []
     for pod in f.pods:
         if _phase(pod) != "Pending" or meta(pod).get("deletionTimestamp"):
             continue
@@ -454,33 +484,32 @@ def _unschedulable(f: PodFacts) -> Signal:
         spec = as_map(pod.get("spec"))
         statuses = as_list(as_map(pod.get("status")).get("containerStatuses"))
         waiting = sorted({str(as_map(c.state.get("waiting")).get("reason") or "")
-                          for c in f.containers if c.pod == name and c.namespace ==
-                          namespace_of(pod)} & _STUCK_WAITING)
+                          for c in f.containers_of(pod)} & _STUCK_WAITING)
         if cond.get("status") == "False":
-            strong.append(example(_src(name), text=f"status: phase=Pending; PodScheduled=False "
-                                  f"reason={cond.get('reason') or '-'} "
-                                  f"message={str(cond.get('message') or '').strip()}",
-                                  note="the scheduler found no node for the pod"))
+            strong.append(later(_src(name), text=f"status: phase=Pending; PodScheduled=False "
+                                f"reason={cond.get('reason') or '-'} "
+                                f"message={str(cond.get('message') or '').strip()}",
+                                note="the scheduler found no node for the pod"))
         elif evs:
             e = evs[-1]
-            strong.append(example(_src(name), time_ns=e.time_ns, text=e.describe(),
-                                  note="phase Pending: the scheduler found no node for the pod"))
+            strong.append(later(_src(name), time_ns=e.time_ns, text=e.describe(),
+                                note="phase Pending: the scheduler found no node for the pod"))
         elif (not spec.get("nodeName") and not waiting
               and not any(as_map(as_map(s).get("state")) for s in statuses)):
-            strong.append(example(_src(name), text=_table_text(pod) or "status: phase=Pending, "
-                                  "no node, no container started",
-                                  note="Pending with no node assigned: not scheduled"))
+            strong.append(later(_src(name), text=_table_text(pod) or "status: phase=Pending, "
+                                "no node, no container started",
+                                note="Pending with no node assigned: not scheduled"))
         elif waiting:
-            weak.append(example(_src(name), text=_table_text(pod) or "status: phase=Pending; "
-                                "waiting: " + ", ".join(waiting),
-                                note="scheduled but stuck before running (" + ", ".join(waiting)
-                                + "): it will not start by itself"))
+            weak.append(later(_src(name), text=_table_text(pod) or "status: phase=Pending; "
+                              "waiting: " + ", ".join(waiting),
+                              note="scheduled but stuck before running (" + ", ".join(waiting)
+                              + "): it will not start by itself"))
     n_strong = len(strong)
     unnamed = [e for e in f.events if e.reason == "FailedScheduling" and e.name in ("", "?")]
     if strong and unnamed:
         # describe event rows pasted without their pod: the scheduler's reason
-        strong.extend(example("pod/?", time_ns=e.time_ns, text=e.describe(),
-                              note="scheduler event pasted without its pod name")
+        strong.extend(later("pod/?", time_ns=e.time_ns, text=e.describe(),
+                            note="scheduler event pasted without its pod name")
                       for e in unnamed[:2])
     if strong or weak:
         both = strong + weak
@@ -488,7 +517,7 @@ def _unschedulable(f: PodFacts) -> Signal:
                   f"{len(weak)} pod(s) stuck Pending before their containers run")
         if strong and weak:
             detail += f"; {len(weak)} more stuck Pending before running"
-        return yes(key, PROBE, detail, both[:MAX_EXAMPLES], value=n_strong + len(weak),
+        return yes(key, PROBE, detail, shown(both), value=n_strong + len(weak),
                    strength=1.0 if strong else STUCK_PENDING_STRENGTH)
     failed = [e for e in f.events if e.reason == "FailedScheduling"]
     # events of pods that are not in the input (dumps filtered by label, events only)
@@ -535,7 +564,7 @@ def _not_ready(f: PodFacts) -> Signal:
     short of ready count at ``REPLICAS_NOT_READY_STRENGTH``.
     """
     key = "pods.not_ready"
-    examples: list[Example] = []
+    examples: list[Pending] = []
     pods_hit = 0
     by_pod: dict[tuple[str, str], list[ContainerView]] = defaultdict(list)
     for c in f.containers:
@@ -571,11 +600,11 @@ def _not_ready(f: PodFacts) -> Signal:
         note = f"running but not ready ({names})"
         if probe is not None:
             note += f"; readinessProbe: {probe_text(probe)}"
-        examples.append(example(_src(name_of(pod)), time_ns=fails[-1].time_ns if fails else None,
-                                text=text, note=note))
+        examples.append(later(_src(name_of(pod)), time_ns=fails[-1].time_ns if fails else None,
+                              text=text, note=note))
     if examples:
         return yes(key, PROBE, f"{pods_hit} pod(s) have containers running but not ready",
-                   examples[:MAX_EXAMPLES], value=pods_hit)
+                   shown(examples), value=pods_hit)
     if not f.pods:
         fails = [e for e in f.events if e.reason == "Unhealthy"
                  and _READINESS_FAILED.match(e.message)]
@@ -639,31 +668,41 @@ def _multiple_workers(f: PodFacts) -> Signal:
         return _no_pods(key)
     groups: dict[str, list[Obj]] = defaultdict(list)
     for pod in f.pods:
-        owner = owner_of(pod)
+        owner = f.owner(pod)
         if owner and not owner.startswith(("job/", "ds/")) and _live(pod):
             groups[f"{namespace_of(pod)}/{owner}".lstrip("/")].append(pod)
     multi = {k: v for k, v in groups.items() if len(v) > 1}
     if not multi:
         return no(key, PROBE, "every workload runs a single live replica", value=1)
-    examples = []
+    examples: list[Pending] = []
     for owner, pods in sorted(multi.items(), key=lambda kv: -len(kv[1])):
-        for i, pod in enumerate(pods, 1):
+        for i, pod in enumerate(pods[:MAX_EXAMPLES - len(examples)], 1):
             node = as_map(pod.get("spec")).get("nodeName") or "?"
-            examples.append(example(_src(name_of(pod)),
-                                    text=f"replica {i}/{len(pods)} of {owner} on node {node}"))
+            examples.append(later(_src(name_of(pod)),
+                                  text=f"replica {i}/{len(pods)} of {owner} on node {node}"))
     biggest = max(len(v) for v in multi.values())
     return yes(key, PROBE, f"{len(multi)} workload(s) run several replicas (up to {biggest}): "
-               "in-process state is not shared between them", examples[:MAX_EXAMPLES],
+               "in-process state is not shared between them", shown(examples),
                value=biggest, data={"workloads": {k: len(v) for k, v in multi.items()}})
 
 
 # --- tables for front ends ---------------------------------------------------------
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=16384)
 def _iso(ns: int | None) -> str | None:
-    """Cached: replicas and repeated events share the same few timestamps."""
-    return iso_ns(ns) if ns is not None else None
+    """``iso_ns``, cached, and its seconds cached apart: an event's first and last time
+    are often one, events spread over an hour share their seconds (not their
+    microseconds), replicas their rollout's."""
+    if ns is None:
+        return None
+    seconds, frac = divmod(ns, 1_000_000_000)
+    return f"{_iso_seconds(seconds)}.{frac // 1000:06d}Z"
+
+
+@lru_cache(maxsize=16384)
+def _iso_seconds(seconds: int) -> str:
+    return iso_ns(seconds * 1_000_000_000)[:-8]  # without ".ffffffZ"
 
 
 def _text_or_none(value: Any) -> str | None:
@@ -691,7 +730,7 @@ def pod_rows(f: PodFacts) -> list[dict[str, Any]]:
         status = as_map(pod.get("status"))
         lt = last.get(name)
         rows.append({
-            "namespace": namespace_of(pod), "pod": name, "owner": owner_of(pod),
+            "namespace": namespace_of(pod), "pod": name, "owner": f.owner(pod),
             "phase": status.get("phase"), "reason": status.get("reason"),
             "ready": f"{sum(1 for c in app if c.status.get('ready'))}/{len(app)}",
             "restarts": sum(c.restart_count for c in by_pod[name]),
