@@ -39,7 +39,7 @@ from typing import Any
 import msgspec
 
 from probes.evidence import Evidence, InputReport, failed
-from probes.kube.objects import as_list, as_map, meta, name_of, namespace_of
+from probes.kube.objects import as_list, as_map, gc_paused, meta, name_of, namespace_of
 
 PROBE = "kube"
 PAGE_SIZE = 500
@@ -331,9 +331,11 @@ class Session:
 
 
 def _decode(body: bytes) -> dict[str, Any]:
-    """A list response: msgspec parses the large pages several times faster than json."""
+    """A list response: msgspec parses the large pages several times faster than json,
+    and with the cyclic collector paused (``gc_paused``) faster still."""
     try:
-        doc = msgspec.json.decode(body)
+        with gc_paused():
+            doc = msgspec.json.decode(body)
     except msgspec.DecodeError as exc:
         raise Unreachable(f"the API server sent a response that is not JSON: {exc}") from exc
     return doc if isinstance(doc, dict) else {}
