@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from probes.analysis.runs import NS_PER_MS, excerpt
+from probes.analysis.runs import NS_PER_MS, LineStore, excerpt
 from probes.events import LogEvent
 from probes.evidence import Example
 
@@ -37,12 +37,22 @@ FANOUT_MIN_CALLS = 8
 
 @dataclass(slots=True)
 class Request:
+    """One request's interval and outcome. A failed request keeps where its end line is
+    (``end_ref`` in ``lines``); its excerpt, ``end_at``, is built when a report asks."""
+
     start_ns: int
     end_ns: int
     failed: bool
     duration_ms: float | None
-    end_at: Example | None = None
+    lines: LineStore | None = None
+    end_ref: int = -1
     ident: str | None = None  # the request id (or, for a run standing in, its request/run)
+
+    @property
+    def end_at(self) -> Example | None:
+        if self.end_ref < 0 or self.lines is None:
+            return None
+        return excerpt(self.lines.event(self.end_ref))
 
 
 def bucket_label(concurrency: int) -> str:
@@ -74,6 +84,7 @@ class RequestTracker:
     open: dict[str, int] = field(default_factory=dict)
     requests: list[Request] = field(default_factory=list)
     unmatched_ends: int = 0
+    lines: LineStore = field(default_factory=LineStore)  # failed requests' end lines
 
     def start(self, ev: LogEvent) -> None:
         if ev.request and ev.time_ns is not None:
@@ -91,8 +102,8 @@ class RequestTracker:
             return
         dur = ev.duration_ms if ev.duration_ms is not None else (ev.time_ns - start) / NS_PER_MS
         failed = event_failed(ev)
-        self.requests.append(Request(start, ev.time_ns, failed, dur,
-                                     excerpt(ev) if failed else None, ev.request))
+        self.requests.append(Request(start, ev.time_ns, failed, dur, self.lines,
+                                     self.lines.put(ev) if failed else -1, ev.request))
 
 
 @dataclass(frozen=True, slots=True)

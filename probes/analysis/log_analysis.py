@@ -781,7 +781,7 @@ class LogAnalysis:
         for r in closed:
             assert r.start_ns is not None and r.end_ns is not None
             out.append(Request(r.start_ns, r.end_ns, r.failed, (r.end_ns - r.start_ns) / 1e6,
-                               r.end_at if r.failed else None, r.request))
+                               r.lines, r.end_ref if r.failed else -1, r.request))
         return out
 
     def _concurrency_signals(self, put: Callable[[Signal], None], reqs: list[Request],
@@ -1143,7 +1143,7 @@ class LogAnalysis:
                         "no lines carry both a session id and a process identity"))
         elif multi:
             exs = [e for s in list(multi)[: self.max_examples]
-                   for e in st.session_example[s]][: self.max_examples]
+                   for e in st.session_examples(s)][: self.max_examples]
             worst = max(multi, key=lambda s: len(multi[s]))
             put(yes("state.session_multi_process", PROBE,
                     f"{len(multi)} of {len(st.processes_by_session)} sessions served by several "

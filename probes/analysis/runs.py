@@ -17,6 +17,9 @@ never by comparing every pair.
 from __future__ import annotations
 
 import heapq
+import zlib
+from array import array
+from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -97,6 +100,114 @@ def when(ns: int | None) -> str:
     return iso_ns(ns) if ns is not None else "unknown time"
 
 
+NO_TIME = -(1 << 63)
+"""``LineStore``'s stand-in for an unknown time (the arrays hold only integers)."""
+STORE_CHUNK = 256 * 1024
+"""Bytes of line text gathered before they are compressed together (zlib, level 1)."""
+
+
+class LineStore:
+    """The lines a report may cite for a run, kept compactly until one is asked for.
+
+    Why: every run's start and end line can become an excerpt (``Run.start_at``,
+    ``end_at``), but a report shows a few. Keeping each line's ``LogEvent`` alive cost
+    about a kilobyte per run (the raw text, every id string, the event itself): memory
+    grew with the text of the log, not with its traffic. Here a line costs an entry in
+    four integer arrays (source, line number, time, text offset), its text compressed
+    with the neighbouring lines' (run lines repeat their keys and ids, so zlib keeps
+    about a fifteenth), and, for a line too long to show whole, the few fields its
+    excerpt's lead names (``lead``). ``event(ref)`` rebuilds a ``LogEvent`` with exactly
+    what ``excerpt`` reads, so an excerpt is the one the original event would give."""
+
+    __slots__ = ("_sources", "_source_ix", "_src", "_line", "_time", "_start", "_leads",
+                 "_chunks", "_chunk_start", "_buf", "_buf_start", "_cache")
+
+    def __init__(self) -> None:
+        self._sources: list[str] = []
+        self._source_ix: dict[str, int] = {}
+        self._src = array("I")
+        self._line = array("q")
+        self._time = array("q")
+        self._start = array("Q")  # each entry's first byte in the stream of all texts
+        self._leads: dict[int, tuple[Any, ...]] = {}
+        self._chunks: list[bytes] = []  # compressed; chunk i holds whole entries
+        self._chunk_start = array("Q")  # stream offset of each chunk's first byte
+        self._buf = bytearray()  # the texts not compressed yet
+        self._buf_start = 0  # stream offset of ``_buf[0]``
+        self._cache: tuple[int, bytes] | None = None  # the chunk read last
+
+    def __len__(self) -> int:
+        return len(self._line)
+
+    def put(self, ev: LogEvent) -> int:
+        """Keep what ``excerpt(ev)`` needs; returns the reference for ``event``."""
+        ix = self._source_ix.get(ev.source)
+        if ix is None:
+            ix = self._source_ix[ev.source] = len(self._sources)
+            self._sources.append(ev.source)
+        ref = len(self._line)
+        self._src.append(ix)
+        self._line.append(ev.line)
+        self._time.append(NO_TIME if ev.time_ns is None else ev.time_ns)
+        buf = self._buf
+        self._start.append(self._buf_start + len(buf))
+        text = ev.text
+        if len(text) > LEAD_VISIBLE:  # the only lines whose excerpt has a lead
+            fields = ev.fields
+            self._leads[ref] = (ev.message, ev.error, ev.instance, ev.session, ev.request,
+                                ev.run, ev.status, ev.duration_ms,
+                                fields.get("tool") if fields else None)
+        # ``excerpt`` shows the message when the line has no text, and then no lead
+        buf += (text or ev.message).encode("utf-8", "surrogatepass")
+        if len(buf) >= STORE_CHUNK:
+            self._seal()
+        return ref
+
+    def _seal(self) -> None:
+        self._chunk_start.append(self._buf_start)
+        self._chunks.append(zlib.compress(self._buf, 1))
+        self._buf_start += len(self._buf)
+        self._buf = bytearray()
+
+    def _text(self, ref: int) -> str:
+        a = self._start[ref]
+        b = self._start[ref + 1] if ref + 1 < len(self._start) else self._buf_start + len(
+            self._buf)
+        if a >= self._buf_start:
+            raw = bytes(self._buf[a - self._buf_start: b - self._buf_start])
+        else:
+            i = bisect_right(self._chunk_start, a) - 1
+            cached = self._cache
+            if cached is None or cached[0] != i:
+                cached = self._cache = (i, zlib.decompress(self._chunks[i]))
+            base = self._chunk_start[i]
+            raw = cached[1][a - base: b - base]
+        return raw.decode("utf-8", "surrogatepass")
+
+    def event(self, ref: int) -> LogEvent:
+        """The line as ``excerpt`` sees it: source, line, time, text and the lead's fields
+        (the other fields of the event are not kept)."""
+        t = self._time[ref]
+        text = self._text(ref)
+        lead_of = self._leads.get(ref)
+        source, line = self._sources[self._src[ref]], self._line[ref]
+        time_ns = None if t == NO_TIME else t
+        if lead_of is None:
+            # a short line is its own excerpt; a long one with no lead is the message of
+            # a line that had no text (``put``): either way the excerpt has no lead
+            if len(text) <= LEAD_VISIBLE:
+                return LogEvent(time_ns, source, line, message=text, text=text)
+            return LogEvent(time_ns, source, line, message=text)
+        msg, error, instance, session, request, run, status, duration_ms, tool = lead_of
+        return LogEvent(time_ns, source, line, message=msg, instance=instance,
+                        session=session, request=request, run=run, error=error,
+                        status=status, duration_ms=duration_ms,
+                        fields=None if tool is None else {"tool": tool}, text=text)
+
+    def where(self, ref: int) -> str:
+        return f"{self._sources[self._src[ref]]}:{self._line[ref]}"
+
+
 @dataclass(slots=True, eq=False)
 class Run:
     """One run: who ran it, when, how it ended, and where its start/end lines are."""
@@ -109,8 +220,9 @@ class Run:
     start_ns: int | None = None
     end_ns: int | None = None
     outcome: str | None = None  # "ok", the error text, or None while open
-    start_ev: LogEvent | None = None  # the line that started it (its excerpt: start_at)
-    end_ev: LogEvent | None = None
+    lines: LineStore | None = None  # where the start and end lines are kept
+    start_ref: int = -1  # the line that started it in ``lines`` (its excerpt: start_at)
+    end_ref: int = -1
     keys: tuple[tuple[str, ...], ...] = ()
     synthesized_start: bool = False  # start computed as end - duration
     has_id: bool = True  # False when the logs gave no run id and ``id`` is a counter
@@ -127,15 +239,17 @@ class Run:
     def start_at(self) -> Example | None:
         """The start line's excerpt, built when asked: runs are many, examples few (an
         excerpt costs a redaction pass and its lead)."""
-        ev = self.start_ev
-        if ev is None:
+        if self.start_ref < 0 or self.lines is None:
             return None
-        return excerpt(ev, "start computed as end minus duration" if self.synthesized_start
+        return excerpt(self.lines.event(self.start_ref),
+                       "start computed as end minus duration" if self.synthesized_start
                        else "")
 
     @property
     def end_at(self) -> Example | None:
-        return excerpt(self.end_ev) if self.end_ev is not None else None
+        if self.end_ref < 0 or self.lines is None:
+            return None
+        return excerpt(self.lines.event(self.end_ref))
 
     @property
     def closed(self) -> bool:
@@ -164,13 +278,12 @@ class Run:
             "start": iso_ns(self.start_ns) if self.start_ns is not None else None,
             "end": iso_ns(self.end_ns) if self.end_ns is not None else None,
             "outcome": self.outcome,
-            "start_at": _where(self.start_ev),
-            "end_at": _where(self.end_ev),
+            "start_at": self._where(self.start_ref),
+            "end_at": self._where(self.end_ref),
         }
 
-
-def _where(ev: LogEvent | None) -> str | None:
-    return f"{ev.source}:{ev.line}" if ev is not None else None
+    def _where(self, ref: int) -> str | None:
+        return self.lines.where(ref) if ref >= 0 and self.lines is not None else None
 
 
 def pairing_keys(ev: LogEvent, proc: str | None = None) -> tuple[tuple[str, ...], ...]:
@@ -208,6 +321,7 @@ class RunTracker:
     orphan_ends: int = 0  # ends with no start and no duration
     untimed: int = 0  # run events with no clock
     last_closed: Run | None = None  # the run the latest end closed (None: an orphan end)
+    lines: LineStore = field(default_factory=LineStore)  # the runs' start and end lines
     _seq: int = 0
 
     def start(self, ev: LogEvent, proc: str | None = None) -> None:
@@ -217,7 +331,8 @@ class RunTracker:
         self._seq += 1
         run = Run(id=ev.run or f"#{self._seq}", instance=ev.instance, session=ev.session,
                   request=ev.request, process=proc, start_ns=ev.time_ns,
-                  start_ev=ev, keys=keys, has_id=bool(ev.run))
+                  lines=self.lines, start_ref=self.lines.put(ev), keys=keys,
+                  has_id=bool(ev.run))
         if ev.time_ns is None:
             self.untimed += 1
         self.runs.append(run)
@@ -236,6 +351,7 @@ class RunTracker:
             self.untimed += 1
         run = self._take_open(ev, proc)
         self.last_closed = None
+        ref = -1
         if run is None:
             if ev.duration_ms is None or ev.time_ns is None:
                 self.orphan_ends += 1
@@ -244,7 +360,7 @@ class RunTracker:
             run = Run(id=ev.run or f"#{self._seq}", instance=ev.instance, session=ev.session,
                       request=ev.request, process=proc,
                       start_ns=ev.time_ns - int(ev.duration_ms * NS_PER_MS),
-                      start_ev=ev,
+                      lines=self.lines, start_ref=(ref := self.lines.put(ev)),
                       synthesized_start=True, has_id=bool(ev.run))
             self.runs.append(run)
         # The end line may name what the start line did not.
@@ -253,7 +369,7 @@ class RunTracker:
         run.request = run.request or ev.request
         run.process = run.process or proc
         run.end_ns = ev.time_ns
-        run.end_ev = ev
+        run.end_ref = ref if ref >= 0 else self.lines.put(ev)  # a synthesized start is it
         run.outcome = ev.error if ev.error else (
             f"status {ev.status}" if ev.status is not None and ev.status >= 500 else "ok")
         # Closed runs are never paired again: their keys were only for that.

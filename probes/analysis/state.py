@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass, field
 
 from probes.analysis.fields import IDENTITY_FIELDS, as_int, field_value
-from probes.analysis.runs import excerpt
+from probes.analysis.runs import LineStore, excerpt
 from probes.events import EventKind, LogEvent
 from probes.evidence import Example
 
@@ -36,7 +36,10 @@ class _Write:
 @dataclass
 class StateTracker:
     processes_by_session: dict[str, set[str]] = field(default_factory=dict)
-    session_example: dict[str, list[Example]] = field(default_factory=dict)
+    # session -> (line, process) of its first lines on each process (up to 3): excerpts
+    # are built for the few sessions a report shows (``session_examples``)
+    session_lines: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
+    lines: LineStore = field(default_factory=LineStore)
     max_write_by_process: dict[str, dict[str, tuple[int, Example]]] = field(default_factory=dict)
     last_read: dict[tuple[str, tuple[str | None, str | None]], tuple[int, int | None]] = field(
         default_factory=dict)
@@ -66,9 +69,16 @@ class StateTracker:
             procs = self.processes_by_session[ev.session] = set()
         if proc not in procs:
             procs.add(proc)
-            exs = self.session_example.setdefault(ev.session, [])
-            if len(exs) < 3:
-                exs.append(excerpt(ev, f"session {ev.session} served by process {proc}"))
+            at = self.session_lines.get(ev.session)
+            if at is None:
+                self.session_lines[ev.session] = [(self.lines.put(ev), proc)]
+            elif len(at) < 3:
+                at.append((self.lines.put(ev), proc))
+
+    def session_examples(self, session: str) -> list[Example]:
+        """The excerpts of a session's first line on each process (up to three)."""
+        return [excerpt(self.lines.event(ref), f"session {session} served by process {proc}")
+                for ref, proc in self.session_lines.get(session, ())]
 
     def feed(self, ev: LogEvent, proc: str | None = None) -> None:
         if proc is None:
