@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
 from operator import attrgetter
@@ -79,6 +80,9 @@ def values_from_dict(doc: Mapping[str, Any], paths: Mapping[str, tuple[str, ...]
     return vals, level_key
 
 
+_intern = sys.intern
+
+
 def assemble(vals: Sequence[Any], level_key: str, source: str, line_no: int, text: str,
              wrap_time: int | None, wrap_host: str | None) -> LogEvent:
     """One LogEvent from raw role values (``ROLES`` order), whatever format they came
@@ -115,6 +119,17 @@ def assemble(vals: Sequence[Any], level_key: str, source: str, line_no: int, tex
         if request and (host or pid) and (type(reqv) is int or len(request) < 16):
             request = f"{host or '-'}/{pid or '-'}/{request}"
     run = runv if type(runv) is str or runv is None else R.text_value(runv)
+    # One string per id, not one per line: the analyses keep ids per run, request and
+    # session in several places (the run, the request, duplicate detection, the
+    # instance's sets), and each line decodes its own copy (see probes.analysis.runs).
+    if type(instance) is str:
+        instance = _intern(instance)
+    if type(session) is str:
+        session = _intern(session)
+    if type(request) is str:
+        request = _intern(request)
+    if type(run) is str:
+        run = _intern(run)
     error = R.error_value(errv) if errv is not None else None
     status = stv if type(stv) is int and 100 <= stv <= 599 else (
         R.status_value(stv) if stv is not None else None)
