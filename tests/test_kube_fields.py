@@ -17,8 +17,10 @@ from typing import Any
 
 import pytest
 
+from probes.evidence import iso_ns
 from probes.ingest.limits import DEEP_REASON, MAX_DEPTH, obj_too_deep
 from probes.kube import fields, offline
+from probes.kube.objects import iso_time
 from probes.kube.offline import read_kube_path
 from tests.bench_kube import write_dump
 
@@ -229,3 +231,13 @@ def test_the_collector_is_left_as_it_was(enabled: bool) -> None:
         assert gc.isenabled() is enabled
     finally:
         (gc.enable if was else gc.disable)()
+
+
+def test_cached_iso_time_is_iso_ns() -> None:
+    rng = random.Random(3)
+    values = [0, 1, -1, 999, 10**9, -(10**9) - 5, 253402300799 * 10**9,
+              -62135596800 * 10**9, *(rng.randint(-(10**19), 10**19) for _ in range(20000))]
+    for ns in values:
+        if -62135596800 * 10**9 <= ns <= 253402300799 * 10**9:
+            assert iso_time(ns) == iso_ns(ns), ns
+    assert iso_time(None) is None

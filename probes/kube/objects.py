@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
-from probes.evidence import parse_iso_ns
+from probes.evidence import iso_ns, parse_iso_ns
 
 Obj = Mapping[str, Any]
 
@@ -81,6 +81,22 @@ def _parse_time(text: str) -> int | None:
     """Cached: events live an hour and carry whole seconds, so a dump of 50,000 events
     holds a few thousand distinct times, and replicas share their rollout's."""
     return parse_iso_ns(text)
+
+
+@lru_cache(maxsize=16384)
+def iso_time(ns: int | None) -> str | None:
+    """``probes.evidence.iso_ns`` (None stays None), cached, and its seconds cached
+    apart: an event's first and last time are often one, events spread over an hour
+    share their seconds (not their microseconds), replicas their rollout's."""
+    if ns is None:
+        return None
+    seconds, frac = divmod(ns, 1_000_000_000)
+    return f"{_iso_seconds(seconds)}.{frac // 1000:06d}Z"
+
+
+@lru_cache(maxsize=16384)
+def _iso_seconds(seconds: int) -> str:
+    return iso_ns(seconds * 1_000_000_000)[:-8]  # without ".ffffffZ"
 
 
 def is_pod(obj: Obj) -> bool:

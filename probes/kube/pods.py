@@ -39,7 +39,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
-from functools import lru_cache, partial
+from functools import partial
 from typing import Any
 
 from probes.evidence import Example, Signal, iso_ns, no, unknown, yes
@@ -52,6 +52,7 @@ from probes.kube.objects import (
     as_map,
     containers,
     event_view,
+    iso_time,
     meta,
     name_of,
     namespace_of,
@@ -689,22 +690,6 @@ def _multiple_workers(f: PodFacts) -> Signal:
 # --- tables for front ends ---------------------------------------------------------
 
 
-@lru_cache(maxsize=16384)
-def _iso(ns: int | None) -> str | None:
-    """``iso_ns``, cached, and its seconds cached apart: an event's first and last time
-    are often one, events spread over an hour share their seconds (not their
-    microseconds), replicas their rollout's."""
-    if ns is None:
-        return None
-    seconds, frac = divmod(ns, 1_000_000_000)
-    return f"{_iso_seconds(seconds)}.{frac // 1000:06d}Z"
-
-
-@lru_cache(maxsize=16384)
-def _iso_seconds(seconds: int) -> str:
-    return iso_ns(seconds * 1_000_000_000)[:-8]  # without ".ffffffZ"
-
-
 def _text_or_none(value: Any) -> str | None:
     """A JSON-safe time: YAML loaded by others may hold datetime objects."""
     if value is None or isinstance(value, str):
@@ -750,7 +735,7 @@ def timeline(f: PodFacts) -> dict[str, list[dict[str, Any]]]:
     out: dict[str, list[tuple[int | None, dict[str, Any]]]] = defaultdict(list)
 
     def add(pod: str, ns: int | None, what: str, text: str, container: str | None = None) -> None:
-        out[pod].append((ns, {"time": _iso(ns), "what": what, "container": container,
+        out[pod].append((ns, {"time": iso_time(ns), "what": what, "container": container,
                               "text": text}))
 
     for pod in f.pods:
@@ -826,7 +811,7 @@ def pod_data(f: PodFacts) -> dict[str, Any]:
         "terminations": [t.to_json() for t in f.terms],
         "events": [{"namespace": e.namespace, "kind": e.kind, "name": e.name, "type": e.type,
                     "reason": e.reason, "message": redact_text(e.message), "count": e.count,
-                    "first": _iso(e.first_ns), "last": _iso(e.last_ns)} for e in f.events],
+                    "first": iso_time(e.first_ns), "last": iso_time(e.last_ns)} for e in f.events],
         "timeline": timeline(f),
         "replicas": replica_comparison(rows),
     }

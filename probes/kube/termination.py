@@ -16,8 +16,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from probes.evidence import iso_ns
-from probes.kube.objects import ContainerView, EventView, as_map, int_field, time_ns
+from probes.kube.objects import (
+    ContainerView,
+    EventView,
+    as_map,
+    int_field,
+    iso_time,
+    time_ns,
+)
 
 
 class Ended(StrEnum):
@@ -65,8 +71,9 @@ class Termination:
             "pod": self.pod, "namespace": self.namespace, "container": self.container,
             "init": self.init, "which": self.which, "reason": self.reason,
             "exit_code": self.exit_code,
-            "started": iso_ns(self.started_ns) if self.started_ns else None,
-            "finished": iso_ns(self.finished_ns) if self.finished_ns else self.finished_raw or None,
+            "started": iso_time(self.started_ns) if self.started_ns else None,
+            "finished": (iso_time(self.finished_ns) if self.finished_ns
+                         else self.finished_raw or None),
             "ended": self.ended.value, "why": self.why,
         }
 
