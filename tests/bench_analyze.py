@@ -32,6 +32,9 @@ import pytest
 from tests.bench_ingest import on_generated_log
 
 CHILD_FLAG = "--measure-in-child"
+BASE_FLAG = "--baseline-in-child"
+RSS_GOAL_PER_LINE = 100
+"""Issue 10: peak memory at most this many bytes per input line."""
 
 
 def measure_here(path: Path) -> dict[str, Any]:
@@ -56,6 +59,14 @@ def measure_here(path: Path) -> dict[str, Any]:
     }
 
 
+def baseline_here() -> dict[str, Any]:
+    """The peak RSS of a child that only imports what analyze_paths needs: the reference
+    the per-line figure is read against."""
+    from probes.pipeline import analyze_paths  # noqa: F401
+
+    return {"base_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
 def measure(path: Path) -> dict[str, Any]:
     """``wc -l`` and the child's figures for one file."""
     size_mb = path.stat().st_size / 1e6
@@ -66,6 +77,15 @@ def measure(path: Path) -> dict[str, Any]:
                            capture_output=True, text=True, check=True,
                            env={**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)})
     m: dict[str, Any] = json.loads(child.stdout.strip().splitlines()[-1])
+    base = subprocess.run([sys.executable, __file__, BASE_FLAG], capture_output=True,
+                          text=True, check=True,
+                          env={**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)})
+    m.update(json.loads(base.stdout.strip().splitlines()[-1]))
+    lines = max(m["lines"], 1)
+    m["rss_b_line"] = m["peak_rss_mb"] * 2**20 / lines
+    m["over_base_b_line"] = (m["peak_rss_mb"] - m["base_rss_mb"]) * 2**20 / lines
+    m["runs_b_run"] = ((m["peak_rss_mb"] - m["base_rss_mb"]) * 2**20 / m["runs"]
+                       if m["runs"] else 0.0)
     wall, cpu = m["wall_s"], m["cpu_s"]
     m.update(size_mb=size_mb, wc_s=wc_s, wc_lines=int(out.stdout.split()[0]),
              mb_s=size_mb / wall, cpu_mb_s=size_mb / cpu, wc_mb_s=size_mb / wc_s,
@@ -85,7 +105,10 @@ def report(f: dict[str, Any]) -> str:
             f"ratio:     1/{f['wc_mb_s'] / f['mb_s']:.0f} of wc -l wall, "
             f"1/{f['wc_mb_s'] / f['cpu_mb_s']:.0f} by CPU time "
             f"(goal 1/20 per core)\n"
-            f"peak RSS:  {f['peak_rss_mb']:.0f} MB (the analyze process alone)\n"
+            f"peak RSS:  {f['peak_rss_mb']:.0f} MB (the analyze process alone) = "
+            f"{f['rss_b_line']:.0f} B/line (goal {RSS_GOAL_PER_LINE}); imports alone "
+            f"{f['base_rss_mb']:.0f} MB, the rest {f['over_base_b_line']:.0f} B/line, "
+            f"{f['runs_b_run']:.0f} B/run\n"
             f"verdict:   top cause {f['top']}; log signals YES: {', '.join(f['yes'])}")
 
 
@@ -103,6 +126,9 @@ def test_analyze_speed() -> None:
 if __name__ == "__main__":
     if len(sys.argv) == 3 and sys.argv[1] == CHILD_FLAG:
         print(json.dumps(measure_here(Path(sys.argv[2]))))
+        sys.exit(0)
+    if len(sys.argv) == 2 and sys.argv[1] == BASE_FLAG:
+        print(json.dumps(baseline_here()))
         sys.exit(0)
     ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     ap.add_argument("--mb", type=int, default=200, help="size of the generated log in MB")

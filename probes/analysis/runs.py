@@ -102,7 +102,7 @@ def when(ns: int | None) -> str:
 
 NO_TIME = -(1 << 63)
 """``LineStore``'s stand-in for an unknown time (the arrays hold only integers)."""
-STORE_CHUNK = 256 * 1024
+STORE_CHUNK = 64 * 1024
 """Bytes of line text gathered before they are compressed together (zlib, level 1)."""
 
 
