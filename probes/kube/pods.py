@@ -40,6 +40,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from functools import partial
+from operator import itemgetter
 from typing import Any
 
 from probes.evidence import Example, Signal, iso_ns, no, unknown, yes
@@ -52,6 +53,7 @@ from probes.kube.objects import (
     as_map,
     containers,
     event_view,
+    gc_paused,
     iso_time,
     meta,
     name_of,
@@ -207,7 +209,8 @@ class PodFacts:
 
 def pod_signals(pods: list[dict[str, Any]], events: list[dict[str, Any]]) -> tuple[Signal, ...]:
     """The pod signals for a set of pods and events (dicts as ``kubectl -o json``)."""
-    return signals_from(PodFacts(pods, events))
+    with gc_paused():
+        return signals_from(PodFacts(pods, events))
 
 
 def signals_from(facts: PodFacts) -> tuple[Signal, ...]:
@@ -732,11 +735,14 @@ def pod_rows(f: PodFacts) -> list[dict[str, Any]]:
 def timeline(f: PodFacts) -> dict[str, list[dict[str, Any]]]:
     """Per pod, in time order: created, started, terminations, probe failures, kills,
     back-offs, readiness. Entries without a usable time come last, in input order."""
-    out: dict[str, list[tuple[int | None, dict[str, Any]]]] = defaultdict(list)
+    # (sort key, entry): the key is the time, or infinity for none (after every time,
+    # in input order: the sort is stable); sorted by the key alone, never the entry
+    out: dict[str, list[tuple[float, dict[str, Any]]]] = defaultdict(list)
 
     def add(pod: str, ns: int | None, what: str, text: str, container: str | None = None) -> None:
-        out[pod].append((ns, {"time": iso_time(ns), "what": what, "container": container,
-                              "text": text}))
+        out[pod].append((_NO_TIME if ns is None else ns,
+                         {"time": iso_time(ns), "what": what, "container": container,
+                          "text": text}))
 
     for pod in f.pods:
         name = name_of(pod)
@@ -756,10 +762,17 @@ def timeline(f: PodFacts) -> dict[str, list[dict[str, Any]]]:
         add(t.pod, t.finished_ns, t.ended.value, redact_text(f"{t.text()}: {t.why}"),
             t.container)
     for (_ns, pod_name), evs in f.pod_events.items():
-        for e in evs:
-            add(pod_name, e.time_ns, "event:" + e.reason, redact_text(e.describe()))
-    return {pod: [d for _, d in sorted(items, key=lambda i: (i[0] is None, i[0] or 0))]
-            for pod, items in out.items()}
+        entries = out[pod_name]
+        for e in evs:  # most entries: add() inlined
+            ns = e.time_ns
+            entries.append((_NO_TIME if ns is None else ns,
+                            {"time": iso_time(ns), "what": "event:" + e.reason,
+                             "container": None, "text": redact_text(e.describe())}))
+    return {pod: [d for _, d in sorted(items, key=_first)] for pod, items in out.items()}
+
+
+_NO_TIME = float("inf")
+_first = itemgetter(0)
 
 
 _COMPARE = ("node", "restarts", "last_reason", "last_exit", "ended", "images", "created",
