@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -234,9 +235,11 @@ process's (Linux keeps the high-water mark across fork and exec), which holds th
 generated dump."""
 
 
-def _child(code: str, *args: str) -> tuple[float, float, bytes]:
-    """Run ``python -c code args`` from the repo root: wall seconds, the child's peak RSS
-    in MiB and its stdout. Exit 2 is a verdict, not a failure."""
+def _child(code: str, *args: str) -> tuple[float, float, float, bytes]:
+    """Run ``python -c code args`` from the repo root: wall seconds, CPU seconds (user +
+    system: steadier than wall time on a shared machine), the child's peak RSS in MiB
+    and its stdout. Exit 2 is a verdict, not a failure."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     with tempfile.TemporaryFile() as err:
         t0 = time.perf_counter()
         proc = subprocess.run([sys.executable, "-c", _PEAK + code, *args], cwd=ROOT,
@@ -244,19 +247,22 @@ def _child(code: str, *args: str) -> tuple[float, float, bytes]:
         seconds = time.perf_counter() - t0
         err.seek(0)
         text = err.read().decode(errors="replace")
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     assert proc.returncode in (0, 2), text[-2000:]
     peak = re.findall(r"^PEAK_KIB (\d+)$", text, re.M)
-    return seconds, int(peak[-1]) / 1024 if peak else float("nan"), proc.stdout
+    return seconds, cpu, int(peak[-1]) / 1024 if peak else float("nan"), proc.stdout
 
 
-def _measure(code: str, *args: str, runs: int = 3) -> tuple[float, float, bytes]:
-    """Median seconds and largest peak RSS over ``runs`` child runs."""
-    times, peaks, out = [], [], b""
+def _measure(code: str, *args: str, runs: int = 3) -> tuple[float, float, float, bytes]:
+    """Median wall and CPU seconds and the largest peak RSS over ``runs`` child runs."""
+    walls, cpus, peaks, out = [], [], [], b""
     for _ in range(runs):
-        seconds, rss, out = _child(code, *args)
-        times.append(seconds)
+        seconds, cpu, rss, out = _child(code, *args)
+        walls.append(seconds)
+        cpus.append(cpu)
         peaks.append(rss)
-    return statistics.median(times), max(peaks), out
+    return statistics.median(walls), statistics.median(cpus), max(peaks), out
 
 
 @pytest.mark.benchmark
@@ -267,18 +273,21 @@ def test_kube_dump(tmp_path: Path) -> None:
     size = write_dump(dump, n_pods, per_pod)
     print(f"\ndump: {n_pods:,} pods + {n_pods * per_pod:,} events, {size / 2**20:.0f} MiB "
           f"(written in {time.perf_counter() - t0:.1f}s); medians of 3 child runs")
-    ref, ref_rss, _ = _measure("import json, sys; json.load(open(sys.argv[1]))", str(dump))
-    rows = [("json.load (reference)", ref, ref_rss)]
-    t, rss, _ = _measure("import msgspec, sys\n"
-                         "msgspec.json.decode(open(sys.argv[1], 'rb').read())", str(dump))
-    rows.append(("msgspec.json.decode, all fields", t, rss))
-    t, rss, _ = _measure("pass")
-    rows.append(("python -c pass", t, rss))
-    t, rss, out = _measure(_CLI, "analyze", "-o", "json", str(dump))
-    rows.append((f"scaledoc analyze -o json {dump.name}", t, rss))
-    for what, seconds, peak in rows:
-        print(f"  {what:<40} {seconds:6.2f}s  {seconds / ref:5.2f}x json.load  "
-              f"peak RSS {peak:5.0f} MiB")
+    rows = [("json.load (reference)",
+             *_measure("import json, sys; json.load(open(sys.argv[1]))", str(dump)))]
+    rows.append(("msgspec.json.decode, all fields",
+                 *_measure("import msgspec, sys\n"
+                           "msgspec.json.decode(open(sys.argv[1], 'rb').read())", str(dump))))
+    rows.append(("python -c pass", *_measure("pass")))
+    rows.append((f"scaledoc analyze -o json {dump.name}",
+                 *_measure(_CLI, "analyze", "-o", "json", str(dump))))
+    _, ref, ref_cpu, _, _ = rows[0]
+    print(f"  {'':<40} {'wall':>7}  {'x json.load':>11}  {'CPU':>7}  {'x json.load':>11}  "
+          "peak RSS")
+    for what, wall, cpu, peak, _ in rows:
+        print(f"  {what:<40} {wall:6.2f}s  {wall / ref:10.2f}x  {cpu:6.2f}s  "
+              f"{cpu / ref_cpu:10.2f}x  {peak:5.0f} MiB")
+    out = rows[-1][-1]
     report = json.loads(out)
     (kube,) = [i for i in report["inputs"] if i["kind"] == "kube"]
     assert kube["events"] == n_pods * (1 + per_pod), kube
