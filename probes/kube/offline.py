@@ -154,14 +154,17 @@ class _Collected:
         for item in items:
             if not isinstance(item, Mapping):
                 skipped["not an object"] += 1
-            elif is_pod(item):
-                self.pods.append(dict(item))
+                continue
+            # freshly parsed and never changed: a plain dict is kept as it is
+            obj = item if type(item) is dict else dict(item)
+            if is_pod(obj):
+                self.pods.append(obj)
                 used += 1
-            elif is_event(item):
-                self.events.append(dict(item))
+            elif is_event(obj):
+                self.events.append(obj)
                 used += 1
-            elif item.get("kind") in ("Deployment", "ReplicaSet", "StatefulSet"):
-                self.owners.append(dict(item))
+            elif obj.get("kind") in ("Deployment", "ReplicaSet", "StatefulSet"):
+                self.owners.append(obj)
                 used += 1
             else:
                 skipped[f"kind {item.get('kind') or 'unknown'} not used"] += 1
