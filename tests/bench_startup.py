@@ -24,10 +24,15 @@ def _median(cmd: list[str], n: int = 7) -> float:
     return statistics.median(times)
 
 
+def figures() -> tuple[float, float, float]:
+    """Median seconds of ``python -c pass``, ``scaledoc --help`` and ``--version``."""
+    return (_median([sys.executable, "-c", "pass"]),
+            _median([sys.executable, "-m", "tui.commands.cli", "--help"]),
+            _median([sys.executable, "-m", "tui.commands.cli", "--version"]))
+
+
 def report() -> str:
-    base = _median([sys.executable, "-c", "pass"])
-    helps = _median([sys.executable, "-m", "tui.commands.cli", "--help"])
-    version = _median([sys.executable, "-m", "tui.commands.cli", "--version"])
+    base, helps, version = figures()
     return (f"python -c pass {base * 1000:.0f} ms; scaledoc --help {helps * 1000:.0f} ms "
             f"({helps / base:.1f}x); --version {version * 1000:.0f} ms ({version / base:.1f}x)")
 
