@@ -237,3 +237,39 @@ async def test_the_plugin_tui_shows_the_pods_logs_read_in_the_analysis_pass(
         sources = {index.source_name(r) for r in range(len(index))}
         assert {f"pod/{n}/config-db" for n in names} <= sources
         assert all(index.text(r) for r in range(len(index)))  # texts kept, not offsets
+
+
+def test_previous_and_since_time_behave_as_in_kubectl_logs(cluster: Any) -> None:
+    """``-p/--previous`` reads only previous instances' logs; ``--since-time`` asks the
+    server for sinceSeconds (the client has no sinceTime) and drops the lines before the
+    time itself, to the nanosecond; ``--since`` and ``--since-time``, ``-c`` and
+    ``--all-containers`` exclude each other, as in kubectl logs."""
+    from probes.evidence import parse_iso_ns
+    from probes.kube.live import gather
+    from tui.commands.kubectl import plugin_parser, target_from
+
+    fake, names, cfg = cluster
+    parser = plugin_parser()
+    target = target_from(parser.parse_args(["--kubeconfig", str(cfg), "deploy/agent", "-p"]))
+    got = gather(target, logs=True)
+    sources = [source for source, _ in got.logs]
+    assert sources == [f"pod/{names[0]}/config-db (previous)"]
+    log_calls = [q for _, p, q in fake.requests if p.endswith("/log")]
+    assert log_calls and all(q.get("previous") == ["true"] for q in log_calls)
+
+    current = fake.logs[(NS, names[0], "config-db", False)].splitlines()
+    second = current[1].split(" ", 1)[0]  # the second line's own timestamp
+    fake.requests.clear()
+    target = target_from(parser.parse_args(["--kubeconfig", str(cfg), "deploy/agent",
+                                            "--since-time", second]))
+    assert target.since_time_ns == parse_iso_ns(second)
+    got = gather(target, logs=True)
+    mine = dict(got.logs)[f"pod/{names[0]}/config-db"]
+    assert mine == [current[1]]  # the first line is a nanosecond older: dropped
+    log_calls = [q for _, p, q in fake.requests if p.endswith("/log")]
+    assert log_calls and all("sinceSeconds" in q for q in log_calls)
+
+    for bad in (["--since", "1h", "--since-time", second], ["-c", "x", "--all-containers"],
+                ["--since-time", "yesterday"]):
+        with pytest.raises(SystemExit):
+            parser.parse_args(bad)

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -38,7 +39,7 @@ from typing import Any
 
 import msgspec
 
-from probes.evidence import Evidence, InputReport, failed
+from probes.evidence import Evidence, InputReport, failed, parse_iso_ns
 from probes.kube.objects import as_list, as_map, gc_paused, meta, name_of, namespace_of
 
 PROBE = "kube"
@@ -78,6 +79,10 @@ class KubeTarget:
     selector: str | None = None
     container: str | None = None
     since_seconds: int | None = None
+    since_time_ns: int | None = None
+    """``--since-time`` (RFC 3339), as UTC nanoseconds; exclusive with ``since_seconds``."""
+    previous_only: bool = False
+    """``--previous``: only the logs of containers' previous instances, as kubectl logs -p."""
     request_timeout: float = 10.0
     targets: tuple[str, ...] = ()
     tail_lines: int | None = DEFAULT_TAIL_LINES
@@ -85,6 +90,33 @@ class KubeTarget:
     log_budget_count: int = LOG_BUDGET_COUNT
     log_budget_bytes: int = LOG_BUDGET_BYTES
     log_budget_seconds: float = LOG_BUDGET_SECONDS
+
+    def log_since(self, now_s: float | None = None) -> int | None:
+        """The ``sinceSeconds`` to ask: ``--since``, or ``--since-time`` as seconds before
+        now rounded up (the client has no ``sinceTime``; lines older than it are dropped
+        by ``after_since_time`` once read, so the result is exact)."""
+        if self.since_seconds:
+            return int(self.since_seconds)
+        if self.since_time_ns is None:
+            return None
+        now = time.time() if now_s is None else now_s
+        return max(1, math.ceil(now - self.since_time_ns / 1e9))
+
+    def after_since_time(self, lines: list[str]) -> list[str]:
+        """Lines at or after ``--since-time`` (they start with the kubelet's timestamp);
+        a line without one is kept (a continuation of the line before)."""
+        cut = self.since_time_ns
+        if cut is None:
+            return lines
+        out: list[str] = []
+        keep = True
+        for line in lines:
+            stamp = parse_iso_ns(line.split(" ", 1)[0]) if line[:4].isdigit() else None
+            if stamp is not None:
+                keep = stamp >= cut
+            if keep:
+                out.append(line)
+        return out
 
     def describe(self) -> str:
         where = "all namespaces" if self.all_namespaces else f"namespace {self.namespace or '?'}"
@@ -488,7 +520,8 @@ def _log_jobs(s: Session, pods: list[dict[str, Any]]) -> list[tuple[dict[str, An
                 if s.target.container and cname != s.target.container:
                     continue
                 state = as_map(cs.get("state"))
-                if state.get("running") or state.get("terminated"):
+                if (state.get("running") or state.get("terminated")) and \
+                        not s.target.previous_only:
                     jobs.append((pod, cname, False))
                 if as_map(cs.get("lastState")).get("terminated"):
                     jobs.append((pod, cname, True))
@@ -502,8 +535,9 @@ def _fetch_log(s: Session, pod: dict[str, Any], container: str, previous: bool
     kwargs: dict[str, Any] = {"container": container, "timestamps": True}
     if previous:
         kwargs["previous"] = True
-    if s.target.since_seconds:
-        kwargs["since_seconds"] = int(s.target.since_seconds)
+    since = s.target.log_since()
+    if since:
+        kwargs["since_seconds"] = since
     if s.target.tail_lines:
         kwargs["tail_lines"] = s.target.tail_lines
     if s.target.limit_bytes:
@@ -514,7 +548,8 @@ def _fetch_log(s: Session, pod: dict[str, Any], container: str, previous: bool
                      max_bytes=cap, **kwargs)
     except ApiException as exc:
         return pod, container, previous, None, _status_message(exc)
-    return pod, container, previous, raw.decode("utf-8", errors="replace").splitlines(), None
+    lines = s.target.after_since_time(raw.decode("utf-8", errors="replace").splitlines())
+    return pod, container, previous, lines, None
 
 
 class _LogBudget:

@@ -245,7 +245,8 @@ class KubeFollow:
                 self._followed[(name, cname)] = restarts
                 if restarts and (seen is None or restarts > seen):
                     self._open_log(name, cname, previous=True)
-                self._open_log(name, cname, previous=False)
+                if not self.target.previous_only:  # --previous: kubectl logs -p
+                    self._open_log(name, cname, previous=False)
 
     def _open_log(self, pod: str, container: str, *, previous: bool) -> None:
         kw: dict[str, Any] = {"container": container, "timestamps": True,
@@ -258,6 +259,9 @@ class KubeFollow:
             kw["follow"] = True
             if self.target.tail_lines is not None:
                 kw["tail_lines"] = self.target.tail_lines
+        since = self.target.log_since()  # --since / --since-time, as kubectl logs -f
+        if since:
+            kw["since_seconds"] = since
         try:
             resp = self.session.core.read_namespaced_pod_log(pod, self.namespace, **kw)
         except Exception as exc:  # noqa: BLE001 - one log that cannot be read is said, not fatal

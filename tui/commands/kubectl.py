@@ -61,6 +61,20 @@ def parse_duration(text: str) -> float:
     return int(h or 0) * 3600 + int(mins or 0) * 60 + float(secs or 0)
 
 
+def parse_rfc3339(text: str) -> int:
+    """``--since-time``: an RFC 3339 time with its zone (as kubectl), to UTC nanoseconds."""
+    from probes.evidence import parse_iso_ns
+
+    if not re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)$",
+                    text.strip()):
+        raise argparse.ArgumentTypeError(f"not an RFC 3339 time: {text!r} "
+                                         "(e.g. 2026-12-06T10:00:00Z)")
+    ns = parse_iso_ns(text.strip())
+    if ns is None:
+        raise argparse.ArgumentTypeError(f"not an RFC 3339 time: {text!r}")
+    return ns
+
+
 def _positive_duration(text: str) -> float:
     value = parse_duration(text)
     if value <= 0:
@@ -80,9 +94,18 @@ def add_kube_flags(p: argparse.ArgumentParser) -> None:
                    help="look in all namespaces")
     p.add_argument("-l", "--selector", metavar="SELECTOR",
                    help="label selector, e.g. app=agent,tier!=web")
-    p.add_argument("-c", "--container", metavar="NAME", help="only this container's logs")
-    p.add_argument("--since", type=parse_duration, metavar="DURATION",
-                   help="only logs newer than this, e.g. 1h (default: all, up to --tail)")
+    which = p.add_mutually_exclusive_group()  # as kubectl logs: one or the other
+    which.add_argument("-c", "--container", metavar="NAME", help="only this container's logs")
+    which.add_argument("--all-containers", action="store_true",
+                       help="every container's logs (the default here; not with -c)")
+    p.add_argument("-p", "--previous", action="store_true",
+                   help="only the logs of containers' previous instances (restarted ones)")
+    when = p.add_mutually_exclusive_group()
+    when.add_argument("--since", type=parse_duration, metavar="DURATION",
+                      help="only logs newer than this, e.g. 1h (default: all, up to --tail)")
+    when.add_argument("--since-time", type=parse_rfc3339, metavar="TIME",
+                      help="only logs at or after this RFC 3339 time, e.g. "
+                           "2026-12-06T10:00:00Z")
     p.add_argument("--tail", type=int, default=5000, metavar="LINES",
                    help="last lines of each container log (default 5000)")
     p.add_argument("--request-timeout", type=_positive_duration,
@@ -98,6 +121,8 @@ def target_from(args: argparse.Namespace) -> KubeTarget:
         kubeconfig=args.kubeconfig, context=args.context, namespace=args.namespace,
         all_namespaces=bool(args.all_namespaces), selector=args.selector,
         container=args.container, since_seconds=int(args.since) if args.since else None,
+        since_time_ns=getattr(args, "since_time", None),
+        previous_only=bool(getattr(args, "previous", False)),
         request_timeout=float(args.request_timeout), targets=tuple(args.targets),
         tail_lines=args.tail if args.tail and args.tail > 0 else None)
 
