@@ -239,6 +239,20 @@ def _not_kube_reason(fmt: str, reason: str) -> str:
 SAVED_CASE_MAX_BYTES = 64 << 20
 
 
+def _saved_case_keys(data: bytes) -> bool:
+    """Whether a JSON object's top-level keys may be a saved case's, found without building
+    its values (msgspec keeps each as raw bytes): a 60 MB kubectl dump is not decoded
+    twice just to learn it is not a case. Input msgspec refuses (NaN, which ``json``
+    reads) answers True, so the full check below gives its reason as before."""
+    import msgspec
+
+    try:
+        top = msgspec.json.decode(data, type=dict[str, msgspec.Raw])
+    except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
+        return True
+    return set(top) == {"evidence", "answers"}
+
+
 def _saved_case(path: Path) -> Case | str | None:
     """A case saved by ``--save-case`` or the TUI (ctrl+s): its evidence and answers.
 
@@ -255,7 +269,10 @@ def _saved_case(path: Path) -> Case | str | None:
         with path.open("rb") as fh:
             if fh.read(1) != b"{":
                 return None
-        doc = json.loads(path.read_bytes())
+        data = path.read_bytes()
+        if not _saved_case_keys(data):
+            return None
+        doc = json.loads(data)
     except (OSError, ValueError, RecursionError):
         return None
     if not (isinstance(doc, dict) and set(doc) == {"evidence", "answers"}

@@ -5,6 +5,7 @@ Real files only: golden log folders, real kubectl captures, golden source trees.
 
 from __future__ import annotations
 
+import json
 import threading
 from pathlib import Path
 
@@ -74,3 +75,18 @@ def test_clean_code_alone_is_not_called_healthy() -> None:
     a = analyze_paths([str(CODE / "shared_instance" / "fixed")])
     assert a.case.signals()["code.shared_instance"].answer is Answer.NO
     assert a.verdict.verdict == "inconclusive"
+
+
+def test_a_kubectl_dump_is_not_decoded_whole_to_learn_it_is_not_a_saved_case(
+        tmp_path: Path) -> None:
+    """Only the top-level keys are looked at (values kept raw) before a .json input is
+    decoded as a case: a dump's keys are apiVersion/items/kind, so it is not one; a real
+    saved case's are evidence/answers; a NaN-holding file msgspec refuses still goes to
+    the full check, which says why it cannot be a case."""
+    from probes.pipeline import _saved_case_keys
+
+    dump = json.dumps({"apiVersion": "v1", "kind": "List", "items": [{"x": [1] * 100}]})
+    assert not _saved_case_keys(dump.encode())
+    case = json.dumps({"evidence": [{"probe": "logs"}], "answers": {}})
+    assert _saved_case_keys(case.encode())
+    assert _saved_case_keys(b'{"evidence": [NaN], "answers": {}}')
