@@ -724,6 +724,44 @@ async def test_one_pass_the_logs_view_is_indexed_by_the_analysis_itself(
         assert len(app.screen.query_one(LogView).rows) == read
 
 
+async def test_an_early_look_shows_the_lead_until_the_verdict_replaces_it(
+        incident: Analysis, tmp_path: Path) -> None:
+    """While the analysis reads, an EarlyLook from its worker shows the leading cause so
+    far, marked as not a verdict; the verdict replaces it, and a look arriving after the
+    verdict changes nothing."""
+    from probes.pipeline import EarlyLook
+    from tui.app.messages import EarlyLookReady
+
+    release = threading.Event()
+
+    def factory(cancel: threading.Event, preview: Any = None) -> Analysis:
+        preview(EarlyLook(250_000, 60, 240, ("shared-instance", "One agent object shared "
+                                                                 "by concurrent requests", 0.69)))
+        release.wait(30)
+        return incident
+
+    app = ScaledocApp(factory, save_dir=tmp_path / "out", index_logs=False)
+    async with app.run_test(size=(120, 36)) as pilot:
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if app.early is not None:
+                break
+        await pilot.pause()
+        line = str(app.screen.query_one("#verdict-line").render())
+        assert "EARLY LOOK" in line and "250,000 events, 25%" in line
+        assert "shared-instance" in line and "not a verdict" in line
+        release.set()
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if app.analysis is not None:
+                break
+        await pilot.pause()
+        app.post_message(EarlyLookReady(EarlyLook(1, 0, 0, None)))  # late: ignored
+        await pilot.pause()
+        line = str(app.screen.query_one("#verdict-line").render())
+        assert "EARLY LOOK" not in line and "VERDICT" in line
+
+
 async def test_ui_stays_responsive_and_stop_cancels_the_analysis(
         incident: Analysis, tmp_path: Path) -> None:
     started = threading.Event()

@@ -42,6 +42,7 @@ from tui.app.messages import (
     AnalysisProgress,
     AnalysisReady,
     AnswerGiven,
+    EarlyLookReady,
     FollowUpdate,
     LogIndexProgress,
     LogIndexReady,
@@ -65,7 +66,7 @@ from tui.render.plain import redact_segments
 if TYPE_CHECKING:  # loaded by the analysis and the follower, not by the app's definition
     from probes.follow import Change, Follower
     from probes.ingest import IngestConfig
-    from probes.pipeline import Analysis, EventSink
+    from probes.pipeline import Analysis, EarlyLook, EventSink
 
 S = TypeVar("S", bound=Screen[Any])
 
@@ -148,6 +149,8 @@ class ScaledocApp(App[int]):
     analysis: var[Analysis | None] = var(None)
     """The current analysis (None while it is being built)."""
     progress: var[tuple[str, int, int] | None] = var(None)
+    early: var[EarlyLook | None] = var(None)
+    """While a long analysis reads: what the evidence so far points at (not a verdict)."""
     """The analysis worker's last progress report, None when idle."""
     log_index: var[LogIndex | None] = var(None)
     index_progress: var[tuple[str, int, int] | None] = var(None)
@@ -204,6 +207,8 @@ class ScaledocApp(App[int]):
         kw: dict[str, object] = {}
         if accepts(factory, "progress"):
             kw["progress"] = progress
+        if accepts(factory, "preview"):
+            kw["preview"] = lambda look: self.post_message(EarlyLookReady(look))
         # One pass: the analysis feeds the Logs view's index as it reads, so the view is
         # usable when the verdict appears and no file is read a second time.
         index = LogIndex() if self._index_logs and accepts(factory, "sink") else None
@@ -267,6 +272,10 @@ class ScaledocApp(App[int]):
 
     def on_analysis_progress(self, message: AnalysisProgress) -> None:
         self.progress = (message.stage, message.done, message.total)
+
+    def on_early_look_ready(self, message: EarlyLookReady) -> None:
+        if self.analysis is None:  # a late one never covers the verdict
+            self.early = message.look
 
     def on_analysis_ready(self, message: AnalysisReady) -> None:
         self.progress = None

@@ -19,7 +19,7 @@ from tui.app.logview import LogFilter, LogIndex
 from tui.app.runs import RunRecord
 
 if TYPE_CHECKING:  # the pipeline is loaded by the analysis, not by a message's definition
-    from probes.pipeline import Analysis
+    from probes.pipeline import Analysis, EarlyLook
 
 
 @dataclass
@@ -32,6 +32,16 @@ class AnalysisProgress(Message):
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, AnalysisProgress)
+
+
+@dataclass
+class EarlyLookReady(Message):
+    """A long analysis is still reading; the evidence so far points at ``look.top``."""
+
+    look: EarlyLook
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, EarlyLookReady)
 
 
 @dataclass

@@ -524,7 +524,7 @@ def _emit(args: argparse.Namespace, analysis: Analysis) -> int:
 
 def _open_tui(paths: Sequence[str], args: argparse.Namespace, title: str) -> int:
     from probes.ingest import IngestConfig
-    from probes.pipeline import EventSink, Progress, analyze_paths
+    from probes.pipeline import EventSink, Preview, Progress, analyze_paths
 
     try:
         config = IngestConfig.load(args.config, args.field)
@@ -535,10 +535,10 @@ def _open_tui(paths: Sequence[str], args: argparse.Namespace, title: str) -> int
         return ExitCode.INPUT_ERROR
 
     def factory(cancel: threading.Event, progress: Progress | None = None,
-                sink: EventSink | None = None) -> Analysis:
+                sink: EventSink | None = None, preview: Preview | None = None) -> Analysis:
         extra = _live_evidence(args, cancel)
         analysis = analyze_paths(paths, config=config, cancel=cancel, extra=extra,
-                                 progress=progress, sink=sink)
+                                 progress=progress, sink=sink, preview=preview)
         return analysis.with_answers(answers)
 
     from tui.app.main import run_app

@@ -22,7 +22,7 @@ from tui.app.widgets.cards import cause_card, open_questions, score_bar, verdict
 from tui.render.plain import plain
 
 if TYPE_CHECKING:
-    from probes.pipeline import Analysis
+    from probes.pipeline import Analysis, EarlyLook
 
 
 class VerdictScreen(BaseScreen):
@@ -52,6 +52,7 @@ class VerdictScreen(BaseScreen):
         table.border_title = "Causes"
         self.query_one("#cause-pane").border_title = "Why, fix and evidence"
         self.watch(self.app, "progress", self.show_progress)
+        self.watch(self.app, "early", self.show_early)
         self.watch(self.app, "failure", self.show_failure)
         super().on_mount()
 
@@ -64,6 +65,22 @@ class VerdictScreen(BaseScreen):
         self.query_one("#progress-stage", Static).update(plain(f"{stage}…"))
         bar = self.query_one("#progress", ProgressBar)
         bar.update(total=total or None, progress=done)
+
+    def show_early(self, look: EarlyLook | None) -> None:
+        """The lead so far, while the analysis reads (never "healthy": unread lines may
+        hold the fault); the verdict line replaces it when the analysis is done."""
+        if look is None or getattr(self.app, "analysis", None) is not None:
+            return
+        share = f", {look.done * 100 // look.total}%" if look.total else ""
+        text = Text(" EARLY LOOK ", style="bold reverse #d7af5f")
+        text.append(f"  so far ({look.events:,} events{share}): ", style="bold")
+        if look.top is None:
+            text.append("no cause stands out yet")
+        else:
+            cause, title, score = look.top
+            text.append_text(plain(f"{title} ({cause}) {score:.2f}"))
+        text.append("  · not a verdict: still reading", style="dim")
+        self.query_one("#verdict-line", Static).update(text)
 
     def show_failure(self, failure: str) -> None:
         if failure:
