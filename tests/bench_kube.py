@@ -222,7 +222,7 @@ def write_dump(path: Path, n_pods: int, events_per_pod: int, *,
     return path.stat().st_size
 
 
-_CLI = ("import importlib, sys\n"
+SCALEDOC_CLI = ("import importlib, sys\n"
         "for name in ('tui.commands.cli', 'tui.cli'):\n"
         "    try:\n"
         "        main = importlib.import_module(name).main\n"
@@ -264,7 +264,7 @@ def _child(code: str, *args: str) -> tuple[float, float, float, bytes]:
     return seconds, cpu, int(peak[-1]) / 1024 if peak else float("nan"), proc.stdout
 
 
-def _measure(code: str, *args: str, runs: int = 3) -> tuple[float, float, float, bytes]:
+def measure_child(code: str, *args: str, runs: int = 3) -> tuple[float, float, float, bytes]:
     """Median wall and CPU seconds and the largest peak RSS over ``runs`` child runs."""
     walls, cpus, peaks, out = [], [], [], b""
     for _ in range(runs):
@@ -286,13 +286,13 @@ def test_kube_dump(tmp_path: Path, managed_fields: bool) -> None:
           f"{'with' if managed_fields else 'without'} managedFields (written in "
           f"{time.perf_counter() - t0:.1f}s); medians of 3 child runs")
     rows = [("json.load (reference)",
-             *_measure("import json, sys; json.load(open(sys.argv[1]))", str(dump)))]
+             *measure_child("import json, sys; json.load(open(sys.argv[1]))", str(dump)))]
     rows.append(("msgspec.json.decode, all fields",
-                 *_measure("import msgspec, sys\n"
+                 *measure_child("import msgspec, sys\n"
                            "msgspec.json.decode(open(sys.argv[1], 'rb').read())", str(dump))))
-    rows.append(("python -c pass", *_measure("pass")))
+    rows.append(("python -c pass", *measure_child("pass")))
     rows.append((f"scaledoc analyze -o json {dump.name}",
-                 *_measure(_CLI, "analyze", "-o", "json", str(dump))))
+                 *measure_child(SCALEDOC_CLI, "analyze", "-o", "json", str(dump))))
     _, ref, ref_cpu, _, _ = rows[0]
     print(f"  {'':<40} {'wall':>7}  {'x json.load':>11}  {'CPU':>7}  {'x json.load':>11}  "
           "peak RSS")

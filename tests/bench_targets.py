@@ -58,8 +58,8 @@ def _log_targets(path: Path) -> list[str]:
 
 
 def _tui_targets(folder: Path, lines: int) -> list[str]:
-    path = bench_tui._file_with_lines(folder, lines)
-    verdict, logs, rows, early = asyncio.run(bench_tui._app_times(path))
+    path = bench_tui.file_with_lines(folder, lines)
+    verdict, logs, rows, early = asyncio.run(bench_tui.app_times(path))
     judged = _met(verdict <= 3) if rows >= 1_000_000 else "judged at 1M lines only"
     return [f"TUI on {rows:,} lines: verdict after {verdict:.2f} s (target within 3 s at "
             f"1M lines): {judged}; Logs view usable {max(0.0, logs - verdict):.2f} s after "
@@ -71,9 +71,9 @@ def _tui_targets(folder: Path, lines: int) -> list[str]:
 def _kube_targets(folder: Path) -> list[str]:
     dump = folder / "dump-10k.json"
     bench_kube.write_dump(dump, 10_000, 5)
-    ref, _, _, _ = bench_kube._measure("import json, sys; json.load(open(sys.argv[1]))",
+    ref, _, _, _ = bench_kube.measure_child("import json, sys; json.load(open(sys.argv[1]))",
                                        str(dump), runs=1)
-    ours, cpu, rss, _ = bench_kube._measure(bench_kube._CLI, "analyze", "-o", "json",
+    ours, cpu, rss, _ = bench_kube.measure_child(bench_kube.SCALEDOC_CLI, "analyze", "-o", "json",
                                             str(dump), runs=1)
     return [f"10,000 pods + 50,000 events: {ours:.2f} s wall, {cpu:.2f} s CPU, peak "
             f"{rss:.0f} MB; json.load of the dump {ref:.2f} s ({ours / ref:.1f}x); target "

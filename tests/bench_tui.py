@@ -32,7 +32,7 @@ import pytest
 from tests.bench_ingest import generate
 
 
-def _file_with_lines(folder: Path, lines: int) -> Path:
+def file_with_lines(folder: Path, lines: int) -> Path:
     path = folder / f"bench-{lines}.log"
     if not path.exists():
         generate(path, lines * 250)  # about 250 bytes a line; trimmed below
@@ -42,7 +42,7 @@ def _file_with_lines(folder: Path, lines: int) -> Path:
     return path
 
 
-async def _app_times(path: Path) -> tuple[float, float, int, float | None]:
+async def app_times(path: Path) -> tuple[float, float, int, float | None]:
     """Seconds from start to the verdict, to a usable Logs view; rows in the view; seconds
     to the first early look (None when the analysis ended before one was due)."""
     from probes.pipeline import analyze_paths
@@ -81,11 +81,11 @@ def _two_pass(path: Path) -> tuple[float, float]:
 
 
 def report(lines: int, folder: Path) -> str:
-    path = _file_with_lines(folder, lines)
+    path = file_with_lines(folder, lines)
     t0 = time.perf_counter()
     subprocess.run(["wc", "-l", str(path)], capture_output=True, check=True)
     wc = time.perf_counter() - t0
-    verdict, logs, rows, early = asyncio.run(_app_times(path))
+    verdict, logs, rows, early = asyncio.run(app_times(path))
     old_verdict, old_logs = _two_pass(path)
     mb = path.stat().st_size / 1e6
     return "\n".join([

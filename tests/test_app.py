@@ -220,6 +220,15 @@ async def ready(pilot: Pilot[Any], app: ScaledocApp) -> None:
     raise AssertionError("the app never became ready")
 
 
+async def until(pilot: Pilot[Any], check: Callable[[], object], limit_s: float = 15.0) -> None:
+    """Wait (pausing the app) until ``check()`` holds; fail after ``limit_s``."""
+    deadline = time.monotonic() + limit_s
+    while not check():
+        assert time.monotonic() < deadline, "condition not met in time"
+        await pilot.pause(0.05)
+    await pilot.pause()
+
+
 def current(app: ScaledocApp) -> Any:
     """The app's analysis (a function, so mypy does not carry a narrowing across awaits)."""
     return app.analysis
@@ -742,20 +751,12 @@ async def test_an_early_look_shows_the_lead_until_the_verdict_replaces_it(
 
     app = ScaledocApp(factory, save_dir=tmp_path / "out", index_logs=False)
     async with app.run_test(size=(120, 36)) as pilot:
-        for _ in range(100):
-            await pilot.pause(0.05)
-            if app.early is not None:
-                break
-        await pilot.pause()
+        await until(pilot, lambda: app.early is not None)
         line = str(app.screen.query_one("#verdict-line").render())
         assert "EARLY LOOK" in line and "250,000 events, 25%" in line
         assert "shared-instance" in line and "not a verdict" in line
         release.set()
-        for _ in range(100):
-            await pilot.pause(0.05)
-            if app.analysis is not None:
-                break
-        await pilot.pause()
+        await until(pilot, lambda: app.analysis is not None)
         app.post_message(EarlyLookReady(EarlyLook(1, 0, 0, None)))  # late: ignored
         await pilot.pause()
         line = str(app.screen.query_one("#verdict-line").render())

@@ -206,6 +206,7 @@ async def test_the_plugin_tui_shows_the_pods_logs_read_in_the_analysis_pass(
     over HTTP, the same calls kubectl_main makes on a terminal."""
     from probes.kube.live import gather
     from probes.pipeline import Analysis, cluster_case
+    from tests.test_app import until
     from tui.app.logview import LogIndex
     from tui.app.main import ScaledocApp
     from tui.app.widgets.log_view import LogView
@@ -222,16 +223,10 @@ async def test_the_plugin_tui_shows_the_pods_logs_read_in_the_analysis_pass(
     assert read > 0 and len(index) == read
     app = ScaledocApp(analysis=Analysis.of_case(case), log_index=index, index_logs=True)
     async with app.run_test(size=(120, 36)) as pilot:
-        for _ in range(100):
-            await pilot.pause(0.05)
-            if app.analysis is not None and app.log_index is not None:
-                break
+        await until(pilot, lambda: app.analysis is not None and app.log_index is not None)
         assert app.log_index is index  # no second read: the temp files are gone
         await pilot.press("4")
-        for _ in range(100):
-            await pilot.pause(0.05)
-            if len(app.screen.query_one(LogView).rows) == read:
-                break
+        await until(pilot, lambda: len(app.screen.query_one(LogView).rows) == read)
         view = app.screen.query_one(LogView)
         assert len(view.rows) == read
         sources = {index.source_name(r) for r in range(len(index))}
