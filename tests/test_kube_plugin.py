@@ -39,7 +39,7 @@ class Recorder:
         self.calls.append(("report", case, fmt))
         return 0
 
-    def tui(self, case: Case) -> int:
+    def tui(self, case: Case, *, log_index: Any = None) -> int:
         self.calls.append(("tui", case, ()))
         return 0
 

@@ -32,13 +32,15 @@ import re
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from tui.commands.diagnostics import err, run_interruptibly
 from tui.exit_codes import ExitCode
 
 if TYPE_CHECKING:  # annotations only: the modules load when a command runs
+    from probes.evidence import Case
     from probes.kube.live import Collected, KubeTarget
+    from tui.app.logview import LogIndex
 
 PLUGIN = "kubectl scaledoc"
 DEFAULT_REQUEST_TIMEOUT = 10.0
@@ -47,8 +49,10 @@ _DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+(?:\.\d+)?)s?)?$")
 
 ReportFn = Callable[..., int]
 """``report(case)`` or ``report(case, fmt)``: prints a report, returns an exit code."""
-TuiFn = Callable[..., int]
-"""``tui(case, log_index=index)``: opens the TUI on the case, its Logs view on ``index``."""
+class TuiFn(Protocol):
+    """Opens the TUI on the case, its Logs view on ``log_index``; returns an exit code."""
+
+    def __call__(self, case: Case, *, log_index: LogIndex | None = None) -> int: ...
 T = TypeVar("T")
 
 
