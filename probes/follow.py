@@ -48,7 +48,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import BinaryIO, cast
+from typing import BinaryIO, TypeVar, cast
 
 from probes.analysis import LogAnalysis
 from probes.diagnose import diagnose
@@ -64,6 +64,9 @@ from probes.pipeline import Analysis, EventSink
 
 READ_CAP = 1 << 20
 """At most this many bytes per read of a followed source (one poll's worth)."""
+
+SinkT = TypeVar("SinkT", bound=EventSink)
+"""The sink ``run`` makes and hands back: the caller gets its own type (a Logs view index)."""
 
 
 class LiveStream(io.RawIOBase):
@@ -855,8 +858,8 @@ class Follower:
 
     def run(self, on_change: Callable[[Change, Analysis], None],
             should_stop: Callable[[], bool] = lambda: False, *,
-            new_sink: Callable[[], EventSink] | None = None,
-            on_sink: Callable[[EventSink], None] | None = None) -> Analysis:
+            new_sink: Callable[[], SinkT] | None = None,
+            on_sink: Callable[[SinkT], None] | None = None) -> Analysis:
         """Poll, re-rank at most every ``interval_s`` while events arrive, report each
         change, until ``should_stop()`` or cancel; returns the last analysis (fresh).
 

@@ -241,20 +241,21 @@ def analyze_logs(readers: Sequence[LogReader], progress: Progress | None = None,
     analysis = LogAnalysis()
     total = _plain_bytes(readers)
     add = sink.add if sink is not None else None
-    started = time.monotonic()
-    next_look = started + EARLY_FIRST_S
+    next_look = time.monotonic() + EARLY_FIRST_S
+
+    def done() -> int:
+        return min(sum(r.report().bytes_read for r in readers), total)
+
     for i, event in enumerate(merge_by_time([r.events() for r in readers])):
         analysis.feed(event)
         if add is not None:
             add(event)
         if i % 4096 == 0:
             if progress and i % 49_152 == 0:
-                done = sum(r.report().bytes_read for r in readers)
-                progress("reading logs", min(done, total), total)
+                progress("reading logs", done(), total)
             if early is not None and time.monotonic() >= next_look:
                 t0 = time.monotonic()
-                done = sum(r.report().bytes_read for r in readers)
-                early(analysis.finish(), i + 1, min(done, total), total)
+                early(analysis.finish(), i + 1, done(), total)
                 cost = time.monotonic() - t0
                 next_look = time.monotonic() + max(EARLY_EVERY_S, cost / EARLY_COST_SHARE)
     log_ev = analysis.finish()

@@ -40,6 +40,7 @@ from probes.evidence import (
 from probes.pipeline import Analysis, analyze_paths
 from tui.app.logview import (
     LogFilter,
+    LogIndex,
     RunWindow,
     apply_filter,
     build_index,
@@ -227,6 +228,17 @@ async def until(pilot: Pilot[Any], check: Callable[[], object], limit_s: float =
         assert time.monotonic() < deadline, "condition not met in time"
         await pilot.pause(0.05)
     await pilot.pause()
+
+
+async def open_logs(pilot: Pilot[Any], app: ScaledocApp) -> tuple[LogsScreen, LogIndex]:
+    """Press 4 and return the Logs view and its index (both must be there)."""
+    await pilot.press("4")
+    await settle(pilot, app)
+    logs = app.screen
+    assert isinstance(logs, LogsScreen)
+    index = app.log_index
+    assert index is not None
+    return logs, index
 
 
 def current(app: ScaledocApp) -> Any:
@@ -542,12 +554,7 @@ async def test_hostile_log_text_is_shown_not_executed(
     app = make_app(incident, tmp_path)
     async with app.run_test(size=(120, 36)) as pilot:
         await ready(pilot, app)
-        await pilot.press("4")
-        await settle(pilot, app)
-        logs = app.screen
-        assert isinstance(logs, LogsScreen)
-        index = app.log_index
-        assert index is not None
+        logs, index = await open_logs(pilot, app)
         row = next(r for r in logs.rows if index.text(r) == HOSTILE)
         logs.view.go_to(list(logs.rows).index(row))
         await settle(pilot, app)
@@ -571,12 +578,8 @@ async def test_logs_filter_by_pod_and_narrow_to_instance(
     app = make_app(incident, tmp_path)
     async with app.run_test(size=(120, 36)) as pilot:
         await ready(pilot, app)
-        await pilot.press("4")
-        await settle(pilot, app)
-        logs = app.screen
-        assert isinstance(logs, LogsScreen)
-        index = app.log_index
-        assert index is not None and len(logs.rows) == 18
+        logs, index = await open_logs(pilot, app)
+        assert len(logs.rows) == 18
         await pilot.press("slash")
         await pilot.press(*"pod:web-b")
         await pilot.press("enter")
@@ -1081,12 +1084,7 @@ async def test_find_highlights_and_n_N_move_between_matches(
     app = make_app(incident, tmp_path)
     async with app.run_test(size=(120, 36)) as pilot:
         await ready(pilot, app)
-        await pilot.press("4")
-        await settle(pilot, app)
-        logs = app.screen
-        assert isinstance(logs, LogsScreen)
-        index = app.log_index
-        assert index is not None
+        logs, index = await open_logs(pilot, app)
         shown = len(logs.view.rows)
         await pilot.press("f", *"RUN STARTED", "enter")  # case-insensitive
         await settle(pilot, app)

@@ -6,13 +6,13 @@ toast) and keeps the operator's place: the view, the selected cause, answers giv
 from __future__ import annotations
 
 import shutil
-import time
 from pathlib import Path
 
 from textual.widgets import DataTable
 
 from probes.evidence import Answer
 from probes.follow import FollowConfig, Follower
+from tests.test_app import until
 from tui.app.main import ScaledocApp
 from tui.app.messages import FollowUpdate
 from tui.app.widgets.log_view import LogView
@@ -20,13 +20,6 @@ from tui.app.widgets.log_view import LogView
 GOLDEN = Path(__file__).resolve().parent / "golden"
 TIMER = GOLDEN / "overlapping-timer-winston" / "inbox-worker-dqbvd4zfn-qfb24.log"
 HISTORY = GOLDEN / "shared-history-module-array" / "chat-api-glmln5tmw-2pcr9_chat-api_0.log"
-
-
-async def _until(pilot, check, limit_s: float = 15.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + limit_s
-    while not check():
-        assert time.monotonic() < deadline, "condition not met in time"
-        await pilot.pause(0.05)
 
 
 async def test_follow_reranks_in_place(tmp_path: Path) -> None:
@@ -45,7 +38,7 @@ async def test_follow_reranks_in_place(tmp_path: Path) -> None:
 
     app = ScaledocApp(follower=follower, index_logs=False)
     async with app.run_test(size=(120, 36), message_hook=hook) as pilot:
-        await _until(pilot, lambda: app.analysis is not None)
+        await until(pilot, lambda: app.analysis is not None)
         assert [c.id for c in app.analysis.verdict.causes] == ["overlapping-timer",
                                                                "shared-instance"]
         assert any(w.name == "follow" and w.group == "follow" for w in app.workers)
@@ -56,7 +49,7 @@ async def test_follow_reranks_in_place(tmp_path: Path) -> None:
         seen = len(updates)
         # The incident goes on: the second replica starts logging.
         b.write_bytes(HISTORY.read_bytes())
-        await _until(pilot, lambda: any("history.cross_session" in " ".join(u.changes)
+        await until(pilot, lambda: any("history.cross_session" in " ".join(u.changes)
                                         for u in updates[seen:]))
         await pilot.pause()
         ids = [c.id for c in app.analysis.verdict.causes]
@@ -70,7 +63,7 @@ async def test_follow_reranks_in_place(tmp_path: Path) -> None:
         toasts = [n.message for n in app._notifications]
         assert any("new: history.cross_session yes" in t for t in toasts)
         await pilot.press("x")  # stop following
-        await _until(pilot, lambda: all(w.is_finished for w in app.workers
+        await until(pilot, lambda: all(w.is_finished for w in app.workers
                                         if w.group == "follow"))
     assert follower.cancel.is_set()
 
@@ -89,11 +82,11 @@ async def test_the_logs_view_follows_the_window_and_keeps_the_operators_line(
     follower.add_file(a)
     app = ScaledocApp(follower=follower)
     async with app.run_test(size=(120, 36)) as pilot:
-        await _until(pilot, lambda: app.log_index is not None and len(app.log_index) > 0)
+        await until(pilot, lambda: app.log_index is not None and len(app.log_index) > 0)
         first = app.log_index
         assert first is not None and first.keep_text  # texts kept: the file grows under us
         await pilot.press("4")
-        await _until(pilot, lambda: len(app.screen.query_one(LogView).rows) == len(first))
+        await until(pilot, lambda: len(app.screen.query_one(LogView).rows) == len(first))
         view = app.screen.query_one(LogView)
         view.go_to(2)  # the operator reads the third line
         await pilot.pause()
@@ -102,7 +95,7 @@ async def test_the_logs_view_follows_the_window_and_keeps_the_operators_line(
         watched = (first.source_name(row), first.line[row], first.text(row))
         with a.open("ab") as f:  # the incident goes on
             f.write(b"".join(lines[half:most]))
-        await _until(pilot, lambda: app.log_index is not first
+        await until(pilot, lambda: app.log_index is not first
                      and len(app.screen.query_one(LogView).rows) > len(first))
         await pilot.pause()
         second, view = app.log_index, app.screen.query_one(LogView)
@@ -115,7 +108,7 @@ async def test_the_logs_view_follows_the_window_and_keeps_the_operators_line(
         await pilot.pause()
         with a.open("ab") as f:
             f.write(b"".join(lines[most:]))
-        await _until(pilot, lambda: app.log_index is not second
+        await until(pilot, lambda: app.log_index is not second
                      and len(app.screen.query_one(LogView).rows) > len(second))
         await pilot.pause()
         index, view = app.log_index, app.screen.query_one(LogView)

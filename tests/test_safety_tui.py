@@ -22,9 +22,9 @@ from typing import Any
 import pytest
 from rich.console import Console
 from rich.segment import Segment
-from textual.pilot import Pilot
 
 from probes.pipeline import Analysis, analyze_paths
+from tests.test_app import open_logs, ready, settle
 from tui.app.main import ScaledocApp
 from tui.app.screens.evidence import EvidenceScreen
 from tui.app.screens.logs import LineScreen, LogsScreen
@@ -148,21 +148,6 @@ def check_drawn(app: ScaledocApp, where: str) -> str:
     return text
 
 
-async def settle(pilot: Pilot[Any], app: ScaledocApp) -> None:
-    for _ in range(3):
-        await pilot.pause()
-        await app.workers.wait_for_complete()
-    await pilot.pause()
-
-
-async def ready(pilot: Pilot[Any], app: ScaledocApp) -> None:
-    for _ in range(200):
-        await settle(pilot, app)
-        if app.analysis is not None and app.log_index is not None:
-            return
-    raise AssertionError("the app never became ready")
-
-
 VIEWS = {"1": "verdict", "2": "tree", "3": "timeline", "4": "logs", "5": "concurrency",
          "6": "inputs", "7": "pods", "8": "processes", "9": "code"}
 
@@ -193,12 +178,7 @@ async def test_every_view_draws_hostile_text_as_characters(
         assert isinstance(app.screen, EvidenceScreen)
         check_drawn(app, "evidence")
         await pilot.press("escape")
-        await pilot.press("4")
-        await settle(pilot, app)
-        logs = app.screen
-        assert isinstance(logs, LogsScreen)
-        index = app.log_index
-        assert index is not None
+        logs, index = await open_logs(pilot, app)
         row = next(r for r in logs.rows if OSC52 in index.text(r))
         logs.view.go_to(list(logs.rows).index(row))
         await pilot.press("enter")

@@ -66,7 +66,7 @@ from tui.render.plain import redact_segments
 if TYPE_CHECKING:  # loaded by the analysis and the follower, not by the app's definition
     from probes.follow import Change, Follower
     from probes.ingest import IngestConfig
-    from probes.pipeline import Analysis, EarlyLook, EventSink
+    from probes.pipeline import Analysis, EarlyLook
 
 S = TypeVar("S", bound=Screen[Any])
 
@@ -229,8 +229,7 @@ class ScaledocApp(App[int]):
         def on_change(change: Change, analysis: Analysis) -> None:
             self.post_message(FollowUpdate(analysis, tuple(change.lines())))
 
-        def on_index(index: EventSink) -> None:
-            assert isinstance(index, LogIndex)
+        def on_index(index: LogIndex) -> None:
             index.finish(worker.cancelled_event)
             if not worker.is_cancelled:
                 self.post_message(LogIndexReady(index))
