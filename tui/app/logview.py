@@ -30,6 +30,7 @@ from probes.events import DEBUG, ERROR, FATAL, INFO, TRACE, WARN, LogEvent
 from probes.redact import redact_text
 
 if TYPE_CHECKING:  # the ingest stack loads when the logs are read (read_events)
+    from probes.columnar import EventColumns
     from probes.ingest import IngestConfig
 
 NO_TIME = -(2**63)
@@ -325,6 +326,59 @@ class LogIndex:
             if event.error:
                 extra.append(f"error={event.error}")
             self._keep_text(row, f"{event.text}  " + "  ".join(extra))
+
+    def add_columns(self, cols: EventColumns) -> None:
+        """Every row of ``cols``, as ``add`` would take each of its events, by columns.
+
+        The columnar path (``probes.columnar``) never builds a ``LogEvent`` per line, so
+        the Logs view is filled from the same columns the analysis reads (issue: one pass
+        for the TUI). Equal to ``add`` row by row (tests/test_logview_columns.py), with one
+        documented difference: ``add`` decorates a trace exporter's synthesized
+        ``span ... trace=`` text, and the columnar decoder reads no trace exports, so raw
+        lines are kept as they are."""
+        import numpy as np
+
+        from probes.columnar import NO_CODE, NO_INT
+
+        n = len(cols)
+        if n == 0:
+            return
+        base = len(self.line)
+        sids = np.asarray([self._source_id(name) for name in cols.sources], dtype=np.uint32)
+        sid = sids[cols.src]
+        times = cols.time_ns.copy()
+        for s in np.unique(sid):
+            rows = np.flatnonzero(sid == s)
+            t = times[rows]
+            known = t != NO_INT
+            # an untimed row keeps its place: the source's previous clock (as ``add``)
+            last = np.maximum.accumulate(np.where(known, np.arange(len(t)), -1))
+            prior = self._last_time.get(int(s), NO_TIME)
+            filled = np.where(last >= 0, t[np.maximum(last, 0)], prior)
+            times[rows] = filled
+            if known.any():
+                self._last_time[int(s)] = int(t[np.flatnonzero(known)[-1]])
+        self.time_ns.frombytes(times.astype(np.int64).tobytes())
+        self.source.frombytes(sid.astype(np.uint32).tobytes())
+        self.line.frombytes(np.maximum(cols.line, 0).astype(np.uint32).tobytes())
+        level = np.where(cols.level == NO_INT, 0, cols.level)
+        self.level.frombytes(np.clip(level, 0, 255).astype(np.uint8).tobytes())
+        strings = cols.strings
+        for interner, column, target in (
+                (self.instances, cols.instance, self.instance),
+                (self.sessions, cols.session, self.session),
+                (self.requests, cols.request, self.request),
+                (self.hosts, cols.host, self.host),
+                (self.runs, cols.run, self.run)):
+            codes, inverse = np.unique(column, return_inverse=True)
+            ids = np.asarray([interner.intern(None if c == NO_CODE else strings[c])
+                              for c in codes.tolist()], dtype=np.uint32)
+            target.frombytes(ids[inverse.reshape(-1)].astype(np.uint32).tobytes())
+        kept = [int(s) for s in np.unique(sid) if self.sources[int(s)].path is None]
+        if kept:  # rows whose source cannot be read back by offset keep their text
+            for row in np.flatnonzero(np.isin(sid, kept)).tolist():
+                self._keep_text(base + row,
+                                cols.texts.text(row) or strings[int(cols.message[row])])
 
     def _keep_text(self, row: int, text: str) -> None:
         self._excerpt_rows.append(row)
