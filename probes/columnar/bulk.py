@@ -1,0 +1,929 @@
+"""``bulk_analysis``: a ``LogAnalysis`` built from ``EventColumns`` in bulk, not a line at a time.
+
+Why: ``LogAnalysis.feed`` costs 6-8 µs of Python per line across its trackers; a million
+line log spends most of ``scaledoc analyze`` there. Most of that state is a function of
+groups of rows (the first source of each id, the runs paired by run id, the distinct
+sessions of each instance, how many error lines each family has), which numpy computes by
+sorting and grouping the columns. What stays Python is per distinct value (a message or
+error text classified once, one ``Run`` per run, one ``Request`` per request) or per rare
+row (the few lines that become examples, the lines a runtime table matches).
+
+The contract: when ``bulk_analysis`` returns a ``LogAnalysis``, its state is what feeding
+``events_from_columns(cols)`` one at a time gives, so ``finish()`` gives the same Evidence
+(``tests/test_columnar_bulk.py`` checks it on every case, on generated benchmark logs and
+on generated event sequences). Whatever the bulk path does not reproduce exactly makes it
+return ``Declined`` with the reason, and the caller feeds events one at a time: declining
+is always safe, guessing never is.
+
+Accepted today: events without ``fields``; kinds other than REQUEST_START, STATE_READ,
+STATE_WRITE and TOOL_CALL; run starts and ends where every end carries a run id whose
+oldest open start it closes (the run-id key of ``RunTracker``; an end that would fall
+through to the instance/request/process cascade is declined); no run reported by two
+sources under different ids (``_second_name``'s aliases); durations that ``int()`` takes.
+
+Not reproduced, on purpose: memo caches (the hint and runtime-table caches, which only
+remember answers the same function gives again) and the iteration order of
+``RunTracker.open_by_key`` (the same keys and the same open runs per key; nothing reads
+the dict in order).
+
+Memory: the run, request and session lines a report may cite are not copied into
+``LineStore`` chunks; ``ColumnLines`` rebuilds a line's excerpt from the columns when a
+report asks, so the columns (their texts: a list, or file offsets) stay alive with the
+analysis.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from itertools import repeat
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from probes.analysis.concurrency import Request
+from probes.analysis.error_families import classify, error_text
+from probes.analysis.fields import FIELD_ALIASES, IDENTITY_FIELDS
+from probes.analysis.instances import (
+    HINT_RAW_LINES,
+    SERVERLESS_FIELD_KEYS,
+    SERVERLESS_HINT,
+    InstanceStats,
+)
+from probes.analysis.log_analysis import (
+    _IMPORT_ONLY,
+    _LOOP_WORDING,
+    _PLATFORM_TIMEOUT_TEXT,
+    _VERSION_MISMATCH,
+    MAX_ERROR_TIMES,
+    MAX_PROCESS_NAMES,
+    NEVER_HANDLED,
+    LogAnalysis,
+)
+from probes.analysis.runs import LineStore, Run, excerpt, pairing_keys
+from probes.analysis.runtime import (
+    OOM_TAGS,
+    PROXY_NAMES,
+    WORKER_DEATH_TAGS,
+    failed_run_end,
+    match_runtime,
+)
+from probes.analysis.state import COUNTER_GUARDS, counter_write
+from probes.columnar.columns import KIND_CODE, NO_CODE, NO_INT, EventColumns, ListTexts
+from probes.events import ERROR as ERROR_LEVEL
+from probes.events import EventKind, LogEvent
+from probes.ingest.gcpause import gc_paused
+
+I64 = npt.NDArray[np.int64]
+Bools = npt.NDArray[np.bool_]
+Objs = npt.NDArray[np.object_]
+
+_K = KIND_CODE
+_DECLINED_KINDS = (EventKind.REQUEST_START, EventKind.STATE_READ, EventKind.STATE_WRITE,
+                   EventKind.TOOL_CALL)
+"""Kinds whose trackers (open requests and contamination's in-flight set, versioned
+state, fan-out windows) depend on the interleaving of lines: not built in bulk yet."""
+_STATUS_WORDS = (429, 502, 503, 504, 409)
+"""``error_families._STATUS_WORDS``' statuses, in a fixed order (a row's status word)."""
+_READ_FIELDS = frozenset({
+    *(a for name in ("key", "version", "user", "expected", "value")
+      for a in FIELD_ALIASES[name]),
+    *IDENTITY_FIELDS, *SERVERLESS_FIELD_KEYS, "phase"})
+"""Field names some tracker reads in a way that depends on the interleaving of lines
+(versions, users, per-request identities, a call's phase) or that the bulk path does not
+reproduce yet: a row carrying one declines. Other fields are reproduced: access flavours
+and classification by status, resolver lines, inferred instance ids, the runtime's fatal
+tags, history lengths (their lines go through ``HistoryTracker`` one by one, in order: it
+reads nothing else), excerpts' leads, contamination's per-request entries."""
+_HISTORY_FIELDS = frozenset(FIELD_ALIASES["history_len"])
+_HINT_WORDS = ("lambda", "vercel", "netl", "cloud", "cold", "warm", "hot", "hmr", "refre",
+               "next", "nodemon", "watchf", "reload")
+"""A piece of every word ``SERVERLESS_HINT`` matches, lower case, free of the letters
+(s, k, i) that case-insensitive matching also finds as other characters ('ſ', 'K', 'ı'):
+a text lowered without any of them cannot match, so 5,000 raw lines cost one search."""
+_SAFE_NS = 1 << 62
+"""Times and durations (ns) beyond this could overflow int64 arithmetic: declined."""
+
+
+@dataclass(frozen=True, slots=True)
+class Declined:
+    """The columns hold something the bulk path does not reproduce exactly: feed events."""
+
+    reason: str
+
+
+class _Decline(Exception):
+    pass
+
+
+class ColumnLines(LineStore):
+    """A ``LineStore`` whose first entries are rows of the columns, read when asked.
+
+    Why: every run's start and end line goes into a ``LineStore`` (its excerpt may be
+    cited). Copying a million lines' text into compressed chunks would cost per-line
+    Python; here an entry is a row number, and ``event(ref)`` puts the row's event into
+    a one-entry ``LineStore`` and reads it back, so the excerpt is exactly the one the
+    per-event path's store gives. Lines ``put`` afterwards (feeding continues after the
+    bulk build) go into the ordinary store behind the rows."""
+
+    __slots__ = ("_event_at", "_rows", "_row_src", "_row_line", "_names")
+
+    def __init__(self, event_at: Callable[[int], LogEvent], cols: EventColumns,
+                 rows: I64) -> None:
+        super().__init__()
+        self._event_at = event_at
+        self._rows = rows
+        self._row_src = cols.src
+        self._row_line = cols.line
+        self._names = cols.sources
+
+    def __len__(self) -> int:
+        return len(self._rows) + super().__len__()
+
+    def put(self, ev: LogEvent) -> int:
+        return len(self._rows) + super().put(ev)
+
+    def event(self, ref: int) -> LogEvent:
+        n = len(self._rows)
+        if ref >= n:
+            return super().event(ref - n)
+        one = LineStore()
+        one.put(self._event_at(int(self._rows[ref])))
+        return one.event(0)
+
+    def where(self, ref: int) -> str:
+        n = len(self._rows)
+        if ref >= n:
+            return super().where(ref - n)
+        row = int(self._rows[ref])
+        return f"{self._names[int(self._row_src[row])]}:{int(self._row_line[row])}"
+
+
+def bulk_analysis(cols: EventColumns, *, max_examples: int = 8) -> LogAnalysis | Declined:
+    """The ``LogAnalysis`` that feeding every row of ``cols`` in order would give, built
+    from the columns; or ``Declined(reason)`` when the columns hold a shape this path does
+    not reproduce exactly (see the module docstring)."""
+    try:
+        with gc_paused():  # a build allocates a Python object per run and per request
+            return _Builder(cols, max_examples).build()
+    except _Decline as d:
+        return Declined(str(d))
+
+
+def _first_order(keys: I64) -> tuple[I64, I64, I64]:
+    """(distinct keys, the row of each one's first occurrence, each row's group), with
+    the groups numbered in order of first occurrence (dicts and sets are filled in that
+    order by the per-event path).
+
+    Keys are codes, mostly within a small range: then the first occurrence of each is one
+    ``minimum.at`` pass (linear) instead of the sort ``np.unique`` does."""
+    n = len(keys)
+    if n == 0:
+        e = np.zeros(0, dtype=np.int64)
+        return e, e, e
+    lo, hi = int(keys.min()), int(keys.max())
+    if lo >= 0 and hi < 4 * n + _DENSE_SPAN:
+        first = np.full(hi + 1, n, dtype=np.int64)
+        np.minimum.at(first, keys, np.arange(n, dtype=np.int64))
+        present = np.flatnonzero(first < n)
+        fo = first[present]
+        order = np.argsort(fo, kind="stable")
+        rank = np.empty(hi + 1, dtype=np.int64)
+        rank[present[order]] = np.arange(len(order), dtype=np.int64)
+        return present[order].astype(np.int64), fo[order], rank[keys]
+    uniq, first_ix, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    order = np.argsort(first_ix, kind="stable")
+    ranks = np.empty_like(order)
+    ranks[order] = np.arange(len(order))
+    return (uniq[order], first_ix[order].astype(np.int64),
+            ranks[inverse.reshape(-1)].astype(np.int64))
+
+
+_DENSE_SPAN = 1 << 22
+"""Keys spanning up to 4 x rows + this are grouped through arrays over the span."""
+
+
+def _rank_in_group(groups: I64) -> I64:
+    """For rows already in order, each row's 0-based position among its group's rows."""
+    n = len(groups)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    order = np.argsort(groups, kind="stable")
+    sg = groups[order]
+    starts = np.r_[0, np.flatnonzero(sg[1:] != sg[:-1]) + 1]
+    pos = np.arange(n) - np.repeat(starts, np.diff(np.r_[starts, n]))
+    out = np.empty(n, dtype=np.int64)
+    out[order] = pos
+    return out
+
+
+class _Builder:
+    """One bulk build: the columns, the derived per-row arrays, the analysis being filled."""
+
+    def __init__(self, cols: EventColumns, max_examples: int) -> None:
+        self.cols = cols
+        self.a = LogAnalysis(max_examples=max_examples)
+        self.keep_n = max_examples
+        self.S: Objs = np.array([*cols.strings, None], dtype=object)  # code -1 -> None
+        self.source_names: Objs = np.array(cols.sources, dtype=object)
+        self.renamed: Bools = np.zeros(len(cols), dtype=np.bool_)
+        self.access_rows: list[int] = []  # REQUEST_END rows whose fields name "access"
+
+    # ------------------------------------------------------------------ helpers
+    def ev(self, row: int) -> LogEvent:
+        """Row ``row`` as the event the trackers see after ``feed``'s own rewrites."""
+        ev = self.cols.event(row)
+        if self.renamed[row]:
+            ev = replace(ev, kind=EventKind.RUN_END, error=ev.error or ev.message)
+        return ev
+
+    def strs(self, codes: Any) -> list[Any]:
+        """Codes as their strings (None for NO_CODE)."""
+        return list(self.S[codes].tolist())
+
+    def sources(self, rows: I64) -> list[str]:
+        """The source name of each row."""
+        return list(self.source_names[self.cols.src[rows]].tolist())
+
+    @staticmethod
+    def ints(values: I64) -> list[int | None]:
+        out: Objs = values.astype(object)
+        out[values == NO_INT] = None
+        return list(out.tolist())
+
+    def text(self, row: int) -> str:
+        t = self.cols.texts
+        return t.items[row] if isinstance(t, ListTexts) else t.text(row)
+
+    # ------------------------------------------------------------------ the build
+    def build(self) -> LogAnalysis:
+        cols, a = self.cols, self.a
+        n = len(cols)
+        a.events = n
+        if n == 0:
+            return a
+        self._check_shape()
+        src_order = _first_order(cols.src.astype(np.int64))[0]
+        a.sources = {cols.sources[int(s)] for s in src_order}
+        kind, error = self._renames()
+        keep = self._dedupe(kind)
+        rows = np.flatnonzero(keep).astype(np.int64)
+        self.rows = rows
+        self.kind = kind[rows]
+        self.error = error[rows]
+        self.time = cols.time_ns[rows]
+        self.level = cols.level[rows]
+        self.status = cols.status[rows]
+        self.proc = self._processes()
+        a.failure_visible = bool(np.any((self.level != NO_INT) | (self.status != NO_INT)
+                                        | (self.error != NO_CODE)
+                                        | (self.kind == _K[EventKind.ERROR])))
+        self._runs()
+        self._requests()
+        self._counter_writes()
+        self._sessions()
+        self._instances()
+        self._runtime()
+        self._errors()
+        self._contamination()
+        self._history()
+        return a
+
+    def _history(self) -> None:
+        hist = [r for r, f in self.cols.fields.items() if f and not _HISTORY_FIELDS.isdisjoint(f)]
+        if not hist:
+            return
+        rows = self.rows[np.isin(self.rows, np.asarray(hist, dtype=np.int64))]
+        for row in rows.tolist():
+            self.a.history.feed(self.ev(row))
+
+    def _contamination(self) -> None:
+        """``ContaminationTracker``: with no identity fields and no in-flight set, what
+        remains is ``identities``: an empty entry per request with a fields line after its
+        last request end (a request end pops its entry), in order of that line."""
+        cols, rows = self.cols, self.rows
+        req = cols.request[rows].astype(np.int64)
+        has_req = req != NO_CODE
+        f = self.has_fields(rows) & has_req
+        if not np.any(f):
+            return
+        is_end = (self.kind == _K[EventKind.REQUEST_END]) & has_req
+        last_end = np.full(len(cols.strings), -1, dtype=np.int64)
+        ep = np.flatnonzero(is_end)
+        last_end[req[ep]] = ep  # in order: the last end of each request wins
+        fp = np.flatnonzero(f & ~is_end)
+        live = fp[fp > last_end[req[fp]]]
+        if len(live) == 0:
+            return
+        codes, _, _ = _first_order(req[live])
+        self.a.contamination.identities = {r: {} for r in self.strs(codes)}
+
+    def _check_shape(self) -> None:
+        cols = self.cols
+        for row, f in cols.fields.items():
+            if f and not _READ_FIELDS.isdisjoint(f):
+                raise _Decline(f"fields a tracker reads ({', '.join(sorted(_READ_FIELDS & set(f)))}"
+                               f") on row {row}")
+        for k in _DECLINED_KINDS:
+            if np.any(cols.kind == _K[k]):
+                raise _Decline(f"{k.value} events")
+        try:
+            empty = cols.strings.index("")
+        except ValueError:
+            return
+        for name in ("host", "pid", "instance", "session", "request", "run", "error"):
+            if np.any(getattr(cols, name) == empty):
+                raise _Decline(f"an empty {name} (falsy but not absent)")
+
+    def has_fields(self, rows: I64) -> Bools:
+        """Which of these rows carry non-empty fields."""
+        f = self.cols.fields
+        if not f:
+            return np.zeros(len(rows), dtype=np.bool_)
+        with_fields = np.asarray([r for r, d in f.items() if d], dtype=np.int64)
+        return np.isin(rows, with_fields)
+
+    def _renames(self) -> tuple[I64, I64]:
+        """``failed_run_end``: "run_error", "agent.error"... lines become failed run ends;
+        decided once per distinct message."""
+        cols = self.cols
+        kind = cols.kind.astype(np.int64)
+        error = cols.error.astype(np.int64)
+        cand = (kind == _K[EventKind.ERROR]) | (kind == _K[EventKind.OTHER])
+        msgs = np.unique(cols.message[cand])
+        hit = [int(m) for m in msgs
+               if failed_run_end(LogEvent(None, "", 0, message=self.cols.strings[int(m)]))]
+        if hit:
+            renamed = cand & np.isin(cols.message, np.asarray(hit, dtype=np.int32))
+            self.renamed = renamed
+            kind[renamed] = _K[EventKind.RUN_END]
+            fill = renamed & (error == NO_CODE)
+            error[fill] = cols.message[fill]
+            self.a.renamed_run_ends = int(renamed.sum())
+        return kind, error
+
+    def _dedupe(self, kind: I64) -> Bools:
+        """Run/request events another source reported first are dropped (and counted)."""
+        cols, a = self.cols, self.a
+        n = len(cols)
+        is_run = (kind == _K[EventKind.RUN_START]) | (kind == _K[EventKind.RUN_END])
+        is_req = kind == _K[EventKind.REQUEST_END]
+        ident = np.where(is_run, cols.run, np.where(is_req, cols.request, NO_CODE)
+                         ).astype(np.int64)
+        has = np.flatnonzero(ident != NO_CODE)
+        dup = np.zeros(n, dtype=np.bool_)
+        if len(has):
+            nstr = len(cols.strings) + 1
+            key = kind[has] * nstr + ident[has]
+            uniq, first, group = _first_order(key)
+            first_rows = has[first]
+            dup[has] = cols.src[has] != cols.src[first_rows][group]
+            kinds_of = uniq // nstr
+            for k in (EventKind.RUN_START, EventKind.RUN_END, EventKind.REQUEST_END):
+                fr = first_rows[kinds_of == _K[k]]
+                a._first_source[k] = dict(zip(self.strs(ident[fr]), self.sources(fr),
+                                              strict=True))
+        # _second_name: a run event of a request whose runs another source reported first
+        runs = np.flatnonzero(is_run & ~dup & (cols.request != NO_CODE))
+        if len(runs):
+            _, first, group = _first_order(cols.request[runs].astype(np.int64))
+            first_rows = runs[first]
+            if np.any(cols.src[runs] != cols.src[first_rows][group]):
+                raise _Decline("a run reported by two sources under different ids")
+            a._first_run_request = dict(zip(
+                self.strs(cols.request[first_rows]), self.sources(first_rows), strict=True))
+            starts = runs[(kind[runs] == _K[EventKind.RUN_START])
+                          & (cols.instance[runs] != NO_CODE)]
+            if len(starts):
+                _, first, _ = _first_order(cols.request[starts].astype(np.int64))
+                fr = starts[first]
+                a._first_instance_of_request = dict(zip(
+                    self.strs(cols.request[fr]), self.strs(cols.instance[fr]), strict=True))
+        a.duplicates = int(dup.sum())
+        return ~dup
+
+    def _processes(self) -> I64:
+        """Each kept row's process name as an index into ``self.proc_names`` (-1: none):
+        "host/pid" when both are known, else whichever is."""
+        cols, rows = self.cols, self.rows
+        nstr = len(cols.strings) + 1
+        key = (cols.host[rows].astype(np.int64) + 1) * nstr + cols.pid[rows] + 1
+        uniq, _, group = _first_order(key)
+        hosts = self.strs(uniq // nstr - 1)
+        pids = self.strs(uniq % nstr - 1)
+        names: dict[str, int] = {}
+        combo_proc = np.empty(len(uniq), dtype=np.int64)
+        cache = self.a._process_names
+        for i, (h, p) in enumerate(zip(hosts, pids, strict=True)):
+            if h and p:
+                proc = f"{h}/{p}"
+                if len(cache) < MAX_PROCESS_NAMES:
+                    cache[(h, p)] = proc
+            else:
+                proc = h or p
+            combo_proc[i] = -1 if proc is None else names.setdefault(proc, len(names))
+        self.proc_names: Objs = np.array([*names, None], dtype=object)
+        return combo_proc[group]
+
+    def grouped(self, groups: I64, codes: I64) -> list[tuple[int, list[str]]]:
+        """(group, its codes' strings in the given order) for each group present."""
+        order = np.argsort(groups, kind="stable")
+        g = groups[order]
+        cuts = np.flatnonzero(g[1:] != g[:-1]) + 1
+        names = self.S[codes[order]]
+        return [(int(g[lo]), list(part.tolist()))
+                for lo, part in zip(np.r_[0, cuts].tolist(), np.split(names, cuts),
+                                    strict=True)]
+
+    def procs(self, ix: I64) -> list[Any]:
+        return list(self.proc_names[ix].tolist())
+
+    # ------------------------------------------------------------------ runs
+    def _runs(self) -> None:
+        """``RunTracker`` when every run end closes the oldest open start of its run id."""
+        cols, a, rows, kind = self.cols, self.a, self.rows, self.kind
+        rt = a.runs
+        is_run = (kind == _K[EventKind.RUN_START]) | (kind == _K[EventKind.RUN_END])
+        rpos = np.flatnonzero(is_run)  # positions among kept rows
+        self.run_end_start = np.full(len(rows), NO_INT, dtype=np.int64)
+        if len(rpos) == 0:
+            return
+        rrows = rows[rpos]
+        rkind = kind[rpos]
+        rt.untimed = int(np.sum(self.time[rpos] == NO_INT))
+        is_start = rkind == _K[EventKind.RUN_START]
+        s_i = np.flatnonzero(is_start)  # indices into the run rows (= LineStore refs)
+        e_i = np.flatnonzero(~is_start)
+        run_code = cols.run[rrows].astype(np.int64)
+        if np.any(run_code[e_i] == NO_CODE):
+            raise _Decline("a run end with no run id (paired by the key cascade)")
+        # FIFO per run id: the k-th end of an id closes its k-th start, which must come first
+        sid = s_i[run_code[s_i] != NO_CODE]
+        s_ord = sid[np.argsort(run_code[sid], kind="stable")]
+        e_ord = e_i[np.argsort(run_code[e_i], kind="stable")]
+        s_codes, e_codes = run_code[s_ord], run_code[e_ord]
+        e_rank = np.arange(len(e_ord)) - np.searchsorted(e_codes, e_codes, side="left")
+        s_lo = np.searchsorted(s_codes, e_codes, side="left")
+        s_hi = np.searchsorted(s_codes, e_codes, side="right")
+        if np.any(e_rank >= s_hi - s_lo):
+            raise _Decline("a run end with no open start of its run id")
+        paired_s = s_ord[s_lo + e_rank]
+        if np.any(paired_s >= e_ord):
+            raise _Decline("a run end before the start of its run id")
+        # runs: one per start, in order; end index (into the run rows) or -1
+        start_no = np.full(len(rrows), -1, dtype=np.int64)
+        start_no[s_i] = np.arange(len(s_i))
+        end_of = np.full(len(s_i), -1, dtype=np.int64)
+        end_of[start_no[paired_s]] = e_ord
+        closed = end_of >= 0
+        srow, erow = rrows[s_i], np.where(closed, rrows[np.maximum(end_of, 0)], -1)
+
+        def merged(col: Any) -> I64:
+            v = col[srow].astype(np.int64)
+            alt = col[erow].astype(np.int64)
+            return np.where((v == NO_CODE) & closed, alt, v)
+
+        spos, epos = rpos[s_i], rpos[np.maximum(end_of, 0)]
+        proc = self.proc[spos]
+        proc = np.where((proc < 0) & closed, self.proc[epos], proc)
+        run_ids = self.strs(run_code[s_i])
+        for i in np.flatnonzero(run_code[s_i] == NO_CODE).tolist():
+            run_ids[i] = f"#{i + 1}"
+        start_ns = self.ints(self.time[spos])
+        end_ns: list[int | None] = [None] * len(s_i)
+        outcome: list[str | None] = [None] * len(s_i)
+        ci = np.flatnonzero(closed)
+        if len(ci):
+            te = self.time[epos]
+            end_obj: Objs = te.astype(object)
+            end_obj[(te == NO_INT) | ~closed] = None
+            end_ns = list(end_obj.tolist())
+            # outcome: the error text, else "status N" from 500 up, else "ok"
+            err, st = self.error[epos], self.status[epos]
+            out: Objs = np.full(len(s_i), "ok", dtype=object)
+            bad = st >= 500
+            if np.any(bad):
+                codes, inv = np.unique(st[bad], return_inverse=True)
+                out[bad] = np.array([f"status {c}" for c in codes.tolist()],
+                                    dtype=object)[inv.reshape(-1)]
+            has_err = err != NO_CODE
+            out[has_err] = self.S[err[has_err]]
+            out[~closed] = None
+            outcome = list(out.tolist())
+        lines = ColumnLines(self.ev, cols, rrows)
+        keys: list[tuple[tuple[str, ...], ...]] = [()] * len(s_i)
+        open_i = np.flatnonzero(~closed).tolist()
+        insts, sess, reqs, procs = (self.strs(merged(cols.instance)), self.strs(merged(
+            cols.session)), self.strs(merged(cols.request)), self.procs(proc))
+        for i in open_i:
+            keys[i] = pairing_keys(LogEvent(None, "", 0, instance=insts[i], request=reqs[i],
+                                            run=run_ids[i] if run_code[s_i[i]] != NO_CODE
+                                            else None), procs[i])
+        has_id = (run_code[s_i] != NO_CODE).tolist()
+        rt.runs = list(map(Run, run_ids, insts, sess, reqs, procs, start_ns, end_ns, outcome,
+                           repeat(lines), s_i.tolist(), np.where(closed, end_of, -1).tolist(),
+                           keys, repeat(False), has_id))
+        rt.lines = lines
+        rt._seq = len(s_i)
+        for i in open_i:
+            run = rt.runs[i]
+            for k in run.keys:
+                rt.open_by_key.setdefault(k, []).append(run)
+        if len(e_i):
+            # the latest end closed its run last (every end closes one here)
+            j = int(np.flatnonzero(e_ord == e_i[-1])[0])
+            rt.last_closed = rt.runs[int(start_no[paired_s[j]])]
+        # for _note_collision: each run end row's run start (its last_closed)
+        self.run_end_start[epos[ci]] = self.time[spos[ci]]
+
+    # ------------------------------------------------------------------ requests
+    def _requests(self) -> None:
+        cols, a, rows = self.cols, self.a, self.rows
+        q = np.flatnonzero(self.kind == _K[EventKind.REQUEST_END])
+        if len(q) == 0:
+            return
+        a.request_event_seen = True
+        a.request_ends = len(q)
+        qrows = rows[q]
+        flavours: dict[tuple[str, str], int] = {}
+        for row in qrows[self.has_fields(qrows)].tolist():
+            fields = cols.fields[row]
+            if "access" in fields:
+                self.access_rows.append(row)
+            flavour = fields.get("access")
+            if isinstance(flavour, str):
+                low = flavour.lower()
+                if flavour and any(p in low for p in PROXY_NAMES):
+                    raise _Decline("a proxy's access lines (the runtime's proxy requests)")
+                key = (cols.sources[int(cols.src[row])], flavour)
+                flavours[key] = flavours.get(key, 0) + 1
+        if len(flavours) >= 64:
+            raise _Decline("64 or more access-log flavours (the per-event count stops there)")
+        a.access_flavours.update(flavours)
+        t = self.time[q]
+        failed = ((self.error[q] != NO_CODE) | (self.status[q] >= 500)
+                  | (self.level[q] >= ERROR_LEVEL))
+        a.request_failures = int(failed.sum())
+        for row in qrows[failed][: self.keep_n].tolist():
+            ev = self.ev(row)
+            a.request_failure_examples.append(excerpt(
+                ev, "request failed" + (f" with status {ev.status}"
+                                        if ev.status is not None else "")))
+        made = (t != NO_INT) & cols.has_duration[qrows]
+        a.requests.unmatched_ends = int(len(q) - made.sum())
+        mi = np.flatnonzero(made)
+        if len(mi) == 0:
+            return
+        dur = cols.duration_ms[qrows[mi]]
+        span = self._span_ns(dur, t[mi])
+        starts = (t[mi] - span).tolist()
+        fails = failed[mi]
+        ref = np.full(len(mi), -1, dtype=np.int64)
+        ref[fails] = np.arange(int(fails.sum()))
+        lines = ColumnLines(self.ev, cols, qrows[mi][fails])
+        a.requests.lines = lines
+        a.requests.requests = list(map(
+            Request, starts, t[mi].tolist(), fails.tolist(), dur.tolist(), repeat(lines),
+            ref.tolist(), self.strs(cols.request[qrows[mi]])))
+
+    @staticmethod
+    def _span_ns(dur: Any, t: I64) -> I64:
+        """``int(duration_ms * NS_PER_MS)`` for each row, or decline where Python's ``int``
+        would raise (NaN, inf) or int64 could overflow."""
+        ns = dur * 1_000_000
+        if not np.all(np.isfinite(ns)) or np.any(np.abs(ns) >= _SAFE_NS) \
+                or np.any(np.abs(t) >= _SAFE_NS):
+            raise _Decline("a duration or time beyond int64-safe arithmetic (or NaN)")
+        return np.trunc(ns).astype(np.int64)
+
+    # ------------------------------------------------------------------ state
+    def _counter_writes(self) -> None:
+        """OTHER lines whose text reports a counter's new value: fed to ``StateTracker``
+        one by one (the guard is a substring test per OTHER line; matches are rare)."""
+        a = self.a
+        for p in np.flatnonzero(self.kind == _K[EventKind.OTHER]).tolist():
+            row = int(self.rows[p])
+            text = self.text(row)
+            if not text or not ('"new' in text or "new=" in text):
+                continue
+            if not any(g in text for g in COUNTER_GUARDS):
+                continue
+            ev = self.ev(row)
+            cw = counter_write(ev)
+            if cw is None:
+                continue
+            a.counter_writes += 1
+            a.state.feed(replace(ev, kind=EventKind.STATE_WRITE,
+                                 fields={**(ev.fields or {}), "key": cw[0] or "counter",
+                                         "version": cw[1]}), self.procs(self.proc[[p]])[0])
+
+    def _sessions(self) -> None:
+        """``StateTracker.session_process``: the processes of each session, and the line of
+        its first appearance on each of its first three."""
+        cols, a = self.cols, self.a
+        sess = cols.session[self.rows].astype(np.int64)
+        p = np.flatnonzero((sess != NO_CODE) & (self.proc >= 0))
+        if len(p) == 0:
+            return
+        np1 = len(self.proc_names)
+        uniq, first, _ = _first_order(sess[p] * np1 + self.proc[p])
+        s_codes, procs = uniq // np1, uniq % np1
+        rank = _rank_in_group(s_codes)
+        names, pnames = self.strs(s_codes), self.procs(procs)
+        st = a.state
+        for s, pr in zip(names, pnames, strict=True):
+            got = st.processes_by_session.get(s)
+            if got is None:
+                st.processes_by_session[s] = {pr}
+            else:
+                got.add(pr)
+        put = np.flatnonzero(rank < 3)
+        st.lines = ColumnLines(self.ev, cols, self.rows[p[first[put]]])
+        for ref, i in enumerate(put.tolist()):
+            st.session_lines.setdefault(names[i], []).append((ref, pnames[i]))
+
+    # ------------------------------------------------------------------ instances
+    def _instances(self) -> None:
+        cols, a, rows, kind = self.cols, self.a, self.rows, self.kind
+        it = a.instances
+        self._hint()
+        inst = cols.instance[rows].astype(np.int64)
+        req = cols.request[rows].astype(np.int64)
+        agentish = ((kind == _K[EventKind.CREATED]) | (kind == _K[EventKind.RUN_START])
+                    | (kind == _K[EventKind.RUN_END]))
+        ar = np.flatnonzero((req != NO_CODE) & ((inst != NO_CODE) | agentish))
+        if len(ar):
+            it.agent_requests = set(self.strs(_first_order(req[ar])[0]))
+        created = np.flatnonzero(kind == _K[EventKind.CREATED])
+        if len(created):
+            it.created = len(created)
+            ci = created[inst[created] != NO_CODE]
+            if len(ci):
+                it.created_ids = set(self.strs(_first_order(inst[ci])[0][:4096]))
+            cr = created[req[created] != NO_CODE]
+            if len(cr):
+                it.created_requests = set(self.strs(_first_order(req[cr])[0]))
+            for row in rows[created][: self.keep_n].tolist():
+                ev = self.ev(row)
+                it.created_examples.append(excerpt(
+                    ev, f"instance {ev.instance or '?'} created"
+                        + (f" for request {ev.request}" if ev.request else "")))
+        ip = np.flatnonzero(inst != NO_CODE)
+        if len(ip) == 0:
+            return
+        named = [r for r, f in cols.fields.items() if f and "instance_from" in f]
+        if named:
+            fp = ip[np.isin(rows[ip], np.asarray(named, dtype=np.int64))]
+            it.inferred_ids = set(self.strs(_first_order(inst[fp])[0][:4096]))
+        icodes, _, group = _first_order(inst[ip])
+        names = self.strs(icodes)
+        stats = [InstanceStats(nm) for nm in names]
+        it.stats = dict(zip(names, stats, strict=True))
+        for st, c in zip(stats, np.bincount(group, minlength=len(names)).tolist(), strict=True):
+            st.events = c
+        # sessions, in order of first appearance; the first four new ones are examples
+        sess = cols.session[rows[ip]].astype(np.int64)
+        sp = np.flatnonzero(sess != NO_CODE)
+        if len(sp):
+            nstr = len(cols.strings) + 1
+            uniq, first, _ = _first_order(group[sp] * nstr + sess[sp])
+            g, s = uniq // nstr, uniq % nstr
+            snames = self.strs(s)
+            for gi, members in self.grouped(g, s):
+                stats[gi].sessions = set(members)
+            rank = _rank_in_group(g)
+            for j in np.flatnonzero(rank < 4).tolist():
+                st = stats[int(g[j])]
+                ev = self.ev(int(rows[ip[sp[first[j]]]]))
+                st.session_examples.append(excerpt(
+                    ev, f"instance {st.id} serves session {snames[j]} ({int(rank[j]) + 1} so far)"))
+        # requests, and the last one each instance saw
+        rq = req[ip]
+        rp = np.flatnonzero(rq != NO_CODE)
+        if len(rp):
+            nstr = len(cols.strings) + 1
+            uniq, _, _ = _first_order(group[rp] * nstr + rq[rp])
+            for gi, members in self.grouped(uniq // nstr, uniq % nstr):
+                stats[gi].requests = set(members)
+            last = np.full(len(names), -1, dtype=np.int64)
+            last[group[rp]] = rp  # the last assignment per index wins: rows are in order
+            for gi in np.flatnonzero(last >= 0).tolist():
+                stats[gi].last_request = self.S[int(rq[last[gi]])]
+        # processes: the first 64 per instance
+        pr = self.proc[ip]
+        pp = np.flatnonzero(pr >= 0)
+        if len(pp):
+            np1 = len(self.proc_names)
+            uniq, _, _ = _first_order(group[pp] * np1 + pr[pp])
+            g = uniq // np1
+            keep = _rank_in_group(g) < 64
+            for gi, pn in zip(g[keep].tolist(), self.procs(uniq[keep] % np1), strict=True):
+                stats[gi].processes.add(pn)
+        # first and last time: the earliest row holding the minimum / maximum
+        t = self.time[ip]
+        tp = np.flatnonzero(t != NO_INT)
+        if len(tp):
+            g, tt = group[tp], t[tp]
+            lo = np.lexsort((tp, tt, g))
+            hi = np.lexsort((tp, -tt, g))
+            firsts = np.r_[0, np.flatnonzero(np.diff(g[lo])) + 1]
+            for j in firsts.tolist():
+                k = int(lo[j])
+                st = stats[int(g[k])]
+                st.first_ns = int(tt[k])
+                st.first_ev = self.ev(int(rows[ip[tp[k]]]))
+            for j in np.r_[0, np.flatnonzero(np.diff(g[hi])) + 1].tolist():
+                k = int(hi[j])
+                st = stats[int(g[k])]
+                st.last_ns = int(tt[k])
+                st.last_ev = self.ev(int(rows[ip[tp[k]]]))
+
+    def _hint(self) -> None:
+        """``InstanceTracker``'s serverless hint: raw text of the first ``HINT_RAW_LINES``
+        lines, then messages (each distinct message searched once)."""
+        cols, it, rows = self.cols, self.a.instances, self.rows
+        head = min(HINT_RAW_LINES, len(rows))
+        texts = [self.text(int(r)) or cols.strings[int(cols.message[r])] for r in rows[:head]]
+        low = "\n".join(texts).lower()
+        for j in range(head) if any(w in low for w in _HINT_WORDS) else ():
+            row = int(rows[j])
+            text = texts[j]
+            if not text:
+                continue
+            m = SERVERLESS_HINT.search(text)
+            if m:
+                it.hint_looked = j + 1
+                it.hint = excerpt(self.ev(row), f"serverless / hot-reload hint: {m.group(0)!r}")
+                return
+        it.hint_looked = len(rows)
+        if head == len(rows):
+            return
+        msg = cols.message[rows[head:]]
+        codes = np.unique(msg)
+        hits = [int(c) for c in codes.tolist()
+                if cols.strings[c] and SERVERLESS_HINT.search(cols.strings[c])]
+        if not hits:
+            return
+        j = head + int(np.flatnonzero(np.isin(msg, np.asarray(hits, dtype=np.int32)))[0])
+        row = int(rows[j])
+        m = SERVERLESS_HINT.search(cols.strings[int(cols.message[row])])
+        assert m is not None
+        it.hint_looked = j + 1
+        it.hint = excerpt(self.ev(row), f"serverless / hot-reload hint: {m.group(0)!r}")
+
+    # ------------------------------------------------------------------ runtime
+    def _runtime(self) -> None:
+        """``RuntimeTracker``: the tables are matched once per distinct error and message;
+        the (rare) matching lines go through the tracker itself, in order."""
+        cols, a, rows = self.cols, self.a, self.rows
+        rt = a.runtime
+        rt.process_starts = int(np.sum(self.kind == _K[EventKind.PROCESS_START]))
+        cache = rt._cache
+        err, msg = self.error, cols.message[rows]
+
+        def hits(codes: Any) -> Bools:
+            uniq = np.unique(codes[codes != NO_CODE])
+            good = [c for c in uniq.tolist()
+                    if cols.strings[c] and match_runtime(cols.strings[c], cache)]
+            return np.isin(codes, np.asarray(good, dtype=np.int64))
+
+        err_hit = hits(err)
+        msg_hit = hits(msg.astype(np.int64))
+        empty_msg = np.zeros(len(rows), dtype=np.bool_)
+        if "" in cols.strings:
+            empty_msg = msg == cols.strings.index("")
+        fatal = np.zeros(len(rows), dtype=np.bool_)
+        tagged = [r for r, f in cols.fields.items()
+                  if f and (f.get("fatal") in OOM_TAGS or f.get("fatal") in WORKER_DEATH_TAGS)]
+        if tagged:
+            fatal = np.isin(rows, np.asarray(tagged, dtype=np.int64))
+        cand = np.flatnonzero(err_hit | msg_hit | empty_msg | fatal)
+        for p in cand.tolist():
+            row = int(rows[p])
+            ev = self.ev(row)
+            matched = False
+            for text in (ev.error, ev.message or ev.text):
+                if not text:
+                    continue
+                for table, name, pid in match_runtime(text, cache):
+                    rt._sighted(ev, table, name, pid)
+                    matched = True
+                if matched:
+                    break
+            if not matched and ev.fields:
+                tag = ev.fields.get("fatal")
+                if tag in OOM_TAGS:
+                    rt._sighted(ev, "oom", f"tag:{tag}", None)
+                elif tag in WORKER_DEATH_TAGS:
+                    rt._sighted(ev, "worker", f"tag:{tag}", ev.pid)
+
+    # ------------------------------------------------------------------ errors
+    def _errors(self) -> None:
+        """``is_error_event`` / ``_count_error``: classified once per distinct (error,
+        message, status word, handled); counted with bincount; the first few lines of
+        each outcome become examples."""
+        cols, a, rows, kind = self.cols, self.a, self.rows, self.kind
+        lv, st, err = self.level, self.status, self.error
+        is_err = ((err != NO_CODE) | (kind == _K[EventKind.ERROR]) | (lv >= ERROR_LEVEL)
+                  | (st >= 500) | np.isin(st, _STATUS_WORDS))
+        ep = np.flatnonzero(is_err)
+        a.errors_total = len(ep)
+        if len(ep) == 0:
+            return
+        handled = ((lv[ep] != NO_INT) & (lv[ep] < ERROR_LEVEL) & ~(st[ep] >= 500)
+                   & (st[ep] != 409))
+        failing = ~handled & (kind[ep] == _K[EventKind.ERROR])
+        a.failing_errors = int(failing.sum())
+        for row in rows[ep[failing]][: self.keep_n].tolist():
+            ev = self.ev(row)
+            a.failing_error_examples.append(excerpt(ev, "error logged" + a._who(ev)))
+        sw = np.zeros(len(ep), dtype=np.int64)
+        for i, s in enumerate(_STATUS_WORDS):
+            sw[st[ep] == s] = i + 1
+        nstr = len(cols.strings) + 1
+        msg = cols.message[rows[ep]].astype(np.int64)
+        access = np.isin(rows[ep], np.asarray(self.access_rows, dtype=np.int64))
+        resolver = np.isin(rows[ep], np.asarray(
+            [r for r, f in cols.fields.items() if f and "resolver" in f], dtype=np.int64))
+        key = (((((err[ep] + 1) * nstr + msg) * 6 + sw) * 2 + access) * 2 + resolver) * 2 \
+            + handled
+        uniq, _, combo = _first_order(key)
+        counts = np.bincount(combo, minlength=len(uniq))
+        combos: list[list[tuple[str, bool]]] = []  # per combo: (family, handled there)
+        collide = np.zeros(len(uniq), dtype=np.bool_)
+        for ci, (k, c) in enumerate(zip(uniq.tolist(), counts.tolist(), strict=True)):
+            h = bool(k % 2)
+            k //= 2
+            res = bool(k % 2)
+            k //= 2
+            acc = bool(k % 2)
+            k //= 2
+            w = k % 6
+            k //= 6
+            e, m = k // nstr - 1, k % nstr
+            probe = LogEvent(None, "", 0, message=cols.strings[m],
+                             error=None if e < 0 else cols.strings[e],
+                             status=None if w == 0 else _STATUS_WORDS[w - 1],
+                             kind=EventKind.REQUEST_END if acc else EventKind.OTHER,
+                             fields={"access": None} if acc else None)
+            text = error_text(probe)
+            fams = classify(text)
+            if res and _VERSION_MISMATCH not in fams:
+                fams = (*fams, _VERSION_MISMATCH)
+            out: list[tuple[str, bool]] = []
+            if not fams:
+                a.unclassified += c
+            for f in fams:
+                a.family_counts[f.name] += c
+                if h and f.name in NEVER_HANDLED:
+                    h = False
+                if h:
+                    a.family_handled[f.name] += c
+                elif f.name == "already_running":
+                    collide[ci] = True
+                    if _LOOP_WORDING.search(text):
+                        a.loop_wording += c
+                if f.name == "version_mismatch" and _IMPORT_ONLY.search(text) and not res:
+                    a.import_only_mismatch += c
+                if f.name == "platform_timeout" and not _PLATFORM_TIMEOUT_TEXT.search(text):
+                    a.bad_gateway_only += c
+                out.append((f.name, h))
+            combos.append(out)
+        # examples: the first lines of each family, in order, and of the unclassified
+        none = np.asarray([not fs for fs in combos], dtype=np.bool_)
+        for row in rows[ep[none[combo]]][: self.keep_n].tolist():
+            a.unclassified_examples.append(excerpt(self.ev(row), "error of no known family"))
+        fam_names = sorted({f for fs in combos for f, _ in fs})
+        for fam in fam_names:
+            has = np.asarray([any(f == fam for f, _ in fs) for fs in combos], dtype=np.bool_)
+            for p in np.flatnonzero(has[combo])[: self.keep_n].tolist():
+                ev = self.ev(int(rows[ep[p]]))
+                hd = next(h for f, h in combos[int(combo[p])] if f == fam)
+                a.family_examples[fam].append(excerpt(
+                    ev, f"error family {fam}" + a._who(ev)
+                    + (" (logged below error level: handled)" if hd else "")))
+        self._collisions(ep[collide[combo]])
+
+    def _collisions(self, pos: I64) -> None:
+        """``_note_collision``: when each failing 'already running' line's run or request
+        began (end minus duration, or its run's start) up to the line."""
+        cols, a = self.cols, self.a
+        if len(pos) == 0:
+            return
+        t = self.time[pos]
+        timed = t != NO_INT
+        a.already_running_untimed = int((~timed).sum())
+        pos, t = pos[timed][:MAX_ERROR_TIMES], t[timed][:MAX_ERROR_TIMES]
+        if len(pos) == 0:
+            return
+        rows = self.rows[pos]
+        start = t.copy()
+        dur = cols.has_duration[rows]
+        if np.any(dur):
+            start[dur] = t[dur] - self._span_ns(cols.duration_ms[rows[dur]], t[dur])
+        rs = self.run_end_start[pos]
+        use = ~dur & (self.kind[pos] == _K[EventKind.RUN_END]) & (rs != NO_INT)
+        start[use] = np.minimum(rs[use], t[use])
+        a.already_running_times = list(zip(start.tolist(), t.tolist(),
+                                           self.strs(cols.request[rows]), strict=True))
