@@ -199,14 +199,30 @@ def test_two_sources_reporting_the_same_runs_count_duplicates_once() -> None:
     assert_same(cols, got)
 
 
+@pytest.mark.parametrize("events", [
+    [LogEvent(1, "a", 1, kind=EventKind.RUN_START, run="r", instance="i"),
+     LogEvent(2, "a", 2, kind=EventKind.RUN_END, instance="i")],
+    [LogEvent(1, "a", 1, kind=EventKind.RUN_END, run="r", duration_ms=5.0)],
+    [LogEvent(1, "a", 1, kind=EventKind.RUN_END, run="r"),
+     LogEvent(2, "a", 2, kind=EventKind.RUN_START, run="r")],
+], ids=["end-without-run-id", "end-with-duration-only", "end-before-start"])
+def test_runs_needing_the_key_cascade_are_fed_to_a_run_tracker(events: list[LogEvent]) -> None:
+    """Few run lines that the run id alone does not pair: replayed through ``RunTracker``."""
+    cols = columns_from_events(events)
+    got = bulk_analysis(cols)
+    assert isinstance(got, LogAnalysis)
+    assert_same(cols, got)
+
+
+def test_many_runs_needing_the_key_cascade_are_declined() -> None:
+    evs = [LogEvent(i, "a", i + 1, kind=EventKind.RUN_START if i % 2 == 0 else EventKind.RUN_END,
+                    instance="i") for i in range(20_002)]
+    got = bulk_analysis(columns_from_events(evs))
+    assert isinstance(got, Declined) and "no run id" in got.reason
+
+
 @pytest.mark.parametrize(("events", "reason"), [
-    ([LogEvent(1, "a", 1, kind=EventKind.RUN_START, run="r"),
-      LogEvent(2, "a", 2, kind=EventKind.RUN_END)], "no run id"),
-    ([LogEvent(1, "a", 1, kind=EventKind.RUN_END, run="r", duration_ms=5.0)],
-     "no open start"),
-    ([LogEvent(1, "a", 1, kind=EventKind.RUN_END, run="r"),
-      LogEvent(2, "a", 2, kind=EventKind.RUN_START, run="r")], "before the start"),
-    ([LogEvent(1, "a", 1, kind=EventKind.REQUEST_START, request="q")], "request_start"),
+    ([LogEvent(1, "a", 1, kind=EventKind.TOOL_CALL, request="q")], "tool_call"),
     ([LogEvent(1, "a", 1, fields={"version": 3})], "version"),
     ([LogEvent(1, "a", 1, kind=EventKind.REQUEST_END, duration_ms=math.nan)], "NaN"),
     ([LogEvent(1, "a", 1, kind=EventKind.RUN_START, run="r", request="q"),
@@ -226,7 +242,8 @@ def test_no_events_is_an_empty_analysis() -> None:
 
 # ------------------------------------------------------------------ generated sequences
 
-_KINDS = [EventKind.RUN_START, EventKind.RUN_END, EventKind.REQUEST_END, EventKind.ERROR,
+_KINDS = [EventKind.RUN_START, EventKind.RUN_END, EventKind.REQUEST_START,
+          EventKind.REQUEST_END, EventKind.ERROR,
           EventKind.OTHER, EventKind.CREATED, EventKind.PROCESS_START, EventKind.HISTORY]
 _MESSAGES = ["run started", "run finished", "request completed", "run_error", "agent.error",
              "Team is already running a task", "This event loop is already running",
@@ -234,7 +251,7 @@ _MESSAGES = ["run started", "run finished", "request completed", "run_error", "a
              "Session not found", "counter updated", ""]
 _ERRORS = [None, "Error: Team is already running a task", "RateLimitError: 429",
            "MemoryError", "ECONNRESET", "Gateway Timeout"]
-_TEXTS = ["", "plain line", '{"msg":"counter","old":4,"new":5,"tenant":"t1"}', "new=7 key=k",
+_TEXTS = ["", "plain line", "calling req-00000002 for req-00000001", '{"msg":"counter","old":4,"new":5,"tenant":"t1"}', "new=7 key=k",
           "x" * 500 + " tail", "starting on AWS Lambda"]
 _ids = st.one_of(st.none(), st.sampled_from(["a1", "b2", "c3"]))
 
@@ -291,7 +308,8 @@ def _random_event(rnd: random.Random, line: int) -> LogEvent:
         source="a.log", line=line, level=pick([None, 20, 30, 40, 50, 60]),
         message=pick(_MESSAGES), kind=pick(_KINDS), host=pick([None, "h1", "h2"]),
         pid=pick([None, "1", "2"]), instance=pick(ids), session=pick(ids),
-        request=pick(ids), run=None, error=pick(_ERRORS),
+        request=pick([*ids, "req-00000001", "req-00000002", "req-00000003"]), run=None,
+        error=pick(_ERRORS),
         status=pick([None, None, 200, 409, 429, 500, 502, 504]),
         duration_ms=None if rnd.random() < 0.5 else rnd.uniform(0, 5000),
         fields=pick([None, None, None, {}, {"access": "express"}, {"fatal": "heap_oom"},
@@ -317,7 +335,8 @@ def random_runs(rnd: random.Random) -> list[LogEvent]:
                 open_runs.append(ev)
         elif act == "end" and open_runs:
             start = open_runs.pop(rnd.randrange(len(open_runs)))
-            ev = dataclasses.replace(ev, kind=EventKind.RUN_END, run=start.run,
+            ev = dataclasses.replace(ev, kind=EventKind.RUN_END,
+                                     run=start.run if rnd.random() < 0.9 else None,
                                      request=rnd.choice([start.request, ev.request]))
         elif act == "copy" and evs:
             ev = dataclasses.replace(rnd.choice(evs), source="b.log", line=line)

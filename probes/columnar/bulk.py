@@ -61,7 +61,7 @@ from probes.analysis.log_analysis import (
     NEVER_HANDLED,
     LogAnalysis,
 )
-from probes.analysis.runs import LineStore, Run, excerpt, pairing_keys
+from probes.analysis.runs import LineStore, Run, RunTracker, excerpt, pairing_keys
 from probes.analysis.runtime import (
     OOM_TAGS,
     PROXY_NAMES,
@@ -69,7 +69,7 @@ from probes.analysis.runtime import (
     failed_run_end,
     match_runtime,
 )
-from probes.analysis.state import COUNTER_GUARDS, counter_write
+from probes.analysis.state import _ID_TOKEN, COUNTER_GUARDS, MIN_ID_LEN, counter_write
 from probes.columnar.columns import KIND_CODE, NO_CODE, NO_INT, EventColumns, ListTexts
 from probes.events import ERROR as ERROR_LEVEL
 from probes.events import EventKind, LogEvent
@@ -80,10 +80,9 @@ Bools = npt.NDArray[np.bool_]
 Objs = npt.NDArray[np.object_]
 
 _K = KIND_CODE
-_DECLINED_KINDS = (EventKind.REQUEST_START, EventKind.STATE_READ, EventKind.STATE_WRITE,
-                   EventKind.TOOL_CALL)
-"""Kinds whose trackers (open requests and contamination's in-flight set, versioned
-state, fan-out windows) depend on the interleaving of lines: not built in bulk yet."""
+_DECLINED_KINDS = (EventKind.STATE_READ, EventKind.STATE_WRITE, EventKind.TOOL_CALL)
+"""Kinds whose trackers (versioned state, fan-out windows) depend on the interleaving of
+lines: not built in bulk yet."""
 _STATUS_WORDS = (429, 502, 503, 504, 409)
 """``error_families._STATUS_WORDS``' statuses, in a fixed order (a row's status word)."""
 _READ_FIELDS = frozenset({
@@ -102,6 +101,11 @@ _HINT_WORDS = ("lambda", "vercel", "netl", "cloud", "cold", "warm", "hot", "hmr"
 """A piece of every word ``SERVERLESS_HINT`` matches, lower case, free of the letters
 (s, k, i) that case-insensitive matching also finds as other characters ('ſ', 'K', 'ı'):
 a text lowered without any of them cannot match, so 5,000 raw lines cost one search."""
+_MAX_SCANNED = 50_000
+"""Lines searched for another in-flight request's id, replayed one by one: beyond this
+many the bulk path declines (it would be the per-event path's cost again)."""
+_MAX_REPLAYED = 20_000
+"""Run lines fed one by one to a ``RunTracker`` when they need its key cascade."""
 _SAFE_NS = 1 << 62
 """Times and durations (ns) beyond this could overflow int64 arithmetic: declined."""
 
@@ -368,7 +372,7 @@ class _Builder:
         cols, a = self.cols, self.a
         n = len(cols)
         is_run = (kind == _K[EventKind.RUN_START]) | (kind == _K[EventKind.RUN_END])
-        is_req = kind == _K[EventKind.REQUEST_END]
+        is_req = (kind == _K[EventKind.REQUEST_END]) | (kind == _K[EventKind.REQUEST_START])
         ident = np.where(is_run, cols.run, np.where(is_req, cols.request, NO_CODE)
                          ).astype(np.int64)
         has = np.flatnonzero(ident != NO_CODE)
@@ -380,7 +384,8 @@ class _Builder:
             first_rows = has[first]
             dup[has] = cols.src[has] != cols.src[first_rows][group]
             kinds_of = uniq // nstr
-            for k in (EventKind.RUN_START, EventKind.RUN_END, EventKind.REQUEST_END):
+            for k in (EventKind.RUN_START, EventKind.RUN_END, EventKind.REQUEST_START,
+                      EventKind.REQUEST_END):
                 fr = first_rows[kinds_of == _K[k]]
                 a._first_source[k] = dict(zip(self.strs(ident[fr]), self.sources(fr),
                                               strict=True))
@@ -441,14 +446,38 @@ class _Builder:
 
     # ------------------------------------------------------------------ runs
     def _runs(self) -> None:
-        """``RunTracker`` when every run end closes the oldest open start of its run id."""
-        cols, a, rows, kind = self.cols, self.a, self.rows, self.kind
-        rt = a.runs
+        """``RunTracker``: built from the columns when every run end closes the oldest open
+        start of its run id; otherwise, for a few thousand run lines at most, the run lines
+        alone are fed to a ``RunTracker`` in order (the key cascade, synthesized starts and
+        orphan ends are then its own); beyond that, declined."""
+        kind = self.kind
         is_run = (kind == _K[EventKind.RUN_START]) | (kind == _K[EventKind.RUN_END])
         rpos = np.flatnonzero(is_run)  # positions among kept rows
-        self.run_end_start = np.full(len(rows), NO_INT, dtype=np.int64)
+        self.run_end_start = np.full(len(self.rows), NO_INT, dtype=np.int64)
         if len(rpos) == 0:
             return
+        try:
+            self._paired_runs(rpos)
+        except _Decline:
+            if len(rpos) > _MAX_REPLAYED:
+                raise
+            self._replay_runs(rpos)
+
+    def _replay_runs(self, rpos: I64) -> None:
+        rt = self.a.runs = RunTracker()
+        for pos, proc in zip(rpos.tolist(), self.procs(self.proc[rpos]), strict=True):
+            ev = self.ev(int(self.rows[pos]))
+            if ev.kind is EventKind.RUN_START:
+                rt.start(ev, proc)
+                continue
+            rt.end(ev, proc)
+            run = rt.last_closed
+            if run is not None and run.start_ns is not None:
+                self.run_end_start[pos] = run.start_ns
+
+    def _paired_runs(self, rpos: I64) -> None:
+        cols, a, rows, kind = self.cols, self.a, self.rows, self.kind
+        rt = a.runs
         rrows = rows[rpos]
         rkind = kind[rpos]
         rt.untimed = int(np.sum(self.time[rpos] == NO_INT))
@@ -540,10 +569,13 @@ class _Builder:
     # ------------------------------------------------------------------ requests
     def _requests(self) -> None:
         cols, a, rows = self.cols, self.a, self.rows
+        a.request_event_seen = bool(np.any((self.kind == _K[EventKind.REQUEST_END])
+                                           | (self.kind == _K[EventKind.REQUEST_START])))
+        popped = self._open_requests()
+        self._in_flight()
         q = np.flatnonzero(self.kind == _K[EventKind.REQUEST_END])
         if len(q) == 0:
             return
-        a.request_event_seen = True
         a.request_ends = len(q)
         qrows = rows[q]
         flavours: dict[tuple[str, str], int] = {}
@@ -570,22 +602,133 @@ class _Builder:
             a.request_failure_examples.append(excerpt(
                 ev, "request failed" + (f" with status {ev.status}"
                                         if ev.status is not None else "")))
-        made = (t != NO_INT) & cols.has_duration[qrows]
+        has_dur = cols.has_duration[qrows]
+        made = (t != NO_INT) & (has_dur | (popped != NO_INT))
         a.requests.unmatched_ends = int(len(q) - made.sum())
         mi = np.flatnonzero(made)
         if len(mi) == 0:
             return
-        dur = cols.duration_ms[qrows[mi]]
-        span = self._span_ns(dur, t[mi])
-        starts = (t[mi] - span).tolist()
+        tm, dm = t[mi], has_dur[mi]
+        start = popped[mi].copy()
+        durs: Objs = np.empty(len(mi), dtype=object)
+        if np.any(dm):
+            d = cols.duration_ms[qrows[mi[dm]]]
+            start[dm] = tm[dm] - self._span_ns(d, tm[dm])
+            durs[dm] = d.tolist()
+        if not np.all(dm):
+            gap = tm[~dm] - start[~dm]
+            if np.any(np.abs(gap) >= 1 << 53):
+                raise _Decline("a request longer than float64 holds in exact nanoseconds")
+            durs[~dm] = (gap / 1_000_000).tolist()  # exact ints: as Python's int / int
+        starts = start.tolist()
         fails = failed[mi]
         ref = np.full(len(mi), -1, dtype=np.int64)
         ref[fails] = np.arange(int(fails.sum()))
         lines = ColumnLines(self.ev, cols, qrows[mi][fails])
         a.requests.lines = lines
         a.requests.requests = list(map(
-            Request, starts, t[mi].tolist(), fails.tolist(), dur.tolist(), repeat(lines),
+            Request, starts, tm.tolist(), fails.tolist(), durs.tolist(), repeat(lines),
             ref.tolist(), self.strs(cols.request[qrows[mi]])))
+
+    def _open_requests(self) -> I64:
+        """``RequestTracker.start``/``end``'s open dict: for each REQUEST_END row (in
+        order), the start time it pops (NO_INT: none); ``open`` is left as the per-event
+        path leaves it. Per request, timed starts and timed ends in row order: an end pops
+        the latest start after the previous end."""
+        cols, a = self.cols, self.a
+        kind, t = self.kind, self.time
+        req = cols.request[self.rows].astype(np.int64)
+        q = np.flatnonzero(kind == _K[EventKind.REQUEST_END])
+        popped = np.full(len(q), NO_INT, dtype=np.int64)
+        is_s = (kind == _K[EventKind.REQUEST_START]) & (req != NO_CODE) & (t != NO_INT)
+        if not np.any(is_s):
+            return popped
+        is_e = (kind == _K[EventKind.REQUEST_END]) & (req != NO_CODE) & (t != NO_INT)
+        p = np.flatnonzero(is_s | is_e)
+        order = np.argsort(req[p], kind="stable")
+        ps, rs, starts = p[order], req[p][order], is_s[p][order]
+        idx = np.arange(len(ps))
+        group_lo = np.searchsorted(rs, rs, side="left")
+        last_s = np.maximum.accumulate(np.where(starts, idx, -1))
+        last_e = np.maximum.accumulate(np.where(~starts, idx, -1))
+        prev_e = np.r_[-1, last_e[:-1]]
+        # an end pops the latest start of its request after the previous end of it
+        ends = ~starts
+        hit = ends & (last_s >= group_lo) & (last_s > prev_e)
+        got = np.full(len(ps), NO_INT, dtype=np.int64)
+        got[hit] = t[ps[last_s[hit]]]
+        popped[np.searchsorted(q, ps[ends])] = got[ends]
+        # what stays open: a start after the last end of its request; dict order is the
+        # first such start (a later start only replaces the value)
+        group_hi = np.searchsorted(rs, rs, side="right") - 1
+        last = np.flatnonzero(idx == group_hi)
+        le = np.where(last_e[last] >= group_lo[last], last_e[last], -1)
+        stay = last_s[last] > le
+        if np.any(stay):
+            first_after = np.empty(int(stay.sum()), dtype=np.int64)
+            for j, (lo, e) in enumerate(zip(group_lo[last[stay]].tolist(),
+                                            le[stay].tolist(), strict=True)):
+                first_after[j] = max(lo, e + 1)
+            order2 = np.argsort(ps[first_after], kind="stable")
+            vals = t[ps[last_s[last[stay]]]]
+            a.requests.open = dict(zip(self.strs(rs[last[stay]][order2]),
+                                       vals[order2].tolist(), strict=True))
+        return popped
+
+    def _in_flight(self) -> None:
+        """Contamination's in-flight set: requests (ids of 8+ characters) between their
+        start and end lines. While two or more are in flight, every line with a request id
+        has its text searched for another in-flight id; those lines (rare in bulk logs, or
+        declined when many) are replayed in order."""
+        cols, a, kind = self.cols, self.a, self.kind
+        c = a.contamination
+        starts_k = kind == _K[EventKind.REQUEST_START]
+        if not np.any(starts_k):
+            return
+        req = cols.request[self.rows].astype(np.int64)
+        present = req != NO_CODE
+        long_ids = np.asarray([len(x) >= MIN_ID_LEN for x in cols.strings] + [False])
+        tracked = present & long_ids[req] & (starts_k | (kind == _K[EventKind.REQUEST_END]))
+        p = np.flatnonzero(tracked)
+        if len(p) == 0:
+            return
+        order = np.argsort(req[p], kind="stable")
+        ps, rs, is_s = p[order], req[p][order], starts_k[p][order]
+        first = np.r_[True, rs[1:] != rs[:-1]]
+        prev_s = np.r_[False, is_s[:-1]] & ~first
+        delta = np.zeros(len(self.rows), dtype=np.int64)
+        delta[ps[is_s & ~prev_s]] = 1  # a start enters unless its request is in already
+        leave = ~is_s & prev_s
+        delta[ps[leave]] = -1  # an end leaves when its request was in
+        size = np.cumsum(delta)
+        size_at_feed = size - np.where(delta < 0, delta, 0)  # an end is fed before it leaves
+        scan = np.flatnonzero(present & (size_at_feed > 1))
+        last = np.r_[~first[1:], False] == False  # noqa: E712 - the last event per request
+        inside = np.flatnonzero(last & is_s)
+        c.active = set(self.strs(rs[inside][np.argsort(ps[inside], kind="stable")]))
+        if len(scan) == 0:
+            return
+        if len(scan) > _MAX_SCANNED:
+            raise _Decline(f"{len(scan)} lines while two or more long request ids are in "
+                           "flight (each line's text is searched for another's id)")
+        active: set[str] = set()
+        events = np.union1d(scan, ps)
+        kinds = kind[events]
+        names = self.strs(req[events])
+        for pos, k, r in zip(events.tolist(), kinds.tolist(), names, strict=True):
+            if k == _K[EventKind.REQUEST_START] and tracked[pos]:
+                active.add(r)
+            if len(active) > 1 and r:
+                row = int(self.rows[pos])
+                text = self.text(row)
+                if text:
+                    for tok in _ID_TOKEN.findall(text):
+                        if tok != r and tok in active:
+                            c._hit(self.ev(row), f"request {r}'s line names request {tok}, "
+                                                 "in flight at the same time")
+                            break
+            if k == _K[EventKind.REQUEST_END] and tracked[pos]:
+                active.discard(r)
 
     @staticmethod
     def _span_ns(dur: Any, t: I64) -> I64:
