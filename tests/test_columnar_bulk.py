@@ -251,7 +251,8 @@ _MESSAGES = ["run started", "run finished", "request completed", "run_error", "a
              "Session not found", "counter updated", ""]
 _ERRORS = [None, "Error: Team is already running a task", "RateLimitError: 429",
            "MemoryError", "ECONNRESET", "Gateway Timeout"]
-_TEXTS = ["", "plain line", "calling req-00000002 for req-00000001", '{"msg":"counter","old":4,"new":5,"tenant":"t1"}', "new=7 key=k",
+_TEXTS = ["", "plain line", "calling req-00000002 for req-00000001",
+          '{"msg":"counter","old":4,"new":5,"tenant":"t1"}', "new=7 key=k",
           "x" * 500 + " tail", "starting on AWS Lambda"]
 _ids = st.one_of(st.none(), st.sampled_from(["a1", "b2", "c3"]))
 
