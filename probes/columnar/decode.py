@@ -82,6 +82,7 @@ _SAFE_KEY_TYPES = frozenset({str, int, type(None)})
 """Value types that can be dict keys without two different values meeting (1, 1.0 and
 True are equal keys; "1" and 1 are not): only columns of these types are converted once
 per distinct value, others value by value."""
+_STR_NONE = frozenset({str, type(None)})
 _NO_TIME = -1  # merge_by_time's sort key for a source with no time yet
 
 
@@ -167,14 +168,37 @@ class _Table:
             self.table.append(s)
         return c
 
+    def codes_of(self, values: Sequence[str | None]) -> I32:
+        """``code`` of each value, as an array (one loop, no call per value)."""
+        codes = self.codes
+        table = self.table
+        get = codes.get
+        out: list[int] = []
+        add = out.append
+        for s in values:
+            if s is None:
+                add(NO_CODE)
+                continue
+            c = get(s)
+            if c is None:
+                c = codes[s] = len(table)
+                table.append(s)
+            add(c)
+        return np.array(out, dtype=np.int32)
+
 
 def _factor(raw: Sequence[Any]) -> tuple[list[Any], I32]:
     """The distinct values of a column and, per row, the index of its value. Values of
     other types than ``_SAFE_KEY_TYPES`` are each their own value (converted row by
     row), so no two values that merely compare equal are ever merged."""
     n = len(raw)
-    if set(map(type, raw)) <= _SAFE_KEY_TYPES:
+    try:
         uniq = list(dict.fromkeys(raw))
+    except TypeError:  # unhashable values (objects, lists): each is its own
+        return list(raw), np.arange(n, dtype=np.int32)
+    # str and None are never equal to a value of another type, so when only they are
+    # left no value was merged; else the whole column's types are checked
+    if set(map(type, uniq)) <= _STR_NONE or set(map(type, raw)) <= _SAFE_KEY_TYPES:
         if len(uniq) == 1:
             return uniq, np.zeros(n, dtype=np.int32)
         pos = dict(zip(uniq, range(len(uniq)), strict=True))
@@ -550,7 +574,7 @@ class _ColumnReader(LogReader):
             except UnicodeDecodeError:
                 cand[np.searchsorted(ends, np.flatnonzero(arr >= 128))] = False
         # a line with more than MAX_DEPTH brackets may be too deep: the reader's check
-        pos = np.flatnonzero((arr == 123) | (arr == 91))
+        pos = np.flatnonzero((arr & 0xDF) == 0x5B)  # "{" or "[" (they differ in bit 5 only)
         per_line = np.diff(np.searchsorted(pos, ends), prepend=0)
         cand &= per_line <= MAX_DEPTH
         slow_at = np.flatnonzero(~cand).tolist()
@@ -691,7 +715,7 @@ class _ColumnReader(LogReader):
             return (none, np.zeros(n, dtype=np.int32)) if c is None else _factor(c)
 
         def codes(uniq: Sequence[str | None], inv: I32) -> I32:
-            return np.array([code(v) for v in uniq], dtype=np.int32)[inv]
+            return rows.table.codes_of(uniq)[inv]
 
         time_ns = self._times(raw[0], n)
         key = self._level_key
@@ -830,16 +854,23 @@ class _ColumnReader(LogReader):
                   pid: tuple[list[str | None], I32]) -> I32:
         """A per-process counter id (pino-http 1,2,3; fastify req-1) is made unique per
         process as ``host/pid/id``: ``assemble``'s rule, once per distinct triple."""
-        code = self.rows.table.code
+        table = self.rows.table
         uniq, inv = _factor(reqv)
         text = [_request_text(v) for v in uniq]
-        out = np.array([code(t) for t in text], dtype=np.int32)[inv]
         counter = np.array([t is not None and t != "" and (type(v) is int or len(t) < 16)
                             for v, t in zip(uniq, text, strict=True)], dtype=np.bool_)
         (host_u, host_i), (pid_u, pid_i) = host, pid
         host_given = np.array([bool(h) for h in host_u], dtype=np.bool_)[host_i]
         pid_given = np.array([bool(p) for p in pid_u], dtype=np.bool_)[pid_i]
-        rows = np.flatnonzero(counter[inv] & (host_given | pid_given))
+        made = counter[inv] & (host_given | pid_given)
+        # ids kept as they are get their own code; only those are put in the table
+        kept = np.zeros(len(uniq), dtype=np.bool_)
+        kept[inv[~made]] = True
+        plain = np.full(len(uniq), NO_CODE, dtype=np.int32)
+        at = np.flatnonzero(kept)
+        plain[at] = table.codes_of([text[i] for i in at.tolist()])
+        out = plain[inv]
+        rows = np.flatnonzero(made)
         if not len(rows):
             return out
         sizes = [len(host_u), len(pid_u), len(uniq)]
@@ -848,9 +879,8 @@ class _ColumnReader(LogReader):
             raise _Decline("too many distinct request ids to combine")
         keys, k_inv = got
         hi, pi, ri = (a.tolist() for a in _split_all(keys, sizes))
-        made = [code(f"{host_u[h] or '-'}/{pid_u[p] or '-'}/{text[r]}")
-                for h, p, r in zip(hi, pi, ri, strict=True)]
-        out[rows] = np.array(made, dtype=np.int32)[k_inv]
+        out[rows] = table.codes_of([f"{host_u[h] or '-'}/{pid_u[p] or '-'}/{text[r]}"
+                                    for h, p, r in zip(hi, pi, ri, strict=True)])[k_inv]
         return out
 
 
