@@ -243,6 +243,52 @@ def _combine(parts: Sequence[tuple[I32, int]]) -> tuple[I64, I64] | None:
     return keys, where.astype(np.int64)
 
 
+_JOINT_ROLES = (1, 2, 3, 4, 5, 6, 7, 9, 10, 11)
+"""Roles (``ROLES`` indexes) whose columns may be factored together: all but time,
+request and duration, which are converted apart anyway."""
+_FEW = 32
+"""A column whose first 256 rows hold at most this many values is taken as few-valued."""
+
+
+def _joint_factors(raw: Sequence[list[Any] | None], roles: Sequence[int],
+                   n: int) -> dict[int, tuple[list[Any], I32]]:
+    """``_factor`` of the few-valued columns, done once for all of them on rows as
+    tuples: one dict operation per row instead of one per column. A value that another
+    of a different type equals (1 and True) would be merged inside a tuple, so a column
+    holding such types is left out of the result (factored alone)."""
+    few: list[int] = []
+    for i in roles:
+        c = raw[i]
+        if c is None:
+            continue
+        try:
+            if len(set(c[:256])) <= _FEW:
+                few.append(i)
+        except TypeError:  # unhashable values
+            continue
+    if len(few) < 2:
+        return {}
+    rows = list(zip(*(raw[i] for i in few), strict=True))
+    try:
+        uniq = list(dict.fromkeys(rows))
+    except TypeError:
+        return {}
+    if len(uniq) * 4 > n:
+        return {}
+    pos = dict(zip(uniq, range(len(uniq)), strict=True))
+    inv = np.fromiter(map(pos.__getitem__, rows), dtype=np.int32, count=n)
+    out: dict[int, tuple[list[Any], I32]] = {}
+    for j, i in enumerate(few):
+        vals = [t[j] for t in uniq]
+        c = raw[i]
+        assert c is not None
+        if not (set(map(type, vals)) <= _STR_NONE or set(map(type, c)) <= _SAFE_KEY_TYPES):
+            continue
+        u, m = _factor(vals)
+        out[i] = (u, m[inv])
+    return out
+
+
 def _refactor(converted: list[Any], inv: I32) -> tuple[list[Any], I32]:
     """Converted distinct values (str, int, bool or None) merged where equal, with the
     row index remapped."""
@@ -710,7 +756,12 @@ class _ColumnReader(LogReader):
         code = rows.table.code
         none = [None]
 
+        joint = _joint_factors(raw, _JOINT_ROLES, n)
+
         def factor(i: int) -> tuple[list[Any], I32]:
+            got = joint.get(i)
+            if got is not None:
+                return got
             c = raw[i]
             return (none, np.zeros(n, dtype=np.int32)) if c is None else _factor(c)
 
