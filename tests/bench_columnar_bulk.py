@@ -6,7 +6,8 @@ pino log) or ``python3 -m tests.bench_columnar_bulk PATH...`` (e.g. /tmp/sd/benc
 For each log: the columns are built once with the reference builder (``columns_from_events``
 over ``iter_events``, slow, not timed), then timed on the same columns:
 
-* ``bulk_analysis(cols)``, then ``finish()`` on its analysis;
+* ``bulk_analysis(cols)``, then ``finish()`` on its analysis, and
+  ``bulk_analysis(cols, feedable=False)`` (for a caller that only finishes);
 * the per-event loop ``for ev in events_from_columns(cols): a.feed(ev)``, minus the time
   of building those events alone (measured by the same loop without ``feed``), then
   ``finish()`` on its analysis.
@@ -73,6 +74,9 @@ def measure(path: str) -> None:
     _, fw, fc = timed(got.finish)
     print(f"  finish (bulk)     {fw:7.3f} s wall {fc:7.3f} s CPU")
     del got
+    _, ow, oc = timed(lambda: bulk_analysis(cols, feedable=False))
+    print(f"  bulk, finish-only {ow:7.3f} s wall {oc:7.3f} s CPU = {oc / n * 1e6:.3f} µs/row "
+          "(feedable=False: no first-source maps)")
     _, ew, ec = timed(lambda: events_only(cols))
     ref, pw, pc = timed(lambda: per_event(cols))
     print(f"  per-event feed    {pw - ew:7.3f} s wall {pc - ec:7.3f} s CPU = "

@@ -161,6 +161,9 @@ def test_every_accepted_case_gives_the_per_event_state_and_evidence(i: int) -> N
         assert got.reason
         return
     assert_same(cols, got, show=CASES[i].part == "tune")
+    finish_only = bulk_analysis(cols, feedable=False)
+    assert isinstance(finish_only, LogAnalysis)
+    assert evidence_json(finish_only) == evidence_json(got), "feedable=False changed Evidence"
 
 
 def test_enough_cases_are_accepted_to_mean_something() -> None:
@@ -180,6 +183,9 @@ def test_generated_benchmark_logs_are_accepted_and_identical(
     assert not isinstance(got, Declined), got
     assert got.runs.runs and got.requests.requests and got.family_counts["already_running"]
     assert_same(cols, got)
+    finish_only = bulk_analysis(cols, feedable=False)
+    assert isinstance(finish_only, LogAnalysis) and not finish_only._first_run_request
+    assert evidence_json(finish_only) == evidence_json(got)
 
 
 def test_two_sources_reporting_the_same_runs_count_duplicates_once() -> None:

@@ -164,13 +164,20 @@ class ColumnLines(LineStore):
         return f"{self._names[int(self._row_src[row])]}:{int(self._row_line[row])}"
 
 
-def bulk_analysis(cols: EventColumns, *, max_examples: int = 8) -> LogAnalysis | Declined:
+def bulk_analysis(cols: EventColumns, *, max_examples: int = 8,
+                  feedable: bool = True) -> LogAnalysis | Declined:
     """The ``LogAnalysis`` that feeding every row of ``cols`` in order would give, built
     from the columns; or ``Declined(reason)`` when the columns hold a shape this path does
-    not reproduce exactly (see the module docstring)."""
+    not reproduce exactly (see the module docstring).
+
+    ``feedable=False`` is for a caller that will only ``finish()`` the analysis: the maps
+    that only ``feed`` reads (the first source of each run and request id, the first
+    source and instance of each request's runs) are left empty, about a fifth of the
+    build on a log with one run per request. ``finish()`` gives the same Evidence; feeding
+    more events afterwards would not see those ids as already reported."""
     try:
         with gc_paused():  # a build allocates a Python object per run and per request
-            return _Builder(cols, max_examples).build()
+            return _Builder(cols, max_examples, feedable).build()
     except _Decline as d:
         return Declined(str(d))
 
@@ -225,8 +232,9 @@ def _rank_in_group(groups: I64) -> I64:
 class _Builder:
     """One bulk build: the columns, the derived per-row arrays, the analysis being filled."""
 
-    def __init__(self, cols: EventColumns, max_examples: int) -> None:
+    def __init__(self, cols: EventColumns, max_examples: int, feedable: bool = True) -> None:
         self.cols = cols
+        self.feedable = feedable
         self.a = LogAnalysis(max_examples=max_examples)
         self.keep_n = max_examples
         self.S: Objs = np.array([*cols.strings, None], dtype=object)  # code -1 -> None
@@ -245,6 +253,13 @@ class _Builder:
     def strs(self, codes: Any) -> list[Any]:
         """Codes as their strings (None for NO_CODE)."""
         return list(self.S[codes].tolist())
+
+    def by_source(self, keys: list[str], rows: I64) -> dict[str, str]:
+        """{key: the source of its row}; one source (the usual single file) fills the dict
+        without pairing values one by one."""
+        if len(self.cols.sources) == 1:
+            return dict.fromkeys(keys, self.cols.sources[0])
+        return dict(zip(keys, self.sources(rows), strict=True))
 
     def sources(self, rows: I64) -> list[str]:
         """The source name of each row."""
@@ -368,39 +383,50 @@ class _Builder:
         return kind, error
 
     def _dedupe(self, kind: I64) -> Bools:
-        """Run/request events another source reported first are dropped (and counted)."""
+        """Run/request events another source reported first are dropped (and counted).
+        With one source nothing is a duplicate: only the first-source maps are filled
+        (and only when the analysis may be fed further, ``feedable``)."""
         cols, a = self.cols, self.a
         n = len(cols)
+        one_source = len(cols.sources) == 1
         is_run = (kind == _K[EventKind.RUN_START]) | (kind == _K[EventKind.RUN_END])
+        dup = np.zeros(n, dtype=np.bool_)
+        if one_source and not self.feedable:
+            return ~dup
         is_req = (kind == _K[EventKind.REQUEST_END]) | (kind == _K[EventKind.REQUEST_START])
         ident = np.where(is_run, cols.run, np.where(is_req, cols.request, NO_CODE)
                          ).astype(np.int64)
-        has = np.flatnonzero(ident != NO_CODE)
-        dup = np.zeros(n, dtype=np.bool_)
-        if len(has):
-            nstr = len(cols.strings) + 1
-            key = kind[has] * nstr + ident[has]
-            uniq, first, group = _first_order(key)
-            first_rows = has[first]
-            dup[has] = cols.src[has] != cols.src[first_rows][group]
-            kinds_of = uniq // nstr
-            for k in (EventKind.RUN_START, EventKind.RUN_END, EventKind.REQUEST_START,
-                      EventKind.REQUEST_END):
-                fr = first_rows[kinds_of == _K[k]]
-                a._first_source[k] = dict(zip(self.strs(ident[fr]), self.sources(fr),
-                                              strict=True))
+        kinds = (EventKind.RUN_START, EventKind.RUN_END, EventKind.REQUEST_START,
+                 EventKind.REQUEST_END)
+        if one_source:
+            for k in kinds:
+                has = np.flatnonzero((kind == _K[k]) & (ident != NO_CODE))
+                _, first, _ = _first_order(ident[has])
+                a._first_source[k] = self.by_source(self.strs(ident[has[first]]), has[first])
+        else:
+            has = np.flatnonzero(ident != NO_CODE)
+            if len(has):
+                nstr = len(cols.strings) + 1
+                uniq, first, group = _first_order(kind[has] * nstr + ident[has])
+                first_rows = has[first]
+                dup[has] = cols.src[has] != cols.src[first_rows][group]
+                kinds_of = uniq // nstr
+                for k in kinds if self.feedable else ():
+                    fr = first_rows[kinds_of == _K[k]]
+                    a._first_source[k] = self.by_source(self.strs(ident[fr]), fr)
         # _second_name: a run event of a request whose runs another source reported first
         runs = np.flatnonzero(is_run & ~dup & (cols.request != NO_CODE))
         if len(runs):
             _, first, group = _first_order(cols.request[runs].astype(np.int64))
             first_rows = runs[first]
-            if np.any(cols.src[runs] != cols.src[first_rows][group]):
+            if not one_source and np.any(cols.src[runs] != cols.src[first_rows][group]):
                 raise _Decline("a run reported by two sources under different ids")
-            a._first_run_request = dict(zip(
-                self.strs(cols.request[first_rows]), self.sources(first_rows), strict=True))
             starts = runs[(kind[runs] == _K[EventKind.RUN_START])
                           & (cols.instance[runs] != NO_CODE)]
-            if len(starts):
+            if self.feedable:
+                a._first_run_request = self.by_source(self.strs(cols.request[first_rows]),
+                                                      first_rows)
+            if self.feedable and len(starts):
                 _, first, _ = _first_order(cols.request[starts].astype(np.int64))
                 fr = starts[first]
                 a._first_instance_of_request = dict(zip(
