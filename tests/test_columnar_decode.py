@@ -317,6 +317,20 @@ def test_the_benchmark_file_is_accepted_and_keeps_no_text_in_memory(tmp_path: Pa
     texts.close()
 
 
+def test_factoring_never_merges_values_that_only_compare_equal() -> None:
+    # 1, 1.0 and True are one dict key; -0.0 and 0.0 too; each must come back as itself
+    col = [1, True, 1.0, "1", None, 0.0, -0.0, 0, False, 1, "1", {"a": 1}, [1]]
+    uniq, inv = decode_mod._factor(col)
+    back = [uniq[i] for i in inv.tolist()]
+    assert [(type(v), repr(v)) for v in back] == [(type(v), repr(v)) for v in col]
+    few = [[1, True, 1] * 100, ["a", "b", "a"] * 100, [None, 2, 2] * 100]
+    raw: list[list[object] | None] = [*few]
+    got = decode_mod._joint_factors(raw, [0, 1, 2], 300)
+    for i, c in enumerate(few):
+        u, inv = got.get(i) or decode_mod._factor(raw[i] or [])
+        assert [(type(u[k]), u[k]) for k in inv.tolist()] == [(type(v), v) for v in c]
+
+
 # --------------------------------------------------------------------------- merging
 
 

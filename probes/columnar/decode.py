@@ -253,15 +253,15 @@ _FEW = 32
 """A column whose first 256 rows hold at most this many values is taken as few-valued."""
 
 
-def _joint_factors(raw: Sequence[list[Any] | None], roles: Sequence[int],
-                   n: int) -> dict[int, tuple[list[Any], I32]]:
-    """``_factor`` of the few-valued columns, done once for all of them on rows as
-    tuples: one dict operation per row instead of one per column. A value that another
-    of a different type equals (1 and True) would be merged inside a tuple, so a column
-    holding such types is left out of the result (factored alone)."""
+_Joint = tuple[list[int], list[tuple[Any, ...]]]
+"""Few-valued roles and, per row, the tuple of their values (one ``attrgetter`` call)."""
+
+
+def _few_roles(columns: Sequence[Sequence[Any] | None], roles: Sequence[int]) -> list[int]:
+    """The roles whose sample (the first 256 rows given) holds at most ``_FEW`` values."""
     few: list[int] = []
     for i in roles:
-        c = raw[i]
+        c = columns[i]
         if c is None:
             continue
         try:
@@ -269,26 +269,47 @@ def _joint_factors(raw: Sequence[list[Any] | None], roles: Sequence[int],
                 few.append(i)
         except TypeError:  # unhashable values
             continue
-    if len(few) < 2:
-        return {}
-    rows = list(zip(*(raw[i] for i in few), strict=True))
+    return few
+
+
+def _joint_factors(raw: list[list[Any] | None], roles: Sequence[int], n: int,
+                   given: _Joint | None = None) -> dict[int, tuple[list[Any], I32]]:
+    """``_factor`` of the few-valued columns, done once for all of them on rows as
+    tuples: one dict operation per row instead of one per column. A value that another
+    of a different type equals (1 and True) would be merged inside a tuple, so a column
+    holding such types is factored alone. A column given only as part of the tuples
+    and not served here is put back into ``raw``."""
+    if given is None:
+        few = _few_roles(raw, roles)
+        if len(few) < 2:
+            return {}
+        rows = list(zip(*(raw[i] for i in few), strict=True))
+    else:
+        few, rows = given
+    uniq: list[tuple[Any, ...]] | None
     try:
         uniq = list(dict.fromkeys(rows))
     except TypeError:
-        return {}
-    if len(uniq) * 4 > n:
-        return {}
-    pos = dict(zip(uniq, range(len(uniq)), strict=True))
-    inv = np.fromiter(map(pos.__getitem__, rows), dtype=np.int32, count=n)
+        uniq = None
+    if uniq is not None and len(uniq) * 4 > n:
+        uniq = None  # not few after all: per column is as cheap
+    inv = np.zeros(0, dtype=np.int32)
+    if uniq is not None:
+        pos = dict(zip(uniq, range(len(uniq)), strict=True))
+        inv = np.fromiter(map(pos.__getitem__, rows), dtype=np.int32, count=n)
     out: dict[int, tuple[list[Any], I32]] = {}
     for j, i in enumerate(few):
-        vals = [t[j] for t in uniq]
-        c = raw[i]
-        assert c is not None
-        if not (set(map(type, vals)) <= _STR_NONE or set(map(type, c)) <= _SAFE_KEY_TYPES):
+        vals = [t[j] for t in uniq] if uniq is not None else []
+        if uniq is not None and set(map(type, vals)) <= _STR_NONE:
+            u, m = _factor(vals)
+            out[i] = (u, m[inv])
             continue
-        u, m = _factor(vals)
-        out[i] = (u, m[inv])
+        c = raw[i]
+        if c is None:
+            c = raw[i] = [t[j] for t in rows]
+        if uniq is not None and set(map(type, c)) <= _SAFE_KEY_TYPES:
+            u, m = _factor(vals)
+            out[i] = (u, m[inv])
     return out
 
 
@@ -518,6 +539,7 @@ class _ColumnReader(LogReader):
         absent = names[dec.struct.__struct_encode_fields__.index(ABSENT_KEY)]
         # the attribute path of each role's primary key, as the reader's getter reads it
         paths = cast(tuple[str, ...], dec.primary.__reduce__()[1])
+        self._names = paths
         self._paths = [None if p == absent else attrgetter(p) for p in paths]
         self._by_column = dec.primaries_only
         cap = self.config.max_line_bytes
@@ -704,12 +726,24 @@ class _ColumnReader(LogReader):
         except (msgspec.ValidationError, msgspec.DecodeError):
             self._mixed(buf, lines, starts, i, j, first, base)
             return
+        joint: _Joint | None = None
         if self._by_column:
-            raw = [None if g is None else list(map(g, objs)) for g in self._paths]
+            # few-valued roles are read as one tuple per row (one C call), the others a
+            # column at a time
+            paths = self._paths
+            head = objs[:128]
+            few = _few_roles([None if g is None else list(map(g, head)) for g in paths],
+                             _JOINT_ROLES)
+            if len(few) >= 2:
+                joint = (few, list(map(attrgetter(*[self._names[r] for r in few]), objs)))
+            raw: list[list[Any] | None] = [
+                None if g is None or (joint is not None and r in few) else list(map(g, objs))
+                for r, g in enumerate(paths)]
         else:
             raw = [list(c) for c in zip(*map(self._dec.read, objs), strict=True)]
+        # (``read`` gives every role, absent ones as None values)
         self._columns(raw, len(objs), np.arange(first + i, first + j, dtype=np.int64),
-                      np.asarray(starts[i:j], dtype=np.int64) + base)
+                      np.asarray(starts[i:j], dtype=np.int64) + base, joint)
 
     def _mixed(self, buf: bytes, lines: list[bytes], starts: list[int], i: int, j: int,
                first: int, base: int) -> None:
@@ -722,7 +756,7 @@ class _ColumnReader(LogReader):
 
         def flush() -> None:
             if vals:
-                raw = [list(c) for c in zip(*vals, strict=True)]
+                raw: list[list[Any] | None] = [list(c) for c in zip(*vals, strict=True)]
                 k = np.asarray(rows, dtype=np.int64)
                 self._columns(raw, len(vals), k + first,
                               np.asarray([starts[r] for r in rows], dtype=np.int64) + base)
@@ -750,7 +784,8 @@ class _ColumnReader(LogReader):
             self._slow(line, first + r, base + starts[r])
         flush()
 
-    def _columns(self, raw: Sequence[list[Any] | None], n: int, line: I64, offset: I64) -> None:
+    def _columns(self, raw: list[list[Any] | None], n: int, line: I64, offset: I64,
+                 joint: _Joint | None = None) -> None:
         """Role values (one list per role, ``ROLES`` order; None: absent in every line)
         into typed columns, as ``assemble`` makes each line's event. Each converter runs
         once per distinct raw value; rows get their results by numpy indexing."""
@@ -759,10 +794,10 @@ class _ColumnReader(LogReader):
         code = rows.table.code
         none = [None]
 
-        joint = _joint_factors(raw, _JOINT_ROLES, n)
+        factors = _joint_factors(raw, _JOINT_ROLES, n, joint)
 
         def factor(i: int) -> tuple[list[Any], I32]:
-            got = joint.get(i)
+            got = factors.get(i)
             if got is not None:
                 return got
             c = raw[i]
