@@ -228,7 +228,9 @@ def test_many_runs_needing_the_key_cascade_are_declined() -> None:
 
 
 @pytest.mark.parametrize(("events", "reason"), [
-    ([LogEvent(1, "a", 1, kind=EventKind.TOOL_CALL, request="q")], "tool_call"),
+    ([LogEvent(1, "a", 1, kind=EventKind.STATE_WRITE, request="q")], "state_write"),
+    ([LogEvent(1, "a", 1, kind=EventKind.TOOL_CALL, request="q",
+               text='{"requestedOrderId":"o1","orderId":"o2"}')], "asked for"),
     ([LogEvent(1, "a", 1, fields={"version": 3})], "version"),
     ([LogEvent(1, "a", 1, kind=EventKind.REQUEST_END, duration_ms=math.nan)], "NaN"),
     ([LogEvent(1, "a", 1, kind=EventKind.RUN_START, run="r", request="q"),
@@ -249,7 +251,7 @@ def test_no_events_is_an_empty_analysis() -> None:
 # ------------------------------------------------------------------ generated sequences
 
 _KINDS = [EventKind.RUN_START, EventKind.RUN_END, EventKind.REQUEST_START,
-          EventKind.REQUEST_END, EventKind.ERROR,
+          EventKind.REQUEST_END, EventKind.TOOL_CALL, EventKind.ERROR,
           EventKind.OTHER, EventKind.CREATED, EventKind.PROCESS_START, EventKind.HISTORY]
 _MESSAGES = ["run started", "run finished", "request completed", "run_error", "agent.error",
              "Team is already running a task", "This event loop is already running",
@@ -268,6 +270,7 @@ def _event(draw: st.DrawFn, line: int) -> LogEvent:
     kind = draw(st.sampled_from(_KINDS))
     fields = draw(st.one_of(st.none(), st.just({}), st.sampled_from([
         {"access": "express"}, {"fatal": "heap_oom"}, {"history_len": 3}, {"tool": "t"},
+        {"access": "envoy"}, {"phase": "end"},
         {"resolver": "pip"}, {"instance_from": "agent"}])))
     return LogEvent(
         time_ns=draw(st.one_of(st.none(), st.integers(0, 50) .map(lambda t: t * 1_000_000))),
@@ -320,6 +323,7 @@ def _random_event(rnd: random.Random, line: int) -> LogEvent:
         status=pick([None, None, 200, 409, 429, 500, 502, 504]),
         duration_ms=None if rnd.random() < 0.5 else rnd.uniform(0, 5000),
         fields=pick([None, None, None, {}, {"access": "express"}, {"fatal": "heap_oom"},
+                     {"access": "nginx"}, {"phase": "start"}, {"phase": "end"},
                      {"history_len": rnd.randrange(6)}, {"tool": "t"}, {"resolver": "pip"},
                      {"instance_from": "agent"}]),
         text=pick(_TEXTS))

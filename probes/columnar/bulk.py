@@ -42,7 +42,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from probes.analysis.concurrency import Request
+from probes.analysis.concurrency import Request, RequestTracker
 from probes.analysis.error_families import classify, error_text
 from probes.analysis.fields import FIELD_ALIASES, IDENTITY_FIELDS
 from probes.analysis.instances import (
@@ -80,15 +80,15 @@ Bools = npt.NDArray[np.bool_]
 Objs = npt.NDArray[np.object_]
 
 _K = KIND_CODE
-_DECLINED_KINDS = (EventKind.STATE_READ, EventKind.STATE_WRITE, EventKind.TOOL_CALL)
-"""Kinds whose trackers (versioned state, fan-out windows) depend on the interleaving of
-lines: not built in bulk yet."""
+_DECLINED_KINDS = (EventKind.STATE_READ, EventKind.STATE_WRITE)
+"""Kinds whose tracker (versioned state: stale reads, lost updates) depends on the
+interleaving of lines across processes: not built in bulk yet."""
 _STATUS_WORDS = (429, 502, 503, 504, 409)
 """``error_families._STATUS_WORDS``' statuses, in a fixed order (a row's status word)."""
 _READ_FIELDS = frozenset({
     *(a for name in ("key", "version", "user", "expected", "value")
       for a in FIELD_ALIASES[name]),
-    *IDENTITY_FIELDS, *SERVERLESS_FIELD_KEYS, "phase"})
+    *IDENTITY_FIELDS, *SERVERLESS_FIELD_KEYS})
 """Field names some tracker reads in a way that depends on the interleaving of lines
 (versions, users, per-request identities, a call's phase) or that the bulk path does not
 reproduce yet: a row carrying one declines. Other fields are reproduced: access flavours
@@ -104,6 +104,8 @@ a text lowered without any of them cannot match, so 5,000 raw lines cost one sea
 _MAX_SCANNED = 50_000
 """Lines searched for another in-flight request's id, replayed one by one: beyond this
 many the bulk path declines (it would be the per-event path's cost again)."""
+_MAX_REPLAYED_CALLS = 50_000
+"""Tool-call lines fed one by one to ``FanoutTracker``."""
 _MAX_REPLAYED = 20_000
 """Run lines fed one by one to a ``RunTracker`` when they need its key cascade."""
 _SAFE_NS = 1 << 62
@@ -241,6 +243,7 @@ class _Builder:
         self.source_names: Objs = np.array(cols.sources, dtype=object)
         self.renamed: Bools = np.zeros(len(cols), dtype=np.bool_)
         self.access_rows: list[int] = []  # REQUEST_END rows whose fields name "access"
+        self.proxy_rows: list[tuple[int, str]] = []  # ... whose access names a proxy
 
     # ------------------------------------------------------------------ helpers
     def ev(self, row: int) -> LogEvent:
@@ -307,7 +310,25 @@ class _Builder:
         self._errors()
         self._contamination()
         self._history()
+        self._calls()
         return a
+
+    def _calls(self) -> None:
+        """Tool/model calls: ``FanoutTracker`` keeps per-request windows of calls in flight,
+        so call lines (a few per request) are fed to it in order; a call line that logs
+        what it was asked for (``"requested...``) is compared by contamination's own
+        order-dependent check: declined."""
+        calls = np.flatnonzero(self.kind == _K[EventKind.TOOL_CALL])
+        if len(calls) == 0:
+            return
+        if len(calls) > _MAX_REPLAYED_CALLS:
+            raise _Decline(f"{len(calls)} tool calls (fed one by one up to "
+                           f"{_MAX_REPLAYED_CALLS})")
+        evs = [self.ev(int(r)) for r in self.rows[calls]]
+        if any('"requested' in ev.text for ev in evs):
+            raise _Decline("a tool call that logs what it was asked for")
+        for ev in evs:
+            self.a.fanout.feed(ev)
 
     def _history(self) -> None:
         hist = [r for r, f in self.cols.fields.items() if f and not _HISTORY_FIELDS.isdisjoint(f)]
@@ -612,14 +633,14 @@ class _Builder:
             flavour = fields.get("access")
             if isinstance(flavour, str):
                 low = flavour.lower()
-                if flavour and any(p in low for p in PROXY_NAMES):
-                    raise _Decline("a proxy's access lines (the runtime's proxy requests)")
+                proxy = next((p for p in PROXY_NAMES if p in low), None) if flavour else None
+                if proxy is not None:
+                    self.proxy_rows.append((row, proxy))
                 key = (cols.sources[int(cols.src[row])], flavour)
                 flavours[key] = flavours.get(key, 0) + 1
         if len(flavours) >= 64:
             raise _Decline("64 or more access-log flavours (the per-event count stops there)")
         a.access_flavours.update(flavours)
-        t = self.time[q]
         failed = ((self.error[q] != NO_CODE) | (self.status[q] >= 500)
                   | (self.level[q] >= ERROR_LEVEL))
         a.request_failures = int(failed.sum())
@@ -628,9 +649,19 @@ class _Builder:
             a.request_failure_examples.append(excerpt(
                 ev, "request failed" + (f" with status {ev.status}"
                                         if ev.status is not None else "")))
+        self._fill(a.requests, q, popped, failed)
+
+    def _fill(self, tracker: RequestTracker, q: I64, popped: I64, failed: Bools) -> None:
+        """``RequestTracker.end`` for the REQUEST_END rows at positions ``q`` (in order),
+        given the start each pops from the open dict (NO_INT: none) and whether it failed:
+        the requests with a start and an end, their count of unmatched ends, and the end
+        lines of the failed ones."""
+        cols = self.cols
+        qrows = self.rows[q]
+        t = self.time[q]
         has_dur = cols.has_duration[qrows]
         made = (t != NO_INT) & (has_dur | (popped != NO_INT))
-        a.requests.unmatched_ends = int(len(q) - made.sum())
+        tracker.unmatched_ends = int(len(q) - made.sum())
         mi = np.flatnonzero(made)
         if len(mi) == 0:
             return
@@ -651,8 +682,8 @@ class _Builder:
         ref = np.full(len(mi), -1, dtype=np.int64)
         ref[fails] = np.arange(int(fails.sum()))
         lines = ColumnLines(self.ev, cols, qrows[mi][fails])
-        a.requests.lines = lines
-        a.requests.requests = list(map(
+        tracker.lines = lines
+        tracker.requests = list(map(
             Request, starts, tm.tolist(), fails.tolist(), durs.tolist(), repeat(lines),
             ref.tolist(), self.strs(cols.request[qrows[mi]])))
 
@@ -963,14 +994,37 @@ class _Builder:
         if "" in cols.strings:
             empty_msg = msg == cols.strings.index("")
         fatal = np.zeros(len(rows), dtype=np.bool_)
-        tagged = [r for r, f in cols.fields.items()
-                  if f and (f.get("fatal") in OOM_TAGS or f.get("fatal") in WORKER_DEATH_TAGS)]
+        try:
+            tagged = [r for r, f in cols.fields.items() if f and (
+                f.get("fatal") in OOM_TAGS or f.get("fatal") in WORKER_DEATH_TAGS)]
+        except TypeError as e:  # an unhashable tag: the per-event path raises there too
+            raise _Decline("a fatal tag that is not a string") from e
         if tagged:
             fatal = np.isin(rows, np.asarray(tagged, dtype=np.int64))
+        proxy_of: dict[int, str] = {}
+        if self.proxy_rows:
+            proxy_of = dict(self.proxy_rows)
+            prow = np.asarray(list(proxy_of), dtype=np.int64)
+            ppos = np.flatnonzero(np.isin(rows, prow))
+            rt.proxy_requests = len(ppos)
+            rt.proxies = set(dict.fromkeys(proxy_of.values()))
+            pst = self.status[ppos]
+            rt.gateway_access = int(np.isin(pst, (502, 504)).sum())
+            rt.gateway_access_timeouts = int((pst == 504).sum())
+            self._fill(rt.proxy_reqs, ppos, np.full(len(ppos), NO_INT, dtype=np.int64),
+                       (self.error[ppos] != NO_CODE) | (pst >= 500)
+                       | (self.level[ppos] >= ERROR_LEVEL))
+            fatal[ppos[np.isin(pst, (502, 504))]] = True  # their gateway sightings, in order
         cand = np.flatnonzero(err_hit | msg_hit | empty_msg | fatal)
         for p in cand.tolist():
             row = int(rows[p])
             ev = self.ev(row)
+            proxy = proxy_of.get(row)
+            if proxy is not None and ev.status in (502, 504):
+                rt.gateway.add(ev, str(ev.status), None,
+                               f"{proxy} answered {ev.status}"
+                               + (f" after {ev.duration_ms:.0f} ms"
+                                  if ev.duration_ms is not None else ""), self.keep_n)
             matched = False
             for text in (ev.error, ev.message or ev.text):
                 if not text:
