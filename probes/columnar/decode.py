@@ -193,12 +193,13 @@ class _Table:
 def _factor(raw: Sequence[Any]) -> tuple[list[Any], I32]:
     """The distinct values of a column and, per row, the index of its value. Values of
     other types than ``_SAFE_KEY_TYPES`` are each their own value (converted row by
-    row), so no two values that merely compare equal are ever merged."""
+    row), so no two values that merely compare equal are ever merged; None, the usual
+    filler of such a column (an ``err`` object on a few lines), is one value."""
     n = len(raw)
     try:
         uniq = list(dict.fromkeys(raw))
-    except TypeError:  # unhashable values (objects, lists): each is its own
-        return list(raw), np.arange(n, dtype=np.int32)
+    except TypeError:  # unhashable values (objects, lists)
+        return _each_its_own(raw)
     # str and None are never equal to a value of another type, so when only they are
     # left no value was merged; else the whole column's types are checked
     if set(map(type, uniq)) <= _STR_NONE or set(map(type, raw)) <= _SAFE_KEY_TYPES:
@@ -206,7 +207,15 @@ def _factor(raw: Sequence[Any]) -> tuple[list[Any], I32]:
             return uniq, np.zeros(n, dtype=np.int32)
         pos = dict(zip(uniq, range(len(uniq)), strict=True))
         return uniq, np.fromiter(map(pos.__getitem__, raw), dtype=np.int32, count=n)
-    return list(raw), np.arange(n, dtype=np.int32)
+    return _each_its_own(raw)
+
+
+def _each_its_own(raw: Sequence[Any]) -> tuple[list[Any], I32]:
+    """Every value but None its own distinct value; None (index 0) shared."""
+    given = np.fromiter((v is not None for v in raw), dtype=np.bool_, count=len(raw))
+    inv = np.cumsum(given, dtype=np.int32)
+    inv[~given] = 0
+    return [None, *(v for v in raw if v is not None)], inv
 
 
 _I64_MAX = int(np.iinfo(np.int64).max)
