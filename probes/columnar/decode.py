@@ -500,8 +500,11 @@ class _Rows:
             self.parts[k].append(cols[k])
         self.n += len(evs)
 
-    def column(self, k: str) -> np.ndarray:
+    def take(self, k: str) -> np.ndarray:
+        """Column ``k`` in one array; its batches are dropped, so building the columns
+        holds one column twice at most, not all of them."""
         parts = self.parts[k]
+        self.parts[k] = []
         if not parts:
             return np.empty(0, dtype=_DTYPES[k])
         return np.concatenate(parts) if len(parts) > 1 else parts[0]
@@ -1056,8 +1059,12 @@ def _sort_keys(time_ns: I64) -> I64:
 
 def _merged(parts: list[_Rows], table: _Table, inputs: Sequence[InputFile],
             config: IngestConfig) -> EventColumns:
-    cols = {k: np.concatenate([p.column(k) for p in parts]) if parts
-            else np.empty(0, dtype=_DTYPES[k]) for k in _COLS}
+    cols: dict[str, np.ndarray] = {}
+    for k in _COLS:
+        arrays = [p.take(k) for p in parts]
+        cols[k] = (np.concatenate(arrays) if len(arrays) > 1 else arrays[0]) if arrays \
+            else np.empty(0, dtype=_DTYPES[k])
+        del arrays
     sizes = [p.n for p in parts]
     src = np.repeat(np.arange(len(parts), dtype=np.int32), sizes)
     order: np.ndarray | None = None
