@@ -188,6 +188,39 @@ def test_generated_benchmark_logs_are_accepted_and_identical(
     assert evidence_json(finish_only) == evidence_json(got)
 
 
+@dataclasses.dataclass
+class ReadBack:
+    """Texts that are not a list in memory (as the decoder's, read back from files)."""
+
+    items: list[str]
+    reads: int = 0
+
+    def text(self, row: int) -> str:
+        self.reads += 1
+        return self.items[row]
+
+
+def test_texts_read_back_one_by_one_give_the_same_analysis() -> None:
+    evs = [LogEvent(i * 1_000_000, "a.log", i + 1, 30, f"line {i}", text=t)
+           for i, t in enumerate(['{"op":"incr","old":4,"new":5,"tenant":"t1"}',
+                                  "plain", "new=7 key=k", "cold start on lambda"] * 5)]
+    cols = columns_from_events(evs)
+    texts = ReadBack(list(cols.texts.items))  # type: ignore[attr-defined]
+    cols.texts = texts
+    got = bulk_analysis(cols)
+    assert isinstance(got, LogAnalysis) and got.counter_writes == 10
+    assert texts.reads
+    assert_same(cols, got)
+
+
+def test_many_lines_to_read_back_for_counter_writes_are_declined() -> None:
+    cols = columns_from_events(LogEvent(None, "a.log", i + 1, text="x")
+                               for i in range(100_001))
+    cols.texts = ReadBack(["x"] * len(cols))
+    got = bulk_analysis(cols)
+    assert isinstance(got, Declined) and "read back" in got.reason
+
+
 def test_two_sources_reporting_the_same_runs_count_duplicates_once() -> None:
     """The same run ids in a second source (a copy of the log): dropped and counted, the
     first source owns them."""

@@ -15,11 +15,25 @@ on generated event sequences). Whatever the bulk path does not reproduce exactly
 return ``Declined`` with the reason, and the caller feeds events one at a time: declining
 is always safe, guessing never is.
 
-Accepted today: events without ``fields``; kinds other than REQUEST_START, STATE_READ,
-STATE_WRITE and TOOL_CALL; run starts and ends where every end carries a run id whose
-oldest open start it closes (the run-id key of ``RunTracker``; an end that would fall
-through to the instance/request/process cascade is declined); no run reported by two
-sources under different ids (``_second_name``'s aliases); durations that ``int()`` takes.
+Built from the columns: first sources and duplicates, ``failed_run_end`` renames, process
+names, runs whose every end closes the oldest open start of its run id (one ``Run`` per
+start, ``map`` over columns), requests (open starts popped by their ends, durations),
+contamination's in-flight set and per-request entries, instances (events, sessions,
+requests, processes, first and last line), sessions by process, the serverless hint,
+access flavours, error families (classified once per distinct error/message/status), the
+'already running' collision times.
+
+Fed one by one to the tracker itself, in order, because they are few or their tracker
+reads nothing else: run lines the run id alone does not pair (the key cascade, up to
+``_MAX_REPLAYED``), tool calls (``FanoutTracker``, up to ``_MAX_REPLAYED_CALLS``), history
+lines (``HistoryTracker``), counter writes, runtime-table matches (OOM, worker deaths,
+proxy errors and a proxy's 502/504), lines searched for another in-flight request's id.
+
+Declined (the caller feeds events): STATE_READ/STATE_WRITE lines; fields that the state,
+user or identity checks read (``_READ_FIELDS``); a run reported by two sources under
+different ids (``_second_name``'s instance aliases); a tool call that logs what it was
+asked for; an empty id (falsy yet present); a duration ``int()`` refuses (NaN, inf) or
+times beyond int64-safe arithmetic; more lines than the replay limits above.
 
 Not reproduced, on purpose: memo caches (the hint and runtime-table caches, which only
 remember answers the same function gives again) and the iteration order of
@@ -105,7 +119,10 @@ _MAX_SCANNED = 50_000
 """Lines searched for another in-flight request's id, replayed one by one: beyond this
 many the bulk path declines (it would be the per-event path's cost again)."""
 _MAX_REPLAYED_CALLS = 50_000
-"""Tool-call lines fed one by one to ``FanoutTracker``."""
+"""Tool-call lines fed one by one to ``FanoutTracker`` (and history lines to
+``HistoryTracker``)."""
+_MAX_TEXT_READS = 100_000
+"""OTHER lines whose raw text is read back one by one (texts not in memory)."""
 _MAX_REPLAYED = 20_000
 """Run lines fed one by one to a ``RunTracker`` when they need its key cascade."""
 _SAFE_NS = 1 << 62
@@ -184,19 +201,20 @@ def bulk_analysis(cols: EventColumns, *, max_examples: int = 8,
         return Declined(str(d))
 
 
-def _first_order(keys: I64) -> tuple[I64, I64, I64]:
+def _first_order(keys: I64, span_limit: int = 0) -> tuple[I64, I64, I64]:
     """(distinct keys, the row of each one's first occurrence, each row's group), with
     the groups numbered in order of first occurrence (dicts and sets are filled in that
     order by the per-event path).
 
     Keys are codes, mostly within a small range: then the first occurrence of each is one
-    ``minimum.at`` pass (linear) instead of the sort ``np.unique`` does."""
+    ``minimum.at`` pass (linear) instead of the sort ``np.unique`` does (a range up to
+    ``span_limit``, or twice the keys, is taken as small)."""
     n = len(keys)
     if n == 0:
         e = np.zeros(0, dtype=np.int64)
         return e, e, e
     lo, hi = int(keys.min()), int(keys.max())
-    if lo >= 0 and hi < 4 * n + _DENSE_SPAN:
+    if lo >= 0 and hi < max(2 * n + _DENSE_SPAN, span_limit):
         first = np.full(hi + 1, n, dtype=np.int64)
         np.minimum.at(first, keys, np.arange(n, dtype=np.int64))
         present = np.flatnonzero(first < n)
@@ -213,8 +231,24 @@ def _first_order(keys: I64) -> tuple[I64, I64, I64]:
             ranks[inverse.reshape(-1)].astype(np.int64))
 
 
-_DENSE_SPAN = 1 << 22
-"""Keys spanning up to 4 x rows + this are grouped through arrays over the span."""
+_DENSE_SPAN = 1 << 16
+"""Keys spanning up to 2 x rows + this are grouped through arrays over the span."""
+
+
+def _pair_order(a: I64, b: I64) -> tuple[I64, I64, I64, I64]:
+    """``_first_order`` of pairs (a, b) of non-negative codes: (a of each distinct pair,
+    its b, the row of its first occurrence, each row's pair). Each side is made dense
+    first, so the pair's span is (distinct a) x (distinct b), not the string table's
+    square."""
+    av, _, ai = _first_order(a)
+    bv, _, bi = _first_order(b)
+    nb = max(len(bv), 1)
+    uniq, first, group = _first_order(ai * nb + bi, _PAIR_SPAN)
+    return av[uniq // nb], bv[uniq % nb], first, group
+
+
+_PAIR_SPAN = 1 << 22
+"""Pairs of dense codes spanning up to this go through arrays too (32 MB at most)."""
 
 
 def _rank_in_group(groups: I64) -> I64:
@@ -331,10 +365,15 @@ class _Builder:
             self.a.fanout.feed(ev)
 
     def _history(self) -> None:
+        """History lengths: ``HistoryTracker`` reads only the event (its session, process,
+        instance and source), so its lines are fed to it alone, in order."""
         hist = [r for r, f in self.cols.fields.items() if f and not _HISTORY_FIELDS.isdisjoint(f)]
         if not hist:
             return
         rows = self.rows[np.isin(self.rows, np.asarray(hist, dtype=np.int64))]
+        if len(rows) > _MAX_REPLAYED_CALLS:
+            raise _Decline(f"{len(rows)} history lines (fed one by one up to "
+                           f"{_MAX_REPLAYED_CALLS})")
         for row in rows.tolist():
             self.a.history.feed(self.ev(row))
 
@@ -351,7 +390,7 @@ class _Builder:
         is_end = (self.kind == _K[EventKind.REQUEST_END]) & has_req
         last_end = np.full(len(cols.strings), -1, dtype=np.int64)
         ep = np.flatnonzero(is_end)
-        last_end[req[ep]] = ep  # in order: the last end of each request wins
+        np.maximum.at(last_end, req[ep], ep)  # the last end of each request
         fp = np.flatnonzero(f & ~is_end)
         live = fp[fp > last_end[req[fp]]]
         if len(live) == 0:
@@ -427,11 +466,9 @@ class _Builder:
         else:
             has = np.flatnonzero(ident != NO_CODE)
             if len(has):
-                nstr = len(cols.strings) + 1
-                uniq, first, group = _first_order(kind[has] * nstr + ident[has])
+                kinds_of, _, first, group = _pair_order(kind[has], ident[has])
                 first_rows = has[first]
                 dup[has] = cols.src[has] != cols.src[first_rows][group]
-                kinds_of = uniq // nstr
                 for k in kinds if self.feedable else ():
                     fr = first_rows[kinds_of == _K[k]]
                     a._first_source[k] = self.by_source(self.strs(ident[fr]), fr)
@@ -459,13 +496,11 @@ class _Builder:
         """Each kept row's process name as an index into ``self.proc_names`` (-1: none):
         "host/pid" when both are known, else whichever is."""
         cols, rows = self.cols, self.rows
-        nstr = len(cols.strings) + 1
-        key = (cols.host[rows].astype(np.int64) + 1) * nstr + cols.pid[rows] + 1
-        uniq, _, group = _first_order(key)
-        hosts = self.strs(uniq // nstr - 1)
-        pids = self.strs(uniq % nstr - 1)
+        hc, pc, _, group = _pair_order(cols.host[rows].astype(np.int64) + 1,
+                                       cols.pid[rows].astype(np.int64) + 1)
+        hosts, pids = self.strs(hc - 1), self.strs(pc - 1)
         names: dict[str, int] = {}
-        combo_proc = np.empty(len(uniq), dtype=np.int64)
+        combo_proc = np.empty(len(hc), dtype=np.int64)
         cache = self.a._process_names
         for i, (h, p) in enumerate(zip(hosts, pids, strict=True)):
             if h and p:
@@ -800,13 +835,26 @@ class _Builder:
     # ------------------------------------------------------------------ state
     def _counter_writes(self) -> None:
         """OTHER lines whose text reports a counter's new value: fed to ``StateTracker``
-        one by one (the guard is a substring test per OTHER line; matches are rare)."""
+        one by one. The guard is a substring test on each OTHER line's raw text: cheap on
+        texts held in memory; texts read back from files cost a read each, so beyond
+        ``_MAX_TEXT_READS`` such lines the build declines."""
         a = self.a
-        for p in np.flatnonzero(self.kind == _K[EventKind.OTHER]).tolist():
+        other = np.flatnonzero(self.kind == _K[EventKind.OTHER])
+        texts = self.cols.texts
+        if isinstance(texts, ListTexts):
+            items = texts.items
+            other_rows = self.rows[other].tolist()
+            hit = [p for p, r in zip(other.tolist(), other_rows, strict=True)
+                   if '"new' in items[r] or "new=" in items[r]]
+        elif len(other) > _MAX_TEXT_READS:
+            raise _Decline(f"{len(other)} lines of no known kind, each read back from its "
+                           "file to look for a counter write")
+        else:
+            hit = [p for p in other.tolist()
+                   if '"new' in (t := self.text(int(self.rows[p]))) or "new=" in t]
+        for p in hit:
             row = int(self.rows[p])
             text = self.text(row)
-            if not text or not ('"new' in text or "new=" in text):
-                continue
             if not any(g in text for g in COUNTER_GUARDS):
                 continue
             ev = self.ev(row)
@@ -826,9 +874,7 @@ class _Builder:
         p = np.flatnonzero((sess != NO_CODE) & (self.proc >= 0))
         if len(p) == 0:
             return
-        np1 = len(self.proc_names)
-        uniq, first, _ = _first_order(sess[p] * np1 + self.proc[p])
-        s_codes, procs = uniq // np1, uniq % np1
+        s_codes, procs, first, _ = _pair_order(sess[p], self.proc[p])
         rank = _rank_in_group(s_codes)
         names, pnames = self.strs(s_codes), self.procs(procs)
         st = a.state
@@ -886,9 +932,7 @@ class _Builder:
         sess = cols.session[rows[ip]].astype(np.int64)
         sp = np.flatnonzero(sess != NO_CODE)
         if len(sp):
-            nstr = len(cols.strings) + 1
-            uniq, first, _ = _first_order(group[sp] * nstr + sess[sp])
-            g, s = uniq // nstr, uniq % nstr
+            g, s, first, _ = _pair_order(group[sp], sess[sp])
             snames = self.strs(s)
             for gi, members in self.grouped(g, s):
                 stats[gi].sessions = set(members)
@@ -902,42 +946,43 @@ class _Builder:
         rq = req[ip]
         rp = np.flatnonzero(rq != NO_CODE)
         if len(rp):
-            nstr = len(cols.strings) + 1
-            uniq, _, _ = _first_order(group[rp] * nstr + rq[rp])
-            for gi, members in self.grouped(uniq // nstr, uniq % nstr):
+            g, r, _, _ = _pair_order(group[rp], rq[rp])
+            for gi, members in self.grouped(g, r):
                 stats[gi].requests = set(members)
             last = np.full(len(names), -1, dtype=np.int64)
-            last[group[rp]] = rp  # the last assignment per index wins: rows are in order
+            np.maximum.at(last, group[rp], rp)  # each instance's last row with a request
             for gi in np.flatnonzero(last >= 0).tolist():
                 stats[gi].last_request = self.S[int(rq[last[gi]])]
         # processes: the first 64 per instance
         pr = self.proc[ip]
         pp = np.flatnonzero(pr >= 0)
         if len(pp):
-            np1 = len(self.proc_names)
-            uniq, _, _ = _first_order(group[pp] * np1 + pr[pp])
-            g = uniq // np1
+            g, pcodes, _, _ = _pair_order(group[pp], pr[pp])
             keep = _rank_in_group(g) < 64
-            for gi, pn in zip(g[keep].tolist(), self.procs(uniq[keep] % np1), strict=True):
+            for gi, pn in zip(g[keep].tolist(), self.procs(pcodes[keep]), strict=True):
                 stats[gi].processes.add(pn)
         # first and last time: the earliest row holding the minimum / maximum
         t = self.time[ip]
         tp = np.flatnonzero(t != NO_INT)
         if len(tp):
             g, tt = group[tp], t[tp]
-            lo = np.lexsort((tp, tt, g))
-            hi = np.lexsort((tp, -tt, g))
-            firsts = np.r_[0, np.flatnonzero(np.diff(g[lo])) + 1]
-            for j in firsts.tolist():
-                k = int(lo[j])
-                st = stats[int(g[k])]
-                st.first_ns = int(tt[k])
-                st.first_ev = self.ev(int(rows[ip[tp[k]]]))
-            for j in np.r_[0, np.flatnonzero(np.diff(g[hi])) + 1].tolist():
-                k = int(hi[j])
-                st = stats[int(g[k])]
-                st.last_ns = int(tt[k])
-                st.last_ev = self.ev(int(rows[ip[tp[k]]]))
+            ng = len(names)
+            for last_side in (False, True):
+                # the extreme time per instance, then the earliest row holding it
+                best = np.full(ng, NO_INT if last_side else np.iinfo(np.int64).max,
+                               dtype=np.int64)
+                (np.maximum if last_side else np.minimum).at(best, g, tt)
+                hold = np.flatnonzero(tt == best[g])
+                at = np.full(ng, len(tp), dtype=np.int64)
+                np.minimum.at(at, g[hold], hold)
+                for gi in np.flatnonzero(at < len(tp)).tolist():
+                    k = int(at[gi])
+                    st = stats[gi]
+                    ev = self.ev(int(rows[ip[tp[k]]]))
+                    if last_side:
+                        st.last_ns, st.last_ev = int(tt[k]), ev
+                    else:
+                        st.first_ns, st.first_ev = int(tt[k]), ev
 
     def _hint(self) -> None:
         """``InstanceTracker``'s serverless hint: raw text of the first ``HINT_RAW_LINES``
@@ -1015,6 +1060,9 @@ class _Builder:
                        (self.error[ppos] != NO_CODE) | (pst >= 500)
                        | (self.level[ppos] >= ERROR_LEVEL))
             fatal[ppos[np.isin(pst, (502, 504))]] = True  # their gateway sightings, in order
+        if not isinstance(cols.texts, ListTexts) and int(empty_msg.sum()) > _MAX_TEXT_READS:
+            raise _Decline(f"{int(empty_msg.sum())} lines with no message, each read back "
+                           "from its file for the runtime tables")
         cand = np.flatnonzero(err_hit | msg_hit | empty_msg | fatal)
         for p in cand.tolist():
             row = int(rows[p])
