@@ -371,6 +371,23 @@ def test_leading_untimed_lines_follow_the_lookahead(tmp_path: Path,
     assert_same([a, b, c])
 
 
+def test_a_json_file_that_turns_to_text_is_read_line_by_line_exactly(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(decode_mod, "PENDING_EVENTS", 7)  # many flushes of per-line rows
+    path = tmp_path / "a.log"
+    lines = [_pino(i, 1_714_557_600_000 + i) for i in range(300)]
+    lines += [f"2024-05-01T10:00:{i % 60:02d}Z INFO worker {i} said hello" for i in range(100)]
+    lines += [_pino(i, 1_714_557_700_000 + i) for i in range(50)]
+    path.write_text("\n".join(lines) + "\n")
+    got = assert_same([InputFile("a.log", path)])
+    assert isinstance(got.columns.texts, FileTexts) and got.columns.texts.held == {}
+
+
+def test_no_inputs_give_no_rows() -> None:
+    got = decode_inputs([], IngestConfig())
+    assert isinstance(got, Decoded) and len(got.columns) == 0 and got.reports == []
+
+
 def test_inputs_that_give_no_events_are_reported_as_the_reader_does(tmp_path: Path) -> None:
     empty = tmp_path / "empty.log"
     empty.write_bytes(b"")
