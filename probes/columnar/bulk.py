@@ -21,7 +21,8 @@ start, ``map`` over columns), requests (open starts popped by their ends, durati
 contamination's in-flight set and per-request entries, instances (events, sessions,
 requests, processes, first and last line), sessions by process, the serverless hint,
 access flavours, error families (classified once per distinct error/message/status), the
-'already running' collision times.
+'already running' collision times, and runs another source reported first under other ids
+(``_second_name``: dropped, their instance ids made aliases from that line on).
 
 Fed one by one to the tracker itself, in order, because they are few or their tracker
 reads nothing else: run lines the run id alone does not pair (the key cascade, up to
@@ -30,10 +31,9 @@ lines (``HistoryTracker``), counter writes, runtime-table matches (OOM, worker d
 proxy errors and a proxy's 502/504), lines searched for another in-flight request's id.
 
 Declined (the caller feeds events): STATE_READ/STATE_WRITE lines; fields that the state,
-user or identity checks read (``_READ_FIELDS``); a run reported by two sources under
-different ids (``_second_name``'s instance aliases); a tool call that logs what it was
-asked for; an empty id (falsy yet present); a duration ``int()`` refuses (NaN, inf) or
-times beyond int64-safe arithmetic; more lines than the replay limits above.
+user or identity checks read (``_READ_FIELDS``); a tool call that logs what it was asked
+for; an empty id (falsy yet present); a duration ``int()`` refuses (NaN, inf) or times
+beyond int64-safe arithmetic; more lines than the replay and read-back limits above.
 
 Not reproduced, on purpose: memo caches (the hint and runtime-table caches, which only
 remember answers the same function gives again) and the iteration order of
@@ -70,6 +70,7 @@ from probes.analysis.log_analysis import (
     _LOOP_WORDING,
     _PLATFORM_TIMEOUT_TEXT,
     _VERSION_MISMATCH,
+    MAX_ALIASES,
     MAX_ERROR_TIMES,
     MAX_PROCESS_NAMES,
     NEVER_HANDLED,
@@ -276,6 +277,8 @@ class _Builder:
         self.S: Objs = np.array([*cols.strings, None], dtype=object)  # code -1 -> None
         self.source_names: Objs = np.array(cols.sources, dtype=object)
         self.renamed: Bools = np.zeros(len(cols), dtype=np.bool_)
+        self.instance = cols.instance  # after instance aliases (see _aliases)
+        self.aliased: Bools | None = None
         self.access_rows: list[int] = []  # REQUEST_END rows whose fields name "access"
         self.proxy_rows: list[tuple[int, str]] = []  # ... whose access names a proxy
 
@@ -285,6 +288,8 @@ class _Builder:
         ev = self.cols.event(row)
         if self.renamed[row]:
             ev = replace(ev, kind=EventKind.RUN_END, error=ev.error or ev.message)
+        if self.aliased is not None and self.aliased[row]:
+            ev = replace(ev, instance=self.cols.strings[int(self.instance[row])])
         return ev
 
     def strs(self, codes: Any) -> list[Any]:
@@ -477,10 +482,12 @@ class _Builder:
         if len(runs):
             _, first, group = _first_order(cols.request[runs].astype(np.int64))
             first_rows = runs[first]
-            if not one_source and np.any(cols.src[runs] != cols.src[first_rows][group]):
-                raise _Decline("a run reported by two sources under different ids")
-            starts = runs[(kind[runs] == _K[EventKind.RUN_START])
+            own = cols.src[runs] == cols.src[first_rows][group]
+            starts = runs[own & (kind[runs] == _K[EventKind.RUN_START])
                           & (cols.instance[runs] != NO_CODE)]
+            if not np.all(own):
+                self._aliases(runs[~own], starts)
+                dup[runs[~own]] = True
             if self.feedable:
                 a._first_run_request = self.by_source(self.strs(cols.request[first_rows]),
                                                       first_rows)
@@ -491,6 +498,42 @@ class _Builder:
                     self.strs(cols.request[fr]), self.strs(cols.instance[fr]), strict=True))
         a.duplicates = int(dup.sum())
         return ~dup
+
+    def _aliases(self, second: I64, starts: I64) -> None:
+        """``_second_name``: run lines of a request whose runs another source reported
+        first are dropped; the first time such a line names an instance other than the
+        first one that source's starts named for the request (by then), its instance
+        becomes an alias of that one for every later line (first alias wins, at most
+        ``MAX_ALIASES``)."""
+        cols = self.cols
+        n, nstr = len(cols), len(cols.strings)
+        req = cols.request.astype(np.int64)
+        fi_row = np.full(nstr, n, dtype=np.int64)
+        np.minimum.at(fi_row, req[starts], starts)
+        x = second[cols.instance[second] != NO_CODE]
+        seen = fi_row[req[x]]
+        x = x[seen < x]  # the first source's instance was known by then
+        if len(x) == 0:
+            return
+        other = cols.instance[fi_row[req[x]]]
+        x, other = x[cols.instance[x] != other], other[cols.instance[x] != other]
+        if len(x) == 0:
+            return
+        names, first, _ = _first_order(cols.instance[x].astype(np.int64))
+        names, first = names[:MAX_ALIASES], first[:MAX_ALIASES]
+        targets = other[first]
+        self.a.instance_alias = dict(zip(self.strs(names), self.strs(targets), strict=True))
+        alias_row = np.full(nstr, n, dtype=np.int64)
+        alias_row[names] = x[first]
+        alias_to = np.arange(nstr, dtype=np.int64)
+        alias_to[names] = targets
+        inst = cols.instance.astype(np.int64)
+        has = np.flatnonzero(inst != NO_CODE)
+        moved = has[has > alias_row[inst[has]]]
+        self.instance = cols.instance.copy()
+        self.instance[moved] = alias_to[inst[moved]]
+        self.aliased = np.zeros(n, dtype=np.bool_)
+        self.aliased[moved] = True
 
     def _processes(self) -> I64:
         """Each kept row's process name as an index into ``self.proc_names`` (-1: none):
@@ -625,7 +668,7 @@ class _Builder:
         lines = ColumnLines(self.ev, cols, rrows)
         keys: list[tuple[tuple[str, ...], ...]] = [()] * len(s_i)
         open_i = np.flatnonzero(~closed).tolist()
-        insts, sess, reqs, procs = (self.strs(merged(cols.instance)), self.strs(merged(
+        insts, sess, reqs, procs = (self.strs(merged(self.instance)), self.strs(merged(
             cols.session)), self.strs(merged(cols.request)), self.procs(proc))
         for i in open_i:
             keys[i] = pairing_keys(LogEvent(None, "", 0, instance=insts[i], request=reqs[i],
@@ -894,7 +937,7 @@ class _Builder:
         cols, a, rows, kind = self.cols, self.a, self.rows, self.kind
         it = a.instances
         self._hint()
-        inst = cols.instance[rows].astype(np.int64)
+        inst = self.instance[rows].astype(np.int64)
         req = cols.request[rows].astype(np.int64)
         agentish = ((kind == _K[EventKind.CREATED]) | (kind == _K[EventKind.RUN_START])
                     | (kind == _K[EventKind.RUN_END]))
