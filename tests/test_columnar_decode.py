@@ -383,6 +383,15 @@ def test_a_json_file_that_turns_to_text_is_read_line_by_line_exactly(
     assert isinstance(got.columns.texts, FileTexts) and got.columns.texts.held == {}
 
 
+def test_text_and_logfmt_inputs_are_read_line_by_line_with_texts_on_disk() -> None:
+    for name in ("text.log", "logfmt.log", "mixed.log", "python-json.log"):
+        path = ROOT / "ingest_cases" / name
+        got = assert_same([InputFile(name, path)])
+        texts = got.columns.texts
+        assert isinstance(texts, FileTexts)
+        assert len(texts.held) <= len(got.columns) // 10, name  # blocks' cut lines only
+
+
 def test_no_inputs_give_no_rows() -> None:
     got = decode_inputs([], IngestConfig())
     assert isinstance(got, Decoded) and len(got.columns) == 0 and got.reports == []
@@ -412,7 +421,8 @@ def test_what_the_batch_path_does_not_read_is_declined_with_a_reason(tmp_path: P
         "gzip input": [InputFile("a.log.gz", gz)],
         "stdin": [InputFile("-", None)],
         "cri+": [InputFile("cri", ROOT / "ingest_cases" / "cri-pino.log")],
-        "format text": [InputFile("text", ROOT / "ingest_cases" / "text.log")],
+        "kubectl-timestamps+": [InputFile("kt", ROOT / "ingest_cases" /
+                                          "kubectl-timestamps-structlog.log")],
         "traces": [InputFile("otlp", ROOT / "ingest_cases" / "otlp.jsonl")],
     }
     for want, inputs in cases.items():

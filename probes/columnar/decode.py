@@ -25,9 +25,12 @@ order, and each report equals the reader's ``report()``. It is kept by construct
   (see ``_risky``) declines the whole set with a reason (``NotDecoded``): the caller then
   uses the per-event path, so declining is always safe.
 
-What is declined: stdin and gzip inputs (texts are read back by file offset),
-container-wrapped lines (CRI, Docker JSON), text/logfmt formats and traces (no batch
-gain), cancellation, read errors, values beyond 64 bits.
+Text and logfmt inputs (and JSON without a typed layout) are read entirely the per-line
+way, 10-20% slower than the reader (its events still become columns), so that a set
+mixing them with JSON logs stays columns, with their texts on disk. What is declined:
+stdin and gzip inputs (texts are read back by file offset), container-wrapped lines
+(CRI, Docker JSON, kubectl prefixes: the texts are the inner lines), traces,
+cancellation, read errors, values beyond 64 bits.
 
 Texts are not kept: each row keeps its line's byte offset and ``FileTexts`` reads the
 line back (cut at the cap, invalid UTF-8 replaced, as the reader does) when asked. Only
@@ -67,7 +70,7 @@ from probes.ingest.config import IngestConfig
 from probes.ingest.gcpause import gc_paused
 from probes.ingest.kinds import classify, end_failed, kind_of_text
 from probes.ingest.limits import DEEP_REASON, MAX_DEPTH, text_too_deep
-from probes.ingest.lineformats import ABSENT_KEY, LineParser
+from probes.ingest.lineformats import ABSENT_KEY, JsonLayout, LineParser
 from probes.ingest.merge import LOOKAHEAD
 from probes.ingest.reader import LogReader
 from probes.ingest.sources import GZIP_MAGIC, GunzipReader, InputFile, LineCounter, capped_lines
@@ -548,28 +551,16 @@ class _ColumnReader(LogReader):
         if unwrap.names:
             raise _Decline(f"format {'+'.join(unwrap.names)}+{parser.format} is read by the "
                            "per-event path")
-        if parser.format in ("text", "logfmt"):
-            raise _Decline(f"format {parser.format} is read by the per-event path")
-        if parser.layout is None:
-            raise _Decline("no typed layout for this JSON (every line would be decoded "
-                           "untyped): read by the per-event path")
         if isinstance(getattr(self._decoded, "raw", None), GunzipReader):
             raise _Decline("gzip input is read by the per-event path")
         self._parser = parser
         self._joiner = BlockJoiner(parser.parse, self.inp.name)
         layout = parser.layout
-        self._level_key = layout.level_key
-        dec = layout._fast or layout._full
-        self._closed = layout._fast is not None
-        self._dec = dec
-        self._full = layout._full
-        names = dec.struct.__struct_fields__
-        absent = names[dec.struct.__struct_encode_fields__.index(ABSENT_KEY)]
-        # the attribute path of each role's primary key, as the reader's getter reads it
-        paths = cast(tuple[str, ...], dec.primary.__reduce__()[1])
-        self._names = paths
-        self._paths = [None if p == absent else attrgetter(p) for p in paths]
-        self._by_column = dec.primaries_only
+        # text, logfmt, or JSON without a typed layout: every line the per-line way
+        # (slower than the reader, but the set stays columns and texts stay on disk)
+        self._typed = layout is not None and parser.format not in ("text", "logfmt")
+        if layout is not None and self._typed:
+            self._typed_setup(layout)
         cap = self.config.max_line_bytes
         counter = self._counter
         carry = b""
@@ -620,6 +611,21 @@ class _ColumnReader(LogReader):
         return
         yield  # a generator, as the reader's loop is
 
+    def _typed_setup(self, layout: JsonLayout) -> None:
+        """The reader's typed decoders for this file, and where each role sits in them."""
+        self._level_key = layout.level_key
+        dec = layout._fast or layout._full
+        self._closed = layout._fast is not None
+        self._dec = dec
+        self._full = layout._full
+        names = dec.struct.__struct_fields__
+        absent = names[dec.struct.__struct_encode_fields__.index(ABSENT_KEY)]
+        # the attribute path of each role's primary key, as the reader's getter reads it
+        paths = cast(tuple[str, ...], dec.primary.__reduce__()[1])
+        self._names = paths
+        self._paths = [None if p == absent else attrgetter(p) for p in paths]
+        self._by_column = dec.primaries_only
+
     def _cut(self, buf: bytes, start: int, end: int, newline: bool) -> bytes:
         """The line ``buf[start:end]`` (without its "\\n") as ``capped_lines`` gives it,
         counting a cut line."""
@@ -664,6 +670,8 @@ class _ColumnReader(LogReader):
         cr = nonempty & (arr[np.maximum(ends - 1, 0)] == _B[13])
         cand = nonempty & (lens <= cap) & (arr[np.where(nonempty, starts, 0)] == _B[123])
         cand &= (lens - cr) > 0
+        if not self._typed:
+            cand[:] = False
         blk = buf[:end] if end < len(buf) else buf
         if b"\x00" in blk:
             cand[np.searchsorted(ends, np.flatnonzero(arr == _B[0]))] = False
