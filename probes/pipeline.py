@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
-from typing import Any, BinaryIO, Protocol
+from typing import TYPE_CHECKING, Any, BinaryIO, Protocol, cast
 
 from probes.analysis import LogAnalysis
 from probes.diagnose import diagnose
@@ -26,6 +26,9 @@ from probes.evidence import Answer, Case, Evidence, InputReport
 from probes.ingest import IngestConfig, InputFile, LogReader, discover, merge_by_time, sniff
 from probes.ingest.limits import MAX_DEPTH, obj_too_deep
 from probes.verdict import Verdict
+
+if TYPE_CHECKING:
+    from probes.columnar import EventColumns
 
 Progress = Callable[[str, int, int], None]
 """progress(stage, done, total): called from the worker thread; total 0 means unknown."""
@@ -238,8 +241,11 @@ def analyze_logs(readers: Sequence[LogReader], progress: Progress | None = None,
     the evidence so far (``finish`` leaves the analysis able to go on: tested on every
     lab, corpus and golden case).
     """
-    analysis = LogAnalysis()
     total = _plain_bytes(readers)
+    fast = _columnar_logs(readers, total, progress, sink)
+    if isinstance(fast, Evidence):
+        return fast
+    analysis = LogAnalysis()
     add = sink.add if sink is not None else None
     next_look = time.monotonic() + EARLY_FIRST_S
 
@@ -260,6 +266,90 @@ def analyze_logs(readers: Sequence[LogReader], progress: Progress | None = None,
                 next_look = time.monotonic() + max(EARLY_EVERY_S, cost / EARLY_COST_SHARE)
     log_ev = analysis.finish()
     return replace(log_ev, inputs=(*log_ev.inputs, *(r.report() for r in readers)))
+
+
+COLUMNAR_MAX_BYTES = 1 << 30
+"""Inputs up to this size (plain files) take the columnar path. Its columns hold every
+line (about 40 to 90 bytes each, see the README's benchmarks), while the per-event path's
+memory grows with runs, not lines: beyond a gigabyte, a log with few runs would cost more
+memory in columns than it saves in time."""
+
+
+class ColumnSink(EventSink, Protocol):
+    """A sink that also takes a whole ``EventColumns`` at once (the Logs view's index)."""
+
+    def add_columns(self, cols: EventColumns) -> None: ...
+
+
+@dataclass(frozen=True)
+class ColumnarPath:
+    """Which path read the logs, and why not the columnar one (for benchmarks and tests)."""
+
+    used: bool
+    reason: str = ""
+    bulk: bool = False  # the analysis state was built from columns, not replayed per row
+
+
+LAST_PATH: list[ColumnarPath] = []
+"""The path the latest ``analyze_logs`` took in this process (one entry; benchmarks print
+it, tests assert it)."""
+
+
+def _columnar_logs(readers: Sequence[LogReader], total: int, progress: Progress | None,
+                   sink: EventSink | None) -> Evidence | ColumnarPath:
+    """The logs read as columns and the analysis state built from them (``probes.columnar``),
+    or why they go through the per-event path instead.
+
+    Both give the same evidence: the decoder accepts only inputs it reads exactly as the
+    readers do (declining otherwise), and the bulk build declines shapes it does not
+    reproduce, in which case the decoded rows are fed one at a time (still without reading
+    the files twice). The Logs view's index is filled from the same columns."""
+    path = _columnar_reason(readers, total, sink)
+    if path is None:
+        from probes.columnar import events_from_columns
+        from probes.columnar.bulk import Declined, bulk_analysis
+        from probes.columnar.decode import NotDecoded, decode_inputs
+
+        decoded = decode_inputs([r.inp for r in readers], readers[0].config, readers[0].cancel)
+        if isinstance(decoded, NotDecoded):
+            path = ColumnarPath(False, decoded.reason)
+        else:
+            cols = decoded.columns
+            if progress:
+                progress("reading logs", total, total)
+            built = bulk_analysis(cols)
+            if isinstance(built, Declined):
+                analysis = LogAnalysis()
+                for event in events_from_columns(cols):
+                    analysis.feed(event)
+                path = ColumnarPath(True, built.reason, bulk=False)
+            else:
+                analysis, path = built, ColumnarPath(True, bulk=True)
+            if sink is not None:
+                cast(ColumnSink, sink).add_columns(cols)  # has it: see _columnar_reason
+            log_ev = analysis.finish()
+            close = getattr(cols.texts, "close", None)
+            if close is not None:
+                close()
+            LAST_PATH[:] = [path]
+            return replace(log_ev, inputs=(*log_ev.inputs, *decoded.reports))
+    LAST_PATH[:] = [path]
+    return path
+
+
+def _columnar_reason(readers: Sequence[LogReader], total: int,
+                     sink: EventSink | None) -> ColumnarPath | None:
+    """Why these readers cannot take the columnar path, or None when they can try."""
+    if os.environ.get("SCALEDOC_COLUMNAR", "1") == "0":
+        return ColumnarPath(False, "turned off (SCALEDOC_COLUMNAR=0)")
+    if sink is not None and not hasattr(sink, "add_columns"):
+        return ColumnarPath(False, "the event sink takes events one at a time")
+    if total == 0:
+        return ColumnarPath(False, "stdin or a compressed input: size unknown")
+    if total > COLUMNAR_MAX_BYTES:
+        return ColumnarPath(False, f"over {COLUMNAR_MAX_BYTES >> 20} MiB: streamed per event, "
+                                   "memory flat in lines")
+    return None
 
 
 def _plain_bytes(readers: Sequence[LogReader]) -> int:

@@ -49,6 +49,9 @@ def test_the_pipeline_looks_early_and_the_verdict_is_the_same(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     log = tmp_path / "pino.log"
     generate(log, 3_000_000)  # about 12,000 lines of 4 replicas sharing agent instances
+    # Early looks belong to the per-event path (inputs too big or too unusual for the
+    # columnar one, which gives its verdict in about the time a first look would take).
+    monkeypatch.setenv("SCALEDOC_COLUMNAR", "0")
     plain = analyze_paths([str(log)])
     monkeypatch.setattr(pipeline, "EARLY_FIRST_S", 0.0)  # look at every check (4096 events)
     monkeypatch.setattr(pipeline, "EARLY_EVERY_S", 0.0)

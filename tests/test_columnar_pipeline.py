@@ -1,0 +1,96 @@
+"""The columnar path gives the same analysis as the per-event path (issue "Speed: a
+columnar hot path": verdicts identical before and after, on the lab, the corpus and the
+goldens). Every case is analysed both ways through ``analyze_paths``; the verdict, every
+piece of evidence and every input report must be equal, and the columnar path must have
+been taken for a good share of them (so the comparison is not vacuous)."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from probes import pipeline
+from probes.pipeline import LAST_PATH, ColumnarPath, analyze_paths
+from tests import score
+from tests.bench_ingest import generate
+from tui.app.logview import LogIndex
+
+CASES = list(score.discover())
+TAKEN: Counter[str] = Counter()
+
+
+def _doc(a: pipeline.Analysis) -> str:
+    doc = {"verdict": a.verdict.to_json() if hasattr(a.verdict, "to_json") else repr(a.verdict),
+           "evidence": [e.to_json() for e in a.case.evidence],
+           "inputs": [repr(r) for r in a.inputs]}
+    return re.sub(r'"collected_at": "[^"]*"', "", json.dumps(doc, sort_keys=True, default=str))
+
+
+def _both(paths: list[str], monkeypatch: pytest.MonkeyPatch, **kw: object
+          ) -> tuple[str, str, ColumnarPath]:
+    monkeypatch.setenv("SCALEDOC_COLUMNAR", "0")
+    per_event = _doc(analyze_paths(paths, **kw))  # type: ignore[arg-type]
+    monkeypatch.setenv("SCALEDOC_COLUMNAR", "1")
+    columnar = _doc(analyze_paths(paths, **kw))  # type: ignore[arg-type]
+    return per_event, columnar, LAST_PATH[0] if LAST_PATH else ColumnarPath(False, "no logs")
+
+
+@pytest.mark.parametrize("case", CASES, ids=[f"{c.set}-{c.name}" for c in CASES])
+def test_every_case_gets_the_same_analysis_both_ways(case: score.Case,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    LAST_PATH.clear()
+    per_event, columnar, path = _both(case.inputs, monkeypatch)
+    assert columnar == per_event
+    TAKEN["bulk" if path.bulk else "columns" if path.used else "per-event"] += 1
+
+
+def test_the_columnar_path_was_taken_for_many_cases() -> None:
+    """Runs after the parametrized test above (file order): the comparison is not empty."""
+    if sum(TAKEN.values()) < len(CASES):
+        pytest.skip("run with the whole file")
+    assert TAKEN["bulk"] + TAKEN["columns"] >= 20, TAKEN
+    assert TAKEN["bulk"] >= 15, TAKEN
+
+
+def test_a_big_pino_log_is_built_in_bulk_with_the_same_verdict(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    log = tmp_path / "pino.log"
+    generate(log, 2_000_000, seed=11)
+    per_event, columnar, path = _both([str(log)], monkeypatch)
+    assert path == ColumnarPath(True, bulk=True)
+    assert columnar == per_event
+
+
+def test_the_logs_view_index_is_the_same_both_ways(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    log = tmp_path / "pino.log"
+    generate(log, 300_000, seed=5)
+    indexes = []
+    for flag in ("0", "1"):
+        monkeypatch.setenv("SCALEDOC_COLUMNAR", flag)
+        ix = LogIndex()
+        analyze_paths([str(log)], sink=ix)
+        ix.finish()
+        indexes.append(([list(a) for a in (ix.time_ns, ix.source, ix.line, ix.level,
+                                            ix.instance, ix.run, ix.order)],
+                        [ix.text(r) for r in range(0, len(ix), 97)]))
+    assert LAST_PATH[0].used
+    assert indexes[0] == indexes[1]
+
+
+def test_big_inputs_and_unknown_sizes_stream_per_event(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    log = tmp_path / "pino.log"
+    generate(log, 200_000)
+    monkeypatch.setattr(pipeline, "COLUMNAR_MAX_BYTES", 100_000)
+    per_event, columnar, path = _both([str(log)], monkeypatch)
+    assert not path.used and "streamed per event" in path.reason
+    assert columnar == per_event
+    monkeypatch.setenv("SCALEDOC_COLUMNAR", "1")
+    with open(log, "rb") as fh:
+        analyze_paths(["-"], stdin=fh)
+    assert LAST_PATH[0] == ColumnarPath(False, "stdin or a compressed input: size unknown")
