@@ -306,6 +306,19 @@ def test_a_value_no_column_holds_declines(tmp_path: Path) -> None:
     assert isinstance(got, NotDecoded) and "64 bits" in got.reason
 
 
+def test_a_duration_no_float_holds_declines(tmp_path: Path) -> None:
+    # the per-event reader raises on it (assemble's float(); left to the ingest owners):
+    # the decoder declines rather than invent a value
+    path = tmp_path / "a.log"
+    lines = [_pino(i, 1_714_557_600_000 + i) for i in range(50)]
+    lines.append('{"level":30,"time":1714557600000,"msg":"x","responseTime":1' + "0" * 400 + "}")
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(OverflowError):
+        reference([InputFile("a.log", path)], IngestConfig())
+    got = decode_inputs([InputFile("a.log", path)], IngestConfig())
+    assert isinstance(got, NotDecoded) and "no float holds" in got.reason
+
+
 def test_the_benchmark_file_is_accepted_and_keeps_no_text_in_memory(tmp_path: Path) -> None:
     path = tmp_path / "bench.log"
     generate(path, 3_000_000)
