@@ -143,7 +143,7 @@ POLARS = textwrap.dedent("""
 
 SCALEDOC = textwrap.dedent("""
     import json, resource, sys, time
-    from probes.pipeline import analyze_paths
+    from probes.pipeline import LAST_PATH, analyze_paths
     t0 = time.perf_counter()
     a = analyze_paths([sys.argv[1]])
     wall = time.perf_counter() - t0
@@ -153,12 +153,17 @@ SCALEDOC = textwrap.dedent("""
                       "overlapping": sig["runs.overlap_instance"].value or 0,
                       "already_running": sig["errors.already_running"].value,
                       "verdict": a.verdict.verdict,
+                      "path": ("columnar, built in bulk" if LAST_PATH[0].bulk else
+                               f"columnar, rows fed one by one ({LAST_PATH[0].reason})"
+                               if LAST_PATH[0].used else f"per event ({LAST_PATH[0].reason})"),
                       "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """)
 
 
-def _child(code: str, *args: str) -> dict[str, Any] | str:
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+def _child(code: str, *args: str, env_extra: dict[str, str] | None = None
+           ) -> dict[str, Any] | str:
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent),
+           **(env_extra or {})}
     out = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
                          env=env)
     if out.returncode != 0:
@@ -201,7 +206,9 @@ def measure(path: Path) -> dict[str, dict[str, Any] | str]:
             "wc -l": _timed(["wc", "-l", str(path)]),
             "lnav 0.11 (pino format, count query)": lnav,
             "jq 'select(.level>=50)'": _timed(["jq", "-c", "select(.level>=50)", str(path)]),
-            "scaledoc analyze (today)": _child(SCALEDOC, str(path)),
+            "scaledoc analyze": _child(SCALEDOC, str(path)),
+            "scaledoc analyze, per-event path": _child(SCALEDOC, str(path),
+                                                       env_extra={"SCALEDOC_COLUMNAR": "0"}),
             "DuckDB in memory": _child(DUCKDB, str(path), ":memory:"),
             "DuckDB on disk, 200 MB limit": _child(DUCKDB, str(path), str(db)),
             "Polars (lazy ndjson)": _child(POLARS, str(path)),
@@ -228,7 +235,7 @@ def report(path: Path, figures: dict[str, dict[str, Any] | str]) -> str:
         vs_wc = (f"1/{wall / wc['wall_s']:.0f}" if isinstance(wc, dict) and wc["wall_s"] else "-")
         rss = f.get("rss_mb")
         counts = ", ".join(f"{k} {f[k]}" for k in ("runs", "overlapping", "already_running",
-                                                    "max_inflight", "verdict") if k in f)
+                                                    "max_inflight", "verdict", "path") if k in f)
         out.append(f"{name:<40} {wall:>8.2f} {size_mb / wall:>8.1f} {vs_lnav:>8} {vs_wc:>8} "
                    f"{rss if rss is None else round(rss):>8} "
                    f"{'' if rss is None else round(rss * 1048576 / lines):>7}  {counts}")

@@ -39,7 +39,7 @@ def _log_targets(path: Path) -> list[str]:
     lines = int(subprocess.run(["wc", "-l", str(path)], capture_output=True, text=True,
                                check=True).stdout.split()[0])
     out = [bench_engines.report(path, figures)]
-    ours: Any = figures.get("scaledoc analyze (today)")
+    ours: Any = figures.get("scaledoc analyze")
     lnav: Any = figures.get("lnav 0.11 (pino format, count query)")
     wc: Any = figures.get("wc -l")
     if isinstance(ours, dict):
