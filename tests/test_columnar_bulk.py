@@ -280,11 +280,30 @@ def test_many_runs_needing_the_key_cascade_are_declined() -> None:
     assert isinstance(got, Declined) and "no run id" in got.reason
 
 
+@pytest.mark.parametrize("events", [
+    [LogEvent(1, "a", 1, kind=EventKind.STATE_READ, request="q", host="h1", pid="1",
+              fields={"key": "k", "version": 3}),
+     LogEvent(2, "a", 2, kind=EventKind.STATE_WRITE, request="q", host="h2", pid="1",
+              fields={"key": "k", "version": 4}),
+     LogEvent(3, "a", 3, kind=EventKind.STATE_WRITE, request="r", host="h1", pid="1",
+              fields={"key": "k", "version": 4})],
+    [LogEvent(1, "a", 1, kind=EventKind.TOOL_CALL, request="q",
+              text='{"requestedOrderId":"o1","orderId":"o2"}')],
+    [LogEvent(1, "a", 1, request="q", fields={"userId": "u1"}, instance="i"),
+     LogEvent(2, "a", 2, request="q", fields={"userId": "u2"}, instance="i")],
+], ids=["versioned-state", "tool-asked-for", "identities"])
+def test_order_dependent_trackers_are_fed_their_lines_in_order(events: list[LogEvent]) -> None:
+    """State versions, contamination's comparisons and users: their lines are fed to the
+    tracker itself, in order, and the result is the per-event one."""
+    cols = columns_from_events(events)
+    got = bulk_analysis(cols)
+    assert isinstance(got, LogAnalysis)
+    assert got.state.versioned_writes or got.contamination.looked
+    assert_same(cols, got)
+
+
 @pytest.mark.parametrize(("events", "reason"), [
-    ([LogEvent(1, "a", 1, kind=EventKind.STATE_WRITE, request="q")], "state_write"),
-    ([LogEvent(1, "a", 1, kind=EventKind.TOOL_CALL, request="q",
-               text='{"requestedOrderId":"o1","orderId":"o2"}')], "asked for"),
-    ([LogEvent(1, "a", 1, fields={"version": 3})], "version"),
+    ([LogEvent(1, "a", 1, instance="")], "empty instance"),
     ([LogEvent(1, "a", 1, kind=EventKind.REQUEST_END, duration_ms=math.nan)], "NaN"),
 ])
 def test_shapes_not_reproduced_are_declined_with_the_reason(
@@ -302,7 +321,8 @@ def test_no_events_is_an_empty_analysis() -> None:
 # ------------------------------------------------------------------ generated sequences
 
 _KINDS = [EventKind.RUN_START, EventKind.RUN_END, EventKind.REQUEST_START,
-          EventKind.REQUEST_END, EventKind.TOOL_CALL, EventKind.ERROR,
+          EventKind.REQUEST_END, EventKind.TOOL_CALL, EventKind.STATE_READ,
+          EventKind.STATE_WRITE, EventKind.ERROR,
           EventKind.OTHER, EventKind.CREATED, EventKind.PROCESS_START, EventKind.HISTORY]
 _MESSAGES = ["run started", "run finished", "request completed", "run_error", "agent.error",
              "Team is already running a task", "This event loop is already running",
@@ -312,7 +332,8 @@ _ERRORS = [None, "Error: Team is already running a task", "RateLimitError: 429",
            "MemoryError", "ECONNRESET", "Gateway Timeout"]
 _TEXTS = ["", "plain line", "calling req-00000002 for req-00000001",
           '{"msg":"counter","old":4,"new":5,"tenant":"t1"}', "new=7 key=k",
-          "x" * 500 + " tail", "starting on AWS Lambda"]
+          "x" * 500 + " tail", "starting on AWS Lambda",
+          '{"requestedOrderId":"o1","result":{"orderId":"o2"}}']
 _ids = st.one_of(st.none(), st.sampled_from(["a1", "b2", "c3"]))
 
 
@@ -321,7 +342,8 @@ def _event(draw: st.DrawFn, line: int) -> LogEvent:
     kind = draw(st.sampled_from(_KINDS))
     fields = draw(st.one_of(st.none(), st.just({}), st.sampled_from([
         {"access": "express"}, {"fatal": "heap_oom"}, {"history_len": 3}, {"tool": "t"},
-        {"access": "envoy"}, {"phase": "end"},
+        {"access": "envoy"}, {"phase": "end"}, {"user": "u1"}, {"version": 2, "key": "k"},
+        {"expected": "a", "value": "b"}, {"faas.coldstart": True},
         {"resolver": "pip"}, {"instance_from": "agent"}])))
     return LogEvent(
         time_ns=draw(st.one_of(st.none(), st.integers(0, 50) .map(lambda t: t * 1_000_000))),
@@ -375,6 +397,10 @@ def _random_event(rnd: random.Random, line: int) -> LogEvent:
         duration_ms=None if rnd.random() < 0.5 else rnd.uniform(0, 5000),
         fields=pick([None, None, None, {}, {"access": "express"}, {"fatal": "heap_oom"},
                      {"access": "nginx"}, {"phase": "start"}, {"phase": "end"},
+                     {"key": "k1", "version": rnd.randrange(4)}, {"version": rnd.randrange(4)},
+                     {"user": rnd.choice(["u1", "u2"])}, {"userId": "u3", "orderId": "o1"},
+                     {"expected": "a", "value": rnd.choice(["a", "b"])}, {"coldStart": True},
+                     {"key": "k2", "value": "v"},
                      {"history_len": rnd.randrange(6)}, {"tool": "t"}, {"resolver": "pip"},
                      {"instance_from": "agent"}]),
         text=pick(_TEXTS))

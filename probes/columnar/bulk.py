@@ -25,15 +25,17 @@ access flavours, error families (classified once per distinct error/message/stat
 (``_second_name``: dropped, their instance ids made aliases from that line on).
 
 Fed one by one to the tracker itself, in order, because they are few or their tracker
-reads nothing else: run lines the run id alone does not pair (the key cascade, up to
-``_MAX_REPLAYED``), tool calls (``FanoutTracker``, up to ``_MAX_REPLAYED_CALLS``), history
-lines (``HistoryTracker``), counter writes, runtime-table matches (OOM, worker deaths,
-proxy errors and a proxy's 502/504), lines searched for another in-flight request's id.
+reads nothing the others write: run lines the run id alone does not pair (the key cascade,
+up to ``_MAX_REPLAYED``), state reads/writes, tool calls and counter writes
+(``StateTracker``, ``FanoutTracker``), history lines (``HistoryTracker``), the lines naming
+a user, runtime-table matches (OOM, worker deaths, proxy errors and a proxy's 502/504),
+lines searched for another in-flight request's id, and, when lines carry values it
+compares within a request (identities, expected/read values, what a tool was asked for),
+every line contamination looks at (up to ``_MAX_SCANNED``).
 
-Declined (the caller feeds events): STATE_READ/STATE_WRITE lines; fields that the state,
-user or identity checks read (``_READ_FIELDS``); a tool call that logs what it was asked
-for; an empty id (falsy yet present); a duration ``int()`` refuses (NaN, inf) or times
-beyond int64-safe arithmetic; more lines than the replay and read-back limits above.
+Declined (the caller feeds events): an empty id (falsy yet present); a duration ``int()``
+refuses (NaN, inf) or times beyond int64-safe arithmetic; more lines than the replay and
+read-back limits above (the per-event path's cost again, so not worth pretending).
 
 Not reproduced, on purpose: memo caches (the hint and runtime-table caches, which only
 remember answers the same function gives again) and the iteration order of
@@ -58,7 +60,7 @@ import numpy.typing as npt
 
 from probes.analysis.concurrency import Request, RequestTracker
 from probes.analysis.error_families import classify, error_text
-from probes.analysis.fields import FIELD_ALIASES, IDENTITY_FIELDS
+from probes.analysis.fields import FIELD_ALIASES, IDENTITY_FIELDS, field_value
 from probes.analysis.instances import (
     HINT_RAW_LINES,
     SERVERLESS_FIELD_KEYS,
@@ -84,7 +86,7 @@ from probes.analysis.runtime import (
     failed_run_end,
     match_runtime,
 )
-from probes.analysis.state import _ID_TOKEN, COUNTER_GUARDS, MIN_ID_LEN, counter_write
+from probes.analysis.state import _ID_TOKEN, MIN_ID_LEN, counter_write
 from probes.columnar.columns import KIND_CODE, NO_CODE, NO_INT, EventColumns, ListTexts
 from probes.events import ERROR as ERROR_LEVEL
 from probes.events import EventKind, LogEvent
@@ -95,21 +97,13 @@ Bools = npt.NDArray[np.bool_]
 Objs = npt.NDArray[np.object_]
 
 _K = KIND_CODE
-_DECLINED_KINDS = (EventKind.STATE_READ, EventKind.STATE_WRITE)
-"""Kinds whose tracker (versioned state: stale reads, lost updates) depends on the
-interleaving of lines across processes: not built in bulk yet."""
 _STATUS_WORDS = (429, 502, 503, 504, 409)
 """``error_families._STATUS_WORDS``' statuses, in a fixed order (a row's status word)."""
-_READ_FIELDS = frozenset({
-    *(a for name in ("key", "version", "user", "expected", "value")
-      for a in FIELD_ALIASES[name]),
-    *IDENTITY_FIELDS, *SERVERLESS_FIELD_KEYS})
-"""Field names some tracker reads in a way that depends on the interleaving of lines
-(versions, users, per-request identities, a call's phase) or that the bulk path does not
-reproduce yet: a row carrying one declines. Other fields are reproduced: access flavours
-and classification by status, resolver lines, inferred instance ids, the runtime's fatal
-tags, history lengths (their lines go through ``HistoryTracker`` one by one, in order: it
-reads nothing else), excerpts' leads, contamination's per-request entries."""
+_IDENTITY_FIELDS = frozenset({
+    *(a for name in ("expected", "value") for a in FIELD_ALIASES[name]), *IDENTITY_FIELDS})
+"""Fields contamination compares line by line within a request (identities, an expected
+and a read value): their presence makes contamination replayed in order."""
+_USER_FIELDS = frozenset(FIELD_ALIASES["user"])
 _HISTORY_FIELDS = frozenset(FIELD_ALIASES["history_len"])
 _HINT_WORDS = ("lambda", "vercel", "netl", "cloud", "cold", "warm", "hot", "hmr", "refre",
                "next", "nodemon", "watchf", "reload")
@@ -342,32 +336,109 @@ class _Builder:
                                         | (self.kind == _K[EventKind.ERROR])))
         self._runs()
         self._requests()
-        self._counter_writes()
+        self._state()
         self._sessions()
         self._instances()
+        self._users()
         self._runtime()
         self._errors()
-        self._contamination()
+        self._contaminations()
         self._history()
         self._calls()
         return a
 
+    def rows_with(self, names: frozenset[str]) -> I64:
+        """Positions (among kept rows) of the rows whose fields hold one of ``names``."""
+        hit = [r for r, f in self.cols.fields.items() if f and not names.isdisjoint(f)]
+        if not hit:
+            return np.zeros(0, dtype=np.int64)
+        return np.flatnonzero(np.isin(self.rows, np.asarray(hit, dtype=np.int64)))
+
+    def _state(self) -> None:
+        """``StateTracker.feed``: state reads/writes, tool calls and counter writes, fed to
+        it in order (its versions race across processes line by line); it reads nothing
+        the other trackers write, and its lines are few next to a log's traffic."""
+        kind = self.kind
+        fed = np.flatnonzero((kind == _K[EventKind.STATE_READ])
+                             | (kind == _K[EventKind.STATE_WRITE])
+                             | (kind == _K[EventKind.TOOL_CALL]))
+        if len(fed) > _MAX_REPLAYED_CALLS:
+            raise _Decline(f"{len(fed)} state and tool-call lines (fed one by one up to "
+                           f"{_MAX_REPLAYED_CALLS})")
+        writes = self._counter_writes()
+        order = sorted([(p, None) for p in fed.tolist()] + writes, key=lambda t: t[0])
+        st = self.a.state
+        for p, ev in order:
+            proc = self.procs(self.proc[[p]])[0]
+            st.feed(self.ev(int(self.rows[p])) if ev is None else ev, proc)
+
+    def _users(self) -> None:
+        """``InstanceStats.users``: the users each instance served (the first 256, each
+        with its first line), from the lines that name a user, in order."""
+        stats = self.a.instances.stats
+        for p in self.rows_with(_USER_FIELDS).tolist():
+            ev = self.ev(int(self.rows[p]))
+            st = stats.get(ev.instance) if ev.instance else None
+            if st is None:
+                continue
+            user = field_value(ev, "user")
+            if user is not None and str(user) not in st.users and len(st.users) < 256:
+                st.users[str(user)] = excerpt(ev, f"instance {ev.instance} serves user {user}")
+
+    def _contaminations(self) -> None:
+        """``ContaminationTracker``: built from the columns (in-flight set, per-request
+        entries, the replayed id search) unless lines carry values it compares within a
+        request (identities, expected/read values) or a tool call logs what it was asked
+        for; then every line it would look at is fed to it in order."""
+        calls = np.flatnonzero(self.kind == _K[EventKind.TOOL_CALL])
+        asked = any('"requested' in self.text(int(r)) for r in self.rows[calls])
+        if not asked and len(self.rows_with(_IDENTITY_FIELDS)) == 0:
+            self._in_flight()
+            self._contamination()
+            return
+        kind = self.kind
+        visit = np.union1d(
+            np.flatnonzero((kind == _K[EventKind.REQUEST_START])
+                           | (kind == _K[EventKind.REQUEST_END])
+                           | (kind == _K[EventKind.TOOL_CALL])),
+            np.union1d(self.rows_with(frozenset(self._field_names())),
+                       self._busy()))
+        if len(visit) > _MAX_SCANNED:
+            raise _Decline(f"{len(visit)} lines for contamination's checks, fed one by one")
+        c = self.a.contamination
+        for p in visit.tolist():
+            ev = self.ev(int(self.rows[p]))
+            k = ev.kind
+            if k is EventKind.REQUEST_START:
+                c.request_start(ev)
+            if ev.fields or k is EventKind.TOOL_CALL or (ev.request and len(c.active) > 1):
+                c.feed(ev)
+            if k is EventKind.REQUEST_END and (c.active or c.identities):
+                c.request_end(ev)
+
+    def _field_names(self) -> set[str]:
+        return {k for f in self.cols.fields.values() if f for k in f}
+
+    def _busy(self) -> I64:
+        """Positions of lines with a request id while two or more long request ids are in
+        flight (contamination searches their text)."""
+        flight = self._flight()
+        if flight is None:
+            return np.zeros(0, dtype=np.int64)
+        present = self.cols.request[self.rows] != NO_CODE
+        return np.flatnonzero(present & (flight[1] > 1))
+
     def _calls(self) -> None:
         """Tool/model calls: ``FanoutTracker`` keeps per-request windows of calls in flight,
-        so call lines (a few per request) are fed to it in order; a call line that logs
-        what it was asked for (``"requested...``) is compared by contamination's own
-        order-dependent check: declined."""
+        so call lines (a few per request) are fed to it in order."""
         calls = np.flatnonzero(self.kind == _K[EventKind.TOOL_CALL])
         if len(calls) == 0:
             return
         if len(calls) > _MAX_REPLAYED_CALLS:
             raise _Decline(f"{len(calls)} tool calls (fed one by one up to "
                            f"{_MAX_REPLAYED_CALLS})")
-        evs = [self.ev(int(r)) for r in self.rows[calls]]
-        if any('"requested' in ev.text for ev in evs):
-            raise _Decline("a tool call that logs what it was asked for")
-        for ev in evs:
-            self.a.fanout.feed(ev)
+        for r in self.rows[calls].tolist():
+            self.a.fanout.feed(self.ev(r))
 
     def _history(self) -> None:
         """History lengths: ``HistoryTracker`` reads only the event (its session, process,
@@ -405,13 +476,6 @@ class _Builder:
 
     def _check_shape(self) -> None:
         cols = self.cols
-        for row, f in cols.fields.items():
-            if f and not _READ_FIELDS.isdisjoint(f):
-                raise _Decline(f"fields a tracker reads ({', '.join(sorted(_READ_FIELDS & set(f)))}"
-                               f") on row {row}")
-        for k in _DECLINED_KINDS:
-            if np.any(cols.kind == _K[k]):
-                raise _Decline(f"{k.value} events")
         try:
             empty = cols.strings.index("")
         except ValueError:
@@ -697,7 +761,6 @@ class _Builder:
         a.request_event_seen = bool(np.any((self.kind == _K[EventKind.REQUEST_END])
                                            | (self.kind == _K[EventKind.REQUEST_START])))
         popped = self._open_requests()
-        self._in_flight()
         q = np.flatnonzero(self.kind == _K[EventKind.REQUEST_END])
         if len(q) == 0:
             return
@@ -810,6 +873,34 @@ class _Builder:
                                        vals[order2].tolist(), strict=True))
         return popped
 
+    def _flight(self) -> tuple[Bools, I64, I64] | None:
+        """(rows that move a request in or out of the in-flight set, the set's size when
+        each row is looked at, the positions of the starts still in flight at the end in
+        order), or None when no request start has a long id."""
+        cols, kind = self.cols, self.kind
+        starts_k = kind == _K[EventKind.REQUEST_START]
+        if not np.any(starts_k):
+            return None
+        req = cols.request[self.rows].astype(np.int64)
+        present = req != NO_CODE
+        long_ids = np.asarray([len(x) >= MIN_ID_LEN for x in cols.strings] + [False])
+        tracked = present & long_ids[req] & (starts_k | (kind == _K[EventKind.REQUEST_END]))
+        p = np.flatnonzero(tracked)
+        if len(p) == 0:
+            return None
+        order = np.argsort(req[p], kind="stable")
+        ps, rs, is_s = p[order], req[p][order], starts_k[p][order]
+        first = np.r_[True, rs[1:] != rs[:-1]]
+        prev_s = np.r_[False, is_s[:-1]] & ~first
+        delta = np.zeros(len(self.rows), dtype=np.int64)
+        delta[ps[is_s & ~prev_s]] = 1  # a start enters unless its request is in already
+        delta[ps[~is_s & prev_s]] = -1  # an end leaves when its request was in
+        size = np.cumsum(delta)
+        size_at_feed = size - np.where(delta < 0, delta, 0)  # an end is fed before it leaves
+        last = np.r_[~first[1:], False] == False  # noqa: E712 - the last event per request
+        inside = np.sort(ps[np.flatnonzero(last & is_s)])
+        return tracked, size_at_feed, inside
+
     def _in_flight(self) -> None:
         """Contamination's in-flight set: requests (ids of 8+ characters) between their
         start and end lines. While two or more are in flight, every line with a request id
@@ -817,30 +908,15 @@ class _Builder:
         declined when many) are replayed in order."""
         cols, a, kind = self.cols, self.a, self.kind
         c = a.contamination
-        starts_k = kind == _K[EventKind.REQUEST_START]
-        if not np.any(starts_k):
+        flight = self._flight()
+        if flight is None:
             return
+        tracked, size_at_feed, inside = flight
         req = cols.request[self.rows].astype(np.int64)
         present = req != NO_CODE
-        long_ids = np.asarray([len(x) >= MIN_ID_LEN for x in cols.strings] + [False])
-        tracked = present & long_ids[req] & (starts_k | (kind == _K[EventKind.REQUEST_END]))
-        p = np.flatnonzero(tracked)
-        if len(p) == 0:
-            return
-        order = np.argsort(req[p], kind="stable")
-        ps, rs, is_s = p[order], req[p][order], starts_k[p][order]
-        first = np.r_[True, rs[1:] != rs[:-1]]
-        prev_s = np.r_[False, is_s[:-1]] & ~first
-        delta = np.zeros(len(self.rows), dtype=np.int64)
-        delta[ps[is_s & ~prev_s]] = 1  # a start enters unless its request is in already
-        leave = ~is_s & prev_s
-        delta[ps[leave]] = -1  # an end leaves when its request was in
-        size = np.cumsum(delta)
-        size_at_feed = size - np.where(delta < 0, delta, 0)  # an end is fed before it leaves
+        c.active = set(self.strs(req[inside]))
+        ps = np.flatnonzero(tracked)
         scan = np.flatnonzero(present & (size_at_feed > 1))
-        last = np.r_[~first[1:], False] == False  # noqa: E712 - the last event per request
-        inside = np.flatnonzero(last & is_s)
-        c.active = set(self.strs(rs[inside][np.argsort(ps[inside], kind="stable")]))
         if len(scan) == 0:
             return
         if len(scan) > _MAX_SCANNED:
@@ -876,11 +952,11 @@ class _Builder:
         return np.trunc(ns).astype(np.int64)
 
     # ------------------------------------------------------------------ state
-    def _counter_writes(self) -> None:
-        """OTHER lines whose text reports a counter's new value: fed to ``StateTracker``
-        one by one. The guard is a substring test on each OTHER line's raw text: cheap on
-        texts held in memory; texts read back from files cost a read each, so beyond
-        ``_MAX_TEXT_READS`` such lines the build declines."""
+    def _counter_writes(self) -> list[tuple[int, LogEvent | None]]:
+        """OTHER lines whose text reports a counter's new value, as the versioned writes
+        ``StateTracker`` is fed (with their positions). The guard is a substring test on
+        each OTHER line's raw text: cheap on texts held in memory; texts read back from
+        files cost a read each, so beyond ``_MAX_TEXT_READS`` such lines it declines."""
         a = self.a
         other = np.flatnonzero(self.kind == _K[EventKind.OTHER])
         texts = self.cols.texts
@@ -895,19 +971,17 @@ class _Builder:
         else:
             hit = [p for p in other.tolist()
                    if '"new' in (t := self.text(int(self.rows[p]))) or "new=" in t]
+        out: list[tuple[int, LogEvent | None]] = []
         for p in hit:
-            row = int(self.rows[p])
-            text = self.text(row)
-            if not any(g in text for g in COUNTER_GUARDS):
-                continue
-            ev = self.ev(row)
+            ev = self.ev(int(self.rows[p]))
             cw = counter_write(ev)
             if cw is None:
                 continue
             a.counter_writes += 1
-            a.state.feed(replace(ev, kind=EventKind.STATE_WRITE,
-                                 fields={**(ev.fields or {}), "key": cw[0] or "counter",
-                                         "version": cw[1]}), self.procs(self.proc[[p]])[0])
+            out.append((p, replace(ev, kind=EventKind.STATE_WRITE,
+                                   fields={**(ev.fields or {}), "key": cw[0] or "counter",
+                                           "version": cw[1]})))
+        return out
 
     def _sessions(self) -> None:
         """``StateTracker.session_process``: the processes of each session, and the line of
@@ -1028,37 +1102,52 @@ class _Builder:
                         st.first_ns, st.first_ev = int(tt[k]), ev
 
     def _hint(self) -> None:
-        """``InstanceTracker``'s serverless hint: raw text of the first ``HINT_RAW_LINES``
-        lines, then messages (each distinct message searched once)."""
+        """``InstanceTracker``'s serverless hint: a line with a serverless platform's
+        fields, else the raw text of the first ``HINT_RAW_LINES`` lines, then messages (each
+        distinct message searched once); whichever line comes first."""
         cols, it, rows = self.cols, self.a.instances, self.rows
-        head = min(HINT_RAW_LINES, len(rows))
+        flagged = [r for r, f in cols.fields.items()
+                   if f and not SERVERLESS_FIELD_KEYS.isdisjoint(f)]
+        stop = len(rows)  # the first line with platform fields, if any
+        if flagged:
+            at = np.flatnonzero(np.isin(rows, np.asarray(flagged, dtype=np.int64)))
+            if len(at):
+                stop = int(at[0])
+        found = self._hint_by_words(stop)
+        if found is not None:
+            j, note = found
+            it.hint_looked = j + 1
+            it.hint = excerpt(self.ev(int(rows[j])), note)
+        elif stop < len(rows):
+            it.hint_looked = stop + 1
+            it.hint = excerpt(self.ev(int(rows[stop])), "serverless platform fields on this line")
+        else:
+            it.hint_looked = len(rows)
+
+    def _hint_by_words(self, stop: int) -> tuple[int, str] | None:
+        """The first position before ``stop`` whose raw text (first lines) or message
+        (later lines) names a serverless platform or a reloader, with the note."""
+        cols, rows = self.cols, self.rows
+        head = min(HINT_RAW_LINES, stop)
         texts = [self.text(int(r)) or cols.strings[int(cols.message[r])] for r in rows[:head]]
         low = "\n".join(texts).lower()
         for j in range(head) if any(w in low for w in _HINT_WORDS) else ():
-            row = int(rows[j])
             text = texts[j]
-            if not text:
-                continue
-            m = SERVERLESS_HINT.search(text)
+            m = SERVERLESS_HINT.search(text) if text else None
             if m:
-                it.hint_looked = j + 1
-                it.hint = excerpt(self.ev(row), f"serverless / hot-reload hint: {m.group(0)!r}")
-                return
-        it.hint_looked = len(rows)
-        if head == len(rows):
-            return
-        msg = cols.message[rows[head:]]
+                return j, f"serverless / hot-reload hint: {m.group(0)!r}"
+        if head >= stop:
+            return None
+        msg = cols.message[rows[head:stop]]
         codes = np.unique(msg)
         hits = [int(c) for c in codes.tolist()
                 if cols.strings[c] and SERVERLESS_HINT.search(cols.strings[c])]
         if not hits:
-            return
+            return None
         j = head + int(np.flatnonzero(np.isin(msg, np.asarray(hits, dtype=np.int32)))[0])
-        row = int(rows[j])
-        m = SERVERLESS_HINT.search(cols.strings[int(cols.message[row])])
+        m = SERVERLESS_HINT.search(cols.strings[int(cols.message[rows[j]])])
         assert m is not None
-        it.hint_looked = j + 1
-        it.hint = excerpt(self.ev(row), f"serverless / hot-reload hint: {m.group(0)!r}")
+        return j, f"serverless / hot-reload hint: {m.group(0)!r}"
 
     # ------------------------------------------------------------------ runtime
     def _runtime(self) -> None:
