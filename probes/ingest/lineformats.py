@@ -81,6 +81,9 @@ def values_from_dict(doc: Mapping[str, Any], paths: Mapping[str, tuple[str, ...]
 
 
 _intern = sys.intern
+_FLOAT_INT = 1 << 1000
+"""Integers below this in size convert to float; a bigger one (hostile input) raised
+OverflowError out of the reader, now it is no duration (``roles.number_value``)."""
 
 
 def assemble(vals: Sequence[Any], level_key: str, source: str, line_no: int, text: str,
@@ -133,7 +136,8 @@ def assemble(vals: Sequence[Any], level_key: str, source: str, line_no: int, tex
     error = R.error_value(errv) if errv is not None else None
     status = stv if type(stv) is int and 100 <= stv <= 599 else (
         R.status_value(stv) if stv is not None else None)
-    duration = float(durv) if type(durv) is int or type(durv) is float else (
+    duration = float(durv) if type(durv) is float or (
+        type(durv) is int and -_FLOAT_INT < durv < _FLOAT_INT) else (
         R.number_value(durv) if durv is not None else None)
     fields: dict[str, Any] | None = None
     if not (x0 is None and x1 is None and x2 is None and x3 is None and x4 is None

@@ -177,12 +177,10 @@ def status_value(v: Any) -> int | None:
 def number_value(v: Any) -> float | None:
     """A duration in ms from a number or numeric string."""
     t = type(v)
-    if t is int or t is float:
-        return float(v)
-    if t is str:
+    if t is int or t is float or t is str:
         try:
             return float(v)
-        except ValueError:
+        except (ValueError, OverflowError):  # an integer no float holds is no duration
             return None
     return None
 
