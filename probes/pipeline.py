@@ -310,7 +310,10 @@ def _columnar_logs(readers: Sequence[LogReader], total: int, progress: Progress 
         from probes.columnar.bulk import Declined, bulk_analysis
         from probes.columnar.decode import NotDecoded, decode_inputs
 
-        decoded = decode_inputs([r.inp for r in readers], readers[0].config, readers[0].cancel)
+        told = None if progress is None else (
+            lambda done: progress("reading logs", min(done, total), total))
+        decoded = decode_inputs([r.inp for r in readers], readers[0].config, readers[0].cancel,
+                                told)
         if isinstance(decoded, NotDecoded):
             path = ColumnarPath(False, decoded.reason)
         else:

@@ -94,3 +94,17 @@ def test_big_inputs_and_unknown_sizes_stream_per_event(
     with open(log, "rb") as fh:
         analyze_paths(["-"], stdin=fh)
     assert LAST_PATH[0] == ColumnarPath(False, "stdin or a compressed input: size unknown")
+
+
+def test_the_columnar_path_reports_progress_in_bytes(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    log = tmp_path / "pino.log"
+    generate(log, 10_000_000)
+    monkeypatch.setenv("SCALEDOC_COLUMNAR", "1")
+    seen: list[tuple[int, int]] = []
+    analyze_paths([str(log)], progress=lambda stage, d, t: seen.append((d, t))
+                  if stage == "reading logs" else None)
+    assert LAST_PATH[0].used
+    size = log.stat().st_size
+    assert len(seen) >= 3 and all(t == size and 0 < d <= t for d, t in seen)
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen) and seen[-1][0] == size

@@ -43,8 +43,9 @@ from __future__ import annotations
 import heapq
 import math
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from itertools import repeat
 from operator import attrgetter
 from pathlib import Path
@@ -78,6 +79,8 @@ from probes.ingest.textshapes import mark_structured, marks_of
 from probes.ingest.wrappers import Unwrapper
 
 BLOCK_BYTES = 256 << 10
+PROGRESS_BYTES = 4 << 20
+"""Progress is told at most once per this many bytes read (a TUI bar, not a log)."""
 """Bytes read and decoded at once: large enough that numpy's per-call cost vanishes,
 small enough that the block's decoded objects stay in the CPU caches while each column
 pass walks them (pino benchmark: 256 KiB 3.8 µs/line, 2 MiB 4.3, 8 MiB 5.3)."""
@@ -536,10 +539,13 @@ class _ColumnReader(LogReader):
     lines and yields nothing."""
 
     def __init__(self, inp: InputFile, config: IngestConfig, rows: _Rows,
-                 cancel: threading.Event | None) -> None:
+                 cancel: threading.Event | None,
+                 progress: Callable[[int], None] | None = None) -> None:
         super().__init__(inp, config, cancel=cancel)
         self.rows = rows
         self._recent: dict[int, tuple[int, str]] = {}
+        self.progress = progress
+        """Called with this input's bytes read so far, every ``PROGRESS_BYTES``."""
 
     # ------------------------------------------------------------------ the loop
 
@@ -589,6 +595,9 @@ class _ColumnReader(LogReader):
                 if not chunk:
                     continue
             buf = carry + chunk if carry else chunk
+            if self.progress is not None and pos // PROGRESS_BYTES != (
+                    pos + len(buf)) // PROGRESS_BYTES:
+                self.progress(pos + len(buf))
             last = buf.rfind(b"\n")
             if last >= 0:
                 self._block(buf, last + 1, pos)
@@ -1013,15 +1022,23 @@ class _ColumnReader(LogReader):
 
 
 def decode_inputs(inputs: Sequence[InputFile], config: IngestConfig,
-                  cancel: threading.Event | None = None) -> Decoded | NotDecoded:
+                  cancel: threading.Event | None = None,
+                  progress: Callable[[int], None] | None = None) -> Decoded | NotDecoded:
     """Every event of ``inputs`` as columns in ``merge_by_time`` order, with each input's
-    report; or why the set is left to the per-event path (see the module docstring)."""
+    report; or why the set is left to the per-event path (see the module docstring).
+    ``progress(bytes)`` hears the bytes read so far over all inputs, now and then."""
     with gc_paused():  # as merge_by_time: per-batch work makes no reference cycles
-        return _decode(inputs, config, cancel)
+        return _decode(inputs, config, cancel, progress)
+
+
+def _told(progress: Callable[[int], None], done: list[int], now: int) -> None:
+    progress(done[0] + now)
 
 
 def _decode(inputs: Sequence[InputFile], config: IngestConfig,
-            cancel: threading.Event | None) -> Decoded | NotDecoded:
+            cancel: threading.Event | None,
+            progress: Callable[[int], None] | None = None) -> Decoded | NotDecoded:
+    done = [0]  # bytes of the inputs read before this one
     table = _Table()
     rows: list[_Rows] = []
     reports: list[InputReport] = []
@@ -1031,7 +1048,8 @@ def _decode(inputs: Sequence[InputFile], config: IngestConfig,
         if inp.path is not None and not inp.error and _is_gzip(inp.path):
             return NotDecoded(f"{inp.name}: gzip input is read by the per-event path")
         part = _Rows(table)
-        reader = _ColumnReader(inp, config, part, cancel)
+        told = None if progress is None else partial(_told, progress, done)
+        reader = _ColumnReader(inp, config, part, cancel, told)
         try:
             for _ev in reader.events():  # only a trace input yields here
                 raise _Decline("traces are read by the per-event path")
@@ -1041,6 +1059,7 @@ def _decode(inputs: Sequence[InputFile], config: IngestConfig,
             return NotDecoded("cancelled")
         rows.append(part)
         reports.append(reader.report())
+        done[0] += reports[-1].bytes_read
     try:
         return Decoded(_merged(rows, table, inputs, config), reports)
     except _Decline as why:
