@@ -135,6 +135,28 @@ class _Decline(Exception):
     pass
 
 
+class _Rewritten:
+    """A row as the event the trackers see: ``feed`` renames "run_error"-like lines to
+    failed run ends and gives aliased instance ids their first name. Kept by the
+    ``ColumnLines`` of the analysis (what they need, not the whole build)."""
+
+    __slots__ = ("cols", "renamed", "instance", "aliased")
+
+    def __init__(self, cols: EventColumns) -> None:
+        self.cols = cols
+        self.renamed: Bools | None = None
+        self.instance = cols.instance  # after aliases
+        self.aliased: Bools | None = None
+
+    def __call__(self, row: int) -> LogEvent:
+        ev = self.cols.event(row)
+        if self.renamed is not None and self.renamed[row]:
+            ev = replace(ev, kind=EventKind.RUN_END, error=ev.error or ev.message)
+        if self.aliased is not None and self.aliased[row]:
+            ev = replace(ev, instance=self.cols.strings[int(self.instance[row])])
+        return ev
+
+
 class ColumnLines(LineStore):
     """A ``LineStore`` whose first entries are rows of the columns, read when asked.
 
@@ -270,21 +292,14 @@ class _Builder:
         self.keep_n = max_examples
         self.S: Objs = np.array([*cols.strings, None], dtype=object)  # code -1 -> None
         self.source_names: Objs = np.array(cols.sources, dtype=object)
-        self.renamed: Bools = np.zeros(len(cols), dtype=np.bool_)
-        self.instance = cols.instance  # after instance aliases (see _aliases)
-        self.aliased: Bools | None = None
+        self.events = _Rewritten(cols)
         self.access_rows: list[int] = []  # REQUEST_END rows whose fields name "access"
         self.proxy_rows: list[tuple[int, str]] = []  # ... whose access names a proxy
 
     # ------------------------------------------------------------------ helpers
     def ev(self, row: int) -> LogEvent:
         """Row ``row`` as the event the trackers see after ``feed``'s own rewrites."""
-        ev = self.cols.event(row)
-        if self.renamed[row]:
-            ev = replace(ev, kind=EventKind.RUN_END, error=ev.error or ev.message)
-        if self.aliased is not None and self.aliased[row]:
-            ev = replace(ev, instance=self.cols.strings[int(self.instance[row])])
-        return ev
+        return self.events(row)
 
     def strs(self, codes: Any) -> list[Any]:
         """Codes as their strings (None for NO_CODE)."""
@@ -504,7 +519,7 @@ class _Builder:
                if failed_run_end(LogEvent(None, "", 0, message=self.cols.strings[int(m)]))]
         if hit:
             renamed = cand & np.isin(cols.message, np.asarray(hit, dtype=np.int32))
-            self.renamed = renamed
+            self.events.renamed = renamed
             kind[renamed] = _K[EventKind.RUN_END]
             fill = renamed & (error == NO_CODE)
             error[fill] = cols.message[fill]
@@ -594,10 +609,11 @@ class _Builder:
         inst = cols.instance.astype(np.int64)
         has = np.flatnonzero(inst != NO_CODE)
         moved = has[has > alias_row[inst[has]]]
-        self.instance = cols.instance.copy()
-        self.instance[moved] = alias_to[inst[moved]]
-        self.aliased = np.zeros(n, dtype=np.bool_)
-        self.aliased[moved] = True
+        instance = cols.instance.copy()
+        instance[moved] = alias_to[inst[moved]]
+        aliased = np.zeros(n, dtype=np.bool_)
+        aliased[moved] = True
+        self.events.instance, self.events.aliased = instance, aliased
 
     def _processes(self) -> I64:
         """Each kept row's process name as an index into ``self.proc_names`` (-1: none):
@@ -729,10 +745,10 @@ class _Builder:
             out[has_err] = self.S[err[has_err]]
             out[~closed] = None
             outcome = list(out.tolist())
-        lines = ColumnLines(self.ev, cols, rrows)
+        lines = ColumnLines(self.events, cols, rrows)
         keys: list[tuple[tuple[str, ...], ...]] = [()] * len(s_i)
         open_i = np.flatnonzero(~closed).tolist()
-        insts, sess, reqs, procs = (self.strs(merged(self.instance)), self.strs(merged(
+        insts, sess, reqs, procs = (self.strs(merged(self.events.instance)), self.strs(merged(
             cols.session)), self.strs(merged(cols.request)), self.procs(proc))
         for i in open_i:
             keys[i] = pairing_keys(LogEvent(None, "", 0, instance=insts[i], request=reqs[i],
@@ -822,7 +838,7 @@ class _Builder:
         fails = failed[mi]
         ref = np.full(len(mi), -1, dtype=np.int64)
         ref[fails] = np.arange(int(fails.sum()))
-        lines = ColumnLines(self.ev, cols, qrows[mi][fails])
+        lines = ColumnLines(self.events, cols, qrows[mi][fails])
         tracker.lines = lines
         tracker.requests = list(map(
             Request, starts, tm.tolist(), fails.tolist(), durs.tolist(), repeat(lines),
@@ -1002,7 +1018,7 @@ class _Builder:
             else:
                 got.add(pr)
         put = np.flatnonzero(rank < 3)
-        st.lines = ColumnLines(self.ev, cols, self.rows[p[first[put]]])
+        st.lines = ColumnLines(self.events, cols, self.rows[p[first[put]]])
         for ref, i in enumerate(put.tolist()):
             st.session_lines.setdefault(names[i], []).append((ref, pnames[i]))
 
@@ -1011,7 +1027,7 @@ class _Builder:
         cols, a, rows, kind = self.cols, self.a, self.rows, self.kind
         it = a.instances
         self._hint()
-        inst = self.instance[rows].astype(np.int64)
+        inst = self.events.instance[rows].astype(np.int64)
         req = cols.request[rows].astype(np.int64)
         agentish = ((kind == _K[EventKind.CREATED]) | (kind == _K[EventKind.RUN_START])
                     | (kind == _K[EventKind.RUN_END]))
