@@ -21,13 +21,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from probes.analysis.instances import SERVERLESS_HINT
 from probes.analysis.log_analysis import LogAnalysis
 from probes.analysis.runs import LineStore
 from probes.columnar import columns_from_events, events_from_columns
-from probes.columnar.bulk import Declined, bulk_analysis
+from probes.columnar.bulk import _HINT_WORDS, Declined, bulk_analysis
 from probes.columnar.columns import EventColumns
 from probes.events import EventKind, LogEvent
 from probes.evidence import Example
@@ -310,6 +311,18 @@ def test_shapes_not_reproduced_are_declined_with_the_reason(
         events: list[LogEvent], reason: str) -> None:
     got = bulk_analysis(columns_from_events(events))
     assert isinstance(got, Declined) and reason in got.reason
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.from_regex(SERVERLESS_HINT, fullmatch=False))
+@example("COLD \u017fTART on AWS LAMBDA")  # long s: case-insensitively an "s"
+@example("WATCHF\u0130LES reloading")  # dotted capital I lowers to two characters
+@example("netl\u0131fy build")
+@example("Vercel \u212aey")  # Kelvin sign: case-insensitively a "k"
+def test_the_hint_prefilter_passes_every_text_the_hint_pattern_matches(text: str) -> None:
+    """5,000 raw lines are searched once for a piece of each hint word (lowered); a text
+    the pattern matches must always contain one, whatever its case."""
+    assert any(w in text.lower() for w in _HINT_WORDS)
 
 
 def test_no_events_is_an_empty_analysis() -> None:

@@ -59,6 +59,7 @@ import numpy as np
 import numpy.typing as npt
 
 from probes.analysis.concurrency import Request, RequestTracker
+from probes.analysis.error_families import _STATUS_WORDS as STATUS_WORDS
 from probes.analysis.error_families import classify, error_text
 from probes.analysis.fields import FIELD_ALIASES, IDENTITY_FIELDS, field_value
 from probes.analysis.instances import (
@@ -97,8 +98,8 @@ Bools = npt.NDArray[np.bool_]
 Objs = npt.NDArray[np.object_]
 
 _K = KIND_CODE
-_STATUS_WORDS = (429, 502, 503, 504, 409)
-"""``error_families._STATUS_WORDS``' statuses, in a fixed order (a row's status word)."""
+_STATUS_WORDS = tuple(STATUS_WORDS)
+"""The statuses ``error_text`` puts into words, in a fixed order (a row's status word)."""
 _IDENTITY_FIELDS = frozenset({
     *(a for name in ("expected", "value") for a in FIELD_ALIASES[name]), *IDENTITY_FIELDS})
 """Fields contamination compares line by line within a request (identities, an expected
