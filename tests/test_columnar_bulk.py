@@ -472,3 +472,22 @@ def test_seeded_run_sequences_are_mostly_accepted_and_identical() -> None:
 @given(st.randoms(use_true_random=False))
 def test_generated_run_sequences_are_declined_or_identical(rnd: random.Random) -> None:
     check_declined_or_identical(random_runs(rnd))
+
+
+def test_feeding_continues_after_a_bulk_build_as_after_feeding() -> None:
+    """The state is the per-event one, not only its Evidence: events fed after a bulk
+    build (first sources, open runs and requests, line stores, aliases) end where feeding
+    everything one at a time ends."""
+    for seed in range(100):
+        events = random_runs(random.Random(seed))
+        cut = len(events) // 2
+        cols = columns_from_events(events[:cut])
+        got = bulk_analysis(cols, max_examples=2)
+        assert isinstance(got, LogAnalysis)
+        ref = LogAnalysis(max_examples=2)
+        for ev in [*events_from_columns(cols), *events[cut:]]:
+            ref.feed(ev)
+        for ev in events[cut:]:
+            got.feed(ev)
+        assert state_of(got) == state_of(ref), seed
+        assert evidence_json(got) == evidence_json(ref), seed
