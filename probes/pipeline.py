@@ -320,7 +320,7 @@ def _columnar_logs(readers: Sequence[LogReader], total: int, progress: Progress 
             cols = decoded.columns
             if progress:
                 progress("reading logs", total, total)
-            built = bulk_analysis(cols)
+            built = bulk_analysis(cols, feedable=False)  # finished here, never fed on
             if isinstance(built, Declined):
                 analysis = LogAnalysis()
                 for event in events_from_columns(cols):
