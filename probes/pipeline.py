@@ -268,11 +268,12 @@ def analyze_logs(readers: Sequence[LogReader], progress: Progress | None = None,
     return replace(log_ev, inputs=(*log_ev.inputs, *(r.report() for r in readers)))
 
 
-COLUMNAR_MAX_BYTES = 1 << 30
+COLUMNAR_MAX_BYTES = 512 << 20
 """Inputs up to this size (plain files) take the columnar path. Its columns hold every
-line (about 40 to 90 bytes each, see the README's benchmarks), while the per-event path's
-memory grows with runs, not lines: beyond a gigabyte, a log with few runs would cost more
-memory in columns than it saves in time."""
+line (about 200 bytes each with the string table: 240 MB more than the per-event path on
+the 300 MB benchmark), while the per-event path's memory grows with runs, not lines:
+beyond this, a log with few runs would cost more memory in columns than is worth the
+time saved, so it streams."""
 
 
 class ColumnSink(EventSink, Protocol):
