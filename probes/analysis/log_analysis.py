@@ -17,7 +17,12 @@ import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
+from itertools import compress
+from operator import attrgetter
 from typing import Any
+
+import numpy as np
+import numpy.typing as npt
 
 from probes.analysis.concurrency import (
     FANOUT_MIN_CALLS,
@@ -26,6 +31,7 @@ from probes.analysis.concurrency import (
     FanoutTracker,
     Request,
     RequestTracker,
+    Spans,
     bucket_label,
     concurrency_table,
     event_failed,
@@ -43,13 +49,17 @@ from probes.analysis.error_families import (
 )
 from probes.analysis.instances import LONG_LIVED_NS, InstanceTracker
 from probes.analysis.runs import (
+    I64,
     Overlap,
     OverlapSummary,
     Run,
+    RunColumns,
     RunTracker,
     excerpt,
+    int64s,
     start_gaps_cv,
     summarize,
+    summarize_codes,
     sweep,
 )
 from probes.analysis.runtime import RuntimeTracker, failed_run_end
@@ -136,12 +146,68 @@ def _with_note(ex: Example, note: str) -> Example:
     return Example(ex.source, ex.line, ex.time_ns, ex.text, note)
 
 
+_INSTANCE = attrgetter("instance")
+
+
 def _instance_and_request(r: Run) -> str | None:
     return f"instance {r.instance}, request {r.request}" if r.instance and r.request else None
 
 
 def _session_and_request(r: Run) -> str | None:
     return f"session {r.session}, request {r.request}" if r.session and r.request else None
+
+
+_LABEL_JOINT = ", request "
+"""What joins the two ids in the fine groups' names (``_instance_and_request``,
+``_session_and_request``). While no id holds it, two names are equal exactly when both
+ids are: the groups can be found on the ids' codes."""
+
+
+def _pair_hashes(cols: RunColumns, first: str, second: str) -> I64:
+    """One hash per (first, second) pair of ids: equal pairs, equal hashes. The instance
+    is taken by its code (built for the overlap summary already), the rest by hash."""
+    head = cols.codes(first)[0] if first == "instance" else cols.hashes(first)
+    return head * np.int64(1_000_003) ^ cols.hashes(second)
+
+
+def _holds(cols: RunColumns, name: str, text: str) -> bool:
+    """Does any value of the field contain ``text``? (joined once: a C-speed search; the
+    distinct values only when the field is coded already)"""
+    values = cols.distinct(name)
+    return text in "\n".join(filter(None, values))
+
+
+def _repeated(keys: I64) -> npt.NDArray[np.bool_]:
+    """Where a key occurs more than once (a sort, then the few repeated keys looked up)."""
+    ordered = np.sort(keys)
+    again = ordered[1:][ordered[1:] == ordered[:-1]]
+    return np.isin(keys, again) if len(again) else np.zeros(len(keys), dtype=bool)
+
+
+def _sharing(cols: RunColumns, where: npt.NDArray[np.bool_], extra: list[Run],
+             extra_at: list[int], first: str) -> list[Run]:
+    """The runs ``where`` selects, then ``extra`` (copies of the runs at ``extra_at``), that
+    share their (``first``, request) pair with another of them: the only runs a sweep of
+    the fine groups named by that pair can pair. The sweep's input, cut from every run to
+    these (in the same order, so ties sort alike), costs it no name per run.
+
+    Two different pairs name one group only when a ``first`` id holds the names' joint
+    (``_LABEL_JOINT``: the longer one is the shorter, the joint, and more; a request id
+    cannot make it): then every run goes to the sweep, which groups by the names."""
+    picked = np.flatnonzero(where)
+    if _holds(cols, first, _LABEL_JOINT):
+        return [*cols.pick(where), *extra]
+    at = np.concatenate((picked, np.array(extra_at, dtype=np.int64)))
+    both = cols.truthy(first)[at] & cols.truthy("request")[at]
+    # pairs of equal hashes: every shared pair, and on a collision a few more that the
+    # sweep then finds alone in their group
+    pair = _pair_hashes(cols, first, "request")[at]
+    keep = np.zeros(len(at), dtype=bool)
+    keep[np.flatnonzero(both)[_repeated(pair[both])]] = True
+    n = len(picked)
+    runs = cols.runs
+    return [runs[i] for i in picked[keep[:n]].tolist()] + \
+        [extra[k] for k in np.flatnonzero(keep[n:]).tolist()]
 
 
 _ONE_OBSERVATION = frozenset({EventKind.RUN_START, EventKind.RUN_END, EventKind.REQUEST_START,
@@ -398,28 +464,35 @@ class LogAnalysis:
             return self._finish()
 
     def _finish(self) -> Evidence:
+        """The signals, from the trackers' state, which stays as it was: ``finish`` may be
+        called mid-stream (the early look) and feeding goes on.
+
+        The runs are read once into columns (``RunColumns``) that every signal shares;
+        the requests' spans once into sorted arrays (``Spans``)."""
         runs = self.runs.runs
-        closed = [r for r in runs if r.closed]
+        cols = RunColumns(runs)
+        open_runs = cols.pick(cols.open)
         signals: dict[str, Signal] = {}
 
         def put(s: Signal) -> None:
             signals[s.key] = s
 
-        by_instance = summarize(closed, lambda r: r.instance, self.max_examples)
-        self._run_signals(put, runs, closed, by_instance)
-        self._instance_signals(put, runs, by_instance)
+        by_instance = self._by_instance(cols)
+        self._run_signals(put, cols, open_runs, by_instance)
+        self._instance_signals(put, cols, by_instance)
         self._error_signals(put)
-        request_list = self._request_list(closed)
-        table = concurrency_table(request_list) if request_list else None
-        self._concurrency_signals(put, request_list, table)
+        request_list = self._request_list(cols)
+        spans = Spans.of(request_list) if request_list else None
+        table = concurrency_table(request_list, spans) if request_list else None
+        self._concurrency_signals(put, request_list, table, spans, cols)
         self._runtime_signals(put)
-        self._guard_already_running(put, signals, request_list)
+        self._guard_already_running(put, signals, request_list, spans)
         self._fanout_signal(put)
         self._state_signals(put)
         self._history_signals(put)
         self._coarse_instances(put, signals)
-        self._requests_failed(put, signals, runs, closed)
-        self._reconcile(put, signals, runs, closed)
+        self._requests_failed(put, signals, cols)
+        self._reconcile(put, signals)
         for key in LOG_KEYS:  # the contract: every key answered
             if key not in signals:
                 put(unknown(key, PROBE, "not measured from logs"))
@@ -437,7 +510,7 @@ class LogAnalysis:
         data: dict[str, Any] = {
             "runs": [r.to_json() for r in runs[:MAX_RUNS_IN_DATA]],
             "runs_total": len(runs),
-            "runs_open": len(self.runs.open_runs),
+            "runs_open": len(open_runs),
             "runs_orphan_ends": self.runs.orphan_ends,
             "runs_untimed_events": self.runs.untimed,
             "instances": instances,
@@ -468,23 +541,45 @@ class LogAnalysis:
                         signals=tuple(signals[k] for k in LOG_KEYS), collected_at=now_utc(),
                         data=data)
 
-    def _open_in_request(self, closed: list[Run]) -> list[Run]:
+    def _by_instance(self, cols: RunColumns) -> OverlapSummary:
+        """``summarize`` of the closed runs by instance, on the columns already built."""
+        times = cols.closed_times()
+        if times is None:  # beyond int64: the pure-Python sweep
+            return summarize(cols.closed_runs, _INSTANCE, self.max_examples)
+        codes, code_of = cols.codes("instance")
+        return summarize_codes(cols.runs, np.flatnonzero(cols.closed), codes[cols.closed],
+                               code_of, *times, self.max_examples)
+
+    def _open_in_request(self, cols: RunColumns, with_inst: npt.NDArray[np.bool_]
+                         ) -> tuple[list[Run], list[int]]:
         """Runs that never ended, held open to the last end of their own request on their
         instance: a run re-entered from its own callback fails, and the outer run's end
-        is never logged, yet the inner one started inside it."""
+        is never logged, yet the inner one started inside it. With them, their indices
+        in ``cols.runs``. ``with_inst``: the closed runs whose ends count.
+
+        Only the open runs' own (instance, request) pairs are looked up among the closed
+        runs, so a log whose runs all ended costs one mask."""
+        start_ns = cols.values("start_ns")
+        held = cols.open & ~cols.unstarted & cols.truthy("instance") & cols.truthy("request")
+        if not held.any():
+            return [], []
+        pair = _pair_hashes(cols, "instance", "request")
+        wanted = np.isin(pair, pair[held])  # and some more, on a collision: the dict sifts
+        instance, request = cols.values("instance"), cols.values("request")
+        end_ns = cols.values("end_ns")
         last: dict[tuple[str, str], int] = {}
-        for r in closed:
-            if r.instance and r.request and r.end_ns is not None:
-                k = (r.instance, r.request)
-                if r.end_ns > last.get(k, -1):
-                    last[k] = r.end_ns
+        for i in np.flatnonzero(with_inst & wanted & cols.truthy("request")).tolist():
+            k = (instance[i], request[i])
+            if end_ns[i] > last.get(k, -1):
+                last[k] = end_ns[i]
         out: list[Run] = []
-        for r in self.runs.open_runs:
-            if r.instance and r.request and r.start_ns is not None:
-                end = last.get((r.instance, r.request))
-                if end is not None and end > r.start_ns:
-                    out.append(replace(r, end_ns=end + 1))  # past it: touching is no overlap
-        return out
+        where: list[int] = []
+        for i in np.flatnonzero(held).tolist():
+            end = last.get((instance[i], request[i]))
+            if end is not None and end > start_ns[i]:
+                out.append(replace(cols.runs[i], end_ns=end + 1))  # past it: touching is no overlap
+                where.append(i)
+        return out, where
 
     def _overlap_examples(self, overlaps: list[Overlap]) -> list[Example]:
         out: list[Example] = []
@@ -494,26 +589,27 @@ class LogAnalysis:
             out.extend(o.examples())
         return out[: self.max_examples]
 
-    def _run_signals(self, put: Callable[[Signal], None], runs: list[Run], closed: list[Run],
-                     by_instance: OverlapSummary) -> None:
+    def _run_signals(self, put: Callable[[Signal], None], cols: RunColumns,
+                     open_runs: list[Run], by_instance: OverlapSummary) -> None:
+        runs = cols.runs
         keys = ("runs.overlap_instance", "runs.parallel_same_session",
                 "runs.nested_same_request", "runs.periodic_overlap")
         if not runs:
             for k in keys:
                 put(unknown(k, PROBE, "no run start/end events in the logs"))
             return
-        if not closed:
+        if not cols.n_closed:
             why = (f"{len(runs)} runs seen but their lines carry no time "
                    f"({self.runs.untimed} untimed run lines)" if self.runs.untimed else
                    f"{len(runs)} runs started but none has a known end")
             for k in keys:
                 put(unknown(k, PROBE, why))
             return
-        open_note = (f"; {len(self.runs.open_runs)} runs never ended in the logs"
-                     if self.runs.open_runs else "")
+        open_note = (f"; {len(open_runs)} runs never ended in the logs" if open_runs else "")
         # runs.overlap_instance
-        with_inst = [r for r in closed if r.instance]
-        if not with_inst:
+        inst_mask = cols.closed & cols.truthy("instance")
+        n_inst = int(inst_mask.sum())
+        if not n_inst:
             put(unknown("runs.overlap_instance", PROBE, "no instance ids on the runs"))
             put(unknown("runs.nested_same_request", PROBE, "no instance ids on the runs"))
         else:
@@ -529,10 +625,11 @@ class LogAnalysis:
                               "instances": groups[:20]}))
             else:
                 put(no("runs.overlap_instance", PROBE,
-                       f"{len(with_inst)} runs on {len(by_instance.peak)} instance(s); no two "
+                       f"{n_inst} runs on {len(by_instance.peak)} instance(s); no two "
                        f"overlap{open_note}", value=0))
             # Fine groups (one instance, one request): few pairs, so every pair is looked at.
-            nested = [o for o in sweep(with_inst + self._open_in_request(with_inst),
+            held, held_at = self._open_in_request(cols, inst_mask)
+            nested = [o for o in sweep(_sharing(cols, inst_mask, held, held_at, "instance"),
                                        _instance_and_request)
                       if o.nested and o.start_gap_ns >= NESTED_MIN_GAP_NS]
             if nested:
@@ -540,18 +637,20 @@ class LogAnalysis:
                         f"{len(nested)} runs started inside another run of the same request on "
                         f"the same instance; e.g. {nested[0].story()}",
                         self._overlap_examples(nested), value=len(nested)))
-            elif not any(r.request for r in with_inst):
+            elif not (inst_mask & cols.truthy("request")).any():
                 put(unknown("runs.nested_same_request", PROBE, "no request ids on the runs"))
             else:
                 put(no("runs.nested_same_request", PROBE,
                        "no run starts inside another run of its own request", value=0))
         # runs.parallel_same_session
-        sess_req = [r for r in closed if r.session and r.request]
-        if not sess_req:
+        sess_mask = cols.closed & cols.truthy("session") & cols.truthy("request")
+        n_sess = int(sess_mask.sum())
+        if not n_sess:
             put(unknown("runs.parallel_same_session", PROBE,
                         "no runs carry both a session id and a request id"))
         else:
-            par = [o for o in sweep(sess_req, _session_and_request)
+            par = [o for o in sweep(_sharing(cols, sess_mask, [], [], "session"),
+                                    _session_and_request)
                    if not o.nested or o.start_gap_ns <= PARALLEL_START_GAP_NS]
             if par:
                 put(yes("runs.parallel_same_session", PROBE,
@@ -559,9 +658,10 @@ class LogAnalysis:
                         f" e.g. {par[0].story()}", self._overlap_examples(par), value=len(par)))
             else:
                 put(no("runs.parallel_same_session", PROBE,
-                       f"{len(sess_req)} runs with session and request ids; none started in "
+                       f"{n_sess} runs with session and request ids; none started in "
                        "parallel within one session", value=0))
-        self._periodic_signal(put, closed)
+        # only runs without a request id can be periodic (both groupings below say so)
+        self._periodic_signal(put, cols.pick(cols.closed & ~cols.truthy("request")))
 
     def _periodic_signal(self, put: Callable[[Signal], None], closed: list[Run]) -> None:
         def by_instance(r: Run) -> str | None:
@@ -619,7 +719,7 @@ class LogAnalysis:
             put(no("runs.periodic_overlap", PROBE,
                    "runs without a request id are not periodic or do not overlap", value=0))
 
-    def _instance_signals(self, put: Callable[[Signal], None], runs: list[Run],
+    def _instance_signals(self, put: Callable[[Signal], None], cols: RunColumns,
                           by_instance: OverlapSummary) -> None:
         it = self.instances
         stats = list(it.stats.values())
@@ -648,7 +748,7 @@ class LogAnalysis:
         # instance.per_request
         agent_reqs = len(it.agent_requests)
         if it.created == 0:
-            self._per_request_from_runs(put, runs)
+            self._per_request_from_runs(put, cols)
         elif it.created_requests and agent_reqs >= 3:
             ratio = len(it.created_requests) / agent_reqs
             self._per_request(put, ratio, f"{len(it.created_requests)} of {agent_reqs} requests "
@@ -687,30 +787,59 @@ class LogAnalysis:
                 put(no("instance.long_lived", PROBE,
                        "no instance seen an hour apart or with two users"))
 
-    def _per_request_from_runs(self, put: Callable[[Signal], None], runs: list[Run]) -> None:
+    def _per_request_from_runs(self, put: Callable[[Signal], None], cols: RunColumns
+                               ) -> None:
         """No creation lines: infer from instance ids on runs. A request whose runs use
-        instances no other request used got its own instance. Weaker (strength 0.8)."""
-        requests_of: dict[str, set[str]] = {}
-        runs_of: dict[str, list[Run]] = {}
-        for r in runs:
-            if r.instance and r.request:
-                requests_of.setdefault(r.instance, set()).add(r.request)
-                runs_of.setdefault(r.request, []).append(r)
-        if len(runs_of) < 3:
+        instances no other request used got its own instance. Weaker (strength 0.8).
+
+        On columns: an instance one request alone used is one whose runs' request hashes
+        are all equal, checked on the ids themselves (hashes may collide). With none, no
+        request is fresh and only the distinct requests are counted; else requests get
+        exact codes, and a request is fresh when no run of it is on a shared instance."""
+        with_request = cols.truthy("request")
+        both = cols.truthy("instance") & with_request
+        at = np.flatnonzero(both)
+        request = cols.values("request")
+        if (both == with_request).all():  # every run with a request has an instance
+            distinct = set(request)
+            n_reqs = len(distinct) - (None in distinct) - ("" in distinct)
+        else:
+            n_reqs = len(set(compress(request, both.tolist())))
+        if n_reqs < 3:
             put(unknown("instance.per_request", PROBE,
                         "no instance creation events, and too few runs with both an instance "
                         "and a request id"))
             return
+        n = len(cols.runs)
+        inst = cols.codes("instance")[0][at]
+        hashes = cols.hashes("request")[at]
+        low = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
+        high = np.full(n, np.iinfo(np.int64).min, dtype=np.int64)
+        np.minimum.at(low, inst, hashes)
+        np.maximum.at(high, inst, hashes)
+        own = low == high  # instances whose runs hash one request (absent ones: never)
+        if own.any():
+            first: dict[int, str] = {}
+            on_one = np.flatnonzero(own[inst])
+            for i, c in zip(at[on_one].tolist(), inst[on_one].tolist(), strict=True):
+                if first.setdefault(c, request[i]) != request[i]:
+                    own[c] = False  # two requests under one hash: shared after all
         # Instances one request alone used; with none, no request can be fresh.
-        own = {inst for inst, reqs in requests_of.items() if len(reqs) == 1}
-        fresh = [req for req, rs in runs_of.items()
-                 if all(r.instance in own for r in rs)] if own else []
-        ratio = len(fresh) / len(runs_of)
-        what = (f"no creation lines; {len(fresh)} of {len(runs_of)} requests ran on an "
+        fresh_first: list[int] = []
+        if own.any():
+            reqs = cols.codes("request")[0][at]
+            shared = np.bincount(reqs[~own[inst]], minlength=n) > 0
+            seen: set[int] = set()
+            for i, r in zip(at.tolist(), reqs.tolist(), strict=True):
+                if not shared[r] and r not in seen:
+                    seen.add(r)
+                    fresh_first.append(i)  # each fresh request's first run, in order
+        ratio = len(fresh_first) / n_reqs
+        what = (f"no creation lines; {len(fresh_first)} of {n_reqs} requests ran on an "
                 "instance no other request used")
         if ratio >= PER_REQUEST_SHARE:
-            exs = [r.start_at for req in fresh[: self.max_examples] for r in runs_of[req][:1]
-                   if r.start_at is not None]
+            exs = [ex for i in fresh_first[: self.max_examples]
+                   if (ex := cols.runs[i].start_at) is not None]
             put(yes("instance.per_request", PROBE, f"{what} ({ratio:.0%})", exs,
                     value=round(ratio, 3), strength=0.8))
         else:
@@ -767,7 +896,7 @@ class LogAnalysis:
                 put(no(f.signal, PROBE, f"no {f.name} errors among {self.errors_total} error "
                                         "lines", value=0))
 
-    def _request_list(self, closed: list[Run]) -> list[Request]:
+    def _request_list(self, cols: RunColumns) -> list[Request]:
         """Requests with a start and an end; else the runs stand in for them. Request lines
         without a duration (uvicorn's access line has none) give no interval: the runs
         then do, as long as they show at least the failures the request lines show (a
@@ -775,19 +904,21 @@ class LogAnalysis:
         requests)."""
         if self.requests.requests:
             return self.requests.requests
-        if self.request_event_seen and sum(r.failed for r in closed) < self.request_failures:
+        if self.request_event_seen and \
+                int((cols.closed & cols.failed()).sum()) < self.request_failures:
             return []
         out = []
-        for r in closed:
+        for r in cols.closed_runs:
             assert r.start_ns is not None and r.end_ns is not None
             out.append(Request(r.start_ns, r.end_ns, r.failed, (r.end_ns - r.start_ns) / 1e6,
                                r.lines, r.end_ref if r.failed else -1, r.request))
         return out
 
     def _concurrency_signals(self, put: Callable[[Signal], None], reqs: list[Request],
-                             table: ConcurrencyTable | None) -> None:
+                             table: ConcurrencyTable | None, spans: Spans | None,
+                             cols: RunColumns) -> None:
         seen = max(self.request_ends, len(reqs))
-        if table is not None and seen >= MIN_REQUESTS and not self._any_failure(reqs):
+        if table is not None and seen >= MIN_REQUESTS and not self._any_failure(reqs, cols):
             # Nothing failed at all, so no error rate can rise with concurrency, even where
             # too few requests ran alone for the table's own judgement. (Without any
             # interval, the concurrency was never seen: that stays unknown.)
@@ -801,7 +932,7 @@ class LogAnalysis:
         else:
             rise = judge_rise(table)
             if rise.answer == "yes":
-                levels = in_flight_at_start(reqs)
+                levels = in_flight_at_start(reqs, spans)
                 failing = [_with_note(r.end_at, f"failed with {c} requests in flight")
                            for r, c in zip(reqs, levels, strict=True)
                            if r.failed and r.end_at is not None
@@ -830,7 +961,7 @@ class LogAnalysis:
         ceiling = find_ceiling(proxy_reqs, self.max_examples) if proxy_reqs else None
         who = f"at the proxy ({', '.join(sorted(self.runtime.proxies))})" if ceiling else ""
         if ceiling is None and reqs:
-            ceiling = find_ceiling(reqs, self.max_examples)
+            ceiling = find_ceiling(reqs, self.max_examples, spans)
         parts: list[str] = []
         exs: list[Example] = []
         if ceiling:
@@ -867,7 +998,8 @@ class LogAnalysis:
                           "ceiling_ms": round(ceiling.duration_ms, 1) if ceiling else None,
                           "own_timeout": own}))
         elif reqs:
-            nfail = sum(r.failed for r in reqs)
+            nfail = int(spans.failed.sum()) if spans is not None else \
+                sum(r.failed for r in reqs)
             put(no("latency.ceiling", PROBE,
                    f"{nfail} failing requests, no common duration; no platform timeouts"))
         elif self.failure_visible:
@@ -877,11 +1009,11 @@ class LogAnalysis:
             put(unknown("latency.ceiling", PROBE, "no request durations and no line that "
                                                   "could show an error"))
 
-    def _any_failure(self, reqs: list[Request]) -> bool:
+    def _any_failure(self, reqs: list[Request], cols: RunColumns) -> bool:
         """Did anything visible fail: a request, a run, an error-level line, the proxy?"""
         return bool(self.request_failures or self.failing_errors
                     or self.runtime.gateway_failures or any(r.failed for r in reqs)
-                    or any(r.failed for r in self.runs.runs))
+                    or bool(cols.failed().any()))
 
     def _runtime_signals(self, put: Callable[[Signal], None]) -> None:
         """runtime.out_of_memory, process.worker_died, proxy.gateway_errors."""
@@ -949,7 +1081,7 @@ class LogAnalysis:
                         "Traefik...)"))
 
     def _guard_already_running(self, put: Callable[[Signal], None], signals: dict[str, Signal],
-                               reqs: list[Request]) -> None:
+                               reqs: list[Request], spans: Spans | None) -> None:
         """'Already running' is two requests colliding only when it happens with others in
         flight. At concurrency 1 (a nested ``run_until_complete``, a re-used event loop, a
         run called twice by one request) it is a bug, not a shared instance: the signal
@@ -963,25 +1095,30 @@ class LogAnalysis:
         sig = signals.get("errors.already_running")
         if sig is None or sig.answer is not Answer.YES:
             return
-        windows = self.already_running_times
-        starts = sorted(r.start_ns for r in reqs)
-        ends = sorted(r.end_ns for r in reqs)
-        idents = {r.ident for r in reqs if r.ident}
-        alone = known = peak = 0
-        for a, b, req in windows if reqs else ():
-            if not req:
-                # Whose attempt failed? With one run in flight, it may be that run's own
-                # nested call or a second request whose attempt logged nothing else.
-                continue
+        # Whose attempt failed? With no request id, and one run in flight, it may be that
+        # run's own nested call or a second request whose attempt logged nothing else.
+        windows = [w for w in self.already_running_times if w[2]] if reqs else []
+        known = len(windows)
+        alone = peak = 0
+        if windows:
             # requests overlapping [a, b]: started by b and not ended before a, plus the
             # failing request itself when its own start/end lines are not among them
-            n = bisect.bisect_right(starts, b) - bisect.bisect_left(ends, a)
-            if req not in idents:
-                n += 1
-            known += 1
-            peak = max(peak, n)
-            if n <= 1:
-                alone += 1
+            idents = {r.ident for r in reqs}
+            own = np.fromiter((req not in idents for _, _, req in windows), np.int64, known)
+            a = int64s([w[0] for w in windows])
+            b = int64s([w[1] for w in windows])
+            if spans is not None and a is not None and b is not None:
+                n = (np.searchsorted(spans.sorted_starts, b, "right")
+                     - np.searchsorted(spans.sorted_ends, a, "left") + own)
+                peak = max(0, int(n.max()))
+                alone = int((n <= 1).sum())
+            else:  # times beyond int64: the same count on Python integers
+                starts = sorted(r.start_ns for r in reqs)
+                ends = sorted(r.end_ns for r in reqs)
+                for (lo, hi, _), mine in zip(windows, own.tolist(), strict=True):
+                    c = bisect.bisect_right(starts, hi) - bisect.bisect_left(ends, lo) + mine
+                    peak = max(peak, c)
+                    alone += c <= 1
         failing = self.family_counts["already_running"] - self.family_handled["already_running"]
         loop_only = failing > 0 and self.loop_wording >= failing
         data = {**sig.data, "timed": known, "alone": alone, "max_in_flight": peak,
@@ -1006,16 +1143,16 @@ class LogAnalysis:
                                "failures are seen to rise with concurrency", data=data))
 
     def _requests_failed(self, put: Callable[[Signal], None], signals: dict[str, Signal],
-                         runs: list[Run], closed: list[Run]) -> None:
+                         cols: RunColumns) -> None:
         """Do requests or runs fail in more than a noise share? The symptom that some
         cause must explain before a verdict can be healthy. Each view (request ends, run
         ends, error lines, the proxy's failures) counts the same failures its own way, so
         the largest count is taken, never their sum."""
         key = "requests.failed"
-        failed_runs = [r for r in closed if r.failed]
+        failed_runs = cols.pick(cols.closed & cols.failed())
         views = {
             "requests": (self.request_failures, self.request_ends),
-            "runs": (len(failed_runs), len(closed)),
+            "runs": (len(failed_runs), cols.n_closed),
             "error lines": (self.failing_errors, 0),
             "proxy failures": (self.runtime.gateway_failures, self.runtime.proxy_requests),
         }
@@ -1026,7 +1163,7 @@ class LogAnalysis:
                + self.runtime.gateway.examples + self.failing_error_examples)
         counts = "; ".join(f"{name}: {f} failed of {t}" if t else f"{name}: {f}"
                            for name, (f, t) in views.items() if f or t)
-        outcomes_seen = bool(self.request_ends or closed or self.runtime.proxy_requests)
+        outcomes_seen = bool(self.request_ends or cols.n_closed or self.runtime.proxy_requests)
         # a strong signal that itself says requests failed (cut at a ceiling, 502/504 at the
         # proxy, errors rising with load) must not sit beside "requests do not fail"
         saying = [k for k in ("latency.ceiling", "proxy.gateway_errors",
@@ -1080,8 +1217,7 @@ class LogAnalysis:
             if s is not None and s.answer is not Answer.UNKNOWN:
                 put(unknown(key, PROBE, why))
 
-    def _reconcile(self, put: Callable[[Signal], None], signals: dict[str, Signal],
-                   runs: list[Run], closed: list[Run]) -> None:
+    def _reconcile(self, put: Callable[[Signal], None], signals: dict[str, Signal]) -> None:
         """No report may contradict itself. Where two answers cannot both hold, the one
         that rests on what could *not* be seen becomes UNKNOWN with that reason:
 

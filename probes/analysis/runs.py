@@ -11,7 +11,9 @@ request (runs nested in one request end inside-out) and the OLDEST one otherwise
 timer's runs end in the order they started, if they end at all).
 
 Overlaps are found with a sort-and-sweep per group (O(n log n) plus the pairs found),
-never by comparing every pair.
+never by comparing every pair. ``summarize`` counts them without listing them, in numpy:
+a run overlaps the earlier runs of its group still in flight at its start, a count that
+one sort of every start and end gives for all runs of all groups at once.
 """
 
 from __future__ import annotations
@@ -20,9 +22,15 @@ import heapq
 import zlib
 from array import array
 from bisect import bisect_right
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from itertools import compress, repeat
+from operator import attrgetter, is_
 from typing import Any
+
+import numpy as np
+import numpy.typing as npt
 
 from probes.events import LogEvent
 from probes.evidence import MAX_EXAMPLE_TEXT, Example, example, iso_ns
@@ -275,8 +283,8 @@ class Run:
         return {
             "id": self.id, "instance": self.instance, "session": self.session,
             "request": self.request, "process": self.process,
-            "start": iso_ns(self.start_ns) if self.start_ns is not None else None,
-            "end": iso_ns(self.end_ns) if self.end_ns is not None else None,
+            "start": _iso(self.start_ns) if self.start_ns is not None else None,
+            "end": _iso(self.end_ns) if self.end_ns is not None else None,
             "outcome": self.outcome,
             "start_at": self._where(self.start_ref),
             "end_at": self._where(self.end_ref),
@@ -284,6 +292,23 @@ class Run:
 
     def _where(self, ref: int) -> str | None:
         return self.lines.where(ref) if ref >= 0 and self.lines is not None else None
+
+
+_SECONDS: dict[int, str] = {}
+"""``iso_ns``'s text up to the second, per second: ``finish`` writes 2,000 runs' start and
+end times, and ``strftime`` was most of ``Run.to_json`` (runs of a log share seconds)."""
+
+
+def _iso(ns: int) -> str:
+    """``iso_ns(ns)``, the same text, with the part up to the second memoised."""
+    sec, frac = divmod(ns, 1_000_000_000)
+    head = _SECONDS.get(sec)
+    if head is None:
+        head = datetime.fromtimestamp(sec, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+        if len(_SECONDS) >= 65_536:
+            _SECONDS.clear()
+        _SECONDS[sec] = head
+    return f"{head}.{frac // 1000:06d}Z"
 
 
 def pairing_keys(ev: LogEvent, proc: str | None = None) -> tuple[tuple[str, ...], ...]:
@@ -456,13 +481,218 @@ def _span(r: Run) -> tuple[int | None, int | None]:
     return r.start_ns, r.end_ns
 
 
-def _grouped(runs: Iterable[Run], group_of: Callable[[Run], str | None]
-             ) -> dict[str, list[Run]]:
+I64 = npt.NDArray[np.int64]
+
+
+def _closed(runs: Iterable[Run]) -> list[Run]:
+    return [r for r in runs if r.end_ns is not None and r.start_ns is not None]
+
+
+def factorize(values: Sequence[Hashable]) -> tuple[I64, dict[Any, int]]:
+    """Each value's code, its rank among the distinct values in order of first
+    appearance (equal values, equal codes), and the map from value to code.
+
+    Why: one dict built and read at C speed groups 100k ids in a few milliseconds, where a
+    Python loop of ``setdefault`` took ten times that; codes compare exactly (no hashes
+    that might collide)."""
+    distinct = dict.fromkeys(values)
+    code_of = dict(zip(distinct, range(len(distinct)), strict=True))
+    return np.fromiter(map(code_of.__getitem__, values), np.int64, len(values)), code_of
+
+
+def int64s(values: Sequence[int]) -> I64 | None:
+    """The integers as an int64 array, or None when one does not fit (a time past 2262
+    in nanoseconds): callers then take their pure-Python path, exact at any size."""
+    try:
+        return np.array(values, dtype=np.int64)
+    except OverflowError:
+        return None
+
+
+class RunColumns:
+    """One list of runs as columns for ``LogAnalysis.finish``: each field's values, codes,
+    hashes and truthiness built on first use, once, and shared by every signal.
+
+    Why: a finish over 100k runs spent most of its time reading the same attributes of
+    the same objects in a dozen Python loops. Here each field is read once (at C speed,
+    ``attrgetter``), then selections and groupings are array operations."""
+
+    def __init__(self, runs: list[Run]) -> None:
+        self.runs = runs
+        self._values: dict[str, list[Any]] = {}
+        self._codes: dict[str, tuple[I64, dict[Any, int]]] = {}
+        self._arrays: dict[str, npt.NDArray[Any]] = {}
+        self.open = _nones(self.values("end_ns"))
+        """No end yet (``RunTracker.open_runs``)."""
+        self.unstarted = _nones(self.values("start_ns"))
+        """No start time (an untimed start line)."""
+        self.closed = ~(self.open | self.unstarted)
+        """Both ends known (``Run.closed``)."""
+        self.n_closed = int(self.closed.sum())
+        self._closed_runs: list[Run] | None = None
+
+    @property
+    def closed_runs(self) -> list[Run]:
+        if self._closed_runs is None:
+            self._closed_runs = self.pick(self.closed)
+        return self._closed_runs
+
+    def values(self, name: str) -> list[Any]:
+        got = self._values.get(name)
+        if got is None:
+            read = _READERS.get(name)
+            got = self._values[name] = (read(self.runs) if read is not None
+                                        else list(map(attrgetter(name), self.runs)))
+        return got
+
+    def codes(self, name: str) -> tuple[I64, dict[Any, int]]:
+        """``factorize`` of the field's values: codes index ``self.runs``."""
+        got = self._codes.get(name)
+        if got is None:
+            got = self._codes[name] = factorize(self.values(name))
+        return got
+
+    def distinct(self, name: str) -> Iterable[Any]:
+        """The field's values, each once if its codes are built (else all of them)."""
+        coded = self._codes.get(name)
+        return coded[1] if coded is not None else self.values(name)
+
+    def _array(self, key: str, build: Callable[[], npt.NDArray[Any]]) -> npt.NDArray[Any]:
+        got = self._arrays.get(key)
+        if got is None:
+            got = self._arrays[key] = build()
+        return got
+
+    def truthy(self, name: str) -> npt.NDArray[np.bool_]:
+        """Where the field holds a non-empty id (not None, not ""): from its codes when
+        they are built, else one ``bool`` per value."""
+        def build() -> npt.NDArray[np.bool_]:
+            coded = self._codes.get(name)
+            if coded is None:
+                values = self.values(name)
+                return np.fromiter(map(bool, values), bool, len(values))
+            codes, code_of = coded
+            out = np.ones(len(codes), dtype=bool)
+            for falsy in (None, ""):
+                c = code_of.get(falsy)
+                if c is not None:
+                    out &= codes != c
+            return out
+        if name in _HASHED:
+            return self._array("truthy " + name, self._truthy_by_hash(name))
+        return self._array("truthy " + name, build)
+
+    def _truthy_by_hash(self, name: str) -> Callable[[], npt.NDArray[np.bool_]]:
+        """``truthy`` from the hashes: None and "" have fixed hashes, so only the values
+        with one of those hashes (the falsy ones, and an id colliding with them) are
+        asked in Python."""
+        def build() -> npt.NDArray[np.bool_]:
+            values = self.values(name)
+            h = self.hashes(name)
+            out = (h != _NONE_HASH) & (h != _EMPTY_HASH)
+            unsure = np.flatnonzero(~out)
+            if len(unsure) * 4 > len(values):
+                return np.fromiter(map(bool, values), bool, len(values))
+            out[unsure] = [bool(values[i]) for i in unsure.tolist()]
+            return out
+        return build
+
+    def hashes(self, name: str) -> I64:
+        """Each value's ``hash``: equal values, equal hashes (ids' hashes are cached in
+        the strings, so this is one pass at C speed). Groups found on hashes may join
+        different ids, never split equal ones: a superset, for the exact code to sift."""
+        values = self.values(name)
+        return self._array("hash " + name,
+                           lambda: np.fromiter(map(hash, values), np.int64, len(values)))
+
+    def failed(self) -> npt.NDArray[np.bool_]:
+        """``Run.failed`` of every run: an outcome that is not None nor "ok"."""
+        def build() -> npt.NDArray[np.bool_]:
+            outcomes = self.values("outcome")
+            bad = {o: o is not None and o != "ok" for o in dict.fromkeys(outcomes)}
+            if not any(bad.values()):
+                return np.zeros(len(outcomes), dtype=bool)
+            return np.fromiter(map(bad.__getitem__, outcomes), bool, len(outcomes))
+        return self._array("failed", build)
+
+    def closed_times(self) -> tuple[I64, I64] | None:
+        """The closed runs' starts and ends as int64 (None when one does not fit)."""
+        if "closed start" not in self._arrays:
+            starts, ends = self.values("start_ns"), self.values("end_ns")
+            unclosed = np.flatnonzero(~self.closed).tolist()
+            if len(unclosed) * 8 < len(self.runs):  # a few open runs: blank them, then cut
+                if unclosed:
+                    starts, ends = starts.copy(), ends.copy()
+                    for i in unclosed:
+                        starts[i] = ends[i] = 0
+                start, end = int64s(starts), int64s(ends)
+                if start is None or end is None:
+                    return None
+                if unclosed:
+                    start, end = start[self.closed], end[self.closed]
+            else:
+                where = self.closed.tolist()
+                start = int64s(list(compress(starts, where)))
+                end = int64s(list(compress(ends, where)))
+            if start is None or end is None:
+                return None
+            self._arrays["closed start"], self._arrays["closed end"] = start, end
+        return self._arrays["closed start"], self._arrays["closed end"]
+
+    def pick(self, where: npt.NDArray[np.bool_]) -> list[Run]:
+        """The runs ``where`` selects, in order (by index when they are few)."""
+        at = np.flatnonzero(where)
+        if len(at) * 8 < len(where):
+            runs = self.runs
+            return [runs[i] for i in at.tolist()]
+        return list(compress(self.runs, where.tolist()))
+
+
+_NONE_HASH, _EMPTY_HASH = hash(None), hash("")
+_HASHED = frozenset({"request", "session"})
+"""Fields whose hashes a finish needs anyway (to find the fine groups): their truthiness
+is read off the hashes instead of a pass of its own."""
+
+
+_READERS: dict[str, Callable[[list[Run]], list[Any]]] = {
+    "start_ns": lambda runs: [r.start_ns for r in runs],
+    "end_ns": lambda runs: [r.end_ns for r in runs],
+    "instance": lambda runs: [r.instance for r in runs],
+    "session": lambda runs: [r.session for r in runs],
+    "request": lambda runs: [r.request for r in runs],
+    "outcome": lambda runs: [r.outcome for r in runs],
+}
+"""A field read by name in a list comprehension: a third faster than ``attrgetter``."""
+
+
+def _nones(values: list[Any]) -> npt.NDArray[np.bool_]:
+    """Where the values are None, at C speed: found by ``list.index`` while they are few
+    (one scan of the list), else by one ``is`` per value."""
+    out = np.zeros(len(values), dtype=bool)
+    i = -1
+    for _ in range(max(16, len(values) // 64)):
+        try:
+            i = values.index(None, i + 1)
+        except ValueError:
+            return out
+        out[i] = True
+    return np.fromiter(map(is_, values, repeat(None)), bool, len(values))
+
+
+def _grouped(runs: Iterable[Run], group_of: Callable[[Run], str | None], *,
+             shared_only: bool = False) -> dict[str, list[Run]]:
+    """Closed runs by group, in the order given; ``shared_only`` leaves out the groups
+    of one run (a sweep pairs nothing there), found by counting codes, not in a loop."""
+    closed = _closed(runs)
+    keys = list(map(group_of, closed))
+    if shared_only and closed:
+        codes, _ = factorize(keys)
+        keep = np.bincount(codes, minlength=len(keys))[codes] > 1
+        picked = np.flatnonzero(keep).tolist()
+        closed = [closed[i] for i in picked]
+        keys = [keys[i] for i in picked]
     groups: dict[str, list[Run]] = {}
-    for r in runs:
-        if r.end_ns is None or r.start_ns is None:  # not closed
-            continue
-        g = group_of(r)
+    for g, r in zip(keys, closed, strict=True):
         if g is not None:
             members = groups.get(g)
             if members is None:
@@ -480,9 +710,9 @@ def sweep(runs: Iterable[Run], group_of: Callable[[Run], str | None]) -> Iterato
     O(n log n + pairs): use it on fine groups (one request, one session) where pairs are
     few, and ``summarize`` on coarse ones.
     """
-    groups = _grouped(runs, group_of)
     # A run alone in its group overlaps nothing (fine groups are mostly such runs).
-    for g in sorted(g for g, members in groups.items() if len(members) > 1):
+    groups = _grouped(runs, group_of, shared_only=True)
+    for g in sorted(groups):
         members = sorted(groups[g], key=_span)
         active: list[tuple[int, int, Run]] = []
         for i, r in enumerate(members):
@@ -504,10 +734,145 @@ class OverlapSummary:
     sample: list[Overlap] = field(default_factory=list)
 
 
+def _heap_counts(starts: list[int], ends: list[int]) -> list[int]:
+    """For runs sorted by (start, end): how many earlier ones are in flight at each start
+    (end after it), by the heap sweep. Exact for any spans, ends before starts too."""
+    active: list[int] = []
+    out: list[int] = []
+    for s, e in zip(starts, ends, strict=True):
+        while active and active[0] <= s:
+            heapq.heappop(active)
+        out.append(len(active))
+        heapq.heappush(active, e)
+    return out
+
+
+def _ended_by_start(group: I64, start: I64, end: I64) -> I64:
+    """For runs sorted by group: how many runs of the groups up to its own ended by each
+    run's start (an end at the instant counts: touching spans do not overlap).
+
+    One key per time, group first: ``group * span + (time - earliest)``, when it fits in
+    int64 (a log's times span hours, not centuries), so one sort of the ends and one
+    binary search per start; else starts and ends sorted together by (group, time, end
+    first)."""
+    n = len(start)
+    lo = min(int(start.min()), int(end.min()))
+    span = max(int(start.max()), int(end.max())) - lo + 1
+    if span * (int(group[-1]) + 1) < 1 << 62:
+        # the ends nearly sorted already (a run ends soon after it starts): timsort; the
+        # starts sorted: each search begins where the last one ended
+        ends = np.sort(group * span + (end - lo), kind="stable")
+        return np.searchsorted(ends, group * span + (start - lo), "right")
+    times = np.concatenate((end, start))
+    kinds = np.repeat(np.array([0, 1], dtype=np.int8), n)
+    order = np.lexsort((kinds, times, np.concatenate((group, group))))
+    ended = np.cumsum(order < n, dtype=np.int64)
+    at = np.empty(n, dtype=np.int64)
+    is_start = order >= n
+    at[order[is_start] - n] = np.flatnonzero(is_start)
+    return ended[at]
+
+
+def in_flight_before(group: I64, start: I64, end: I64) -> I64:
+    """For runs sorted by (group, start, end): how many earlier runs of the same group are
+    still in flight at each one's start, i.e. end after it. A run overlaps exactly those.
+
+    Why no heap: with every span forward (end >= start), the earlier runs still in flight
+    are the earlier runs (its index k in the group) less the runs of the group that ended
+    by its start (one sort of all starts and ends, ends first at a tie: touching spans do
+    not overlap), plus the zero-length runs at that instant from it on, which that count
+    took but are not earlier. A group holding a backward span (end < start, clocks of
+    two sources) is counted by the heap sweep instead."""
+    n = len(start)
+    counts = np.zeros(n, dtype=np.int64)
+    if n < 2:
+        return counts
+    new_group = np.empty(n, dtype=bool)
+    new_group[0] = True
+    np.not_equal(group[1:], group[:-1], out=new_group[1:])
+    firsts = np.flatnonzero(new_group)
+    sizes = np.diff(np.append(firsts, n))
+    offset = np.repeat(firsts, sizes)  # each run's group's first index
+    ended_by_start = _ended_by_start(group, start, end) - offset
+    # zero-length runs at one instant form one block of equal (group, start, end): the
+    # block's runs from this one on ended "by" its start without being earlier
+    new_block = new_group.copy()
+    new_block[1:] |= (start[1:] != start[:-1]) | (end[1:] != end[:-1])
+    blocks = np.flatnonzero(new_block)
+    block_end = np.append(blocks[1:], n)[np.cumsum(new_block) - 1]
+    index = np.arange(n, dtype=np.int64)
+    later_zero = np.where(end == start, block_end - index, 0)
+    counts = index - offset - ended_by_start + later_zero
+    backward = np.flatnonzero(end < start)
+    if len(backward):
+        for g0 in np.unique(group[backward]).tolist():
+            lo = int(np.searchsorted(group, g0, "left"))
+            hi = int(np.searchsorted(group, g0, "right"))
+            counts[lo:hi] = _heap_counts(start[lo:hi].tolist(), end[lo:hi].tolist())
+    return counts
+
+
 def summarize(runs: Iterable[Run], group_of: Callable[[Run], str | None], keep: int
               ) -> OverlapSummary:
     """Count overlapping pairs per group in O(n log n), whatever the number of pairs:
-    each new run overlaps exactly the runs still in flight, so it adds len(active)."""
+    each new run overlaps exactly the runs still in flight (``in_flight_before``).
+
+    Groups are taken in name order and runs by (start, end), then as given; the sample
+    is the first ``keep`` runs in that order that overlap an earlier one, each with the
+    earliest of the runs it overlaps, as the heap sweep (``summarize_by_heap``) finds."""
+    members = _closed(runs)
+    start = int64s([r.start_ns or 0 for r in members])  # closed: never None
+    end = int64s([r.end_ns or 0 for r in members])
+    if start is None or end is None:
+        return summarize_by_heap(members, group_of, keep)
+    codes, code_of = factorize(list(map(group_of, members)))
+    return summarize_codes(members, np.arange(len(members)), codes, code_of, start, end,
+                           keep)
+
+
+def summarize_codes(runs: Sequence[Run], at: I64, codes: I64, code_of: dict[Any, int],
+                    start: I64, end: I64, keep: int) -> OverlapSummary:
+    """``summarize`` of closed runs given as columns: ``runs[at[i]]`` is member i, in
+    the group of code ``codes[i]`` (``code_of``: group name, or None for no group, to
+    code; it may name codes no member has), from ``start[i]`` to ``end[i]``.
+    ``LogAnalysis.finish`` has them all in its ``RunColumns``."""
+    out = OverlapSummary()
+    if not len(at):
+        return out
+    size = max(int(codes.max()), max(code_of.values())) + 1
+    present = np.bincount(codes, minlength=size) > 0
+    names: list[str] = sorted(g for g, c in code_of.items() if g is not None and present[c])
+    if not names:
+        return out
+    rank_of_code = np.full(size, -1, dtype=np.int64)
+    rank_of_code[np.fromiter(map(code_of.__getitem__, names), np.int64, len(names))] = \
+        np.arange(len(names), dtype=np.int64)
+    rank = rank_of_code[codes]
+    picked = np.flatnonzero(rank >= 0)
+    rank, start, end = rank[picked], start[picked], end[picked]
+    order = np.lexsort((end, start, rank))  # stable: ties stay in the order given
+    rank, start, end, picked = rank[order], start[order], end[order], picked[order]
+    counts = in_flight_before(rank, start, end)
+    firsts = np.flatnonzero(np.append(True, rank[1:] != rank[:-1]))
+    peaks = (np.maximum.reduceat(counts, firsts) + 1).tolist()
+    pairs = np.add.reduceat(counts, firsts).tolist()
+    for r, peak, count in zip(rank[firsts].tolist(), peaks, pairs, strict=True):
+        g = names[r]
+        out.peak[g] = peak
+        if count:
+            out.per_group[g] = count
+            out.pairs += count
+    for i in np.flatnonzero(counts > 0)[:keep].tolist():
+        lo = int(firsts[np.searchsorted(firsts, i, "right") - 1])
+        j = lo + int(np.argmax(end[lo:i] > start[i]))
+        out.sample.append(Overlap(names[int(rank[i])], runs[int(at[picked[j]])],
+                                  runs[int(at[picked[i]])]))
+    return out
+
+
+def summarize_by_heap(runs: Iterable[Run], group_of: Callable[[Run], str | None],
+                      keep: int) -> OverlapSummary:
+    """``summarize`` by the heap sweep, one run at a time: for times beyond int64."""
     out = OverlapSummary()
     groups = _grouped(runs, group_of)
     for g in sorted(groups):
