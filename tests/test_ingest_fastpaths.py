@@ -139,3 +139,22 @@ def test_ingest_loop_makes_no_garbage_cycles_per_line() -> None:
             analysis.finish()
             found.append(gc.collect())
     assert found[1] <= found[0] + 10, found
+
+
+def test_utc_timestamps_parse_as_the_general_way() -> None:
+    # parse_iso_ns takes the whole second of "YYYY-MM-DDTHH:MM:SS[.f]Z" from a memo; it
+    # must give what the general parse gives, valid or not, memo hit or miss
+    from probes import evidence
+
+    heads = ["2024-05-01T10:00:00", "2024-02-29T23:59:59", "2023-02-29T00:00:00",
+             "2024-13-01T00:00:00", "2024-05-01T24:00:00", "2016-12-31T23:59:60",
+             "0000-01-01T00:00:00", "0001-01-01T00:00:00", "9999-12-31T23:59:59",
+             "1969-12-31T23:59:59", "1970-01-01T00:00:00", "2024-05-01T10:00:0\u0663"]
+    tails = ["Z", ".Z", ".1Z", ".000000000Z", ".123456789Z", ".1234567891234Z", ".5z",
+             "z", "+00:00", ".25+02:00", "Z ", " Z", ".\u0663Z", ".12,5Z", "ZZ", ""]
+    texts = [h + t for h in heads for t in tails]
+    texts += [" " + t for t in texts[:40]] + ["", "Z", "2024-05-01", "2024-05-01 10:00:00Z"]
+    for _round in range(2):  # the first round fills the memo, the second reads it
+        for t in texts:
+            assert evidence.parse_iso_ns(t) == evidence._parse_iso_ns(t), t
+    evidence._WHOLE_SECONDS.clear()
