@@ -241,20 +241,10 @@ class LogReader:
             wrap_time: int | None = None
             wrap_host = name_host
             if wrapped:
-                u = unwrap(s)
-                s, wrap_time, wrap_host = u.text, u.time_ns, u.host or name_host
-                if u.partial:
-                    part = pending.get(u.stream or "")
-                    if part is None:
-                        part = pending[u.stream or ""] = _Pending(line_no, wrap_time, wrap_host)
-                    self._add_part(part, s, cap)
-                    self._joined += 1
+                got = self._unwrap_line(s, line_no, unwrap, pending)
+                if got is None:
                     continue
-                done = pending.pop(u.stream or "", None) if pending else None
-                if done is not None:
-                    self._add_part(done, s, cap)
-                    s = "".join(done.parts)
-                    line_no, wrap_time, wrap_host = done.line, done.time_ns, done.host
+                s, line_no, wrap_time, wrap_host = got
             if "{" in s and text_too_deep(s):
                 skipped[DEEP_REASON] += 1  # before any decoder or walk can recurse on it
                 continue
@@ -271,11 +261,9 @@ class LogReader:
                 self._events += len(extra)
                 yield from extra
                 extra.clear()
-        for part in pending.values():
-            if parser is not None and joiner is not None:
-                self._unterminated += 1
-                self._joined -= 1  # its first line is now the event's line
-                out = joiner.feed("".join(part.parts), part.line, part.time_ns, part.host)
+        if parser is not None and joiner is not None:
+            for text, first, wrap_time, wrap_host in self._unfinished(pending):
+                out = joiner.feed(text, first, wrap_time, wrap_host)
                 self._events += len(out)
                 yield from out
         if joiner is not None:
@@ -283,6 +271,42 @@ class LogReader:
             self._events += len(out)
             yield from out
         self._finish()
+
+    def _unwrap_line(self, s: str, line_no: int, unwrap: Unwrapper,
+                     pending: dict[str, _Pending]
+                     ) -> tuple[str, int, int | None, str | None] | None:
+        """One wrapped line's inner text, line number, wrapper time and host; None when
+        it is a partial (CRI ``P``, Docker without ``\\n``) held for the next line of its
+        stream. The line that ends a partial record gives the joined record under the
+        record's first line, time and host. A method of its own so that the columnar
+        decoder (``probes.columnar.decode``) unwraps and joins by this very code."""
+        u = unwrap(s)
+        s, wrap_time, wrap_host = u.text, u.time_ns, u.host or self._name_host
+        cap = self.config.max_line_bytes
+        if u.partial:
+            part = pending.get(u.stream or "")
+            if part is None:
+                part = pending[u.stream or ""] = _Pending(line_no, wrap_time, wrap_host)
+            self._add_part(part, s, cap)
+            self._joined += 1
+            return None
+        done = pending.pop(u.stream or "", None) if pending else None
+        if done is not None:
+            self._add_part(done, s, cap)
+            return "".join(done.parts), done.line, done.time_ns, done.host
+        return s, line_no, wrap_time, wrap_host
+
+    def _unfinished(self, pending: dict[str, _Pending]
+                    ) -> list[tuple[str, int, int | None, str | None]]:
+        """The partial records still open at the end of the input, each as (text, first
+        line, time, host), counted as never finished; the caller feeds them to the
+        block joiner."""
+        out = []
+        for part in pending.values():
+            self._unterminated += 1
+            self._joined -= 1  # its first line is now the event's line
+            out.append(("".join(part.parts), part.line, part.time_ns, part.host))
+        return out
 
     def _add_part(self, part: _Pending, s: str, cap: int) -> None:
         if part.cut:
