@@ -27,15 +27,27 @@ order, and each report equals the reader's ``report()``. It is kept by construct
 
 Text and logfmt inputs (and JSON without a typed layout) are read entirely the per-line
 way, 10-20% slower than the reader (its events still become columns), so that a set
-mixing them with JSON logs stays columns, with their texts on disk. What is declined:
-stdin and gzip inputs (texts are read back by file offset), container-wrapped lines
-(CRI, Docker JSON, kubectl prefixes: the texts are the inner lines), traces,
+mixing them with JSON logs stays columns, with their texts on disk.
+
+Container-wrapped inputs (CRI, Docker json-file, kubectl ``--timestamps``/``--prefix``,
+stern: every pod log) are unwrapped line by line by the reader's own code
+(``LogReader._unwrap_line``: its ``Unwrapper`` and its joining of CRI ``P``/``F`` and
+Docker partial records), so a wrapped line cannot be unwrapped any other way than the
+reader unwraps it. The inner JSON lines then take the batch decode, each row's wrapper
+time and host standing in where the line gives none, as ``assemble`` does; the rest go
+the per-line way. The unwrap stays per line (a timestamp parse each): a
+kubectl-timestamps pino line costs ~6 µs here against ~10 on the reader, where a bare one
+costs ~4.5 against ~8.5 (``tests/bench_columnar_decode.py``).
+
+What is declined: stdin and gzip inputs (texts are read back by file offset), traces,
 cancellation, read errors, values beyond 64 bits.
 
 Texts are not kept: each row keeps its line's byte offset and ``FileTexts`` reads the
-line back (cut at the cap, invalid UTF-8 replaced, as the reader does) when asked. Only
-events whose text is not their own line (split records, a block's cut first line) keep
-their text in memory.
+line back (cut at the cap, invalid UTF-8 replaced, as the reader does) when asked; for a
+wrapped input it unwraps that line again (``Unwrapper`` is a function of the line
+alone), so inner texts cost no memory but one unwrap per text read (~1-2 µs). Only
+events whose text is not their own line (split records, a block's cut first line, a
+record joined from partial lines) keep their text in memory.
 """
 
 from __future__ import annotations
@@ -73,7 +85,7 @@ from probes.ingest.kinds import classify, end_failed, kind_of_text
 from probes.ingest.limits import DEEP_REASON, MAX_DEPTH, text_too_deep
 from probes.ingest.lineformats import ABSENT_KEY, JsonLayout, LineParser
 from probes.ingest.merge import LOOKAHEAD
-from probes.ingest.reader import LogReader
+from probes.ingest.reader import LogReader, _Pending
 from probes.ingest.sources import GZIP_MAGIC, GunzipReader, InputFile, LineCounter, capped_lines
 from probes.ingest.textshapes import mark_structured, marks_of
 from probes.ingest.wrappers import Unwrapper
@@ -136,6 +148,11 @@ class FileTexts:
     src: I32
     offset: I64
     held: dict[int, str] = field(default_factory=dict)
+    unwrap: list[Unwrapper | None] = field(default_factory=list)
+    """Per source, its container wrappers: a wrapped line's text is its inner line, the
+    reader's ``Unwrapper`` applied again to the line read back (it is a function of the
+    line alone), so unwrapped texts cost no memory; only records joined from partial
+    lines are held."""
     _files: dict[int, BinaryIO] = field(default_factory=dict)
 
     def text(self, row: int) -> str:
@@ -152,9 +169,11 @@ class FileTexts:
         f.seek(int(self.offset[row]))
         b = next(capped_lines(f, self.cap, LineCounter()), b"")
         try:
-            return b.decode()
+            t = b.decode()
         except UnicodeDecodeError:
-            return b.decode(errors="replace")
+            t = b.decode(errors="replace")
+        unwrap = self.unwrap[s] if s < len(self.unwrap) else None
+        return t if unwrap is None else unwrap(t).text
 
     def close(self) -> None:
         for f in self._files.values():
@@ -531,12 +550,26 @@ _DTYPES: dict[str, Any] = {
 _COLS = tuple(_DTYPES)
 
 
+_Wrap = tuple[Sequence["int | None"], Sequence["str | None"]]
+"""Per row of a wrapped input's batch: the wrapper's time and host (``wrap_time``,
+``wrap_host`` of ``LogReader._lines``)."""
+
+
+def _wrap_times(time_ns: I64, times: Sequence[int | None]) -> None:
+    """``assemble``'s rule: a line with no time of its own (none, or none it can read)
+    takes its wrapper's. Only the rows that use it must fit 64 bits."""
+    for r in np.flatnonzero(time_ns == NO_INT).tolist():
+        t = times[r]
+        if t is not None:
+            time_ns[r] = _fit(t, "time")
+
+
 class _ColumnReader(LogReader):
     """A ``LogReader`` whose line loop fills columns instead of yielding events.
 
-    Everything before the line loop (open, sniff, format, parser) and the report are
-    the reader's own; ``_lines`` below replaces the reader's loop for unwrapped JSON
-    lines and yields nothing."""
+    Everything before the line loop (open, sniff, format, wrappers, parser), the
+    unwrapping of each line and the report are the reader's own; ``_lines`` below
+    replaces the reader's loop and yields nothing."""
 
     def __init__(self, inp: InputFile, config: IngestConfig, rows: _Rows,
                  cancel: threading.Event | None,
@@ -546,6 +579,13 @@ class _ColumnReader(LogReader):
         self._recent: dict[int, tuple[int, str]] = {}
         self.progress = progress
         """Called with this input's bytes read so far, every ``PROGRESS_BYTES``."""
+        self.unwrap: Unwrapper | None = None
+        """The input's container wrappers (None: its lines are not wrapped); kept for
+        ``FileTexts``, which peels them off a row's line again when its text is read."""
+        self._partials: dict[str, _Pending] = {}  # the reader's partial records
+        self._run: list[tuple[str, int, int, int | None, str | None]] = []
+        """Inner JSON lines of a wrapped input waiting for their batch decode: (text,
+        line, offset, wrapper time, wrapper host)."""
 
     # ------------------------------------------------------------------ the loop
 
@@ -554,9 +594,7 @@ class _ColumnReader(LogReader):
         if parser is None:  # a file of blank lines: nothing is parsed
             yield from super()._lines(body, unwrap, parser)
             return
-        if unwrap.names:
-            raise _Decline(f"format {'+'.join(unwrap.names)}+{parser.format} is read by the "
-                           "per-event path")
+        self.unwrap = unwrap if unwrap.names else None
         if isinstance(getattr(self._decoded, "raw", None), GunzipReader):
             raise _Decline("gzip input is read by the per-event path")
         self._parser = parser
@@ -600,7 +638,10 @@ class _ColumnReader(LogReader):
                 self.progress(pos + len(buf))
             last = buf.rfind(b"\n")
             if last >= 0:
-                self._block(buf, last + 1, pos)
+                if self.unwrap is not None:
+                    self._wrapped_block(buf, last + 1, pos)
+                else:
+                    self._block(buf, last + 1, pos)
                 pos += last + 1
                 carry = buf[last + 1 :]
             else:
@@ -614,11 +655,58 @@ class _ColumnReader(LogReader):
             counter.lines += 1
             counter.bytes_read += len(carry)
             self._slow(self._cut(carry, 0, len(carry), False), counter.lines, pos)
+        self._flush_run()
+        for text, first, wrap_time, wrap_host in self._unfinished(self._partials):
+            # a partial record never finished: the reader feeds it to the joiner as is
+            self._recent[first] = (-1, text)
+            self._emit(self._joiner.feed(text, first, wrap_time, wrap_host), first)
         self._emit(self._joiner.close(), -1)
         self.rows.flush()
         self._finish()
         return
         yield  # a generator, as the reader's loop is
+
+    def _wrapped_block(self, buf: bytes, end: int, base: int) -> None:
+        """Lines ``buf[:end]`` of a wrapped input: each cut as the reader cuts it, then
+        unwrapped line by line (``_wrapped``); the inner JSON lines are decoded in one
+        batch at the end of the block."""
+        counter = self._counter
+        arr = np.frombuffer(buf, dtype=np.uint8, count=end)
+        ends_a = np.flatnonzero(arr == _B[10])
+        ends = ends_a.tolist()
+        first = counter.lines + 1
+        counter.lines += len(ends)
+        counter.bytes_read += end
+        blk = buf[:end] if end < len(buf) else buf
+        texts: list[str] | None = None
+        # the common block (no CR, no NUL, no line over the cap, valid UTF-8) is decoded
+        # at once: each line's str is then what the reader's per-line steps give
+        if (b"\r" not in blk and b"\x00" not in blk
+                and int(np.diff(ends_a, prepend=-1).max()) - 1 <= self.config.max_line_bytes):
+            try:
+                texts = blk.decode().split("\n")
+            except UnicodeDecodeError:
+                texts = None
+        start = 0
+        if texts is None:
+            slow = self._slow
+            cut = self._cut
+            for k, e in enumerate(ends):
+                slow(cut(buf, start, e, True), first + k, base + start)
+                start = e + 1
+        else:
+            skipped = self._skipped
+            wrapped = self._wrapped
+            for k, e in enumerate(ends):
+                s = texts[k]
+                # bytes.isspace is ASCII whitespace only: str.isspace alone would also
+                # take "\x1c" or U+00A0 for a blank line
+                if not s or (s.isspace() and s.encode().isspace()):
+                    skipped["empty line"] += 1
+                else:
+                    wrapped(s, first + k, base + start)
+                start = e + 1
+        self._flush_run()
 
     def _typed_setup(self, layout: JsonLayout) -> None:
         """The reader's typed decoders for this file, and where each role sits in them."""
@@ -715,7 +803,8 @@ class _ColumnReader(LogReader):
     # ------------------------------------------------------------------ per line
 
     def _slow(self, b: bytes, line_no: int, off: int) -> None:
-        """One line through the reader's own steps (``LogReader._lines``, unwrapped)."""
+        """One line through the reader's own steps (``LogReader._lines``); a wrapped
+        line's inner text may still join the batch (``_wrapped``)."""
         skipped = self._skipped
         if not b or b.isspace():
             skipped["empty line"] += 1
@@ -728,16 +817,61 @@ class _ColumnReader(LogReader):
         except UnicodeDecodeError:
             s = b.decode(errors="replace")
             self._replaced += 1
+        if self.unwrap is None:
+            self._feed(s, line_no, None, self._name_host, off)
+        else:
+            self._wrapped(s, line_no, off)
+
+    def _wrapped(self, s: str, line_no: int, off: int) -> None:
+        """A wrapped line, unwrapped and joined by the reader's own ``_unwrap_line``. An
+        inner JSON line that would go straight to the parser (no block open, not too
+        deep) and is one line of the file waits in ``_run`` for a batch decode; the
+        rest (text, partial records joined from several lines) go the per-line way, the
+        batch decoded first so that rows keep the reader's order. A joined record's
+        text is no line of the file: it is held in memory (``off`` -1)."""
+        unwrap = self.unwrap
+        assert unwrap is not None and self._joiner is not None
+        got = self._unwrap_line(s, line_no, unwrap, self._partials)
+        if got is None:  # a partial, held for the next line of its stream
+            return
+        s, first, wrap_time, wrap_host = got
+        if first != line_no:
+            off = -1
+        elif (self._typed and s[:1] == "{" and not self._joiner.active
+              and not text_too_deep(s)):
+            self._run.append((s, line_no, off, wrap_time, wrap_host))
+            return
+        self._flush_run()
+        self._feed(s, first, wrap_time, wrap_host, off)
+
+    def _flush_run(self) -> None:
+        """The waiting inner JSON lines of a wrapped input, decoded as one batch."""
+        run = self._run
+        if not run:
+            return
+        self._run = []
+        texts, lines, offs, times, hosts = zip(*run, strict=True)
+
+        def slow(r: int) -> None:
+            self._feed(texts[r], lines[r], times[r], hosts[r], offs[r])
+
+        self._decode_run(texts, np.asarray(lines, dtype=np.int64),
+                         np.asarray(offs, dtype=np.int64), (times, hosts), slow)
+
+    def _feed(self, s: str, line_no: int, wrap_time: int | None, wrap_host: str | None,
+              off: int) -> None:
+        """One inner line from the reader's depth check on: to the parser or the block
+        joiner, as ``LogReader._lines`` sends it; ``off`` -1 keeps its text in memory."""
         if "{" in s and text_too_deep(s):
-            skipped[DEEP_REASON] += 1
+            self._skipped[DEEP_REASON] += 1
             return
         joiner = self._joiner
         parser = self._parser
         assert joiner is not None and parser is not None
         if s[:1] != "{" or joiner.active:
-            out = joiner.feed(s, line_no, None, self._name_host)
+            out = joiner.feed(s, line_no, wrap_time, wrap_host)
         else:
-            out = [parser.parse(s, line_no, None, self._name_host)]
+            out = [parser.parse(s, line_no, wrap_time, wrap_host)]
         if parser.extra:
             out.extend(parser.extra)
             parser.extra.clear()
@@ -765,11 +899,24 @@ class _ColumnReader(LogReader):
         """Lines i..j-1 of a block, all plain JSON candidates, decoded in one pass; a
         line the typed decoders refuse splits the run and goes the per-line way."""
         lines = [buf[a:b] for a, b in zip(starts[i:j], ends[i:j], strict=True)]
+
+        def slow(r: int) -> None:
+            self._slow(lines[r], first + i + r, base + starts[i + r])
+
+        self._decode_run(lines, np.arange(first + i, first + j, dtype=np.int64),
+                         np.asarray(starts[i:j], dtype=np.int64) + base, None, slow)
+
+    def _decode_run(self, lines: Sequence[bytes | str], line: I64, offset: I64,
+                    wrap: _Wrap | None, slow: Callable[[int], None]) -> None:
+        """Plain JSON candidates (a block's lines, or a wrapped input's inner lines with
+        their wrapper times and hosts) decoded in one pass; when the typed decoders
+        refuse one, the run goes line by line (``_mixed``) and ``slow(r)`` reads the
+        refused line ``r`` the per-line way."""
         decode = self._dec.decoder.decode
         try:
             objs = list(map(decode, lines))
         except (msgspec.ValidationError, msgspec.DecodeError):
-            self._mixed(buf, lines, starts, i, j, first, base)
+            self._mixed(lines, line, offset, wrap, slow)
             return
         joint: _Joint | None = None
         if self._by_column:
@@ -787,11 +934,10 @@ class _ColumnReader(LogReader):
         else:
             raw = [list(c) for c in zip(*map(self._dec.read, objs), strict=True)]
         # (``read`` gives every role, absent ones as None values)
-        self._columns(raw, len(objs), np.arange(first + i, first + j, dtype=np.int64),
-                      np.asarray(starts[i:j], dtype=np.int64) + base, joint)
+        self._columns(raw, len(objs), line, offset, joint, wrap)
 
-    def _mixed(self, buf: bytes, lines: list[bytes], starts: list[int], i: int, j: int,
-               first: int, base: int) -> None:
+    def _mixed(self, lines: Sequence[bytes | str], line: I64, offset: I64,
+               wrap: _Wrap | None, slow: Callable[[int], None]) -> None:
         """A run where some line does not fit the closed decoder: the reader's order
         (closed, then full, then the per-line parser) line by line."""
         dec = self._dec
@@ -803,20 +949,20 @@ class _ColumnReader(LogReader):
             if vals:
                 raw: list[list[Any] | None] = [list(c) for c in zip(*vals, strict=True)]
                 k = np.asarray(rows, dtype=np.int64)
-                self._columns(raw, len(vals), k + first,
-                              np.asarray([starts[r] for r in rows], dtype=np.int64) + base)
+                sub = None if wrap is None else (
+                    [wrap[0][r] for r in rows], [wrap[1][r] for r in rows])
+                self._columns(raw, len(vals), line[k], offset[k], None, sub)
                 vals.clear()
                 rows.clear()
 
-        for r in range(i, j):
-            line = lines[r - i]
+        for r, text in enumerate(lines):
             v: Sequence[Any] | None = None
             try:
-                v = dec.read(dec.decoder.decode(line))
+                v = dec.read(dec.decoder.decode(text))
             except msgspec.ValidationError:
                 if self._closed:
                     try:
-                        v = full.read(full.decoder.decode(line))
+                        v = full.read(full.decoder.decode(text))
                     except (msgspec.ValidationError, msgspec.DecodeError):
                         v = None
             except msgspec.DecodeError:
@@ -826,14 +972,16 @@ class _ColumnReader(LogReader):
                 rows.append(r)
                 continue
             flush()
-            self._slow(line, first + r, base + starts[r])
+            slow(r)
         flush()
 
     def _columns(self, raw: list[list[Any] | None], n: int, line: I64, offset: I64,
-                 joint: _Joint | None = None) -> None:
+                 joint: _Joint | None = None, wrap: _Wrap | None = None) -> None:
         """Role values (one list per role, ``ROLES`` order; None: absent in every line)
         into typed columns, as ``assemble`` makes each line's event. Each converter runs
-        once per distinct raw value; rows get their results by numpy indexing."""
+        once per distinct raw value; rows get their results by numpy indexing. ``wrap``:
+        each row's wrapper time and host (a wrapped input), which ``assemble`` takes
+        when the line gives no time, no host."""
         rows = self.rows
         rows.flush()
         code = rows.table.code
@@ -852,6 +1000,8 @@ class _ColumnReader(LogReader):
             return rows.table.codes_of(uniq)[inv]
 
         time_ns = self._times(raw[0], n)
+        if wrap is not None:
+            _wrap_times(time_ns, wrap[0])
         key = self._level_key
         lv_u, lv_i = factor(1)
         level_u = [R.level_value(v, key) if v is not None else None for v in lv_u]
@@ -862,8 +1012,15 @@ class _ColumnReader(LogReader):
         pid_u, pid_i = factor(4)
         pid_conv = [_pid(v) for v in pid_u]
         host_u, host_i = factor(5)
-        name_host = self._name_host
-        host_conv = [_host(v) or name_host for v in host_u]  # "" or none: the input's pod
+        # "" or none: the wrapper's pod (kubectl --prefix, stern), else the input's
+        wrap_host = self._name_host if wrap is None or not n else wrap[1][0]
+        if wrap is not None and n and wrap[1].count(wrap_host) != n:
+            # several pods (or lines with and without one) in the batch: row by row
+            own = [_host(v) for v in host_u]
+            host_conv, host_i = _factor([own[i] or h for i, h in
+                                         zip(host_i.tolist(), wrap[1], strict=True)])
+        else:
+            host_conv = [_host(v) or wrap_host for v in host_u]
         inst_u, inst_i = factor(6)
         sess_u, sess_i = factor(7)
         run_u, run_i = factor(9)
@@ -1042,6 +1199,7 @@ def _decode(inputs: Sequence[InputFile], config: IngestConfig,
     table = _Table()
     rows: list[_Rows] = []
     reports: list[InputReport] = []
+    unwraps: list[Unwrapper | None] = []
     for inp in inputs:
         if inp.path is None and not inp.error:
             return NotDecoded("stdin is read by the per-event path")
@@ -1059,9 +1217,10 @@ def _decode(inputs: Sequence[InputFile], config: IngestConfig,
             return NotDecoded("cancelled")
         rows.append(part)
         reports.append(reader.report())
+        unwraps.append(reader.unwrap)
         done[0] += reports[-1].bytes_read
     try:
-        return Decoded(_merged(rows, table, inputs, config), reports)
+        return Decoded(_merged(rows, table, inputs, config, unwraps), reports)
     except _Decline as why:
         return NotDecoded(str(why))
 
@@ -1092,7 +1251,7 @@ def _sort_keys(time_ns: I64) -> I64:
 
 
 def _merged(parts: list[_Rows], table: _Table, inputs: Sequence[InputFile],
-            config: IngestConfig) -> EventColumns:
+            config: IngestConfig, unwraps: list[Unwrapper | None]) -> EventColumns:
     cols: dict[str, np.ndarray] = {}
     for k in _COLS:
         arrays = [p.take(k) for p in parts]
@@ -1131,7 +1290,7 @@ def _merged(parts: list[_Rows], table: _Table, inputs: Sequence[InputFile],
         fields = {int(new_of[r]): f for r, f in fields.items()}
         held = {int(new_of[r]): t for r, t in held.items()}
     texts = FileTexts([inp.path for inp in inputs], config.max_line_bytes, src,
-                      cols["offset"], held)
+                      cols["offset"], held, unwraps)
     return EventColumns(
         sources=[inp.name for inp in inputs], strings=table.table, src=src,
         line=cols["line"], time_ns=cols["time_ns"], level=cols["level"], kind=cols["kind"],
