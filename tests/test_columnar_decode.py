@@ -10,8 +10,9 @@ lone surrogates, duplicate keys, big numbers, deep nesting, text and tracebacks 
 JSON, CRLF, BOM, blank lines, odd types) with small blocks so that every block boundary
 case is crossed, and on generated container-wrapped inputs (CRI partial lines between
 other streams, Docker records with escapes and partials, kubectl timestamps of every
-width, several pods behind ``--prefix``, stern colours, lines with no wrapper). Held-back corpus cases run through the same comparison but a mismatch
-only names the case: their contents are not for tuning.
+width, several pods behind ``--prefix``, stern colours, lines with no wrapper, CRLF).
+Held-back corpus cases run through the same comparison but a mismatch only names the
+case: their contents are not for tuning.
 
 ``python3 tests/test_columnar_decode.py`` prints which inputs were accepted and why the
 others were declined.
@@ -454,15 +455,18 @@ def _wrapped_lines(kind: str, cap: int) -> list[str]:
     return out
 
 
+@pytest.mark.parametrize("nl", ["lf", "crlf"])
 @pytest.mark.parametrize("block", [4096, 1 << 20])
 @pytest.mark.parametrize("kind", ["cri", "docker", "kubectl", "prefix", "stern"])
 def test_wrapped_lines_decode_exactly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                      block: int, kind: str) -> None:
+                                      block: int, kind: str, nl: str) -> None:
     monkeypatch.setattr(decode_mod, "BLOCK_BYTES", block)
     cap = 1024
     path = tmp_path / f"{kind}.log"
     lines = _wrapped_lines(kind, cap)
-    data = "\n".join(lines).encode("utf-8", "surrogatepass") + b"\n"
+    lines.insert(len(lines) // 2, f"{_go_ts(_T0_NS, nano=True)} stdout F {'v' * (cap * 9 + 7)}")
+    data = ("\r\n" if nl == "crlf" else "\n").join(lines).encode("utf-8", "surrogatepass")
+    data += b"\n"
     # invalid UTF-8, NUL, blank, and whitespace only str.isspace calls blank
     data += b"\xff\xfe invalid UTF-8 after the wrapper?\n\x00\n\n \t\n\x1c\n\xc2\xa0\n"
     path.write_bytes(data)
