@@ -368,12 +368,19 @@ class RefAnalysis(LogAnalysis):
                        for e in s.session_examples][: self.max_examples]
                 if not exs and worst.first_at:
                     exs = [worst.first_at]
+                if not exs:  # (fixed in both: untimed lines cite the instance's runs)
+                    exs = self._instance_run_examples(worst.id)
                 what = "sessions" if worst.sessions else "requests"
-                put(yes("instance.many_sessions", PROBE,
-                        f"{len(reused)} instance(s) serve several sessions/requests; "
-                        f"{worst.id} served {it.reuse_count(worst)} {what} ({mode})",
-                        exs, value=it.reuse_count(worst),
-                        data={"instances": len(reused), "concurrent": bool(overlapping)}))
+                if exs:
+                    put(yes("instance.many_sessions", PROBE,
+                            f"{len(reused)} instance(s) serve several sessions/requests; "
+                            f"{worst.id} served {it.reuse_count(worst)} {what} ({mode})",
+                            exs, value=it.reuse_count(worst),
+                            data={"instances": len(reused), "concurrent": bool(overlapping)}))
+                else:
+                    put(unknown("instance.many_sessions", PROBE,
+                                f"{worst.id} is named with {it.reuse_count(worst)} {what}, "
+                                "but only on lines without a clock and without runs to cite"))
             else:
                 put(no("instance.many_sessions", PROBE,
                        f"{len(stats)} instance(s), each with one session or request", value=1))

@@ -256,3 +256,25 @@ def test_one_request_seeing_two_users_is_contamination() -> None:
               ev(6, K.OTHER, request="r2", fields={"user": "bob"})]
     s = sig(analyse(events), "requests.contamination")
     assert s.answer is Answer.YES and "user=alice" in s.examples[0].note
+
+
+def test_an_instance_reused_on_untimed_lines_cites_its_runs_or_says_unknown() -> None:
+    """Found by the columnar bulk tests: two untimed run starts of one instance for two
+    requests made ``instance.many_sessions`` a yes with no line to cite, and ``finish``
+    raised (a yes must carry evidence): the whole analysis stopped."""
+    from probes.analysis import LogAnalysis
+    from probes.events import EventKind, LogEvent
+
+    def many_sessions(kind: EventKind) -> Any:
+        a = LogAnalysis()
+        for line, req in ((1, "a1"), (2, "b2")):
+            a.feed(LogEvent(None, "a.log", line, message="run started", kind=kind,
+                            instance="b2", request=req, text=f"run started {req}"))
+        return {s.key: s for s in a.finish().signals}["instance.many_sessions"]
+
+    runs = many_sessions(EventKind.RUN_START)
+    assert runs.answer.value == "yes"
+    assert [(e.line, e.note) for e in runs.examples] == [
+        (1, "instance b2 runs for request a1"), (2, "instance b2 runs for request b2")]
+    other = many_sessions(EventKind.OTHER)
+    assert other.answer.value == "unknown" and not other.examples

@@ -719,6 +719,24 @@ class LogAnalysis:
             put(no("runs.periodic_overlap", PROBE,
                    "runs without a request id are not periodic or do not overlap", value=0))
 
+    def _instance_run_examples(self, instance: str) -> list[Example]:
+        """The start lines of an instance's runs for its first two requests (or runs):
+        the lines that show one object serving several requests when its lines carry
+        no clock (``InstanceStats.first_at`` needs one)."""
+        out: list[Example] = []
+        seen: set[str | None] = set()
+        for r in self.runs.runs:
+            if r.instance != instance or r.request in seen:
+                continue
+            seen.add(r.request)
+            ex = r.start_at
+            if ex is not None:
+                out.append(_with_note(ex, f"instance {instance} runs for request "
+                                          f"{r.request or '?'}"))
+            if len(out) >= 2:
+                break
+        return out
+
     def _instance_signals(self, put: Callable[[Signal], None], cols: RunColumns,
                           by_instance: OverlapSummary) -> None:
         it = self.instances
@@ -736,12 +754,19 @@ class LogAnalysis:
                        for e in s.session_examples][: self.max_examples]
                 if not exs and worst.first_at:
                     exs = [worst.first_at]
+                if not exs:  # untimed lines: the instance's runs still cite theirs
+                    exs = self._instance_run_examples(worst.id)
                 what = "sessions" if worst.sessions else "requests"
-                put(yes("instance.many_sessions", PROBE,
-                        f"{len(reused)} instance(s) serve several sessions/requests; "
-                        f"{worst.id} served {it.reuse_count(worst)} {what} ({mode})",
-                        exs, value=it.reuse_count(worst),
-                        data={"instances": len(reused), "concurrent": bool(overlapping)}))
+                if exs:
+                    put(yes("instance.many_sessions", PROBE,
+                            f"{len(reused)} instance(s) serve several sessions/requests; "
+                            f"{worst.id} served {it.reuse_count(worst)} {what} ({mode})",
+                            exs, value=it.reuse_count(worst),
+                            data={"instances": len(reused), "concurrent": bool(overlapping)}))
+                else:  # nothing to cite: a yes without its line would be a claim on faith
+                    put(unknown("instance.many_sessions", PROBE,
+                                f"{worst.id} is named with {it.reuse_count(worst)} {what}, "
+                                "but only on lines without a clock and without runs to cite"))
             else:
                 put(no("instance.many_sessions", PROBE,
                        f"{len(stats)} instance(s), each with one session or request", value=1))
