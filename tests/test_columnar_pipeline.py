@@ -108,3 +108,24 @@ def test_the_columnar_path_reports_progress_in_bytes(tmp_path: Path,
     size = log.stat().st_size
     assert len(seen) >= 3 and all(t == size and 0 < d <= t for d, t in seen)
     assert [d for d, _ in seen] == sorted(d for d, _ in seen) and seen[-1][0] == size
+
+
+def test_a_cancel_while_decoding_analyses_and_reports_what_was_read(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C on the columnar path: the analysis is of the lines read before it, and the
+    input report says how many and that the read was cancelled (as per event)."""
+    import threading
+
+    log = tmp_path / "pino.log"
+    generate(log, 12_000_000)
+    with log.open("rb") as fh:
+        total = sum(1 for _ in fh)
+    monkeypatch.setenv("SCALEDOC_COLUMNAR", "1")
+    cancel = threading.Event()
+    a = analyze_paths([str(log)], cancel=cancel,
+                      progress=lambda stage, d, t: cancel.set() if d else None)
+    assert LAST_PATH[0].used and a.cancelled
+    rep = next(r for r in a.inputs if r.name == str(log))
+    assert rep.error == "cancelled" and 0 < rep.lines_read < total
+    logs = next(e for e in a.case.evidence if e.probe == "logs")
+    assert 0 < (logs.data or {})["events"] <= rep.lines_read

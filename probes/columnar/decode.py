@@ -613,7 +613,10 @@ class _ColumnReader(LogReader):
         long_at = dropped = 0
         while True:
             if self._cancelled():
-                raise _Decline("cancelled")
+                # as the reader: stop at a line boundary, keep what was read (the report
+                # says "cancelled"); the line in progress is not read
+                carry, long = b"", None
+                break
             try:
                 chunk = body.read(BLOCK_BYTES)
             except OSError as exc:
@@ -1213,8 +1216,6 @@ def _decode(inputs: Sequence[InputFile], config: IngestConfig,
                 raise _Decline("traces are read by the per-event path")
         except _Decline as why:
             return NotDecoded(f"{inp.name}: {why}")
-        if reader.report().error == "cancelled":
-            return NotDecoded("cancelled")
         rows.append(part)
         reports.append(reader.report())
         unwraps.append(reader.unwrap)
