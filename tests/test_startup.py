@@ -13,7 +13,7 @@ import sys
 HEAVY = ("httpx", "psutil", "kubernetes", "tree_sitter", "textual", "yaml", "rich", "msgspec",
          "probes.analysis", "probes.ingest", "probes.pipeline", "probes.kube",
          "probes.code.scan", "probes.ramp", "probes.process", "probes.evidence",
-         "probes.redact")
+         "probes.redact", "numpy", "probes.columnar")
 """Rich, msgspec, the evidence model and the redaction patterns too: printing help renders
 nothing and reads nothing (they were 60% of the start-up before the command modules'
 renderers moved to tui.render.evidence_tables and their imports into the commands)."""
