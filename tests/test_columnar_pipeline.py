@@ -52,8 +52,9 @@ def test_the_columnar_path_was_taken_for_many_cases() -> None:
     """Runs after the parametrized test above (file order): the comparison is not empty."""
     if sum(TAKEN.values()) < len(CASES):
         pytest.skip("run with the whole file")
-    assert TAKEN["bulk"] + TAKEN["columns"] >= 20, TAKEN
-    assert TAKEN["bulk"] >= 15, TAKEN
+    # 108 of the 122 cases with logs when written; the other 14 hold trace exports
+    assert TAKEN["bulk"] + TAKEN["columns"] >= 100, TAKEN
+    assert TAKEN["bulk"] >= 100, TAKEN
 
 
 def test_a_big_pino_log_is_built_in_bulk_with_the_same_verdict(
