@@ -33,6 +33,7 @@ from pathlib import Path
 if __name__ == "__main__":
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import numpy as np
 import pytest
 
 import probes.columnar.decode as decode_mod
@@ -680,3 +681,50 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+NEEDLES = (b'"new', b"new=")
+
+
+def test_a_scan_of_the_files_finds_every_row_whose_text_holds_a_needle() -> None:
+    """``FileTexts.rows_containing`` (the bulk build's guard for counter writes, instead
+    of a read per line) returns a superset of the rows whose text holds a needle, on every
+    unwrapped input file of the tests, and None for wrapped ones (unwrapping unescapes)."""
+    scanned = wrapped = 0
+    for path in FILES:
+        got = decode_inputs([InputFile(path.name, path)], IngestConfig())
+        if not isinstance(got, Decoded) or not len(got.columns):
+            continue
+        texts = got.columns.texts
+        assert isinstance(texts, FileTexts)
+        rows = np.arange(len(got.columns), dtype=np.int64)
+        found = texts.rows_containing(rows, NEEDLES)
+        if found is None:
+            wrapped += 1
+            assert any(u is not None for u in texts.unwrap)
+            continue
+        scanned += 1
+        exact = {r for r in range(len(rows))
+                 if any(n.decode() in texts.text(r) for n in NEEDLES)}
+        assert exact <= set(found.tolist()), path
+        texts.close()
+    assert scanned >= 60 and wrapped >= 5
+
+
+def test_the_scan_maps_hits_across_block_edges_and_held_texts(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "a.log"
+    lines = [_pino(i, 1_714_557_600_000 + i) for i in range(400)]
+    lines[7] = lines[7][:-1] + ',"old":4,"new":5}'
+    lines[301] = lines[301][:-1] + ',"note":"x new=6"}'
+    path.write_text("\n".join(lines) + "\n")
+    monkeypatch.setattr(decode_mod, "_SCAN_BYTES", 37)  # needles cut by block edges
+    got = decode_inputs([InputFile("a.log", path)], IngestConfig())
+    assert isinstance(got, Decoded)
+    texts = got.columns.texts
+    assert isinstance(texts, FileTexts)
+    found = texts.rows_containing(np.arange(len(got.columns), dtype=np.int64), NEEDLES)
+    assert found is not None and found.tolist() == [7, 301]
+    texts.held[5] = 'held text with "new": 1'
+    found = texts.rows_containing(np.asarray([5, 6, 7], dtype=np.int64), NEEDLES)
+    assert found is not None and found.tolist() == [5, 7]

@@ -130,3 +130,32 @@ def test_a_cancel_while_decoding_analyses_and_reports_what_was_read(
     assert rep.error == "cancelled" and 0 < rep.lines_read < total
     logs = next(e for e in a.case.evidence if e.probe == "logs")
     assert 0 < (logs.data or {})["events"] <= rep.lines_read
+
+
+def test_a_log_of_few_runs_and_some_counter_writes_is_built_in_bulk(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """150,000 lines of no known kind used to make the bulk build decline (each line's
+    text read back to look for a counter write) and the rows were fed one by one; one
+    scan of the file now names the few lines to look at."""
+    import random
+
+    rnd = random.Random(3)
+    log = tmp_path / "cache.log"
+    with log.open("w") as fh:
+        for i in range(150_000):
+            extra = (f',"key":"hits","old":{i // 1000},"new":{i // 1000 + 1}'
+                     if i % 1000 == 0 else "")
+            fh.write(f'{{"level":30,"time":{1_714_557_600_000 + i},"pid":{1000 + rnd.randrange(2)},'
+                     f'"hostname":"api-{rnd.randrange(2)}","msg":"cache refreshed",'
+                     f'"items":{rnd.randrange(100)}{extra}}}\n')
+    per_event, columnar, path = _both([str(log)], monkeypatch)
+    assert path == ColumnarPath(True, bulk=True)
+    assert columnar == per_event
+    from probes.columnar.bulk import bulk_analysis
+    from probes.columnar.decode import Decoded, decode_inputs
+    from probes.ingest import IngestConfig, InputFile
+
+    decoded = decode_inputs([InputFile(str(log), log)], IngestConfig())
+    assert isinstance(decoded, Decoded)
+    built = bulk_analysis(decoded.columns, feedable=False)
+    assert getattr(built, "counter_writes", None) == 150  # every one of them found

@@ -53,7 +53,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from itertools import repeat
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -199,6 +199,13 @@ class ColumnLines(LineStore):
             return super().where(ref - n)
         row = int(self._rows[ref])
         return f"{self._names[int(self._row_src[row])]}:{int(self._row_line[row])}"
+
+
+def _rows_containing(texts: object, rows: I64, needles: tuple[bytes, ...]) -> I64 | None:
+    """The rows whose text may hold a needle, when the texts can say so without reading
+    each (``FileTexts.rows_containing``), else None."""
+    find = getattr(texts, "rows_containing", None)
+    return None if find is None else cast(I64 | None, find(rows, needles))
 
 
 def bulk_analysis(cols: EventColumns, *, max_examples: int = 8,
@@ -982,6 +989,12 @@ class _Builder:
             other_rows = self.rows[other].tolist()
             hit = [p for p, r in zip(other.tolist(), other_rows, strict=True)
                    if '"new' in items[r] or "new=" in items[r]]
+        elif (found := _rows_containing(texts, self.rows[other], (b'"new', b"new="))
+              ) is not None:
+            # one scan of the files names the few lines that may hold one (a superset)
+            may = other[np.isin(self.rows[other], found)].tolist()
+            hit = [p for p in may
+                   if '"new' in (t := self.text(int(self.rows[p]))) or "new=" in t]
         elif len(other) > _MAX_TEXT_READS:
             raise _Decline(f"{len(other)} lines of no known kind, each read back from its "
                            "file to look for a counter write")
