@@ -313,30 +313,38 @@ def _columnar_logs(readers: Sequence[LogReader], total: int, progress: Progress 
 
         told = None if progress is None else (
             lambda done: progress("reading logs", min(done, total), total))
-        decoded = decode_inputs([r.inp for r in readers], readers[0].config, readers[0].cancel,
-                                told)
-        if isinstance(decoded, NotDecoded):
-            path = ColumnarPath(False, decoded.reason)
-        else:
-            cols = decoded.columns
-            if progress:
-                progress("reading logs", total, total)
-            built = bulk_analysis(cols, feedable=False)  # finished here, never fed on
-            if isinstance(built, Declined):
-                analysis = LogAnalysis()
-                for event in events_from_columns(cols):
-                    analysis.feed(event)
-                path = ColumnarPath(True, built.reason, bulk=False)
+        cols = None
+        try:
+            decoded = decode_inputs([r.inp for r in readers], readers[0].config,
+                                    readers[0].cancel, told)
+            if isinstance(decoded, NotDecoded):
+                path = ColumnarPath(False, decoded.reason)
             else:
-                analysis, path = built, ColumnarPath(True, bulk=True)
-            if sink is not None:
-                cast(ColumnSink, sink).add_columns(cols)  # has it: see _columnar_reason
-            log_ev = analysis.finish()
-            close = getattr(cols.texts, "close", None)
+                cols = decoded.columns
+                if progress:
+                    progress("reading logs", total, total)
+                built = bulk_analysis(cols, feedable=False)  # finished here, never fed on
+                if isinstance(built, Declined):
+                    analysis = LogAnalysis()
+                    for event in events_from_columns(cols):
+                        analysis.feed(event)
+                    path = ColumnarPath(True, built.reason, bulk=False)
+                else:
+                    analysis, path = built, ColumnarPath(True, bulk=True)
+                log_ev = analysis.finish()
+                if sink is not None:
+                    cast(ColumnSink, sink).add_columns(cols)  # has it: _columnar_reason
+                LAST_PATH[:] = [path]
+                return replace(log_ev, inputs=(*log_ev.inputs, *decoded.reports))
+        except Exception as exc:  # noqa: BLE001 - the per-event path is the reference
+            # A fault in the newer path must not cost the operator the analysis: the
+            # readers were not touched, so the per-event path reads the inputs itself.
+            path = ColumnarPath(False, f"the columnar path failed ({type(exc).__name__}: "
+                                       f"{exc}); read per event")
+        finally:
+            close = getattr(cols.texts, "close", None) if cols is not None else None
             if close is not None:
                 close()
-            LAST_PATH[:] = [path]
-            return replace(log_ev, inputs=(*log_ev.inputs, *decoded.reports))
     LAST_PATH[:] = [path]
     return path
 

@@ -159,3 +159,21 @@ def test_a_log_of_few_runs_and_some_counter_writes_is_built_in_bulk(
     assert isinstance(decoded, Decoded)
     built = bulk_analysis(decoded.columns, feedable=False)
     assert getattr(built, "counter_writes", None) == 150  # every one of them found
+
+
+def test_a_fault_in_the_columnar_path_falls_back_to_reading_per_event(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The newer path must not cost the operator the analysis: a bug raising inside it
+    (simulated here) leaves the per-event path to read the inputs, with the same result."""
+    from probes.columnar import bulk
+
+    log = tmp_path / "pino.log"
+    generate(log, 300_000, seed=2)
+
+    def broken(*_a: object, **_k: object) -> object:
+        raise IndexError("simulated fault")
+
+    monkeypatch.setattr(bulk, "bulk_analysis", broken)
+    per_event, columnar, path = _both([str(log)], monkeypatch)
+    assert columnar == per_event
+    assert not path.used and "failed (IndexError: simulated fault)" in path.reason
