@@ -19,10 +19,7 @@ import inspect
 import io
 import json
 import os
-import sys
-import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
@@ -91,34 +88,6 @@ SCREENS_BY_MODE: dict[str, type[Screen[Any]]] = {
 MAX_HISTORY = 50
 LIGHT, DARK = "textual-light", "textual-dark"
 
-
-ANALYSIS_SWITCH_S = 0.02
-"""The interpreter's thread switch interval while an analysis worker runs (default 5 ms).
-
-Why: the UI thread's event loop wakes many times a second, and at 5 ms slices the busy
-worker hands the GIL back and forth so often that a 1M-line log's verdict took 11.4 s in
-the TUI against 7.8 s headless; at 20 ms it takes 8.2 s (``tests/bench_tui.py``), and a
-key pressed meanwhile waits at most 20 ms for the UI."""
-_slices_lock = threading.Lock()
-_slices_users = [0, 0.0]  # workers inside, the interval before the first of them
-
-
-@contextmanager
-def longer_thread_slices(seconds: float = ANALYSIS_SWITCH_S) -> Iterator[None]:
-    """Longer thread slices while CPU-bound work runs beside the UI; restored when the
-    last such worker is done (workers may overlap: an analysis and a follow)."""
-    with _slices_lock:
-        if _slices_users[0] == 0:
-            _slices_users[1] = sys.getswitchinterval()
-            sys.setswitchinterval(max(_slices_users[1], seconds))
-        _slices_users[0] += 1
-    try:
-        yield
-    finally:
-        with _slices_lock:
-            _slices_users[0] -= 1
-            if _slices_users[0] == 0:
-                sys.setswitchinterval(_slices_users[1])
 
 def accepts(factory: AnalysisFactory, keyword: str) -> bool:
     """Whether ``factory`` takes ``keyword`` (``progress``, ``sink``), by name or **kw."""
@@ -245,11 +214,9 @@ class ScaledocApp(App[int]):
         index = LogIndex() if self._index_logs and accepts(factory, "sink") else None
         if index is not None:
             kw["sink"] = index
-        with longer_thread_slices():
-            result = factory(worker.cancelled_event, **kw)
-            if index is not None:
-                index.finish(worker.cancelled_event)
+        result = factory(worker.cancelled_event, **kw)
         if index is not None:
+            index.finish(worker.cancelled_event)
             self.post_message(LogIndexReady(index))  # handled before AnalysisReady
         self.post_message(AnalysisReady(result))
 
