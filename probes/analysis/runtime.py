@@ -257,6 +257,12 @@ class RuntimeTracker:
                     self.gateway_access += 1
                     if ev.status == 504:
                         self.gateway_access_timeouts += 1
+        self.sight(ev)
+
+    def sight(self, ev: LogEvent) -> None:
+        """One event's runtime sightings: the tables (OOM, worker deaths, gateway lines)
+        matched on its error, else its message or text, else the readers' fatal tag.
+        (``probes.columnar.bulk`` calls it for the few lines the tables may match.)"""
         matched = False
         for text in (ev.error, ev.message or ev.text):
             if not text:

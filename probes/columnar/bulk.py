@@ -1235,21 +1235,7 @@ class _Builder:
                                f"{proxy} answered {ev.status}"
                                + (f" after {ev.duration_ms:.0f} ms"
                                   if ev.duration_ms is not None else ""), self.keep_n)
-            matched = False
-            for text in (ev.error, ev.message or ev.text):
-                if not text:
-                    continue
-                for table, name, pid in match_runtime(text, cache):
-                    rt._sighted(ev, table, name, pid)
-                    matched = True
-                if matched:
-                    break
-            if not matched and ev.fields:
-                tag = ev.fields.get("fatal")
-                if tag in OOM_TAGS:
-                    rt._sighted(ev, "oom", f"tag:{tag}", None)
-                elif tag in WORKER_DEATH_TAGS:
-                    rt._sighted(ev, "worker", f"tag:{tag}", ev.pid)
+            rt.sight(ev)
 
     # ------------------------------------------------------------------ errors
     def _errors(self) -> None:

@@ -17,7 +17,7 @@ same events one at a time.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -115,8 +115,9 @@ def events_from_columns(cols: EventColumns) -> Iterator[LogEvent]:
         yield cols.event(row)
 
 
-class _Strings:
-    """The string table being built: one code per distinct string."""
+class StringTable:
+    """The string table being built: one code per distinct string (``EventColumns.strings``
+    is its ``table``), shared by the reference builder and the decoder."""
 
     __slots__ = ("codes", "table")
 
@@ -133,6 +134,24 @@ class _Strings:
             self.table.append(s)
         return c
 
+    def codes_of(self, values: Sequence[str | None]) -> I32:
+        """``code`` of each value, as an array (one loop, no call per value)."""
+        codes = self.codes
+        table = self.table
+        get = codes.get
+        out: list[int] = []
+        add = out.append
+        for s in values:
+            if s is None:
+                add(NO_CODE)
+                continue
+            c = get(s)
+            if c is None:
+                c = codes[s] = len(table)
+                table.append(s)
+            add(c)
+        return np.array(out, dtype=np.int32)
+
 
 def _int(v: int | None, what: str) -> int:
     if v is None:
@@ -147,7 +166,7 @@ def columns_from_events(events: Iterable[LogEvent]) -> EventColumns:
 
     Raises ValueError for a value no column can hold (an integer beyond 64 bits), so a
     caller falls back to the per-event path rather than change an event."""
-    strings = _Strings()
+    strings = StringTable()
     sources: dict[str, int] = {}
     src: list[int] = []
     line: list[int] = []

@@ -73,6 +73,7 @@ from probes.columnar.columns import (
     NO_CODE,
     NO_INT,
     EventColumns,
+    StringTable,
     columns_from_events,
 )
 from probes.events import EventKind, LogEvent
@@ -240,43 +241,6 @@ class FileTexts:
 
 
 # --------------------------------------------------------------------------- strings
-
-
-class _Table:
-    """The one string table of the columns being built."""
-
-    __slots__ = ("codes", "table")
-
-    def __init__(self) -> None:
-        self.codes: dict[str, int] = {}
-        self.table: list[str] = []
-
-    def code(self, s: str | None) -> int:
-        if s is None:
-            return NO_CODE
-        c = self.codes.get(s)
-        if c is None:
-            c = self.codes[s] = len(self.table)
-            self.table.append(s)
-        return c
-
-    def codes_of(self, values: Sequence[str | None]) -> I32:
-        """``code`` of each value, as an array (one loop, no call per value)."""
-        codes = self.codes
-        table = self.table
-        get = codes.get
-        out: list[int] = []
-        add = out.append
-        for s in values:
-            if s is None:
-                add(NO_CODE)
-                continue
-            c = get(s)
-            if c is None:
-                c = codes[s] = len(table)
-                table.append(s)
-            add(c)
-        return np.array(out, dtype=np.int32)
 
 
 def _factor(raw: Sequence[Any]) -> tuple[list[Any], I32]:
@@ -534,7 +498,7 @@ def _risky(message: str, level: int | None) -> bool:
 class _Rows:
     """One source's rows as they come, in file order: batches of typed columns."""
 
-    def __init__(self, table: _Table) -> None:
+    def __init__(self, table: StringTable) -> None:
         self.table = table
         self.n = 0
         self.parts: dict[str, list[np.ndarray]] = {k: [] for k in _COLS}
@@ -1254,7 +1218,7 @@ def _decode(inputs: Sequence[InputFile], config: IngestConfig,
             cancel: threading.Event | None,
             progress: Callable[[int], None] | None = None) -> Decoded | NotDecoded:
     done = [0]  # bytes of the inputs read before this one
-    table = _Table()
+    table = StringTable()
     rows: list[_Rows] = []
     reports: list[InputReport] = []
     unwraps: list[Unwrapper | None] = []
@@ -1306,7 +1270,7 @@ def _sort_keys(time_ns: I64) -> I64:
     return keys.astype(np.int64)
 
 
-def _merged(parts: list[_Rows], table: _Table, inputs: Sequence[InputFile],
+def _merged(parts: list[_Rows], table: StringTable, inputs: Sequence[InputFile],
             config: IngestConfig, unwraps: list[Unwrapper | None]) -> EventColumns:
     cols: dict[str, np.ndarray] = {}
     for k in _COLS:
