@@ -53,7 +53,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from itertools import repeat
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -199,13 +199,6 @@ class ColumnLines(LineStore):
             return super().where(ref - n)
         row = int(self._rows[ref])
         return f"{self._names[int(self._row_src[row])]}:{int(self._row_line[row])}"
-
-
-def _rows_containing(texts: object, rows: I64, needles: tuple[bytes, ...]) -> I64 | None:
-    """The rows whose text may hold a needle, when the texts can say so without reading
-    each (``FileTexts.rows_containing``), else None."""
-    find = getattr(texts, "rows_containing", None)
-    return None if find is None else cast(I64 | None, find(rows, needles))
 
 
 def bulk_analysis(cols: EventColumns, *, max_examples: int = 8,
@@ -983,15 +976,9 @@ class _Builder:
         files cost a read each, so beyond ``_MAX_TEXT_READS`` such lines it declines."""
         a = self.a
         other = np.flatnonzero(self.kind == _K[EventKind.OTHER])
-        texts = self.cols.texts
-        if isinstance(texts, ListTexts):
-            items = texts.items
-            other_rows = self.rows[other].tolist()
-            hit = [p for p, r in zip(other.tolist(), other_rows, strict=True)
-                   if '"new' in items[r] or "new=" in items[r]]
-        elif (found := _rows_containing(texts, self.rows[other], (b'"new', b"new="))
-              ) is not None:
-            # one scan of the files names the few lines that may hold one (a superset)
+        found = self.cols.texts.rows_containing(self.rows[other], (b'"new', b"new="))
+        if found is not None:
+            # the texts name the few lines that may hold one (a file scan, or the list)
             may = other[np.isin(self.rows[other], found)].tolist()
             hit = [p for p in may
                    if '"new' in (t := self.text(int(self.rows[p]))) or "new=" in t]

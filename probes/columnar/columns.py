@@ -46,6 +46,11 @@ class Texts(Protocol):
 
     def text(self, row: int) -> str: ...
 
+    def rows_containing(self, rows: I64, needles: tuple[bytes, ...]) -> I64 | None:
+        """Of ``rows``, those whose text may hold one of the ASCII ``needles`` (every row
+        that does, perhaps a few more); None when only reading each text could tell."""
+        ...
+
 
 @dataclass(slots=True)
 class ListTexts:
@@ -55,6 +60,12 @@ class ListTexts:
 
     def text(self, row: int) -> str:
         return self.items[row]
+
+    def rows_containing(self, rows: I64, needles: tuple[bytes, ...]) -> I64 | None:
+        items = self.items
+        words = [n.decode() for n in needles]
+        return np.asarray([r for r in rows.tolist() if any(w in items[r] for w in words)],
+                          dtype=np.int64)
 
 
 @dataclass(eq=False, slots=True)
