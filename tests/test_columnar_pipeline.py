@@ -24,7 +24,7 @@ TAKEN: Counter[str] = Counter()
 
 
 def _doc(a: pipeline.Analysis) -> str:
-    doc = {"verdict": a.verdict.to_json() if hasattr(a.verdict, "to_json") else repr(a.verdict),
+    doc = {"verdict": repr(a.verdict),  # a frozen dataclass: every field, causes and path
            "evidence": [e.to_json() for e in a.case.evidence],
            "inputs": [repr(r) for r in a.inputs]}
     return re.sub(r'"collected_at": "[^"]*"', "", json.dumps(doc, sort_keys=True, default=str))
