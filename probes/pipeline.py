@@ -289,6 +289,7 @@ class ColumnarPath:
     used: bool
     reason: str = ""
     bulk: bool = False  # the analysis state was built from columns, not replayed per row
+    processes: int = 1  # 2: a helper process decoded part of the inputs
 
 
 LAST_PATH: list[ColumnarPath] = []
@@ -328,9 +329,11 @@ def _columnar_logs(readers: Sequence[LogReader], total: int, progress: Progress 
                     analysis = LogAnalysis()
                     for event in events_from_columns(cols):
                         analysis.feed(event)
-                    path = ColumnarPath(True, built.reason, bulk=False)
+                    path = ColumnarPath(True, built.reason, bulk=False,
+                                        processes=decoded.processes)
                 else:
-                    analysis, path = built, ColumnarPath(True, bulk=True)
+                    analysis, path = built, ColumnarPath(True, bulk=True,
+                                                         processes=decoded.processes)
                 log_ev = analysis.finish()
                 if sink is not None:
                     cast(ColumnSink, sink).add_columns(cols)  # has it: _columnar_reason

@@ -153,10 +153,15 @@ SCALEDOC = textwrap.dedent("""
                       "overlapping": sig["runs.overlap_instance"].value or 0,
                       "already_running": sig["errors.already_running"].value,
                       "verdict": a.verdict.verdict,
-                      "path": ("columnar, built in bulk" if LAST_PATH[0].bulk else
+                      "path": ("columnar, built in bulk" + (
+                                   f", decoded in {LAST_PATH[0].processes} processes"
+                                   if LAST_PATH[0].processes > 1 else "")
+                               if LAST_PATH[0].bulk else
                                f"columnar, rows fed one by one ({LAST_PATH[0].reason})"
                                if LAST_PATH[0].used else f"per event ({LAST_PATH[0].reason})"),
-                      "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                      "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                      "helper_rss_mb":
+                          resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}))
 """)
 
 
@@ -236,6 +241,8 @@ def report(path: Path, figures: dict[str, dict[str, Any] | str]) -> str:
         rss = f.get("rss_mb")
         counts = ", ".join(f"{k} {f[k]}" for k in ("runs", "overlapping", "already_running",
                                                     "max_inflight", "verdict", "path") if k in f)
+        if f.get("helper_rss_mb"):
+            counts += f", decode helper's peak RSS {f['helper_rss_mb']:.0f} MB"
         out.append(f"{name:<40} {wall:>8.2f} {size_mb / wall:>8.1f} {vs_lnav:>8} {vs_wc:>8} "
                    f"{rss if rss is None else round(rss):>8} "
                    f"{'' if rss is None else round(rss * 1048576 / lines):>7}  {counts}")

@@ -57,7 +57,6 @@ import math
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from functools import partial
 from itertools import repeat
 from operator import attrgetter
 from pathlib import Path
@@ -76,6 +75,7 @@ from probes.columnar.columns import (
     StringTable,
     columns_from_events,
 )
+from probes.columnar.split import Helper, Piece, Split, plan_split
 from probes.events import EventKind, LogEvent
 from probes.evidence import InputReport
 from probes.ingest import roles as R
@@ -88,17 +88,17 @@ from probes.ingest.lineformats import ABSENT_KEY, JsonLayout, LineParser
 from probes.ingest.merge import LOOKAHEAD
 from probes.ingest.reader import LogReader, _Pending
 from probes.ingest.sources import GZIP_MAGIC, GunzipReader, InputFile, LineCounter, capped_lines
-from probes.ingest.textshapes import mark_structured, marks_of
+from probes.ingest.textshapes import ShapeState, mark_structured, marks_of
 from probes.ingest.wrappers import Unwrapper
 
 BLOCK_BYTES = 256 << 10
+"""Bytes read and decoded at once: large enough that numpy's per-call cost vanishes,
+small enough that the block's decoded objects stay in the CPU caches while each column
+pass walks them (pino benchmark: 256 KiB 3.8 µs/line, 2 MiB 4.3, 8 MiB 5.3)."""
 _SCAN_BYTES = 4 << 20
 """Block size of ``FileTexts.rows_containing``'s scan."""
 PROGRESS_BYTES = 4 << 20
 """Progress is told at most once per this many bytes read (a TUI bar, not a log)."""
-"""Bytes read and decoded at once: large enough that numpy's per-call cost vanishes,
-small enough that the block's decoded objects stay in the CPU caches while each column
-pass walks them (pino benchmark: 256 KiB 3.8 µs/line, 2 MiB 4.3, 8 MiB 5.3)."""
 
 PENDING_EVENTS = 4096
 """Events of the per-line path held before they are turned into columns."""
@@ -120,6 +120,11 @@ class _Decline(Exception):
     """The fast path cannot prove this input identical: the reason says why."""
 
 
+class _Unsplit(Exception):
+    """A piece that starts inside its file (``_ColumnReader``'s ``piece``) is not a
+    plain log read line by line: only the whole file can be read."""
+
+
 @dataclass(frozen=True, slots=True)
 class NotDecoded:
     """The input set is left to the per-event path, for this reason."""
@@ -133,6 +138,8 @@ class Decoded:
 
     columns: EventColumns
     reports: list[InputReport]
+    processes: int = 1
+    """2 when a helper process decoded part of the set (``split``)."""
 
 
 # --------------------------------------------------------------------------- texts
@@ -569,6 +576,28 @@ _DTYPES: dict[str, Any] = {
 _COLS = tuple(_DTYPES)
 
 
+@dataclass(frozen=True, slots=True)
+class _Tally:
+    """A reader's counts (``_ColumnReader.tally``), sent from the helper process."""
+
+    lines: int
+    bytes_read: int
+    cut: int
+    events: int
+    skipped: dict[str, int]
+    replaced: int
+    joined: int
+    unterminated: int
+    error: str | None
+    notes: tuple[str, ...]
+    unparsed: int
+    split_lines: int
+    split_events: int
+    too_long: int
+    folded: int
+    block_cut: int
+
+
 _Wrap = tuple[Sequence["int | None"], Sequence["str | None"]]
 """Per row of a wrapped input's batch: the wrapper's time and host (``wrap_time``,
 ``wrap_host`` of ``LogReader._lines``)."""
@@ -592,9 +621,18 @@ class _ColumnReader(LogReader):
 
     def __init__(self, inp: InputFile, config: IngestConfig, rows: _Rows,
                  cancel: threading.Event | None,
-                 progress: Callable[[int], None] | None = None) -> None:
+                 progress: Callable[[int], None] | None = None,
+                 piece: tuple[int, int | None] = (0, None)) -> None:
         super().__init__(inp, config, cancel=cancel)
         self.rows = rows
+        self._start, self._end = piece
+        """The bytes of the file this reader reads: from ``_start`` (0, or just after a
+        line ending: the file is sniffed from its head all the same) up to ``_end``
+        (None: its end). A reader that ends early (``_end``) stops there only when the
+        cut is clean (``_clean_at_cut``), else it reads on to the end of the file."""
+        self.at_cut = False
+        """The reader stopped at ``_end`` with nothing held across it: the rest of the
+        file, read by a fresh reader from there, gives what this one would have."""
         self._recent: dict[int, tuple[int, str]] = {}
         self.progress = progress
         """Called with this input's bytes read so far, every ``PROGRESS_BYTES``."""
@@ -608,9 +646,22 @@ class _ColumnReader(LogReader):
 
     # ------------------------------------------------------------------ the loop
 
+    def _body(self, head: bytes, stream: BinaryIO, head_err: str | None) -> BinaryIO:
+        """The whole file (the reader's replayed sample, then the rest), or, for a piece
+        starting inside the file, the file from that byte on."""
+        if not self._start:
+            return super()._body(head, stream, head_err)
+        if head_err:
+            raise _Unsplit(head_err)
+        stream.seek(self._start)
+        return stream
+
     def _lines(self, body: BinaryIO, unwrap: Unwrapper,
                parser: LineParser | None) -> Iterator[LogEvent]:
         if parser is None:  # a file of blank lines: nothing is parsed
+            if self._start:
+                raise _Unsplit("no line format")
+            self._end = None
             yield from super()._lines(body, unwrap, parser)
             return
         self.unwrap = unwrap if unwrap.names else None
@@ -627,7 +678,8 @@ class _ColumnReader(LogReader):
         cap = self.config.max_line_bytes
         counter = self._counter
         carry = b""
-        pos = 0  # file offset of carry's first byte
+        pos = self._start  # file offset of carry's first byte
+        at = self._start  # file offset of the next byte read
         long: bytes | None = None  # the first cap + 1 bytes of a line longer than a block
         long_at = dropped = 0
         while True:
@@ -636,12 +688,21 @@ class _ColumnReader(LogReader):
                 # says "cancelled"); the line in progress is not read
                 carry, long = b"", None
                 break
+            want = BLOCK_BYTES
+            if self._end is not None:
+                want = min(want, self._end - at)
+                if want <= 0:
+                    if not carry and long is None and self._clean_at_cut():
+                        self.at_cut = True
+                        break
+                    self._end, want = None, BLOCK_BYTES  # not clean: read on
             try:
-                chunk = body.read(BLOCK_BYTES)
+                chunk = body.read(want)
             except OSError as exc:
                 raise _Decline(f"read error: {exc}") from None
             if not chunk:
                 break
+            at += len(chunk)
             if long is not None:  # drop the rest of the long line up to its line ending
                 i = chunk.find(b"\n")
                 if i < 0:
@@ -687,6 +748,56 @@ class _ColumnReader(LogReader):
         self._finish()
         return
         yield  # a generator, as the reader's loop is
+
+    def _clean_at_cut(self) -> bool:
+        """Whether nothing read so far bears on the lines after this point: no traceback
+        block or held line open, no partial record waiting, and the text shapes'
+        memory (access-log flavour, a proxy's error page a line ago) as a fresh
+        parser's. Then a fresh reader from here gives these lines' events exactly."""
+        self._flush_run()
+        joiner, parser = self._joiner, self._parser
+        if joiner is None or parser is None or joiner.active or self._partials:
+            return False
+        shapes, fresh = parser.shapes, ShapeState(parser.source)
+        if (shapes.flavour, shapes.gunicorn_seen, shapes.apache_seen) != (
+                fresh.flavour, fresh.gunicorn_seen, fresh.apache_seen):
+            return False
+        return self._counter.lines + 1 - parser._page_line > 3
+
+    def tally(self) -> _Tally:
+        """What this reader counted, for the reader of the same file's first piece to
+        add (``absorb``): its report is then the whole file's."""
+        c, p, j = self._counter, self._parser, self._joiner
+        return _Tally(
+            lines=c.lines, bytes_read=c.bytes_read, cut=c.cut, events=self._events,
+            skipped=dict(self._skipped), replaced=self._replaced, joined=self._joined,
+            unterminated=self._unterminated, error=self._error, notes=tuple(self._notes),
+            unparsed=p.unparsed if p else 0, split_lines=p.split_lines if p else 0,
+            split_events=p.split_events if p else 0,
+            too_long=p.shapes.too_long if p else 0,
+            folded=j.folded if j else 0, block_cut=j.cut if j else 0)
+
+    def absorb(self, t: _Tally) -> None:
+        """The counts of the piece after this reader's cut (see ``tally``)."""
+        c, p, j = self._counter, self._parser, self._joiner
+        assert p is not None and j is not None  # a cut is clean only with both
+        c.lines += t.lines
+        c.bytes_read += t.bytes_read
+        c.cut += t.cut
+        self._events += t.events
+        self._skipped.update(t.skipped)
+        self._replaced += t.replaced
+        self._joined += t.joined
+        self._unterminated += t.unterminated
+        if self._error is None:
+            self._error = t.error
+        self._notes.extend(t.notes)
+        p.unparsed += t.unparsed
+        p.split_lines += t.split_lines
+        p.split_events += t.split_events
+        p.shapes.too_long += t.too_long
+        j.folded += t.folded
+        j.cut += t.block_cut
 
     def _wrapped_block(self, buf: bytes, end: int, base: int) -> None:
         """Lines ``buf[:end]`` of a wrapped input: each cut as the reader cuts it, then
@@ -1210,39 +1321,177 @@ def decode_inputs(inputs: Sequence[InputFile], config: IngestConfig,
         return _decode(inputs, config, cancel, progress)
 
 
-def _told(progress: Callable[[int], None], done: list[int], now: int) -> None:
-    progress(done[0] + now)
+@dataclass(slots=True)
+class _PieceResult:
+    """One piece decoded (by the helper, or here when it could not): its rows' columns
+    with codes into ``_Pieces.strings``, and for a whole input its report, for a piece
+    after a cut the counts to add to the first piece's reader."""
+
+    index: int
+    start: int
+    n: int
+    cols: dict[str, np.ndarray]
+    fields: dict[int, dict[str, Any]]
+    held: dict[int, str]
+    report: InputReport | None
+    tally: _Tally | None
+    unwrap: Unwrapper | None
+
+
+@dataclass(slots=True)
+class _Pieces:
+    strings: list[str]
+    results: list[_PieceResult]
+
+
+def _decode_pieces(inputs: Sequence[InputFile], config: IngestConfig,
+                   pieces: Sequence[Piece], progress: Callable[[int], None] | None,
+                   cancel: threading.Event | None = None) -> _Pieces | str:
+    """``pieces`` (whole inputs, or an input from a cut on) decoded in order; a str is
+    why the set is declined. Runs in the helper process, or here when the helper could
+    not (``progress`` then hears this side's bytes)."""
+    table = StringTable()
+    out: list[_PieceResult] = []
+    done = 0
+    for i, start, _end in pieces:
+        inp = inputs[i]
+        part = _Rows(table)
+
+        def told(now: int, start: int = start, before: int = done) -> None:
+            if progress is not None:
+                progress(before + now - start)
+
+        reader = _ColumnReader(inp, config, part, cancel, told, (start, None))
+        try:
+            for _ev in reader.events():  # only a trace input yields here
+                raise _Decline("traces are read by the per-event path")
+        except _Decline as why:
+            return f"{inp.name}: {why}"
+        except _Unsplit as why:
+            return f"{inp.name}: cut where it cannot be ({why})"
+        part.flush()
+        out.append(_PieceResult(
+            i, start, part.n, {k: part.take(k) for k in _COLS}, part.fields, part.held,
+            None if start else reader.report(), reader.tally() if start else None,
+            reader.unwrap))
+        done += reader._counter.bytes_read
+    return _Pieces(table.table, out)
 
 
 def _decode(inputs: Sequence[InputFile], config: IngestConfig,
             cancel: threading.Event | None,
             progress: Callable[[int], None] | None = None) -> Decoded | NotDecoded:
-    done = [0]  # bytes of the inputs read before this one
-    table = StringTable()
-    rows: list[_Rows] = []
-    reports: list[InputReport] = []
-    unwraps: list[Unwrapper | None] = []
     for inp in inputs:
         if inp.path is None and not inp.error:
             return NotDecoded("stdin is read by the per-event path")
         if inp.path is not None and not inp.error and _is_gzip(inp.path):
             return NotDecoded(f"{inp.name}: gzip input is read by the per-event path")
+    split = plan_split(inputs)
+    helper = None if split is None else Helper(
+        _decode_pieces, (list(inputs), config, split.theirs))
+    try:
+        return _decode_split(inputs, config, cancel, progress, split, helper)
+    finally:
+        if helper is not None:
+            helper.stop()
+
+
+def _decode_split(inputs: Sequence[InputFile], config: IngestConfig,
+                  cancel: threading.Event | None, progress: Callable[[int], None] | None,
+                  split: Split | None, helper: Helper | None) -> Decoded | NotDecoded:
+    """The pieces this side holds decoded here, the helper's taken in (or decoded here
+    when it has none to give), then all merged as one sequential read would give them."""
+    n = len(inputs)
+    table = StringTable()
+    rows: list[_Rows | None] = [None] * n
+    readers: dict[int, _ColumnReader] = {}
+    reports: dict[int, InputReport] = {}
+    unwraps: list[Unwrapper | None] = [None] * n
+    done = [0]  # bytes of this side's inputs read before the current one
+    processes = 1
+
+    def helper_bytes() -> int:
+        return helper.bytes_done() if helper is not None else 0
+
+    def told(now: int) -> None:
+        if progress is not None:
+            progress(done[0] + now + helper_bytes())
+
+    mine = split.mine if split is not None else tuple((i, 0, None) for i in range(n))
+    for i, start, end in mine:
         part = _Rows(table)
-        told = None if progress is None else partial(_told, progress, done)
-        reader = _ColumnReader(inp, config, part, cancel, told)
+        reader = _ColumnReader(inputs[i], config, part, cancel, told, (start, end))
         try:
             for _ev in reader.events():  # only a trace input yields here
                 raise _Decline("traces are read by the per-event path")
         except _Decline as why:
-            return NotDecoded(f"{inp.name}: {why}")
-        rows.append(part)
-        reports.append(reader.report())
-        unwraps.append(reader.unwrap)
-        done[0] += reports[-1].bytes_read
+            return NotDecoded(f"{inputs[i].name}: {why}")
+        rows[i], readers[i], unwraps[i] = part, reader, reader.unwrap
+        done[0] += reader._counter.bytes_read
+    if split is not None:
+        # a cut that was not clean: this side read that input to its end
+        theirs = [p for p in split.theirs if p[1] == 0 or readers[p[0]].at_cut]
+        got: _Pieces | str | None = None
+        if helper is not None:
+            ok, answer = helper.result(
+                lambda: cancel is not None and cancel.is_set(),
+                lambda: progress(done[0] + helper_bytes()) if progress is not None else None)
+            if ok and isinstance(answer, str):
+                return NotDecoded(answer)
+            if ok and isinstance(answer, _Pieces) and not (cancel is not None
+                                                           and cancel.is_set()):
+                keep = {(p[0], p[1]) for p in theirs}
+                answer.results = [r for r in answer.results if (r.index, r.start) in keep]
+                got, processes = answer, 2
+        if got is None:
+            # no helper, or it failed, died or was cancelled: its pieces are read here
+            # (a cancelled read stops at once, as the sequential read's later inputs do)
+            got = _decode_pieces(inputs, config, theirs, told, cancel)
+        if isinstance(got, str):
+            return NotDecoded(got)
+        _take_in(got, table, rows, readers, reports, unwraps)
+    for i, reader in readers.items():
+        reports[i] = reader.report()
+    parts = [r if r is not None else _Rows(table) for r in rows]
     try:
-        return Decoded(_merged(rows, table, inputs, config, unwraps), reports)
+        return Decoded(_merged(parts, table, inputs, config, unwraps),
+                       [reports[i] for i in range(n)], processes)
     except _Decline as why:
         return NotDecoded(str(why))
+
+
+def _take_in(got: _Pieces, table: StringTable, rows: list[_Rows | None],
+             readers: dict[int, _ColumnReader], reports: dict[int, InputReport],
+             unwraps: list[Unwrapper | None]) -> None:
+    """The helper's pieces into this side's rows: codes mapped into this side's string
+    table, a cut input's line numbers shifted past its first piece's, and its reader
+    given the second piece's counts."""
+    remap = np.append(table.codes_of(got.strings), np.int32(NO_CODE))  # -1 -> NO_CODE
+    for res in got.results:
+        i = res.index
+        part = rows[i]
+        shift = 0
+        if res.start:  # the rest of a cut input
+            reader = readers[i]
+            assert part is not None and res.tally is not None
+            shift = reader._counter.lines
+            reader.absorb(res.tally)
+        else:
+            part = rows[i] = _Rows(table)
+            assert res.report is not None
+            reports[i] = res.report
+            unwraps[i] = res.unwrap
+        cols = res.cols
+        for k in _CODE_COLS:
+            cols[k] = remap[cols[k]]
+        if shift:
+            cols["line"] = cols["line"] + shift
+        base = part.n
+        for r, f in res.fields.items():
+            part.fields[base + r] = f
+        for r, t in res.held.items():
+            part.held[base + r] = t
+        part.add(cols, res.n)
 
 
 def _is_gzip(path: Path) -> bool:
