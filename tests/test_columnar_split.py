@@ -275,3 +275,17 @@ def test_an_analysis_split_over_two_processes_gives_the_per_event_verdict(
     per_event, columnar, path = _both([str(log)], monkeypatch)
     assert path.used and path.bulk and _Watched.answers[0][0] is True
     assert columnar == per_event
+
+
+def test_the_helper_is_not_fooled_by_a_probes_package_in_the_working_directory(
+        pino_pair: list[InputFile], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The helper is ``python -c``, which would put the working directory first on its
+    path: a user's own ``probes`` package there must not replace scaledoc's."""
+    shadow = tmp_path / "work"
+    (shadow / "probes").mkdir(parents=True)
+    (shadow / "probes" / "__init__.py").write_text("raise SystemExit('not scaledoc')\n")
+    monkeypatch.chdir(shadow)
+    monkeypatch.setenv(split_mod.ENV_PROCESSES, "2")
+    monkeypatch.setattr(split_mod, "SPLIT_MIN_BYTES", 1)
+    got = decode_inputs(pino_pair, IngestConfig())
+    assert isinstance(got, Decoded) and got.processes == 2

@@ -1387,8 +1387,12 @@ def _decode(inputs: Sequence[InputFile], config: IngestConfig,
         if inp.path is not None and not inp.error and _is_gzip(inp.path):
             return NotDecoded(f"{inp.name}: gzip input is read by the per-event path")
     split = plan_split(inputs)
-    helper = None if split is None else Helper(
-        _decode_pieces, (list(inputs), config, split.theirs))
+    helper = None
+    if split is not None:
+        try:
+            helper = Helper(_decode_pieces, (list(inputs), config, split.theirs))
+        except OSError:  # no interpreter to start (an embedded Python): one process
+            split = None
     try:
         return _decode_split(inputs, config, cancel, progress, split, helper)
     finally:

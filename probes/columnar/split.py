@@ -152,8 +152,10 @@ class Helper:
         root = str(Path(__file__).resolve().parent.parent.parent)
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
+        # -P: the working directory (the user's, kept for relative paths) must not
+        # shadow scaledoc's own modules
         self._proc = subprocess.Popen(  # noqa: S603 - this interpreter, fixed code
-            [sys.executable, "-c", "from probes.columnar.split import _helper_main; "
+            [sys.executable, "-P", "-c", "from probes.columnar.split import _helper_main; "
              "_helper_main()"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
             env=env, start_new_session=True)
