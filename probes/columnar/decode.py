@@ -1350,6 +1350,13 @@ def _decode_pieces(inputs: Sequence[InputFile], config: IngestConfig,
     """``pieces`` (whole inputs, or an input from a cut on) decoded in order; a str is
     why the set is declined. Runs in the helper process, or here when the helper could
     not (``progress`` then hears this side's bytes)."""
+    with gc_paused():  # in the helper too: as ``decode_inputs`` (pauses nest)
+        return _decode_pieces_now(inputs, config, pieces, progress, cancel)
+
+
+def _decode_pieces_now(inputs: Sequence[InputFile], config: IngestConfig,
+                       pieces: Sequence[Piece], progress: Callable[[int], None] | None,
+                       cancel: threading.Event | None) -> _Pieces | str:
     table = StringTable()
     out: list[_PieceResult] = []
     done = 0
@@ -1450,7 +1457,9 @@ def _decode_split(inputs: Sequence[InputFile], config: IngestConfig,
         if got is None:
             # no helper, or it failed, died or was cancelled: its pieces are read here
             # (a cancelled read stops at once, as the sequential read's later inputs do)
-            got = _decode_pieces(inputs, config, theirs, told, cancel)
+            got = _decode_pieces(inputs, config, theirs,
+                                 None if progress is None else
+                                 lambda b: progress(done[0] + b), cancel)
         if isinstance(got, str):
             return NotDecoded(got)
         _take_in(got, table, rows, readers, reports, unwraps)
