@@ -289,3 +289,58 @@ def test_the_helper_is_not_fooled_by_a_probes_package_in_the_working_directory(
     monkeypatch.setattr(split_mod, "SPLIT_MIN_BYTES", 1)
     got = decode_inputs(pino_pair, IngestConfig())
     assert isinstance(got, Decoded) and got.processes == 2
+
+
+def test_mutated_real_lines_cut_anywhere_decode_as_one_read(tmp_path: Path) -> None:
+    """The fuzzer's material (real lab and corpus lines, some mutated: broken JSON, NULs,
+    deep nesting, escapes, truncation) in files of up to 120 lines, each cut at three
+    random line boundaries: the cut decode equals the sequential one, or both decline."""
+    import random
+
+    from tests.test_fuzz import _mutate, _real_lines
+
+    rng = random.Random(29)
+    lines = _real_lines()
+    config = IngestConfig()
+    compared = clean = 0
+    for n in range(150):
+        start = rng.randrange(len(lines))
+        chunk = [_mutate(rng, ln) if rng.random() < 0.3 else ln
+                 for ln in lines[start:start + rng.randint(2, 120)]]
+        path = tmp_path / f"m{n % 4}.log"
+        path.write_bytes("\n".join(chunk).encode("utf-8", errors="surrogateescape") + b"\n")
+        inputs = [InputFile(path.name, path)]
+        whole = _sequential(inputs, config)
+        starts = _line_starts(path)
+        for cut in rng.sample(starts, min(3, len(starts))):
+            got = _cut(inputs, config, Split(((0, 0, cut),), ((0, cut, None),)))
+            assert _same(got, whole), f"file {n} cut at byte {cut}: {path.read_bytes()[:400]!r}"
+            compared += 1
+            clean += isinstance(got, Decoded)
+    assert compared > 300 and clean > compared // 2  # most cuts decode (not all declined)
+
+
+@pytest.mark.parametrize("server_line", [
+    "[2024-05-01 10:00:20 +0000] [7] [INFO] Booting worker with pid: 7",
+    "[Wed May 01 10:00:20.123456 2024] [core:error] [pid 7] AH00124: Request exceeded the "
+    "limit of 10 internal redirects"])
+def test_a_cut_after_a_server_line_that_names_the_access_flavour_is_not_clean(
+        tmp_path: Path, server_line: str) -> None:
+    """A gunicorn or Apache line earlier in the file makes the combined-format access
+    lines after it that server's (nginx is the default): a fresh reader after the cut
+    would not know, so the first reader reads on."""
+    clf = ('10.0.0.{i} - - [01/May/2024:10:00:{s:02d} +0000] "GET /chat HTTP/1.1" 200 12 '
+           '"-" "curl/8.0"')
+    lines = [clf.format(i=i, s=i) for i in range(20)] + [server_line]
+    lines += [clf.format(i=i, s=21 + i) for i in range(20)]
+    path = tmp_path / "access.log"
+    path.write_text("\n".join(lines) + "\n")
+    inputs = [InputFile("access.log", path)]
+    config = IngestConfig()
+    whole = _sequential(inputs, config)
+    assert isinstance(whole, Decoded)
+    flavours = {f["access"] for f in whole.columns.fields.values() if "access" in f}
+    assert "nginx" in flavours and len(flavours) == 2  # the server line changed the flavour
+    after = _line_starts(path)[21]  # two lines after the server line
+    got = _cut(inputs, config, Split(((0, 0, after),), ((0, after, None),)))
+    assert _same(got, whole)
