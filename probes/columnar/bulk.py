@@ -350,11 +350,16 @@ class _Builder:
         a.failure_visible = bool(np.any((self.level != NO_INT) | (self.status != NO_INT)
                                         | (self.error != NO_CODE)
                                         | (self.kind == _K[EventKind.ERROR])))
+        # the instances first: their grouping's temporaries (row-long arrays, member
+        # lists) then sit on the columns alone, not on every run and request object too
+        # (300 MB pino: the build's traced peak 538 -> 432 MB above the columns; RSS
+        # gains less, 835 -> 800-818 MB, as the small objects' arenas stay); no other
+        # step reads or writes what they build
+        self._instances()
         self._runs()
         self._requests()
         self._state()
         self._sessions()
-        self._instances()
         self._users()
         self._runtime()
         self._errors()
