@@ -44,6 +44,12 @@ def _cut(inputs: list[InputFile], config: IngestConfig, split: Split) -> Decoded
     return decode_mod._decode_split(inputs, config, None, None, split, None)
 
 
+def _at(path: Path, cut: int) -> Split:
+    """One file cut at byte ``cut``, planned on the file now at ``path``."""
+    st = path.stat()
+    return Split(((0, 0, cut),), ((0, cut, None),), ((st.st_dev, st.st_ino),))
+
+
 def _same(a: Decoded | NotDecoded, b: Decoded | NotDecoded) -> bool:
     if isinstance(a, NotDecoded) or isinstance(b, NotDecoded):
         return isinstance(a, NotDecoded) and isinstance(b, NotDecoded)
@@ -70,7 +76,7 @@ def test_every_input_file_cut_at_line_boundaries_decodes_as_one_read(path: Path)
     inputs = [InputFile(str(path), path)]
     whole = _sequential(inputs, config)
     for cut in _cuts(path):
-        got = _cut(inputs, config, Split(((0, 0, cut),), ((0, cut, None),)))
+        got = _cut(inputs, config, _at(path, cut))
         assert _same(got, whole), f"{path} cut at byte {cut}"
 
 
@@ -86,7 +92,7 @@ def test_hostile_lines_cut_at_every_line_boundary(tmp_path: Path, variant: str) 
     starts = _line_starts(path)
     # the hostile lines sit between line 400 and 440 of about 750: every cut around them
     for cut in starts[395:445] + starts[::100]:
-        got = _cut(inputs, config, Split(((0, 0, cut),), ((0, cut, None),)))
+        got = _cut(inputs, config, _at(path, cut))
         assert _same(got, whole), f"cut at byte {cut}"
 
 
@@ -104,7 +110,7 @@ def test_a_cut_inside_a_traceback_is_not_clean_and_the_first_side_reads_on(
     config = IngestConfig()
     whole = _sequential(inputs, config)
     inside = _line_starts(path)[51]  # after "Traceback ...": the block is open
-    got = _cut(inputs, config, Split(((0, 0, inside),), ((0, inside, None),)))
+    got = _cut(inputs, config, _at(path, inside))
     assert _same(got, whole)
     reader_stopped: list[bool] = []
     original = decode_mod._ColumnReader._clean_at_cut
@@ -116,9 +122,9 @@ def test_a_cut_inside_a_traceback_is_not_clean_and_the_first_side_reads_on(
     mp = pytest.MonkeyPatch()
     mp.setattr(decode_mod._ColumnReader, "_clean_at_cut", spy)
     try:
-        _cut(inputs, config, Split(((0, 0, inside),), ((0, inside, None),)))
+        _cut(inputs, config, _at(path, inside))
         clean_cut = _line_starts(path)[20]
-        _cut(inputs, config, Split(((0, 0, clean_cut),), ((0, clean_cut, None),)))
+        _cut(inputs, config, _at(path, clean_cut))
     finally:
         mp.undo()
     assert reader_stopped == [False, True]
@@ -169,7 +175,8 @@ def test_the_plan_keeps_a_file_whole_when_no_line_ends_near_the_middle(
     inputs = [InputFile("small.log", small), InputFile("big.log", big)]
     split = plan_split(inputs, min_bytes=0)
     # the big file is not cut; it goes to the side that holds most of it (the helper)
-    assert split == Split(((0, 0, None),), ((1, 0, None),))
+    assert split is not None
+    assert (split.mine, split.theirs) == (((0, 0, None),), ((1, 0, None),))
     assert plan_split([inputs[1]], min_bytes=0) is None
 
 
@@ -313,7 +320,7 @@ def test_mutated_real_lines_cut_anywhere_decode_as_one_read(tmp_path: Path) -> N
         whole = _sequential(inputs, config)
         starts = _line_starts(path)
         for cut in rng.sample(starts, min(3, len(starts))):
-            got = _cut(inputs, config, Split(((0, 0, cut),), ((0, cut, None),)))
+            got = _cut(inputs, config, _at(path, cut))
             assert _same(got, whole), f"file {n} cut at byte {cut}: {path.read_bytes()[:400]!r}"
             compared += 1
             clean += isinstance(got, Decoded)
@@ -342,5 +349,48 @@ def test_a_cut_after_a_server_line_that_names_the_access_flavour_is_not_clean(
     flavours = {f["access"] for f in whole.columns.fields.values() if "access" in f}
     assert "nginx" in flavours and len(flavours) == 2  # the server line changed the flavour
     after = _line_starts(path)[21]  # two lines after the server line
-    got = _cut(inputs, config, Split(((0, 0, after),), ((0, after, None),)))
+    got = _cut(inputs, config, _at(path, after))
     assert _same(got, whole)
+
+
+def test_a_file_rotated_after_the_plan_is_read_whole_from_what_was_opened(
+        tmp_path: Path) -> None:
+    """A log rotated by renaming between the plan and the read (kubelet rotates container
+    logs so): the file now at the path is another, so no cut is made in it and the
+    pieces of two files are never mixed; the read is that of the file found there."""
+    path = tmp_path / "0.log"
+    generate(path, 400_000, seed=8)
+    cut = _line_starts(path)[800]
+    split = _at(path, cut)
+    old = path.read_bytes()
+    path.rename(tmp_path / "0.log.20261207-030000")
+    other = tmp_path / "other.log"
+    generate(other, 400_000, seed=9)
+    # the new file even has a line ending at the cut (the same first lines): only its
+    # identity tells it from the planned one
+    path.write_bytes(old[:cut] + other.read_bytes())
+    inputs = [InputFile("0.log", path)]
+    config = IngestConfig()
+    got = _cut(inputs, config, split)
+    assert isinstance(got, Decoded) and _same(got, _sequential(inputs, config))
+
+
+def test_a_file_rotated_while_its_first_piece_is_read_is_not_mixed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rotated after the first piece opened its file but before the second piece does:
+    the second piece, opening the path, finds another file and refuses; the set is left
+    to the per-event path rather than made of two files."""
+    path = tmp_path / "0.log"
+    generate(path, 400_000, seed=8)
+    split = _at(path, _line_starts(path)[800])
+    original = decode_mod._ColumnReader._clean_at_cut
+
+    def rotate_then_check(self: decode_mod._ColumnReader) -> bool:
+        if not (tmp_path / "old.log").exists():
+            path.rename(tmp_path / "old.log")
+            generate(path, 300_000, seed=9)
+        return original(self)
+
+    monkeypatch.setattr(decode_mod._ColumnReader, "_clean_at_cut", rotate_then_check)
+    got = _cut([InputFile("0.log", path)], IngestConfig(), split)
+    assert isinstance(got, NotDecoded) and "not the one its first piece read" in got.reason

@@ -75,7 +75,7 @@ from probes.columnar.columns import (
     StringTable,
     columns_from_events,
 )
-from probes.columnar.split import Helper, Piece, Split, plan_split
+from probes.columnar.split import FileIdentity, Helper, Piece, Split, identity_of, plan_split
 from probes.events import EventKind, LogEvent
 from probes.evidence import InputReport
 from probes.ingest import roles as R
@@ -622,10 +622,16 @@ class _ColumnReader(LogReader):
     def __init__(self, inp: InputFile, config: IngestConfig, rows: _Rows,
                  cancel: threading.Event | None,
                  progress: Callable[[int], None] | None = None,
-                 piece: tuple[int, int | None] = (0, None)) -> None:
+                 piece: tuple[int, int | None] = (0, None),
+                 identity: FileIdentity | None = None) -> None:
         super().__init__(inp, config, cancel=cancel)
         self.rows = rows
         self._start, self._end = piece
+        self._identity = identity
+        """The file a cut input was planned on (``split.Split.identity``): both pieces of
+        a cut input must read that very file, not one put at its path since (a log
+        rotated by renaming); None: any file at the path."""
+        self._opened: FileIdentity | None = None
         """The bytes of the file this reader reads: from ``_start`` (0, or just after a
         line ending: the file is sniffed from its head all the same) up to ``_end``
         (None: its end). A reader that ends early (``_end``) stops there only when the
@@ -649,10 +655,13 @@ class _ColumnReader(LogReader):
     def _body(self, head: bytes, stream: BinaryIO, head_err: str | None) -> BinaryIO:
         """The whole file (the reader's replayed sample, then the rest), or, for a piece
         starting inside the file, the file from that byte on."""
+        self._opened = identity_of(stream)
         if not self._start:
             return super()._body(head, stream, head_err)
         if head_err:
             raise _Unsplit(head_err)
+        if self._identity is not None and self._opened != self._identity:
+            raise _Unsplit("the file at its path is not the one its first piece read")
         stream.seek(self._start)
         return stream
 
@@ -755,6 +764,8 @@ class _ColumnReader(LogReader):
         memory (access-log flavour, a proxy's error page a line ago) as a fresh
         parser's. Then a fresh reader from here gives these lines' events exactly."""
         self._flush_run()
+        if self._identity is None or self._opened != self._identity:
+            return False  # not the file the cut was planned on: the helper's may not be it
         joiner, parser = self._joiner, self._parser
         if joiner is None or parser is None or joiner.active or self._partials:
             return False
@@ -1336,6 +1347,8 @@ class _PieceResult:
     report: InputReport | None
     tally: _Tally | None
     unwrap: Unwrapper | None
+    unsplit: str | None = None
+    """Why the piece after a cut could not be read from there (then it has no rows)."""
 
 
 @dataclass(slots=True)
@@ -1345,17 +1358,19 @@ class _Pieces:
 
 
 def _decode_pieces(inputs: Sequence[InputFile], config: IngestConfig,
-                   pieces: Sequence[Piece], progress: Callable[[int], None] | None,
+                   pieces: Sequence[Piece], identities: Sequence[FileIdentity | None],
+                   progress: Callable[[int], None] | None,
                    cancel: threading.Event | None = None) -> _Pieces | str:
     """``pieces`` (whole inputs, or an input from a cut on) decoded in order; a str is
     why the set is declined. Runs in the helper process, or here when the helper could
     not (``progress`` then hears this side's bytes)."""
     with gc_paused():  # in the helper too: as ``decode_inputs`` (pauses nest)
-        return _decode_pieces_now(inputs, config, pieces, progress, cancel)
+        return _decode_pieces_now(inputs, config, pieces, identities, progress, cancel)
 
 
 def _decode_pieces_now(inputs: Sequence[InputFile], config: IngestConfig,
-                       pieces: Sequence[Piece], progress: Callable[[int], None] | None,
+                       pieces: Sequence[Piece], identities: Sequence[FileIdentity | None],
+                       progress: Callable[[int], None] | None,
                        cancel: threading.Event | None) -> _Pieces | str:
     table = StringTable()
     out: list[_PieceResult] = []
@@ -1368,14 +1383,17 @@ def _decode_pieces_now(inputs: Sequence[InputFile], config: IngestConfig,
             if progress is not None:
                 progress(before + now - start)
 
-        reader = _ColumnReader(inp, config, part, cancel, told, (start, None))
+        reader = _ColumnReader(inp, config, part, cancel, told, (start, None),
+                               identities[i] if i < len(identities) else None)
         try:
             for _ev in reader.events():  # only a trace input yields here
                 raise _Decline("traces are read by the per-event path")
         except _Decline as why:
             return f"{inp.name}: {why}"
-        except _Unsplit as why:
-            return f"{inp.name}: cut where it cannot be ({why})"
+        except _Unsplit as why:  # only fatal if this side stopped at the cut
+            out.append(_PieceResult(i, start, 0, {}, {}, {}, None, None, None,
+                                    f"{inp.name}: cannot be read from its cut ({why})"))
+            continue
         part.flush()
         out.append(_PieceResult(
             i, start, part.n, {k: part.take(k) for k in _COLS}, part.fields, part.held,
@@ -1397,7 +1415,8 @@ def _decode(inputs: Sequence[InputFile], config: IngestConfig,
     helper = None
     if split is not None:
         try:
-            helper = Helper(_decode_pieces, (list(inputs), config, split.theirs))
+            helper = Helper(_decode_pieces, (list(inputs), config, split.theirs,
+                                             split.identity))
         except OSError:  # no interpreter to start (an embedded Python): one process
             split = None
     try:
@@ -1431,7 +1450,9 @@ def _decode_split(inputs: Sequence[InputFile], config: IngestConfig,
     mine = split.mine if split is not None else tuple((i, 0, None) for i in range(n))
     for i, start, end in mine:
         part = _Rows(table)
-        reader = _ColumnReader(inputs[i], config, part, cancel, told, (start, end))
+        reader = _ColumnReader(inputs[i], config, part, cancel, told, (start, end),
+                               split.identity[i] if split is not None
+                               and i < len(split.identity) else None)
         try:
             for _ev in reader.events():  # only a trace input yields here
                 raise _Decline("traces are read by the per-event path")
@@ -1457,12 +1478,15 @@ def _decode_split(inputs: Sequence[InputFile], config: IngestConfig,
         if got is None:
             # no helper, or it failed, died or was cancelled: its pieces are read here
             # (a cancelled read stops at once, as the sequential read's later inputs do)
-            got = _decode_pieces(inputs, config, theirs,
+            got = _decode_pieces(inputs, config, theirs, split.identity,
                                  None if progress is None else
                                  lambda b: progress(done[0] + b), cancel)
         if isinstance(got, str):
             return NotDecoded(got)
-        _take_in(got, table, rows, readers, reports, unwraps)
+        try:
+            _take_in(got, table, rows, readers, reports, unwraps)
+        except _Decline as why:
+            return NotDecoded(str(why))
     for i, reader in readers.items():
         reports[i] = reader.report()
     parts = [r if r is not None else _Rows(table) for r in rows]
@@ -1481,6 +1505,8 @@ def _take_in(got: _Pieces, table: StringTable, rows: list[_Rows | None],
     given the second piece's counts."""
     remap = np.append(table.codes_of(got.strings), np.int32(NO_CODE))  # -1 -> NO_CODE
     for res in got.results:
+        if res.unsplit is not None:
+            raise _Decline(res.unsplit)
         i = res.index
         part = rows[i]
         shift = 0

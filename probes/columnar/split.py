@@ -49,16 +49,31 @@ ENV_PROCESSES = "SCALEDOC_DECODE_PROCESSES"
 
 Piece = tuple[int, int, "int | None"]
 """(input index, first byte, end byte or None for the end of the file)."""
+FileIdentity = tuple[int, int]
+"""A file's device and inode: what a path named when the set was planned."""
 
 
 @dataclass(frozen=True, slots=True)
 class Split:
     """The set cut in two: ``mine`` is decoded here, ``theirs`` by the helper, each in
     input order; at most one input is cut (the last of ``mine``, the first of
-    ``theirs``)."""
+    ``theirs``). ``identity``: per input, the file its path named when planned; both
+    pieces of a cut input are read from that file only (a log rotated by renaming in
+    the meantime leaves a new file at the path, whose bytes after the cut are not the
+    old file's)."""
 
     mine: tuple[Piece, ...]
     theirs: tuple[Piece, ...]
+    identity: tuple[FileIdentity | None, ...] = ()
+
+
+def identity_of(f: Any) -> FileIdentity | None:
+    """The device and inode of an open file (None when it has no descriptor)."""
+    try:
+        st = os.fstat(f.fileno())
+    except (AttributeError, OSError, ValueError):
+        return None
+    return st.st_dev, st.st_ino
 
 
 def processes_allowed() -> int:
@@ -79,14 +94,18 @@ def plan_split(inputs: Sequence[InputFile], min_bytes: int | None = None) -> Spl
     if processes_allowed() < 2:
         return None
     sizes: list[int] = []
+    ids: list[FileIdentity | None] = []
     for inp in inputs:
-        size = 0
+        size, ident = 0, None
         if inp.path is not None and not inp.error:
             try:
-                size = inp.path.stat().st_size
+                st = inp.path.stat()
+                size, ident = st.st_size, (st.st_dev, st.st_ino)
             except OSError:
-                size = 0  # the reader reports why it cannot read it
+                pass  # the reader reports why it cannot read it
         sizes.append(size)
+        ids.append(ident)
+    identity = tuple(ids)
     total = sum(sizes)
     if total < (SPLIT_MIN_BYTES if min_bytes is None else min_bytes) or total < 2:
         return None
@@ -105,9 +124,10 @@ def plan_split(inputs: Sequence[InputFile], min_bytes: int | None = None) -> Spl
             if k == 0 or k >= len(inputs):
                 return None
             return Split(tuple((i, 0, None) for i in range(k)),
-                         tuple((i, 0, None) for i in range(k, len(inputs))))
+                         tuple((i, 0, None) for i in range(k, len(inputs))), identity)
         return Split(tuple((i, 0, None) for i in range(k)) + ((k, 0, cut),),
-                     ((k, cut, None),) + tuple((i, 0, None) for i in range(k + 1, len(inputs))))
+                     ((k, cut, None),) + tuple((i, 0, None) for i in range(k + 1, len(inputs))),
+                     identity)
     return None
 
 
@@ -257,5 +277,5 @@ def _helper_main() -> None:
     out.flush()
 
 
-__all__ = ["ENV_PROCESSES", "SPLIT_MIN_BYTES", "Helper", "Split", "plan_split",
-           "processes_allowed"]
+__all__ = ["ENV_PROCESSES", "SPLIT_MIN_BYTES", "FileIdentity", "Helper", "Split", "identity_of",
+           "plan_split", "processes_allowed"]
