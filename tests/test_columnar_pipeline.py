@@ -83,6 +83,52 @@ def test_the_logs_view_index_is_the_same_both_ways(
     assert indexes[0] == indexes[1]
 
 
+def test_a_machine_short_of_memory_streams_per_event(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Mocked: the memory available (``psutil.virtual_memory``, through
+    ``pipeline._memory_available``), as a busy laptop would report it. Too little for the
+    columns: the per-event path, with the figures in the reason, and the same analysis."""
+    log = tmp_path / "pino.log"
+    generate(log, 2_000_000)
+    size = log.stat().st_size
+    monkeypatch.setattr(pipeline, "_memory_available", lambda: 4 * size)
+    per_event, columnar, path = _both([str(log)], monkeypatch)
+    assert not path.used and "of memory and" in path.reason, path
+    assert f"{(4 * size) >> 20} MiB are available" in path.reason
+    assert columnar == per_event
+    monkeypatch.setattr(pipeline, "_memory_available", lambda: 6 * size)
+    _both([str(log)], monkeypatch)
+    assert LAST_PATH[0].used  # 3 x size fits in 60% of 6 x size
+    monkeypatch.setattr(pipeline, "_memory_available", lambda: None)
+    _both([str(log)], monkeypatch)
+    assert LAST_PATH[0].used  # unknown: the size cap alone decides
+
+
+def test_the_memory_available_is_read_from_the_machine(tmp_path: Path) -> None:
+    free = pipeline._memory_available()
+    assert free is not None and free > 0
+    proc, cg = tmp_path / "proc", tmp_path / "cgroup"
+    proc.mkdir()
+    (proc / "meminfo").write_text("MemTotal:  16000000 kB\nMemFree:  1000 kB\n"
+                                  "MemAvailable:  8000000 kB\n")
+    assert pipeline._memory_available(str(proc), str(cg)) == 8_000_000 * 1024
+    cg.mkdir()  # cgroup v2: 2 GiB limit, 1.5 GiB used: 512 MiB left for scaledoc
+    (cg / "memory.max").write_text(f"{2 << 30}\n")
+    (cg / "memory.current").write_text(f"{3 << 29}\n")
+    assert pipeline._memory_available(str(proc), str(cg)) == 512 << 20
+    (cg / "memory.max").write_text("max\n")  # no limit: the machine's figure
+    assert pipeline._memory_available(str(proc), str(cg)) == 8_000_000 * 1024
+    for f in ("memory.max", "memory.current"):
+        (cg / f).unlink()
+    (cg / "memory").mkdir()  # cgroup v1, and its "no limit" (a huge number)
+    (cg / "memory" / "memory.limit_in_bytes").write_text("9223372036854771712\n")
+    (cg / "memory" / "memory.usage_in_bytes").write_text("123\n")
+    assert pipeline._memory_available(str(proc), str(cg)) == 8_000_000 * 1024
+    (cg / "memory" / "memory.limit_in_bytes").write_text(f"{1 << 30}\n")
+    assert pipeline._memory_available(str(proc), str(cg)) == (1 << 30) - 123
+    assert pipeline._memory_available(str(tmp_path / "none"), str(cg)) is None
+
+
 def test_big_inputs_and_unknown_sizes_stream_per_event(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     log = tmp_path / "pino.log"
