@@ -9,9 +9,12 @@ in flight when it started and compare error rates per level.
 from __future__ import annotations
 
 import bisect
+import math
 import re
+from array import array
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -58,6 +61,157 @@ class Request:
         return excerpt(self.lines.event(self.end_ref))
 
 
+_I64_MIN, _I64_MAX = -(1 << 63), (1 << 63) - 1
+
+
+class RequestLog(Sequence[Request]):
+    """A tracker's requests, kept as columns; a ``Request`` is made when one is asked for.
+
+    Why: a log holds a request per line or two (405,000 on the 300 MB benchmark), and a
+    ``Request`` object with its boxed times and duration costs about 180 bytes, where
+    the columns cost 34. ``finish`` reads the columns as arrays (``starts``, ``failed``,
+    ...) and makes objects only for the examples it shows. A time beyond 64 bits (hostile
+    input) turns the log into a plain list of objects, which every reader still takes.
+    All requests of a log share one ``LineStore`` (their tracker's)."""
+
+    __slots__ = ("_dur", "_end", "_end_ref", "_failed", "_has_dur", "_ident", "_objects",
+                 "_start", "lines")
+
+    def __init__(self, lines: LineStore | None = None) -> None:
+        self.lines = lines
+        self._start = array("q")
+        self._end = array("q")
+        self._failed = bytearray()
+        self._dur = array("d")
+        self._has_dur = bytearray()
+        self._end_ref = array("q")
+        self._ident: list[str | None] = []
+        self._objects: list[Request] | None = None
+
+    @classmethod
+    def of_columns(cls, lines: LineStore | None, start: I64, end: I64,
+                   failed: npt.NDArray[np.bool_], duration_ms: npt.NDArray[np.float64],
+                   end_ref: I64, ident: list[str | None]) -> RequestLog:
+        """Requests given as arrays (every duration known)."""
+        log = cls(lines)
+        log._start.frombytes(np.ascontiguousarray(start, dtype=np.int64).tobytes())
+        log._end.frombytes(np.ascontiguousarray(end, dtype=np.int64).tobytes())
+        log._failed = bytearray(np.ascontiguousarray(failed, dtype=np.bool_).tobytes())
+        log._dur.frombytes(np.ascontiguousarray(duration_ms, dtype=np.float64).tobytes())
+        log._has_dur = bytearray(b"\x01") * len(ident)
+        log._end_ref.frombytes(np.ascontiguousarray(end_ref, dtype=np.int64).tobytes())
+        log._ident = ident
+        return log
+
+    @property
+    def columnar(self) -> bool:
+        """Whether the arrays below hold every request (no time beyond 64 bits)."""
+        return self._objects is None
+
+    def append(self, start: int, end: int, failed: bool, duration_ms: float | None,
+               lines: LineStore | None, end_ref: int, ident: str | None) -> None:
+        if self.lines is None:
+            self.lines = lines
+        if self._objects is None and (
+                lines is not self.lines or not (_I64_MIN <= start <= _I64_MAX)
+                or not (_I64_MIN <= end <= _I64_MAX)
+                or not (duration_ms is None or type(duration_ms) is float)):
+            self._objects = list(self)
+        if self._objects is not None:
+            self._objects.append(Request(start, end, failed, duration_ms, lines, end_ref,
+                                         ident))
+            return
+        self._start.append(start)
+        self._end.append(end)
+        self._failed.append(failed)
+        self._dur.append(math.nan if duration_ms is None else duration_ms)
+        self._has_dur.append(duration_ms is not None)
+        self._end_ref.append(end_ref)
+        self._ident.append(ident)
+
+    def __len__(self) -> int:
+        return len(self._objects) if self._objects is not None else len(self._ident)
+
+    @overload
+    def __getitem__(self, i: int) -> Request: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> list[Request]: ...
+
+    def __getitem__(self, i: int | slice) -> Request | list[Request]:
+        if self._objects is not None:
+            return self._objects[i]
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(len(self)))]
+        n = len(self._ident)
+        if i < 0:
+            i += n
+        if not 0 <= i < n:
+            raise IndexError("request index out of range")
+        return Request(self._start[i], self._end[i], bool(self._failed[i]),
+                       self._dur[i] if self._has_dur[i] else None, self.lines,
+                       self._end_ref[i], self._ident[i])
+
+    def __iter__(self) -> Iterator[Request]:
+        if self._objects is not None:
+            yield from self._objects
+            return
+        lines = self.lines
+        for s, e, f, d, h, r, ident in zip(self._start, self._end, self._failed, self._dur,
+                                           self._has_dur, self._end_ref, self._ident,
+                                           strict=True):
+            yield Request(s, e, bool(f), d if h else None, lines, r, ident)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence):
+            return NotImplemented
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other,
+                                                                      strict=True))
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"RequestLog({len(self)} requests)"
+
+    # ---------------------------------------------------------------- as arrays
+    def starts(self) -> I64:
+        assert self._objects is None
+        return np.frombuffer(self._start, dtype=np.int64).copy()
+
+    def ends(self) -> I64:
+        assert self._objects is None
+        return np.frombuffer(self._end, dtype=np.int64).copy()
+
+    def failed(self) -> npt.NDArray[np.bool_]:
+        assert self._objects is None
+        return np.frombuffer(self._failed, dtype=np.bool_).copy()
+
+    def durations(self) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
+        """Each request's duration (NaN where none) and where one is known."""
+        assert self._objects is None
+        return (np.frombuffer(self._dur, dtype=np.float64).copy(),
+                np.frombuffer(self._has_dur, dtype=np.bool_).copy())
+
+    def idents(self) -> list[str | None]:
+        return list(self._ident) if self._objects is None else [r.ident for r in self]
+
+
+def _columnar(requests: Sequence[Request]) -> RequestLog | None:
+    return requests if isinstance(requests, RequestLog) and requests.columnar else None
+
+
+def any_failed(requests: Sequence[Request]) -> bool:
+    log = _columnar(requests)
+    if log is not None:
+        return bool(log.failed().any())
+    return any(r.failed for r in requests)
+
+
+def request_idents(requests: Sequence[Request]) -> set[str | None]:
+    log = _columnar(requests)
+    return set(log.idents()) if log is not None else {r.ident for r in requests}
+
+
 def bucket_label(concurrency: int) -> str:
     """1, 2, 3-4, 5-8, 9-16, ...: doubling buckets so each level has enough samples."""
     if concurrency <= 2:
@@ -85,7 +239,7 @@ class RequestTracker:
     """Request intervals from REQUEST_START/END pairs or REQUEST_END with a duration."""
 
     open: dict[str, int] = field(default_factory=dict)
-    requests: list[Request] = field(default_factory=list)
+    requests: RequestLog = field(default_factory=RequestLog)
     unmatched_ends: int = 0
     lines: LineStore = field(default_factory=LineStore)  # failed requests' end lines
 
@@ -105,8 +259,8 @@ class RequestTracker:
             return
         dur = ev.duration_ms if ev.duration_ms is not None else (ev.time_ns - start) / NS_PER_MS
         failed = event_failed(ev)
-        self.requests.append(Request(start, ev.time_ns, failed, dur, self.lines,
-                                     self.lines.put(ev) if failed else -1, ev.request))
+        self.requests.append(start, ev.time_ns, failed, dur, self.lines,
+                             self.lines.put(ev) if failed else -1, ev.request)
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,13 +293,17 @@ class Spans:
     failed: npt.NDArray[np.bool_]
 
     @classmethod
-    def of(cls, requests: list[Request]) -> Spans | None:
+    def of(cls, requests: Sequence[Request]) -> Spans | None:
         """None when a time does not fit in int64: callers then count in pure Python."""
-        try:  # straight from the objects: no list in between
-            starts = np.fromiter((r.start_ns for r in requests), np.int64, len(requests))
-            ends = np.fromiter((r.end_ns for r in requests), np.int64, len(requests))
-        except OverflowError:
-            return None
+        log = _columnar(requests)
+        if log is not None:
+            starts, ends = log.starts(), log.ends()
+        else:
+            try:  # straight from the objects: no list in between
+                starts = np.fromiter((r.start_ns for r in requests), np.int64, len(requests))
+                ends = np.fromiter((r.end_ns for r in requests), np.int64, len(requests))
+            except OverflowError:
+                return None
         order = np.argsort(starts, kind="stable")
         sorted_starts = starts[order]
         sorted_ends = np.sort(ends, kind="stable")
@@ -155,11 +313,14 @@ class Spans:
         return cls(sorted_starts, sorted_ends, levels, _failed(requests))
 
 
-def _failed(requests: list[Request]) -> npt.NDArray[np.bool_]:
+def _failed(requests: Sequence[Request]) -> npt.NDArray[np.bool_]:
+    log = _columnar(requests)
+    if log is not None:
+        return log.failed()
     return np.fromiter((r.failed for r in requests), bool, len(requests))
 
 
-def in_flight_at_start(requests: list[Request], spans: Spans | None = None) -> list[int]:
+def in_flight_at_start(requests: Sequence[Request], spans: Spans | None = None) -> list[int]:
     """For each request, how many requests (itself included) were in flight at its start.
 
     Sweep with two sorted lists: started-by(s) minus ended-by(s), O(n log n).
@@ -171,7 +332,7 @@ def in_flight_at_start(requests: list[Request], spans: Spans | None = None) -> l
     return list(spans.levels.tolist())
 
 
-def _in_flight_by_bisect(requests: list[Request]) -> list[int]:
+def _in_flight_by_bisect(requests: Sequence[Request]) -> list[int]:
     """``in_flight_at_start`` on Python integers, for times beyond int64."""
     starts = sorted(r.start_ns for r in requests)
     ends = sorted(r.end_ns for r in requests)
@@ -179,7 +340,7 @@ def _in_flight_by_bisect(requests: list[Request]) -> list[int]:
             for r in requests]
 
 
-def concurrency_table(requests: list[Request], spans: Spans | None = None
+def concurrency_table(requests: Sequence[Request], spans: Spans | None = None
                       ) -> ConcurrencyTable:
     """Requests and errors per bucket of requests in flight at their start.
 
@@ -244,7 +405,7 @@ class Ceiling:
     examples: tuple[Example, ...]
 
 
-def find_ceiling(requests: list[Request], max_examples: int, spans: Spans | None = None
+def find_ceiling(requests: Sequence[Request], max_examples: int, spans: Spans | None = None
                  ) -> Ceiling | None:
     """The densest cluster of failing durations, when >= 60% of failures fall in it.
     ``spans``, when given, names the failed requests without a pass over all of them."""
@@ -267,8 +428,13 @@ def find_ceiling(requests: list[Request], max_examples: int, spans: Spans | None
         return None
     cluster = failed[best_i: best_i + best_n]
     lo, hi = durs[best_i], durs[best_i + best_n - 1]
-    ok_inside = sum(1 for r in requests if not r.failed and r.duration_ms is not None
-                    and lo <= r.duration_ms <= hi)
+    log = _columnar(requests)
+    if log is not None:
+        dur, known = log.durations()
+        ok_inside = int(np.count_nonzero(~log.failed() & known & (dur >= lo) & (dur <= hi)))
+    else:
+        ok_inside = sum(1 for r in requests if not r.failed and r.duration_ms is not None
+                        and lo <= r.duration_ms <= hi)
     if ok_inside > CEILING_MAX_OK_SHARE * best_n:
         return None  # successes end there too: a typical duration, not a cut-off
     center = cluster[len(cluster) // 2].duration_ms or 0.0

@@ -15,7 +15,7 @@ from __future__ import annotations
 import bisect
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from itertools import compress
 from operator import attrgetter
@@ -32,6 +32,7 @@ from probes.analysis.concurrency import (
     Request,
     RequestTracker,
     Spans,
+    any_failed,
     bucket_label,
     concurrency_table,
     event_failed,
@@ -39,6 +40,7 @@ from probes.analysis.concurrency import (
     find_ceiling,
     in_flight_at_start,
     judge_rise,
+    request_idents,
 )
 from probes.analysis.error_families import (
     ERROR_FAMILIES,
@@ -921,7 +923,7 @@ class LogAnalysis:
                 put(no(f.signal, PROBE, f"no {f.name} errors among {self.errors_total} error "
                                         "lines", value=0))
 
-    def _request_list(self, cols: RunColumns) -> list[Request]:
+    def _request_list(self, cols: RunColumns) -> Sequence[Request]:
         """Requests with a start and an end; else the runs stand in for them. Request lines
         without a duration (uvicorn's access line has none) give no interval: the runs
         then do, as long as they show at least the failures the request lines show (a
@@ -939,7 +941,7 @@ class LogAnalysis:
                                r.lines, r.end_ref if r.failed else -1, r.request))
         return out
 
-    def _concurrency_signals(self, put: Callable[[Signal], None], reqs: list[Request],
+    def _concurrency_signals(self, put: Callable[[Signal], None], reqs: Sequence[Request],
                              table: ConcurrencyTable | None, spans: Spans | None,
                              cols: RunColumns) -> None:
         seen = max(self.request_ends, len(reqs))
@@ -958,10 +960,21 @@ class LogAnalysis:
             rise = judge_rise(table)
             if rise.answer == "yes":
                 levels = in_flight_at_start(reqs, spans)
-                failing = [_with_note(r.end_at, f"failed with {c} requests in flight")
-                           for r, c in zip(reqs, levels, strict=True)
-                           if r.failed and r.end_at is not None
-                           and bucket_label(c) == rise.worst_level][: self.max_examples]
+                # the failed requests only, in order (a request is made per example, not
+                # per request: ``reqs`` may be columns)
+                failed_at = (np.flatnonzero(spans.failed).tolist() if spans is not None
+                             else [i for i, r in enumerate(reqs) if r.failed])
+                failing: list[Example] = []
+                for i in failed_at:
+                    if len(failing) >= self.max_examples:
+                        break
+                    c = levels[i]
+                    if bucket_label(c) != rise.worst_level:
+                        continue
+                    r = reqs[i]
+                    if r.end_at is not None:
+                        failing.append(_with_note(r.end_at, f"failed with {c} requests in "
+                                                            "flight"))
                 if failing:
                     worst = table.by_label().get(rise.worst_level or "", {})
                     put(yes("errors.rise_with_concurrency", PROBE, rise.detail, failing,
@@ -1034,10 +1047,10 @@ class LogAnalysis:
             put(unknown("latency.ceiling", PROBE, "no request durations and no line that "
                                                   "could show an error"))
 
-    def _any_failure(self, reqs: list[Request], cols: RunColumns) -> bool:
+    def _any_failure(self, reqs: Sequence[Request], cols: RunColumns) -> bool:
         """Did anything visible fail: a request, a run, an error-level line, the proxy?"""
         return bool(self.request_failures or self.failing_errors
-                    or self.runtime.gateway_failures or any(r.failed for r in reqs)
+                    or self.runtime.gateway_failures or any_failed(reqs)
                     or bool(cols.failed().any()))
 
     def _runtime_signals(self, put: Callable[[Signal], None]) -> None:
@@ -1106,7 +1119,7 @@ class LogAnalysis:
                         "Traefik...)"))
 
     def _guard_already_running(self, put: Callable[[Signal], None], signals: dict[str, Signal],
-                               reqs: list[Request], spans: Spans | None) -> None:
+                               reqs: Sequence[Request], spans: Spans | None) -> None:
         """'Already running' is two requests colliding only when it happens with others in
         flight. At concurrency 1 (a nested ``run_until_complete``, a re-used event loop, a
         run called twice by one request) it is a bug, not a shared instance: the signal
@@ -1128,7 +1141,7 @@ class LogAnalysis:
         if windows:
             # requests overlapping [a, b]: started by b and not ended before a, plus the
             # failing request itself when its own start/end lines are not among them
-            idents = {r.ident for r in reqs}
+            idents = request_idents(reqs)
             own = np.fromiter((req not in idents for _, _, req in windows), np.int64, known)
             a = int64s([w[0] for w in windows])
             b = int64s([w[1] for w in windows])

@@ -15,6 +15,7 @@ Cost: messages repeat, so the answer for a short message is remembered (bounded,
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -290,7 +291,7 @@ class RuntimeTracker:
         return max(self.gateway_access_timeouts, self.gateway_line_timeouts)
 
     @property
-    def proxy_requests_list(self) -> list[Request]:
+    def proxy_requests_list(self) -> Sequence[Request]:
         """The proxy's own requests with a start and end (durations from its access log)."""
         return self.proxy_reqs.requests
 

@@ -58,7 +58,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from probes.analysis.concurrency import Request, RequestTracker
+from probes.analysis.concurrency import RequestLog, RequestTracker
 from probes.analysis.error_families import _STATUS_WORDS as STATUS_WORDS
 from probes.analysis.error_families import classify, error_text
 from probes.analysis.fields import FIELD_ALIASES, IDENTITY_FIELDS, field_value
@@ -830,25 +830,23 @@ class _Builder:
             return
         tm, dm = t[mi], has_dur[mi]
         start = popped[mi].copy()
-        durs: Objs = np.empty(len(mi), dtype=object)
+        durs = np.empty(len(mi), dtype=np.float64)
         if np.any(dm):
             d = cols.duration_ms[qrows[mi[dm]]]
             start[dm] = tm[dm] - self._span_ns(d, tm[dm])
-            durs[dm] = d.tolist()
+            durs[dm] = d
         if not np.all(dm):
             gap = tm[~dm] - start[~dm]
             if np.any(np.abs(gap) >= 1 << 53):
                 raise _Decline("a request longer than float64 holds in exact nanoseconds")
-            durs[~dm] = (gap / 1_000_000).tolist()  # exact ints: as Python's int / int
-        starts = start.tolist()
+            durs[~dm] = gap / 1_000_000  # exact ints: as Python's int / int
         fails = failed[mi]
         ref = np.full(len(mi), -1, dtype=np.int64)
         ref[fails] = np.arange(int(fails.sum()))
         lines = ColumnLines(self.events, cols, qrows[mi][fails])
         tracker.lines = lines
-        tracker.requests = list(map(
-            Request, starts, tm.tolist(), fails.tolist(), durs.tolist(), repeat(lines),
-            ref.tolist(), self.strs(cols.request[qrows[mi]])))
+        tracker.requests = RequestLog.of_columns(
+            lines, start, tm, fails, durs, ref, self.strs(cols.request[qrows[mi]]))
 
     def _open_requests(self) -> I64:
         """``RequestTracker.start``/``end``'s open dict: for each REQUEST_END row (in
