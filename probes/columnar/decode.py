@@ -1347,8 +1347,10 @@ class _PieceResult:
     report: InputReport | None
     tally: _Tally | None
     unwrap: Unwrapper | None
-    unsplit: str | None = None
-    """Why the piece after a cut could not be read from there (then it has no rows)."""
+    why_not: str | None = None
+    """Why the piece gave no rows: declined, or a piece after a cut that could not be
+    read from there. It matters only if the piece is taken in (a piece after a cut that
+    was not clean is dropped, and this side read those lines itself)."""
 
 
 @dataclass(slots=True)
@@ -1360,10 +1362,10 @@ class _Pieces:
 def _decode_pieces(inputs: Sequence[InputFile], config: IngestConfig,
                    pieces: Sequence[Piece], identities: Sequence[FileIdentity | None],
                    progress: Callable[[int], None] | None,
-                   cancel: threading.Event | None = None) -> _Pieces | str:
-    """``pieces`` (whole inputs, or an input from a cut on) decoded in order; a str is
-    why the set is declined. Runs in the helper process, or here when the helper could
-    not (``progress`` then hears this side's bytes)."""
+                   cancel: threading.Event | None = None) -> _Pieces:
+    """``pieces`` (whole inputs, or an input from a cut on) decoded in order, each with
+    its rows or why it has none. Runs in the helper process, or here when the helper
+    could not (``progress`` then hears this side's bytes)."""
     with gc_paused():  # in the helper too: as ``decode_inputs`` (pauses nest)
         return _decode_pieces_now(inputs, config, pieces, identities, progress, cancel)
 
@@ -1371,7 +1373,7 @@ def _decode_pieces(inputs: Sequence[InputFile], config: IngestConfig,
 def _decode_pieces_now(inputs: Sequence[InputFile], config: IngestConfig,
                        pieces: Sequence[Piece], identities: Sequence[FileIdentity | None],
                        progress: Callable[[int], None] | None,
-                       cancel: threading.Event | None) -> _Pieces | str:
+                       cancel: threading.Event | None) -> _Pieces:
     table = StringTable()
     out: list[_PieceResult] = []
     done = 0
@@ -1385,14 +1387,17 @@ def _decode_pieces_now(inputs: Sequence[InputFile], config: IngestConfig,
 
         reader = _ColumnReader(inp, config, part, cancel, told, (start, None),
                                identities[i] if i < len(identities) else None)
+        why_not = None
         try:
             for _ev in reader.events():  # only a trace input yields here
                 raise _Decline("traces are read by the per-event path")
         except _Decline as why:
-            return f"{inp.name}: {why}"
-        except _Unsplit as why:  # only fatal if this side stopped at the cut
-            out.append(_PieceResult(i, start, 0, {}, {}, {}, None, None, None,
-                                    f"{inp.name}: cannot be read from its cut ({why})"))
+            why_not = f"{inp.name}: {why}"
+        except _Unsplit as why:
+            why_not = f"{inp.name}: cannot be read from its cut ({why})"
+        if why_not is not None:
+            out.append(_PieceResult(i, start, 0, {}, {}, {}, None, None, None, why_not))
+            done += reader._counter.bytes_read
             continue
         part.flush()
         out.append(_PieceResult(
@@ -1463,17 +1468,13 @@ def _decode_split(inputs: Sequence[InputFile], config: IngestConfig,
     if split is not None:
         # a cut that was not clean: this side read that input to its end
         theirs = [p for p in split.theirs if p[1] == 0 or readers[p[0]].at_cut]
-        got: _Pieces | str | None = None
+        got: _Pieces | None = None
         if helper is not None:
             ok, answer = helper.result(
                 lambda: cancel is not None and cancel.is_set(),
                 lambda: progress(done[0] + helper_bytes()) if progress is not None else None)
-            if ok and isinstance(answer, str):
-                return NotDecoded(answer)
             if ok and isinstance(answer, _Pieces) and not (cancel is not None
                                                            and cancel.is_set()):
-                keep = {(p[0], p[1]) for p in theirs}
-                answer.results = [r for r in answer.results if (r.index, r.start) in keep]
                 got, processes = answer, 2
         if got is None:
             # no helper, or it failed, died or was cancelled: its pieces are read here
@@ -1481,8 +1482,8 @@ def _decode_split(inputs: Sequence[InputFile], config: IngestConfig,
             got = _decode_pieces(inputs, config, theirs, split.identity,
                                  None if progress is None else
                                  lambda b: progress(done[0] + b), cancel)
-        if isinstance(got, str):
-            return NotDecoded(got)
+        keep = {(p[0], p[1]) for p in theirs}
+        got.results = [r for r in got.results if (r.index, r.start) in keep]
         try:
             _take_in(got, table, rows, readers, reports, unwraps)
         except _Decline as why:
@@ -1505,8 +1506,8 @@ def _take_in(got: _Pieces, table: StringTable, rows: list[_Rows | None],
     given the second piece's counts."""
     remap = np.append(table.codes_of(got.strings), np.int32(NO_CODE))  # -1 -> NO_CODE
     for res in got.results:
-        if res.unsplit is not None:
-            raise _Decline(res.unsplit)
+        if res.why_not is not None:
+            raise _Decline(res.why_not)
         i = res.index
         part = rows[i]
         shift = 0
