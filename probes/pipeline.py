@@ -312,7 +312,8 @@ def _memory_available(proc: str = "/proc", cgroup: str = "/sys/fs/cgroup") -> in
                 used = int(f.read().strip())
         except (OSError, ValueError):
             continue
-        if limit_text.isdigit() and int(limit_text) < 1 << 60:  # v1 says "no limit" so
+        # v2 writes "max" for no limit, v1 a number near 2**63
+        if limit_text.isdigit() and int(limit_text) < 1 << 60:
             left = max(0, int(limit_text) - used)
             free = left if free is None else min(free, left)
         break
