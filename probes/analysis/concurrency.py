@@ -69,10 +69,11 @@ class RequestLog(Sequence[Request]):
 
     Why: a log holds a request per line or two (405,000 on the 300 MB benchmark), and a
     ``Request`` object with its boxed times and duration costs about 180 bytes, where
-    the columns cost 42 (34 of arrays and a reference to its id). ``finish`` reads the columns as arrays (``starts``, ``failed``,
-    ...) and makes objects only for the examples it shows. A time beyond 64 bits (hostile
-    input) turns the log into a plain list of objects, which every reader still takes.
-    All requests of a log share one ``LineStore`` (their tracker's)."""
+    the columns cost 42 (34 of arrays and a reference to its id). ``finish`` reads the
+    columns as arrays (``starts``, ``failed``, ...) and makes objects only for the
+    examples it shows. A time beyond 64 bits (hostile input) turns the log into a plain
+    list of objects, which every reader still takes. All requests of a log share one
+    ``LineStore`` (their tracker's)."""
 
     __slots__ = ("_dur", "_end", "_end_ref", "_failed", "_has_dur", "_ident", "_objects",
                  "_start", "lines")
