@@ -394,3 +394,16 @@ def test_a_file_rotated_while_its_first_piece_is_read_is_not_mixed(
     monkeypatch.setattr(decode_mod._ColumnReader, "_clean_at_cut", rotate_then_check)
     got = _cut([InputFile("0.log", path)], IngestConfig(), split)
     assert isinstance(got, NotDecoded) and "not the one its first piece read" in got.reason
+
+
+def test_a_helper_that_cannot_start_leaves_one_process(
+        pino_pair: list[InputFile], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Mocked: the interpreter the helper would run (``sys.executable``), gone as in an
+    embedded Python. The set is decoded here, the same as ever."""
+    monkeypatch.setenv(split_mod.ENV_PROCESSES, "2")
+    monkeypatch.setattr(split_mod, "SPLIT_MIN_BYTES", 1)
+    monkeypatch.setattr(split_mod.sys, "executable", "/nonexistent/python3")
+    config = IngestConfig()
+    got = decode_inputs(pino_pair, config)
+    assert isinstance(got, Decoded) and got.processes == 1
+    assert _same(got, _sequential(pino_pair, config))

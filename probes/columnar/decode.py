@@ -1422,7 +1422,9 @@ def _decode(inputs: Sequence[InputFile], config: IngestConfig,
         try:
             helper = Helper(_decode_pieces, (list(inputs), config, split.theirs,
                                              split.identity))
-        except OSError:  # no interpreter to start (an embedded Python): one process
+        except (OSError, AttributeError, ValueError):
+            # no interpreter to start (an embedded Python), or pipes this platform cannot
+            # poll: one process
             split = None
     try:
         return _decode_split(inputs, config, cancel, progress, split, helper)
