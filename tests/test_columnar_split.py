@@ -407,3 +407,28 @@ def test_a_helper_that_cannot_start_leaves_one_process(
     got = decode_inputs(pino_pair, config)
     assert isinstance(got, Decoded) and got.processes == 1
     assert _same(got, _sequential(pino_pair, config))
+
+
+def test_a_cgroup_cpu_quota_caps_the_processes(tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """Real files in a temporary tree stand for /sys/fs/cgroup (v2, then v1)."""
+    monkeypatch.delenv(split_mod.ENV_PROCESSES, raising=False)
+    cores = split_mod.processes_allowed(str(tmp_path / "none"))
+    assert cores >= 1
+    v2 = tmp_path / "v2"
+    v2.mkdir()
+    (v2 / "cpu.max").write_text("100000 100000\n")  # one CPU
+    assert split_mod.processes_allowed(str(v2)) == 1
+    (v2 / "cpu.max").write_text("150000 100000\n")  # 1.5 CPUs: two may run
+    assert split_mod.processes_allowed(str(v2)) == min(2, cores)
+    (v2 / "cpu.max").write_text("max 100000\n")
+    assert split_mod.processes_allowed(str(v2)) == cores
+    v1 = tmp_path / "v1"
+    (v1 / "cpu").mkdir(parents=True)
+    (v1 / "cpu" / "cpu.cfs_quota_us").write_text("-1\n")
+    (v1 / "cpu" / "cpu.cfs_period_us").write_text("100000\n")
+    assert split_mod.processes_allowed(str(v1)) == cores
+    (v1 / "cpu" / "cpu.cfs_quota_us").write_text("50000\n")
+    assert split_mod.processes_allowed(str(v1)) == 1
+    monkeypatch.setenv(split_mod.ENV_PROCESSES, "2")
+    assert split_mod.processes_allowed(str(v1)) == 2  # the operator's word wins

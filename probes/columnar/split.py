@@ -76,16 +76,38 @@ def identity_of(f: Any) -> FileIdentity | None:
     return st.st_dev, st.st_ino
 
 
-def processes_allowed() -> int:
-    """How many processes may decode: the cores this process may run on, or the
-    environment's ``SCALEDOC_DECODE_PROCESSES``."""
+def processes_allowed(cgroup: str = "/sys/fs/cgroup") -> int:
+    """How many processes may decode: the environment's ``SCALEDOC_DECODE_PROCESSES``,
+    else the cores this process may run on, capped by its cgroup's CPU quota (a pod
+    limited to one CPU gains nothing from a helper but its start and its memory)."""
     got = os.environ.get(ENV_PROCESSES, "").strip()
     if got.isdigit():
         return max(1, int(got))
     try:
-        return len(os.sched_getaffinity(0))
+        cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
+        cores = os.cpu_count() or 1
+    quota = _cpu_quota(cgroup)
+    return max(1, min(cores, quota)) if quota is not None else cores
+
+
+def _cpu_quota(cgroup: str) -> int | None:
+    """Whole CPUs the cgroup may use (rounded up), or None when it sets no quota: cgroup
+    v2 ``cpu.max`` ("max 100000" or "200000 100000"), else v1's quota and period."""
+    try:
+        with open(f"{cgroup}/cpu.max", encoding="ascii") as f:
+            quota, period = f.read().split()[:2]
+    except (OSError, ValueError):
+        try:
+            with open(f"{cgroup}/cpu/cpu.cfs_quota_us", encoding="ascii") as f:
+                quota = f.read().strip()
+            with open(f"{cgroup}/cpu/cpu.cfs_period_us", encoding="ascii") as f:
+                period = f.read().strip()
+        except OSError:
+            return None
+    if not quota.isdigit() or not period.isdigit() or int(period) <= 0:
+        return None  # "max", or v1's -1: no quota
+    return max(1, -(-int(quota) // int(period)))
 
 
 def plan_split(inputs: Sequence[InputFile], min_bytes: int | None = None) -> Split | None:
