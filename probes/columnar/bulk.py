@@ -341,11 +341,16 @@ class _Builder:
         keep = self._dedupe(kind)
         rows = np.flatnonzero(keep).astype(np.int64)
         self.rows = rows
-        self.kind = kind[rows]
-        self.error = error[rows]
-        self.time = cols.time_ns[rows]
-        self.level = cols.level[rows]
-        self.status = cols.status[rows]
+        if len(rows) == n:  # nothing dropped (the common case): the columns themselves,
+            # read only, not five row-long copies (48 MB on the 300 MB benchmark)
+            self.kind, self.error = kind, error
+            self.time, self.level, self.status = cols.time_ns, cols.level, cols.status
+        else:
+            self.kind = kind[rows]
+            self.error = error[rows]
+            self.time = cols.time_ns[rows]
+            self.level = cols.level[rows]
+            self.status = cols.status[rows]
         self.proc = self._processes()
         a.failure_visible = bool(np.any((self.level != NO_INT) | (self.status != NO_INT)
                                         | (self.error != NO_CODE)
