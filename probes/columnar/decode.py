@@ -650,6 +650,12 @@ class _ColumnReader(LogReader):
         """Inner JSON lines of a wrapped input waiting for their batch decode: (text,
         line, offset, wrapper time, wrapper host)."""
 
+    def read(self) -> None:
+        """The whole input (or piece) into ``rows``; raises ``_Decline`` (a trace input,
+        the one kind whose events the loop still yields) or ``_Unsplit``."""
+        for _ev in self.events():
+            raise _Decline("traces are read by the per-event path")
+
     # ------------------------------------------------------------------ the loop
 
     def _body(self, head: bytes, stream: BinaryIO, head_err: str | None) -> BinaryIO:
@@ -1389,8 +1395,7 @@ def _decode_pieces_now(inputs: Sequence[InputFile], config: IngestConfig,
                                identities[i] if i < len(identities) else None)
         why_not = None
         try:
-            for _ev in reader.events():  # only a trace input yields here
-                raise _Decline("traces are read by the per-event path")
+            reader.read()
         except _Decline as why:
             why_not = f"{inp.name}: {why}"
         except _Unsplit as why:
@@ -1461,8 +1466,7 @@ def _decode_split(inputs: Sequence[InputFile], config: IngestConfig,
                                split.identity[i] if split is not None
                                and i < len(split.identity) else None)
         try:
-            for _ev in reader.events():  # only a trace input yields here
-                raise _Decline("traces are read by the per-event path")
+            reader.read()
         except _Decline as why:
             return NotDecoded(f"{inputs[i].name}: {why}")
         rows[i], readers[i], unwraps[i] = part, reader, reader.unwrap
