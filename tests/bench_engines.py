@@ -14,6 +14,11 @@ one regex pass, and the in-flight concurrency of requests. Both prototypes agree
 scaledoc's own counts on that file (runs, overlapping runs, already-running errors); the
 figures and the choice are in the README's dependency notes. The engines are optional here:
 a missing one is reported as such, never an error.
+
+Two more rows bound what an exact engine can reach: DuckDB used as a line-exact decoder
+(every line kept with its number, the roles extracted by path, codes per distinct value),
+and the floor of the decoder scaledoc uses, msgspec decoding every line with the reader's
+own typed decoder and doing nothing else, in one process and in two.
 """
 
 from __future__ import annotations
@@ -90,6 +95,74 @@ DUCKDB = textwrap.dedent(f"""
                       "max_inflight": inflight,
                       "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
 """)
+
+FLOOR = textwrap.dedent("""
+    import collections, json, os, resource, subprocess, sys, time
+    import msgspec
+    from probes.ingest.lineformats import JsonLayout
+    path, part = sys.argv[1], sys.argv[2]
+    t0 = time.perf_counter()
+    size = os.path.getsize(path)
+    with open(path, "rb") as f:
+        head = f.read(1 << 16).split(b"\\n")[:64]
+        f.seek(size // 2)
+        f.readline()
+        middle = f.tell()
+    # the reader's own closed typed decoder, built from the file's first lines
+    decode = JsonLayout([msgspec.json.decode(x) for x in head if x], {})._fast.decoder.decode
+    helper = None
+    if part == "both":  # the second half in a process of its own, as scaledoc's helper
+        from tests.bench_engines import FLOOR
+        helper = subprocess.Popen([sys.executable, "-c", FLOOR, path, "second"])
+    with open(path, "rb") as f:  # 8 MB of lines at a time (msgspec takes the "\\n")
+        f.seek(middle if part == "second" else 0)
+        left = (middle if part == "both" else size) - f.tell()
+        while left > 0 and (batch := f.readlines(min(left, 1 << 23))):
+            left -= sum(map(len, batch))
+            collections.deque(map(decode, filter(bytes.strip, batch)), 0)
+    if helper is not None:
+        helper.wait()
+    if part != "second":
+        print(json.dumps({"wall_s": time.perf_counter() - t0,
+                          "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+""")
+"""The exact decoder's floor: every line decoded by the reader's own msgspec typed decoder
+and nothing else (no field read, no string interned, no analysis), in one process or in two
+(the second half in a child, as scaledoc's decode helper). Whatever scaledoc does beyond
+decoding comes on top, so this bounds how fast an exact analysis built on msgspec can be."""
+
+DUCKDB_LINES = textwrap.dedent("""
+    import json, resource, sys, time
+    import duckdb
+    path = sys.argv[1]
+    t0 = time.perf_counter()
+    con = duckdb.connect(":memory:")
+    con.execute("SET threads=2")
+    # every line with its number (read_json cannot give them, nor count what it skips),
+    # role values as JSON text by path, then one integer code per distinct value
+    con.execute(f\'\'\'CREATE TABLE l AS SELECT row_number() OVER () AS n, line FROM
+      read_csv('{path}', columns={{'line': 'VARCHAR'}}, delim='\\x01', quote='', escape='',
+               header=false, strict_mode=false, auto_detect=false)\'\'\')
+    paths = ['$.time', '$.level', '$.msg', '$.pid', '$.hostname', '$.agent.instanceId',
+             '$.sessionId', '$.reqId', '$.runId', '$.err', '$.res.statusCode', '$.responseTime']
+    sel = ", ".join(f"j[{i + 1}] AS c{i}" for i in range(len(paths)))
+    con.execute(f"CREATE TABLE v AS SELECT n, {sel} FROM (SELECT n, json_extract(line, "
+                f"{paths!r}) AS j FROM l WHERE starts_with(line, '{{'))")
+    for i in range(len(paths)):
+        con.execute(f"CREATE TABLE d{i} AS SELECT c{i} AS val, row_number() OVER () - 1 AS "
+                    f"code FROM (SELECT DISTINCT c{i} FROM v)")
+    joins = " ".join(f"LEFT JOIN d{i} ON v.c{i} IS NOT DISTINCT FROM d{i}.val"
+                     for i in range(len(paths)))
+    codes = ", ".join(f"d{i}.code AS k{i}" for i in range(len(paths)))
+    got = con.execute(f"SELECT v.n, {codes} FROM v {joins} ORDER BY v.n").fetchnumpy()
+    print(json.dumps({"wall_s": time.perf_counter() - t0, "rows": len(got["n"]),
+                      "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+""")
+"""DuckDB as a line-exact decoder would have to work: lines kept with their numbers, the
+roles' values extracted by path, dictionary codes per distinct value. Its fast
+``read_json`` (the prototype above) gives no line numbers and skips what it cannot read
+without counting it, which the reader's contract (every line counted, excerpts by line)
+rules out."""
 
 POLARS = textwrap.dedent("""
     import json, resource, sys, time
@@ -247,6 +320,9 @@ def measure(path: Path) -> dict[str, dict[str, Any] | str]:
             "DuckDB in memory": _child(DUCKDB, str(path), ":memory:"),
             "DuckDB on disk, 200 MB limit": _child(DUCKDB, str(path), str(db)),
             "Polars (lazy ndjson)": _child(POLARS, str(path)),
+            "DuckDB, line-exact (numbers, paths, codes)": _child(DUCKDB_LINES, str(path)),
+            "floor: msgspec decode only, 1 process": _child(FLOOR, str(path), "one"),
+            "floor: msgspec decode only, 2 processes": _child(FLOOR, str(path), "both"),
         }
     finally:
         shutil.rmtree(lnav_home, ignore_errors=True)

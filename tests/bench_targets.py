@@ -61,6 +61,13 @@ def _log_targets(path: Path) -> list[str]:
                           "at once as sampled every 20 ms)" if helper else "")
                        + f", {per_line:.0f} B per line (target at most 100): "
                        f"{_met(per_line <= 100)}")
+    floor: Any = figures.get("floor: msgspec decode only, 2 processes")
+    if isinstance(floor, dict) and isinstance(lnav, dict):
+        budget = lnav["wall_s"] / 2.5
+        out.append(f"the 2.5x target leaves {budget:.2f} s for everything; decoding every line "
+                   f"with the reader's msgspec decoder and nothing else takes "
+                   f"{floor['wall_s']:.2f} s in 2 processes ({floor['wall_s'] / budget:.0%} "
+                   "of it)")
     return out
 
 
