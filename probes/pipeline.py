@@ -560,9 +560,11 @@ def cluster_case(got: Any, target: Any, sink: EventSink | None = None) -> Case:
 
 
 def live_evidence(*, port: int | None = None, pid: int | None = None, ramp: Any = None,
-                  cancel: threading.Event | None = None) -> list[Evidence]:
+                  prometheus: Any = None, cancel: threading.Event | None = None
+                  ) -> list[Evidence]:
     """The live probes joined to an analysis: a process sample of whatever serves ``port``
-    (or ``pid`` and its workers), and a bounded ramp (``probes.ramp.RampPlan``). Each
+    (or ``pid`` and its workers), a bounded ramp (``probes.ramp.RampPlan``), and the
+    fleet's metrics from a Prometheus server (``probes.prometheus.PromTarget``). Each
     returns Evidence; a target that cannot be reached is Evidence with its error. psutil
     and httpx load only when asked for."""
     out: list[Evidence] = []
@@ -575,4 +577,8 @@ def live_evidence(*, port: int | None = None, pid: int | None = None, ramp: Any 
         from probes.ramp import run_ramp
 
         out.append(run_ramp(ramp, cancel))
+    if prometheus is not None:
+        from probes.prometheus import collect as collect_metrics
+
+        out.append(collect_metrics(prometheus, cancel))
     return out

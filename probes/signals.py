@@ -44,13 +44,13 @@ _SPECS = (
                "'event loop already running'"),
     SignalSpec("errors.max_call_stack", ("logs",),
                "'Maximum call stack size exceeded' / RecursionError"),
-    SignalSpec("errors.rise_with_concurrency", ("logs", "ramp"),
+    SignalSpec("errors.rise_with_concurrency", ("logs", "ramp", "prometheus"),
                "error rate rises with in-flight concurrency while single requests pass"),
-    SignalSpec("errors.rate_limit", ("logs", "ramp"),
+    SignalSpec("errors.rate_limit", ("logs", "ramp", "prometheus"),
                "429 / 503 / 'rate limit' from the model provider"),
     SignalSpec("errors.timeout", ("logs", "ramp"),
                "ETIMEDOUT, AbortError, 'timed out' errors"),
-    SignalSpec("latency.ceiling", ("logs", "ramp"),
+    SignalSpec("latency.ceiling", ("logs", "ramp", "prometheus"),
                "failing requests end at one fixed duration, or 502/504 platform timeouts"),
     SignalSpec("errors.duplicate_write", ("logs",),
                "duplicate key / already exists errors, or one write repeated for one request"),
@@ -65,7 +65,7 @@ _SPECS = (
     SignalSpec("proxy.gateway_errors", ("logs",),
                "a proxy or gateway answered 502/504 or logged 'upstream timed out' "
                "(nginx, Envoy, Traefik, a load balancer)"),
-    SignalSpec("requests.failed", ("logs", "ramp"),
+    SignalSpec("requests.failed", ("logs", "ramp", "prometheus"),
                "requests or runs failed (5xx, failed runs, tracebacks) in more than a "
                "noise share: a symptom that some cause must explain"),
     SignalSpec("runtime.out_of_memory", ("logs",),
@@ -93,17 +93,18 @@ _SPECS = (
                "path, 'Could not find session', 'session not found')"),
     SignalSpec("state.lost_update", ("logs",),
                "two writers read the same version and both write the next one"),
-    SignalSpec("process.multiple_workers", ("process", "kube"),
+    SignalSpec("process.multiple_workers", ("process", "kube", "prometheus"),
                "several worker processes or replicas serve one app"),
     # --- processes (psutil) ---
-    SignalSpec("process.rss_growth", ("process",),
-               "resident memory grows during the sampling window"),
+    SignalSpec("process.rss_growth", ("process", "prometheus"),
+               "resident memory (a container's working set) grows during the window, "
+               "towards its limit"),
     SignalSpec("process.fd_pressure", ("process",),
                "open file descriptors near the limit, or many sockets in TIME_WAIT/CLOSE_WAIT"),
     # --- pods (Kubernetes) ---
-    SignalSpec("pods.restarts", ("kube",),
+    SignalSpec("pods.restarts", ("kube", "prometheus"),
                "containers restarted or terminated (restartCount > 0, lastState set)"),
-    SignalSpec("pods.oomkilled", ("kube",),
+    SignalSpec("pods.oomkilled", ("kube", "prometheus"),
                "a container was OOMKilled (reason, not exit code alone)"),
     SignalSpec("pods.probe_killed", ("kube",),
                "liveness probe failures followed by Killing / restarts"),
@@ -114,8 +115,12 @@ _SPECS = (
                "a pod is Pending: FailedScheduling, Unschedulable, insufficient cpu/memory"),
     SignalSpec("pods.not_ready", ("kube",),
                "a container is Running but not Ready (its readiness check fails)"),
-    SignalSpec("pods.no_memory_limit", ("kube",),
+    SignalSpec("pods.no_memory_limit", ("kube", "prometheus"),
                "containers run with no memory limit"),
+    # --- the fleet (Prometheus) ---
+    SignalSpec("fleet.replica_outlier", ("prometheus",),
+               "one replica's 5xx share or memory is far from its siblings' (a bad node, a "
+               "replica stuck in a state the others are not in)"),
     # --- source code and dependencies (risk, weaker than runtime evidence) ---
     SignalSpec("code.shared_instance", ("code",),
                "an agent/team/client created at module scope is used inside request handlers"),

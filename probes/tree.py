@@ -57,6 +57,7 @@ KUBE = "pod status and events (kubectl scaledoc, or kubectl get pods,events -o j
 SOURCE = "the service's source and manifests (scaledoc code ./service)"
 PROCESS = "a process sample under load (scaledoc ps --port PORT)"
 RAMP = "request logs with status and duration, or a ramp (scaledoc ramp URL)"
+FLEET = "the fleet's metrics (scaledoc analyze --prometheus URL --selector MATCHERS)"
 
 TREE: tuple[Node, ...] = (
     # 1. Pods: is the platform killing containers? (seeds: "Check pod/container termination logs")
@@ -200,6 +201,8 @@ TREE: tuple[Node, ...] = (
     # 8. The symptom itself: something must explain failing requests before "healthy".
     _q("requests.failed", "Do requests or runs fail in more than a noise share?", 0.0,
        "request logs with status codes, or a ramp (scaledoc ramp URL)"),
+    _q("fleet.replica_outlier",
+       "Does one replica fail, or hold memory, far more than its siblings?", 0.0, FLEET),
 )
 
 STRUCTURAL: frozenset[str] = frozenset({

@@ -35,8 +35,9 @@ COMMAND_MODULES: tuple[str, ...] = (
 EVIDENCE_COMMANDS: tuple[str, ...] = ("ps", "ramp", "kube")
 """Commands that print one probe's Evidence; ``-o`` is added to them here (tui.render.formats)."""
 COMPLETION_SHELLS = ("bash", "zsh", "fish")
-LIVE_PROBES = ("process", "ramp")
-"""Probes of live targets (--port/--pid, --ramp): their failures are UNREACHABLE."""
+LIVE_PROBES = ("process", "ramp", "prometheus")
+"""Probes of live targets (--port/--pid, --ramp, --prometheus): a target that cannot be
+reached is UNREACHABLE."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -71,7 +72,9 @@ def _add_input_options(p: argparse.ArgumentParser) -> None:
     live.add_argument("--yes", action="store_true",
                       help="allow a ramp against a target outside loopback")
     from tui.commands.follow import add_follow_options
+    from tui.commands.prometheus import add_prometheus_flags
 
+    add_prometheus_flags(p)
     add_follow_options(p)
 
 
@@ -323,6 +326,9 @@ def _check_live_flags(args: argparse.Namespace) -> None:
     if port is not None and not 0 < port < 65536:
         raise ValueError(f"--port {port} is out of range 1-65535")
     _ramp_plan(args)
+    from tui.commands.prometheus import prometheus_target
+
+    prometheus_target(args)
 
 
 def _live_evidence(args: argparse.Namespace,
@@ -331,9 +337,11 @@ def _live_evidence(args: argparse.Namespace,
     be reached is Evidence with an error). Bad flags raise ValueError before any probe."""
     _check_live_flags(args)
     from probes.pipeline import live_evidence
+    from tui.commands.prometheus import prometheus_target
 
     return live_evidence(port=getattr(args, "port", None), pid=getattr(args, "pid", None),
-                         ramp=_ramp_plan(args), cancel=cancel)
+                         ramp=_ramp_plan(args), prometheus=prometheus_target(args),
+                         cancel=cancel)
 
 
 def _analyze(args: argparse.Namespace, paths: Sequence[str],
@@ -408,7 +416,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         from tui.commands.follow import cmd_follow
 
         return cmd_follow(args)
-    if not args.paths and not (args.port or args.pid or args.ramp):
+    if not args.paths and not (args.port or args.pid or args.ramp or args.prometheus):
         err("analyze needs at least one PATH ('-' for stdin)")
         return ExitCode.INPUT_ERROR
     try:
@@ -472,7 +480,9 @@ def _emit(args: argparse.Namespace, analysis: Analysis) -> int:
         if not analysis.inputs or not all(i.error for i in analysis.inputs):
             err("no recognisable events in the inputs: verdict is inconclusive "
                 "(see the inputs table for what each file held)")
-        code = ExitCode.INPUT_ERROR
+        # nothing but live targets, none reachable: that is the failure to report (3)
+        only_live = all(i.kind in LIVE_PROBES for i in analysis.inputs if i.error)
+        code = ExitCode.UNREACHABLE if unreachable and only_live else ExitCode.INPUT_ERROR
         if not opened:
             return code
     out_text: str | None = None
@@ -547,8 +557,9 @@ def _open_tui(paths: Sequence[str], args: argparse.Namespace, title: str) -> int
 
 
 def cmd_tui(args: argparse.Namespace) -> int:
-    if not args.paths and not (args.port or args.pid or args.ramp):
-        err("give at least one PATH (or --port/--pid/--ramp), or run 'scaledoc demo'")
+    if not args.paths and not (args.port or args.pid or args.ramp or args.prometheus):
+        err("give at least one PATH (or --port/--pid/--ramp/--prometheus), or run "
+            "'scaledoc demo'")
         return ExitCode.INPUT_ERROR
     if "-" in args.paths:
         err("the TUI cannot read stdin (the terminal is its input); use 'scaledoc analyze -'")

@@ -201,8 +201,10 @@ def plugin_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", choices=REPORT_FORMATS, metavar="FORMAT",
                    help="report format: text, markdown or json (implies --report)")
     from tui.commands.follow import add_follow_options
+    from tui.commands.prometheus import add_prometheus_flags
 
     add_follow_options(p)  # -f: watch pods and events, follow every container's log
+    add_prometheus_flags(p, selector=False, since=False)  # -l and --since stay kubectl's
     return p
 
 
@@ -239,6 +241,11 @@ def kubectl_main(argv: Sequence[str], report: ReportFn, tui: TuiFn) -> int:
         return parsed
     args = parsed
     target = target_from(args)
+    try:
+        _prometheus_flags(args)
+    except ValueError as exc:
+        err(str(exc))
+        return ExitCode.INPUT_ERROR
     if getattr(args, "follow", False):
         return follow_cluster(args, target, report)
     got, found = _gather(target, logs=True)
@@ -248,8 +255,10 @@ def kubectl_main(argv: Sequence[str], report: ReportFn, tui: TuiFn) -> int:
 
     fmt = args.output or "text"
     if args.report or args.output or not sys.stdout.isatty():
-        case = cluster_case(got, target)
+        case, metrics = _with_metrics(cluster_case(got, target), args, got)
         code = report(case) if fmt == "text" else report(case, fmt)
+        if code == ExitCode.OK and metrics != ExitCode.OK:
+            return metrics
         return found if code == ExitCode.OK else code
     if found != ExitCode.OK:
         return found  # nothing to show: the message on stderr would hide behind a TUI
@@ -258,9 +267,48 @@ def kubectl_main(argv: Sequence[str], report: ReportFn, tui: TuiFn) -> int:
     # The pods' logs live in temp files only while they are analysed: the Logs view's
     # index is filled in that pass, texts kept (a second read would find nothing).
     index = LogIndex(keep_text=True)
-    case = cluster_case(got, target, sink=index)
+    case, _ = _with_metrics(cluster_case(got, target, sink=index), args, got)
     index.finish()
     return tui(case, log_index=index)
+
+
+def _prometheus_flags(args: argparse.Namespace) -> None:
+    """ValueError for a bad ``--prometheus`` flag, before the cluster is asked anything."""
+    from tui.commands.prometheus import prometheus_target
+
+    prometheus_target(args, selector=getattr(args, "prom_selector", None) or "",
+                      since_s=_window(args))
+
+
+def _window(args: argparse.Namespace) -> float:
+    """The metrics window: kubectl's ``--since`` when given (the logs' window), else 1h."""
+    return float(args.since) if args.since else 3600.0
+
+
+def _with_metrics(case: Case, args: argparse.Namespace, got: Collected) -> tuple[Case, int]:
+    """The case with the fleet's metrics (``--prometheus``), asked for the namespace and
+    the pods the target's workloads make; UNREACHABLE (said on stderr) when the server
+    cannot be reached, the report still printed."""
+    if not getattr(args, "prometheus", None):
+        return case, ExitCode.OK
+    from probes.prometheus import collect, workload_selector
+    from tui.commands.prometheus import prometheus_target
+
+    namespace = None if args.all_namespaces else (args.namespace or got.namespace)
+    selector = getattr(args, "prom_selector", None)
+    if selector is None:
+        # workloads name their pods (the replaced ones too); -l only the pods found now
+        pods = tuple(n for p in got.pods if isinstance(p, dict)
+                     if (n := str((p.get("metadata") or {}).get("name") or "")))
+        selector = workload_selector(namespace, tuple(args.targets),
+                                     pods if args.selector else ())
+    target = prometheus_target(args, selector=selector, since_s=_window(args))
+    if target is None:
+        return case, ExitCode.OK
+    ev = collect(target)
+    if ev.error:
+        err(f"{ev.target}: {ev.error}")
+    return case.with_evidence(ev), ExitCode.UNREACHABLE if ev.error else ExitCode.OK
 
 
 def follow_cluster(args: argparse.Namespace, target: KubeTarget, report: ReportFn) -> int:
