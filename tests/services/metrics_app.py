@@ -25,6 +25,7 @@ Run it like the agent service: ``uvicorn metrics_app:app --app-dir tests/service
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from prometheus_client import (
@@ -42,7 +43,10 @@ try:  # started by uvicorn with --app-dir tests/services
 except ImportError:  # imported as part of the tests.services package
     from . import agent_app
 
-Scope, Receive, Send = agent_app.Scope, agent_app.Receive, agent_app.Send
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
 
 ROUTES = ("/chat", "/healthz", "/metrics")
 LOWR_BUCKETS = (0.1, 0.5, 1.0, float("inf"))
@@ -101,7 +105,7 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
     inner = _metrics if path == "/metrics" and method == "GET" else agent_app.app
     status, out_size = 500, 0
 
-    async def watching(message: dict[str, Any]) -> None:
+    async def watching(message: Message) -> None:
         nonlocal status, out_size
         if message["type"] == "http.response.start":
             status = int(message["status"])
