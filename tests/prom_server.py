@@ -24,6 +24,10 @@ Fixtures (all session-scoped; each skips when ``prometheus`` or ``promtool`` is 
   every second by its own Prometheus (job "agent") while httpx drives it one request at a
   time, then ten at a time; ``measured`` is what the client saw.
 
+The blocks are in place before a server starts, so no flag is needed for them to be
+queried at once: 2.42 loads every block it finds at startup (and has allowed overlapping
+blocks by default since 2.39). Each server gets its own hard links to the blocks.
+
 Everything listens on 127.0.0.1 only. Servers are stopped at teardown (SIGTERM, then
 SIGKILL) and teardown fails if one is still there; on Linux each Prometheus also gets
 SIGTERM if the process that started it dies (PR_SET_PDEATHSIG), so a killed test run
