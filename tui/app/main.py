@@ -6,9 +6,9 @@ index) and the progress of each. Work that blocks (the analysis, indexing logs) 
 named thread workers that post messages back; nothing in a worker touches a widget. An
 operator's answer replaces ``analysis`` with a re-walked one, and every view redraws.
 
-Views are Textual modes (one screen stack each, keys 1-9). ``esc`` pops a drill-down in
-the current view, or returns to the view you came from, so "jump from a log line to its
-run and back" is ``r`` then ``esc``.
+Views are Textual modes (one screen stack each, keys 1-9 and 0). ``esc`` pops a
+drill-down in the current view, or returns to the view you came from, so "jump from a
+log line to its run and back" is ``r`` then ``esc``.
 
 Entry point for the CLI: ``run_app(analysis_factory, analysis=..., title=...) -> int``.
 """
@@ -56,6 +56,7 @@ from tui.app.screens.concurrency import ConcurrencyScreen
 from tui.app.screens.dialogs import CommandLine, ErrorScreen, HelpScreen, resolve_command
 from tui.app.screens.inputs import InputsScreen
 from tui.app.screens.logs import LogsScreen
+from tui.app.screens.metrics import MetricsScreen
 from tui.app.screens.probe_data import CodeScreen, PodsScreen, ProcessesScreen
 from tui.app.screens.timeline import TimelineScreen
 from tui.app.screens.tree import TreeScreen
@@ -83,6 +84,7 @@ SCREENS_BY_MODE: dict[str, type[Screen[Any]]] = {
     "verdict": VerdictScreen, "tree": TreeScreen, "timeline": TimelineScreen,
     "logs": LogsScreen, "concurrency": ConcurrencyScreen, "inputs": InputsScreen,
     "pods": PodsScreen, "processes": ProcessesScreen, "code": CodeScreen,
+    "metrics": MetricsScreen,
 }
 
 MAX_HISTORY = 50
@@ -109,6 +111,8 @@ def view_for_source(source: str) -> str | None:
         return "pods"
     if source.startswith("pid "):
         return "processes"
+    if source.startswith("prometheus "):
+        return "metrics"
     if source.startswith(("http://", "https://")):
         return "concurrency"
     if source.endswith(CODE_SUFFIXES):

@@ -41,13 +41,14 @@ class View:
 VIEWS: tuple[View, ...] = (
     View("verdict", "1", "Verdict"),
     View("tree", "2", "Tree"),
-    View("timeline", "3", "Timeline"),
+    View("timeline", "3", "Timeline", short="Time"),
     View("logs", "4", "Logs"),
     View("concurrency", "5", "Concurrency", short="Load"),
     View("inputs", "6", "Inputs"),
     View("pods", "7", "Pods", "kube"),
     View("processes", "8", "Processes", "process", short="Procs"),
     View("code", "9", "Code", "code"),
+    View("metrics", "0", "Metrics", "prometheus", short="Prom"),
 )
 
 
@@ -94,7 +95,7 @@ class NavBar(Static):
 
     def refresh_tabs(self) -> None:
         app: ScaledocApp = self.app  # type: ignore[assignment]
-        narrow = self.app.size.width < 100
+        narrow = self.app.size.width < 110  # the wide bar needs 106 columns
         text = Text("" if narrow else " scaledoc ", style="bold #ffffff on #5f5f87", end="")
         self._spans = []
         for view in VIEWS:

@@ -21,7 +21,8 @@ from tui.render.plain import plain
 
 HELP: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
     ("Everywhere", (
-        ("1 … 9", "Verdict, Tree, Timeline, Logs, Concurrency, Inputs, Pods, Processes, Code"),
+        ("1 … 9, 0", "Verdict, Tree, Timeline, Logs, Concurrency, Inputs, Pods, Processes, "
+                     "Code, Metrics"),
         ("esc", "back: close a drill-down, or return to the previous view"),
         ("ctrl+s", "save the case (evidence + your answers) as JSON"),
         ("e", "export the report as Markdown and JSON"),
@@ -48,6 +49,8 @@ HELP: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
               ("i p s", "narrow to this line's instance / pod / session"),
               ("c", "clear the filter"), ("r", "this line's run on the Timeline"),
               ("enter", "the whole line"))),
+    ("Metrics", (("c", "copy the selected query's PromQL (to paste into Grafana)"),
+                 ("tab", "to the queries table; ↑ ↓ choose a query, its PromQL shows below"))),
 )
 
 
