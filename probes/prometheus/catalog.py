@@ -35,26 +35,34 @@ class HttpConvention:
     """Seconds per unit of the histogram's buckets and sum."""
     in_flight: tuple[str, ...]
     """Gauges of requests in flight, first found wins."""
+    route_labels: tuple[str, ...] = ()
+    """Label names that may hold the route, to leave out what is not traffic."""
 
 
 HTTP_CONVENTIONS: tuple[HttpConvention, ...] = (
     HttpConvention("OpenTelemetry (semconv 1.20+)", "http_server_request_duration_seconds_count",
                    ("http_response_status_code",), "http_server_request_duration_seconds", 1.0,
-                   ("http_server_active_requests",)),
+                   ("http_server_active_requests",), ("http_route",)),
     HttpConvention("OpenTelemetry (before semconv 1.20)",
                    "http_server_duration_milliseconds_count", ("http_status_code",),
-                   "http_server_duration_milliseconds", 0.001, ("http_server_active_requests",)),
+                   "http_server_duration_milliseconds", 0.001, ("http_server_active_requests",),
+                   ("http_route", "http_target")),
     HttpConvention("prometheus_client instrumentator", "http_requests_total",
                    ("status", "code", "status_code"), "http_request_duration_seconds", 1.0,
                    ("http_requests_inprogress", "http_requests_in_progress",
-                    "http_requests_in_flight")),
+                    "http_requests_in_flight"), ("handler", "path", "route")),
     HttpConvention("express-prom-bundle", "http_request_duration_seconds_count",
                    ("status_code", "status", "code"), "http_request_duration_seconds", 1.0,
-                   ("http_requests_in_flight", "http_requests_inprogress")),
+                   ("http_requests_in_flight", "http_requests_inprogress"),
+                   ("path", "route", "handler")),
 )
 """Tried in order: the first whose request counter exists for the selector is used."""
 
 SERVER_ERROR_RE = "5.."
+NOT_TRAFFIC_RE = "/metrics|/healthz?|/livez|/readyz|/ready|/-/healthy|/-/ready"
+"""Routes that are not the service's traffic: its own scrape (instrumentators count
+``/metrics``, and its in-progress gauge is up while Prometheus reads it) and the
+kubelet's health checks."""
 """A 5xx status: "500" as most write it, "5xx" as instrumentators group it."""
 
 

@@ -20,8 +20,8 @@ range of at least four samples):
   served come from the same replica's request counter;
 * ``pods.no_memory_limit``: working sets with no memory limit beside them;
 * ``errors.rise_with_concurrency``: per replica and step, the 5xx share of requests
-  against the requests in flight (the service's in-flight gauge, else the histogram's
-  ``rate(_sum)``, which is the mean number in flight by Little's law), judged by the
+  against the requests in flight (the peak of the service's in-flight gauge in the step,
+  else the histogram's ``rate(_sum)``, the mean number in flight by Little's law), judged by the
   same rule as logs and the ramp (``judge_rise``: single requests pass, a higher level
   fails at least 20 points more often);
 * ``requests.failed``: the window's 5xx share over all requests;
@@ -145,6 +145,13 @@ class Http:
     in_flight: str | None
     histogram_status: str | None
     has_histogram: bool
+    traffic: tuple[str, ...] = ()
+    """Matchers that leave out the scrape and health checks (on the request counter)."""
+    flight_traffic: tuple[str, ...] = ()
+    hist_traffic: tuple[str, ...] = ()
+
+    def requests(self, asked: Asked, *extra: str) -> str:
+        return asked.sel(self.convention.requests, *extra, *self.traffic)
 
 
 @dataclass
@@ -241,9 +248,16 @@ def discover(asked: Asked) -> Found | Result:
         asked.log.append({"what": "which metrics exist", "kind": "label values",
                           "promql": match, "series": len(got), "seconds": 0.0})
         return Found(set(got) & set(names))
-    # a proxy may allow queries only: the same answer from one query
-    q = f"count by (__name__) (max_over_time({match}[{w.span}]))"
-    res = asked.instant(q, "which metrics exist")
+    asked.log.append({"what": "which metrics exist", "kind": "label values", "promql": match,
+                      "series": 0, "seconds": 0.0, "failure": got.kind,
+                      "message": got.message})
+    # a proxy may allow queries only: the same answer from one range query (an instant
+    # selector sees 5 minutes back, so a step of 5 minutes covers the window; functions
+    # over ranges would drop the metric name this needs)
+    q = f"count by (__name__) ({match})"
+    step = min(300.0, max(1.0, w.end - w.start))
+    res = asked.client.query_range(q, w.start, w.end, step)
+    asked._note(res, "which metrics exist", "range")
     if not res.ok:
         return res
     return Found({s.labels.get("__name__", "") for s in res.series} & set(names))
@@ -281,7 +295,15 @@ def http_metrics(asked: Asked, found: Found) -> Http | None:
         if has_hist and conv.histogram:
             hl = labels_of(asked, found, f"{conv.histogram}_bucket")
             hist_status = next((s for s in conv.status_labels if s in hl), None)
-        return Http(conv, status, replica, in_flight, hist_status, has_hist)
+        def traffic(names: set[str], routes: tuple[str, ...] = conv.route_labels
+                    ) -> tuple[str, ...]:
+            route = next((r for r in routes if r in names), None)
+            return (_is(route, "!~", C.NOT_TRAFFIC_RE),) if route else ()
+
+        return Http(conv, status, replica, in_flight, hist_status, has_hist, traffic(labels),
+                    traffic(labels_of(asked, found, in_flight)) if in_flight else (),
+                    traffic(labels_of(asked, found, f"{conv.histogram}_bucket"))
+                    if has_hist else ())
     return None
 
 
@@ -496,8 +518,8 @@ def request_signals(asked: Asked, found: Found, out: Out, rows: dict[str, dict[s
     assert status is not None
     by = http.replica or "instance"
     w = asked.window
-    req = asked.sel(conv.requests)
-    err = asked.sel(conv.requests, _is(status, "=~", C.SERVER_ERROR_RE))
+    req = http.requests(asked)
+    err = http.requests(asked, _is(status, "=~", C.SERVER_ERROR_RE))
     tq = f"sum(increase({req}[{w.span}]))"
     eq = f"sum(increase({err}[{w.span}]))"
     total, errors = asked.instant(tq, "requests in the window"), \
@@ -554,38 +576,70 @@ def _rise(asked: Asked, out: Out, http: Http, by: str, per_rate: Mapping[str, Se
         return
     w = asked.window
     conv = http.convention
+    queries: list[str] = []
+    gauge_at: dict[str, dict[float, float]] = {}
+    offered_by: dict[str, float] = {}
+    sum_at: dict[str, dict[float, float]] = {}
     if http.in_flight is not None:
-        flight_q = f"sum by ({by}) (avg_over_time({asked.sel(http.in_flight)}[{w.rate}]))"
-        how = f"the in-flight gauge {http.in_flight}"
-        scale = 1.0
-    elif http.has_histogram and conv.histogram:
-        flight_q = f"sum by ({by}) (rate({asked.sel(conv.histogram + '_sum')}[{w.rate}]))"
-        how = (f"rate({conv.histogram}_sum), the mean number in flight by Little's law "
-               "(no in-flight gauge)")
-        scale = conv.unit_s
-    else:
+        # the gauge's peak in each step, not its mean; it still misses requests that fail
+        # at once (a 500 "already running" is never in flight when Prometheus looks),
+        # which is why the offered load below is taken too
+        gauge = asked.sel(http.in_flight, *http.flight_traffic)
+        flight_q = f"sum by ({by}) (max_over_time({gauge}[{w.rate}]))"
+        queries.append(flight_q)
+        flight = asked.range(flight_q, "requests in flight per replica (the gauge's peak)")
+        if flight.ok:
+            gauge_at = {_replica(s, by): dict(s.points) for s in flight.series}
+    if http.has_histogram and conv.histogram:
+        # offered load (Little's law): request rate x the mean duration of requests in the
+        # steps without failures, i.e. how many would be in flight if none failed at once
+        sum_q = (f"sum by ({by}) (rate({asked.sel(conv.histogram + '_sum', *http.hist_traffic)}"
+                 f"[{w.rate}]))")
+        cnt_q = (f"sum by ({by}) (rate("
+                 f"{asked.sel(conv.histogram + '_count', *http.hist_traffic)}[{w.rate}]))")
+        queries += [sum_q, cnt_q]
+        sums, cnts = asked.range(sum_q, "seconds of requests per second per replica"), \
+            asked.range(cnt_q, "requests per second per replica (histogram)")
+        if sums.ok and cnts.ok:
+            sum_at = {_replica(s, by): dict(s.points) for s in sums.series}
+            cnt_at = {_replica(s, by): dict(s.points) for s in cnts.series}
+            offered_by = _clean_durations(sum_at, cnt_at, per_rate, per_err, conv.unit_s)
+    little = not offered_by and bool(sum_at)
+    if little:  # no step without failures: the mean number in flight (rate of _sum)
+        offered_by = {"": 0.0}
+    if not gauge_at and not offered_by:
         out.put(unknown(key, PROBE, "no in-flight gauge and no latency histogram: the "
                                     "metrics that would answer are "
                                     + ", ".join(dict.fromkeys(g for c in C.HTTP_CONVENTIONS
-                                                              for g in c.in_flight))))
+                                                              for g in c.in_flight))
+                                    + ", or a latency histogram"))
         return
-    flight = asked.range(flight_q, "requests in flight per replica")
-    if not flight.ok:
-        out.put(unknown(key, PROBE, _why_not(flight, http.in_flight or conv.requests)))
-        return
+    fleet_d = offered_by.get("", 0.0)
+    how = " and ".join(filter(None, [
+        f"the peak of {http.in_flight} in each step" if gauge_at else "",
+        (f"the mean number in flight, rate({conv.histogram}_sum) (Little's law; no step "
+         "was without failures)" if little else
+         "the offered load (request rate x the mean duration of requests in steps without "
+         "failures)") if offered_by else ""]))
+    if gauge_at and offered_by:
+        how = "the larger of " + how
+    flight_q = "  |  ".join(queries)
     totals: dict[float, float] = {}
     counts: dict[str, list[float]] = {}
-    for s in flight.series:
-        name = _replica(s, by)
-        rate, errs = per_rate.get(name), per_err.get(name)
-        if rate is None:
-            continue
-        r_at = {t: v for t, v in rate.points}
-        e_at = {t: v for t, v in errs.points} if errs is not None else {}
-        for t, level in s.points:
-            level *= scale
-            r = r_at.get(t)
-            if r is None or not _finite(level) or not _finite(r) or r <= 0:
+    for name, rate in per_rate.items():
+        errs = per_err.get(name)
+        e_at = dict(errs.points) if errs is not None else {}
+        g_at = gauge_at.get(name, {})
+        d = offered_by.get(name, fleet_d)
+        for t, r in rate.points:
+            if not _finite(r) or r <= 0:
+                continue
+            g = g_at.get(t, math.nan)
+            if little:
+                g2 = sum_at.get(name, {}).get(t, math.nan) * conv.unit_s
+                g = max(g, g2) if _finite(g) and _finite(g2) else (g2 if _finite(g2) else g)
+            level = max(g if _finite(g) else 0.0, r * d)
+            if level <= 0 and not _finite(g):
                 continue
             totals[t] = totals.get(t, 0.0) + level
             e = e_at.get(t, 0.0)
@@ -594,7 +648,7 @@ def _rise(asked: Asked, out: Out, http: Http, by: str, per_rate: Mapping[str, Se
             row[0] += r * w.step
             row[1] += min(e, r) * w.step
     fleet_flight = sorted(totals.items())
-    _chart(out, "requests in flight (fleet)", "requests", f"sum({flight_q})",
+    _chart(out, "requests in flight (fleet)", "requests", flight_q,
            [("in flight", fleet_flight)])
     table_rows: tuple[dict[str, Any], ...] = tuple(
         {"level": label, "requests": round(n), "errors": round(e),
@@ -602,7 +656,7 @@ def _rise(asked: Asked, out: Out, http: Http, by: str, per_rate: Mapping[str, Se
         for label, (n, e) in sorted(counts.items(), key=lambda kv: bucket_floor(kv[0])))
     table = ConcurrencyTable(table_rows, sum(int(r["requests"]) for r in table_rows))
     out.tables["concurrency"] = {"rows": list(table_rows), "measured_by": how,
-                                 "promql": [flight_q]}
+                                 "promql": queries}
     verdict = judge_rise(table)
     detail = (f"{verdict.detail}; in flight from {how}, per replica and "
               f"{w.step:g} s step")
@@ -616,6 +670,39 @@ def _rise(asked: Asked, out: Out, http: Http, by: str, per_rate: Mapping[str, Se
         out.put(no(key, PROBE, detail, data={"table": list(table_rows)}))
     else:
         out.put(unknown(key, PROBE, detail))
+
+
+CLEAN_SHARE = 0.01
+"""A step whose 5xx share is under this counts as without failures."""
+
+
+def _clean_durations(sum_at: Mapping[str, Mapping[float, float]],
+                     cnt_at: Mapping[str, Mapping[float, float]],
+                     per_rate: Mapping[str, Series], per_err: Mapping[str, Series],
+                     unit_s: float) -> dict[str, float]:
+    """Per replica, the mean duration (seconds) of requests in its steps without
+    failures; key "" holds the fleet's, for replicas that had no such step."""
+    out: dict[str, float] = {}
+    fleet_s = fleet_n = 0.0
+    for name, rate in per_rate.items():
+        e_at = dict(per_err[name].points) if name in per_err else {}
+        s_at, c_at = sum_at.get(name, {}), cnt_at.get(name, {})
+        tot_s = tot_n = 0.0
+        for t, r in rate.points:
+            e = e_at.get(t, 0.0)
+            sv, cv = s_at.get(t), c_at.get(t)
+            if sv is None or cv is None or not (_finite(sv) and _finite(cv) and _finite(r)):
+                continue
+            if r > 0 and cv > 0 and (not _finite(e) or e <= CLEAN_SHARE * r):
+                tot_s += sv * unit_s
+                tot_n += cv
+        if tot_n > 0:
+            out[name] = tot_s / tot_n
+            fleet_s += tot_s
+            fleet_n += tot_n
+    if fleet_n > 0:
+        out[""] = fleet_s / fleet_n
+    return out
 
 
 def _ceiling(asked: Asked, out: Out, http: Http) -> None:
@@ -632,8 +719,10 @@ def _ceiling(asked: Asked, out: Out, http: Http) -> None:
     w = asked.window
     bucket = conv.histogram + "_bucket"
     st = http.histogram_status
-    fq = f"sum by (le) (increase({asked.sel(bucket, _is(st, '=~', C.SERVER_ERROR_RE))}[{w.span}]))"
-    oq = f"sum by (le) (increase({asked.sel(bucket, _is(st, '!~', C.SERVER_ERROR_RE))}[{w.span}]))"
+    failed = asked.sel(bucket, _is(st, "=~", C.SERVER_ERROR_RE), *http.hist_traffic)
+    passed = asked.sel(bucket, _is(st, "!~", C.SERVER_ERROR_RE), *http.hist_traffic)
+    fq = f"sum by (le) (increase({failed}[{w.span}]))"
+    oq = f"sum by (le) (increase({passed}[{w.span}]))"
     fails, oks = asked.instant(fq, "failed requests per latency bucket"), \
         asked.instant(oq, "successful requests per latency bucket")
     if not fails.ok:
@@ -652,14 +741,16 @@ def _ceiling(asked: Asked, out: Out, http: Http) -> None:
     (lo, hi), n = max(f_per, key=lambda bn: bn[1])
     ok_there = o_per.get((lo, hi), 0.0)
     share = n / total_f
-    bound = next((b for b in C.TIMEOUT_BOUNDS_S if lo < b <= hi), None) \
+    # the cut-off: the bucket's upper bound when it is a common limit, else the largest
+    # common limit inside the bucket (a histogram says "at most hi", never the value)
+    bound = max((b for b in C.TIMEOUT_BOUNDS_S if lo < b <= hi), default=None) \
         if math.isfinite(hi) else None
     if share >= CEILING_SHARE and ok_there <= CEILING_MAX_OK_SHARE * n and bound is not None:
         out.put(yes(key, PROBE,
                     f"{n:.0f} of {total_f:.0f} failed requests ({_pct(share)}) ended between "
                     f"{lo:g} s and {hi:g} s, where successes seldom end ({ok_there:.0f}): a "
-                    f"cut-off near {bound:g} s", [_ex(asked, fq, f"{_pct(share)} of failures "
-                                                      f"in ({lo:g}, {hi:g}] s")],
+                    f"cut-off at or just under {bound:g} s",
+                    [_ex(asked, fq, f"{_pct(share)} of failures in ({lo:g}, {hi:g}] s")],
                     value=bound, data={"bucket": [lo, hi]}))
         return
     out.put(no(key, PROBE, f"failed requests' durations do not cluster below a common "
@@ -694,8 +785,8 @@ def _outliers(asked: Asked, out: Out, http: Http, by: str,
     conv, status = http.convention, http.status
     assert status is not None  # http_metrics finds a convention only with its status label
     w = asked.window
-    req = asked.sel(conv.requests)
-    err = asked.sel(conv.requests, _is(status, "=~", C.SERVER_ERROR_RE))
+    req = http.requests(asked)
+    err = http.requests(asked, _is(status, "=~", C.SERVER_ERROR_RE))
     rq = f"sum by ({by}) (increase({req}[{w.span}]))"
     eq = f"sum by ({by}) (increase({err}[{w.span}]))"
     reqs, errs = asked.instant(rq, "requests per replica"), \
@@ -808,7 +899,7 @@ def replica_signal(asked: Asked, found: Found, out: Out, http: Http | None) -> i
         q = f"count(count by (namespace, pod) (max_over_time({asked.sel(C.POD_INFO)}[{w.span}])))"
     elif http is not None:
         by = http.replica or "instance"
-        q = f"count(count by ({by}) ({asked.sel(http.convention.requests)}))"
+        q = f"count(count by ({by}) ({http.requests(asked)}))"
     else:
         out.put(unknown(key, PROBE, f"neither {C.POD_INFO} nor a request metric for the "
                                     "selector"))

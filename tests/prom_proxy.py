@@ -1,0 +1,144 @@
+"""A real nginx in front of a real Prometheus: the auth and rate-limit proxies the probe
+meets in front of shared servers (oauth2-proxy, an ingress with rate limits, a gateway
+that only lets some API paths through).
+
+nginx (Debian's package, installed by ``.ci/run``) runs on 127.0.0.1 with a config made
+here, one ``server`` per behaviour:
+
+* ``queries_only``: ``/api/v1/query`` and ``/api/v1/query_range`` pass, every other API
+  path answers 403 (a gateway that allows queries but not metadata);
+* ``forbidden``: every path answers 403 with a JSON error body;
+* ``rate_limited``: at most 2 requests a second, the rest answered 429 with
+  ``Retry-After: 1`` (``limit_req``);
+* ``login``: every path redirects (302) to ``/oauth2/sign_in``, as oauth2-proxy does
+  without a session.
+
+Its access log is kept, so a test can see what the server really answered (the 429s a
+retry got past). Without nginx the tests that need it skip, saying so.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+MODES = ("queries_only", "forbidden", "rate_limited", "login")
+
+
+@dataclass(frozen=True)
+class PromProxy:
+    urls: dict[str, str]
+    """Mode -> the proxy's base URL for that behaviour."""
+    access_log: Path
+    pid: int
+
+    def statuses(self) -> list[tuple[str, int]]:
+        """(path, status) of every request nginx answered so far, in order."""
+        out: list[tuple[str, int]] = []
+        if not self.access_log.exists():
+            return out
+        for line in self.access_log.read_text().splitlines():
+            path, _, status = line.rpartition(" ")
+            if status.isdigit():
+                out.append((path, int(status)))
+        return out
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def nginx_missing() -> str | None:
+    if shutil.which("nginx") is None:
+        return "nginx is not installed (.ci/run installs Debian's nginx package)"
+    return None
+
+
+def _config(prefix: Path, upstream: str, ports: dict[str, int]) -> str:
+    log = prefix / "access.log"
+    return f"""
+worker_processes 1;
+pid {prefix}/nginx.pid;
+error_log {prefix}/error.log warn;
+events {{ worker_connections 64; }}
+http {{
+  log_format paths '$uri $status';
+  access_log {log} paths;
+  client_body_temp_path {prefix}/body;
+  proxy_temp_path {prefix}/proxy;
+  fastcgi_temp_path {prefix}/fastcgi;
+  uwsgi_temp_path {prefix}/uwsgi;
+  scgi_temp_path {prefix}/scgi;
+  limit_req_zone $server_port zone=api:1m rate=2r/s;
+  server {{
+    listen 127.0.0.1:{ports['queries_only']};
+    location = /api/v1/query {{ proxy_pass {upstream}; }}
+    location = /api/v1/query_range {{ proxy_pass {upstream}; }}
+    location / {{
+      default_type application/json;
+      return 403 '{{"status":"error","errorType":"forbidden","error":"only queries are allowed"}}';
+    }}
+  }}
+  server {{
+    listen 127.0.0.1:{ports['forbidden']};
+    location / {{
+      default_type application/json;
+      return 403 '{{"status":"error","errorType":"forbidden","error":"user lacks prometheus:read"}}';
+    }}
+  }}
+  server {{
+    listen 127.0.0.1:{ports['rate_limited']};
+    location / {{
+      limit_req zone=api nodelay;
+      limit_req_status 429;
+      add_header Retry-After 1 always;
+      proxy_pass {upstream};
+    }}
+  }}
+  server {{
+    listen 127.0.0.1:{ports['login']};
+    location / {{ return 302 /oauth2/sign_in?rd=$uri; }}
+  }}
+}}
+"""
+
+
+@contextlib.contextmanager
+def prom_proxy(upstream: str, workdir: Path) -> Iterator[PromProxy]:
+    """nginx proxying ``upstream`` (a Prometheus base URL) in each mode; stopped after."""
+    prefix = workdir / "nginx"
+    prefix.mkdir(parents=True, exist_ok=True)
+    ports = {m: _free_port() for m in MODES}
+    conf = prefix / "nginx.conf"
+    conf.write_text(_config(prefix, upstream, ports))
+    proc = subprocess.Popen(["nginx", "-c", str(conf), "-p", str(prefix), "-g", "daemon off;"],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", ports["login"]), timeout=0.5):
+                    break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    err = proc.stderr.read().decode() if proc.stderr else ""
+                    raise RuntimeError(f"nginx did not start: {err}") from None
+                time.sleep(0.05)
+        yield PromProxy({m: f"http://127.0.0.1:{p}" for m, p in ports.items()},
+                        prefix / "access.log", proc.pid)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
