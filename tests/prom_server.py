@@ -465,6 +465,8 @@ class PromScraped:
     pid: int
     service_pid: int
     timings: dict[str, float] = field(default_factory=dict)
+    log_path: Path | None = None
+    """The service's own JSON log lines (agent_app's ``AGENT_LOG_FILE``)."""
 
 
 def drive(service_url: str, concurrency: int, per_client: int,
@@ -533,8 +535,10 @@ def scraped_service(workdir: Path, phase_seconds: float = 15.0) -> Iterator[Prom
     """metrics_app under uvicorn, a Prometheus scraping it every second, and two driven
     phases: one client, then ten, ``phase_seconds`` each with a fixed number of requests."""
     t0 = time.perf_counter()
+    log_path = workdir / "agent.log"  # the service's own JSON log, to join with metrics
     service = launch.start("metrics_app:app", mode="buggy",
-                           env={"AGENT_MODEL_DELAY": str(MODEL_DELAY_S)})
+                           env={"AGENT_MODEL_DELAY": str(MODEL_DELAY_S),
+                                "AGENT_LOG_FILE": str(log_path)})
     try:
         config = ("global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
                   "scrape_configs:\n  - job_name: agent\n    static_configs:\n"
@@ -560,7 +564,8 @@ def scraped_service(workdir: Path, phase_seconds: float = 15.0) -> Iterator[Prom
             t2 = time.perf_counter()
             yield PromScraped(server.url, 'job="agent"', one.start, ten.end,
                               {1: one, 10: ten}, SCRAPE_INTERVAL_S, service.url, server.pid,
-                              service.proc.pid, {"start": t1 - t0, "drive": t2 - t1})
+                              service.proc.pid, {"start": t1 - t0, "drive": t2 - t1},
+                              log_path)
     finally:
         launch.stop(service)
         assert_gone({"uvicorn": service.proc.pid})

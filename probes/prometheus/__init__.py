@@ -24,6 +24,7 @@ from probes.evidence import Evidence, InputReport, iso_ns, now_utc, unknown
 from probes.prometheus.client import (
     BAD_RESPONSE,
     FORBIDDEN,
+    MAX_BYTES,
     UNREACHABLE,
     PromAuth,
     PromClient,
@@ -139,6 +140,8 @@ class PromTarget:
     auth: PromAuth = field(default_factory=PromAuth)
     timeout_s: float = 10.0
     deadline_s: float = 60.0
+    max_bytes: int = MAX_BYTES
+    """A larger answer is cut and its signal left "not checked", saying so."""
 
 
 def check_target(target: PromTarget) -> str | None:
@@ -170,7 +173,8 @@ def collect(target: PromTarget, cancel: threading.Event | None = None, *,
     start = end - target.since_s
     t0 = time.monotonic()
     with PromClient(target.url, target.auth, timeout_s=target.timeout_s,
-                    deadline_s=target.deadline_s, cancel=cancel, transport=transport) as client:
+                    deadline_s=target.deadline_s, max_bytes=target.max_bytes, cancel=cancel,
+                    transport=transport) as client:
         coarse = fleet.Window(start, end, _step(target.since_s, DEFAULT_INTERVAL_S),
                               _rate_s(target.since_s, DEFAULT_INTERVAL_S))
         asked = fleet.Asked(client, selector, coarse)

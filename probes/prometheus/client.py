@@ -39,7 +39,7 @@ from tenacity import (
     Retrying,
     retry_if_exception_type,
     stop_after_attempt,
-    wait_exponential_jitter,
+    wait_random_exponential,
 )
 
 from probes.redact import redact_text
@@ -50,6 +50,10 @@ MAX_SERIES = 5_000
 """Series kept from one result; the rest are counted, not kept."""
 ATTEMPTS = 3
 """Tries of one call that the server answered 429 or a transient 5xx."""
+_BACKOFF = wait_random_exponential(multiplier=0.25, max=4.0)
+"""Exponential backoff with full jitter (0.25 s, 0.5 s, ... up to 4 s), so replicas of a
+busy server's clients do not retry in step; a Retry-After from the server wins when it is
+longer."""
 
 
 class Failure(msgspec.Struct, frozen=True):
@@ -329,7 +333,7 @@ class PromClient:
         """One GET with its retries; the envelope's data, or the failure."""
         def wait(state: RetryCallState) -> float:
             exc = state.outcome.exception() if state.outcome else None
-            backoff = wait_exponential_jitter(initial=0.25, max=4.0)(state)
+            backoff = _BACKOFF(state)
             if isinstance(exc, _Retry) and exc.wait_s is not None:
                 backoff = max(backoff, exc.wait_s)
             return min(backoff, max(0.0, self.deadline - time.monotonic()))

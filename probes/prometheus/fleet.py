@@ -41,7 +41,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from probes.evidence import Example, Signal, example, no, unknown, yes
+from probes.evidence import MAX_EXAMPLE_TEXT, Example, Signal, example, no, unknown, yes
 from probes.prometheus import catalog as C
 from probes.prometheus.client import FORBIDDEN, PromClient, Result, Series
 
@@ -170,9 +170,17 @@ class Out:
 
 
 def _ex(asked: Asked, promql: str, note: str, where: str = "") -> Example:
-    """A pointer to the numbers: the PromQL that gives them, and what they said."""
+    """A pointer to the numbers: the PromQL that gives them (to paste into Grafana as it
+    is), and what they said. A query longer than an excerpt is never cut (a cut query does
+    not run): the example names it in the evidence's list of queries instead."""
     src = f"prometheus {asked.client.shown}" + (f" {where}" if where else "")
-    return example(src, time_ns=int(asked.window.end * 1e9), text=promql, note=note)
+    text = promql
+    if len(promql) > MAX_EXAMPLE_TEXT:
+        at = next((i for i, q in enumerate(asked.log, 1) if q.get("promql") == promql), None)
+        text = (f"(a PromQL of {len(promql)} characters: query {at} of the evidence's queries,"
+                " to copy from the Metrics view or -o json)" if at else
+                f"(a PromQL of {len(promql)} characters, too long to show here)")
+    return example(src, time_ns=int(asked.window.end * 1e9), text=text, note=note)
 
 
 def _why_not(got: Result, metric: str) -> str:
@@ -661,9 +669,12 @@ def _rise(asked: Asked, out: Out, http: Http, by: str, per_rate: Mapping[str, Se
     detail = (f"{verdict.detail}; in flight from {how}, per replica and "
               f"{w.step:g} s step")
     if verdict.answer == "yes":
+        failing = http.requests(asked, _is(http.status or "", "=~", C.SERVER_ERROR_RE))
+        share_q = (f"sum by ({by}) (rate({failing}[{w.rate}])) / "
+                   f"sum by ({by}) (rate({http.requests(asked)}[{w.rate}]))")
         out.put(yes(key, PROBE, detail,
-                    [_ex(asked, f"{flight_q}  vs  5xx share by {by}",
-                         f"errors by requests in flight: {verdict.detail}")],
+                    [_ex(asked, share_q, f"5xx share per replica and step, against requests "
+                                         f"in flight ({how}): {verdict.detail}")],
                     value=verdict.worst_level, strength=0.9,
                     data={"table": list(table_rows)}))
     elif verdict.answer == "no":

@@ -168,7 +168,52 @@ def to_json(analysis: Analysis) -> dict[str, Any]:
             for ev in analysis.case.evidence
         ],
         "cancelled": analysis.cancelled,
+        **({"metrics": metrics} if (metrics := metrics_json(analysis)) else {}),
     }
+
+
+METRICS_KEYS = ("url", "selector", "window", "http", "found", "missing", "replicas_seen",
+                "queries", "tables")
+"""What the JSON report carries of each Prometheus evidence (its charts stay in the case
+file and the Metrics view): enough to see what was asked, and to paste the PromQL."""
+
+
+def metrics_json(analysis: Analysis) -> list[dict[str, Any]]:
+    """The ``metrics`` key: one entry per Prometheus server asked."""
+    out = []
+    for ev in analysis.case.evidence:
+        data = ev.data.get("prometheus") if ev.probe == "prometheus" else None
+        if isinstance(data, dict):
+            out.append(_clean_json({k: data.get(k) for k in METRICS_KEYS}))
+    return out
+
+
+def metrics_lines(analysis: Analysis) -> list[str]:
+    """What the fleet-metrics section of the text and Markdown reports says: the server,
+    selector and window, what was asked and what failed, and which metrics were missing."""
+    lines: list[str] = []
+    for ev in analysis.case.evidence:
+        data = ev.data.get("prometheus") if ev.probe == "prometheus" else None
+        if not isinstance(data, dict):
+            continue
+        w = data.get("window") or {}
+        lines.append(f"{data.get('url')}  {{{data.get('selector') or ''}}}  "
+                     f"{w.get('start', '?')} to {w.get('end', '?')} (step {w.get('step_s')} s)")
+        queries = data.get("queries") or []
+        failed = [q for q in queries if q.get("failure")]
+        kinds = sorted({str(q["failure"]) for q in failed})
+        lines.append(f"{len(queries)} queries, {len(failed)} failed"
+                     + (f" ({', '.join(kinds)})" if kinds else "")
+                     + f"; {data.get('replicas_seen') or 0} replicas in the window")
+        http = data.get("http")
+        if isinstance(http, dict):
+            lines.append(f"HTTP metrics: {http.get('convention')} ({http.get('requests')}, "
+                         f"in flight: {http.get('in_flight') or 'no gauge'})")
+        for group, names in (data.get("missing") or {}).items():
+            lines.append(f"not found: {group} ({', '.join(names)})")
+        for q in failed[:5]:
+            lines.append(f"failed: {q.get('what')}: {q.get('message')}")
+    return [clean(line) for line in lines]
 
 
 def render_json(analysis: Analysis) -> str:
@@ -277,6 +322,9 @@ def render_markdown(analysis: Analysis) -> str:
                      f"{s.by.value} | {_md(detail)} |")
     if v.open_questions:
         lines += ["", _md(not_checked_sentence(v))]
+    fleet = metrics_lines(analysis)
+    if fleet:
+        lines += ["", "### Fleet metrics (Prometheus)", ""] + [f"- {_md(m)}" for m in fleet]
     lines += ["", "### Inputs", "", "| input | format | lines | events | skipped |",
               "|---|---|---|---|---|"]
     for i in analysis.inputs:
@@ -381,6 +429,11 @@ def render_text(analysis: Analysis, *, plain: bool = False) -> RenderableType:
     sentence = not_checked_sentence(v)
     if sentence:
         parts.append(Text(sentence, style="dim"))
+
+    fleet = metrics_lines(analysis)
+    if fleet:
+        parts.append(Rule("fleet metrics (Prometheus)", align="left", style="dim"))
+        parts.extend(Text(f"  {m}") for m in fleet)
 
     parts.append(Rule("inputs", align="left", style="dim"))
     if plain:
