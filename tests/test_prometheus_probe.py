@@ -308,3 +308,44 @@ def test_cli_end_to_end(prom_fleet: PromFleet) -> None:
     schema = json.loads((Path(__file__).resolve().parent.parent / "schemas" /
                          "report.schema.json").read_text())
     jsonschema.Draft202012Validator(schema).validate(doc)
+
+
+def test_kubectl_plugin_asks_for_the_workloads_pods(prom_fleet: PromFleet,
+                                                    tmp_path: Path) -> None:
+    """``kubectl scaledoc -n NS deploy/agent --prometheus URL``: the fake API server (real
+    kubernetes client over HTTP) has deploy/agent in namespace "agents"; the probe is asked
+    for that namespace and the pods the Deployment makes, and joins the pods' evidence."""
+    from tests.kube_server import NS, RS_HASH, FakeKube, load_agent_scenario
+    from tui.commands.kubectl import kubectl_main
+
+    got: list[Case] = []
+
+    def report(case: Case, *fmt: object) -> int:
+        got.append(case)
+        return 0
+
+    with FakeKube() as fake:
+        load_agent_scenario(fake)
+        cfg = fake.write_kubeconfig(tmp_path / "kubeconfig", namespace=NS)
+        base = ["--kubeconfig", str(cfg), "deploy/agent", "--report", "--since", "2h",
+                "--until", _iso(prom_fleet.end), "--prometheus", prom_fleet.url]
+        assert kubectl_main(base, report, lambda case, **kw: 0) == 0
+        (prom,) = [e for e in got[-1].evidence if e.probe == "prometheus"]
+        selector = prom.data["prometheus"]["selector"]
+        assert selector.startswith(f'namespace="{NS}",pod=~"agent-')
+        import re
+
+        regex = selector.split('pod=~"', 1)[1][:-1].replace("\\\\", "\\")
+        assert re.fullmatch(regex, f"agent-{RS_HASH}-x2k9p")
+        # this fleet's history is in other namespaces: asked, found nothing, said so
+        assert all(s.answer is Answer.UNKNOWN for s in prom.signals)
+        # --prom-selector names the series when they are labelled otherwise
+        assert kubectl_main([*base, "--prom-selector", 'namespace="fleet-oom"'], report,
+                            lambda case, **kw: 0) == 0
+        merged = got[-1].signals()["pods.oomkilled"]
+        assert merged.answer is Answer.YES and set(merged.probe.split("+")) == {"kube",
+                                                                               "prometheus"}
+        # an unreachable server: the report still printed, exit 3
+        code = kubectl_main([*base[:-1], "http://127.0.0.1:9"], report, lambda case, **kw: 0)
+        assert code == 3
+        assert fake.verbs() == {"GET"}

@@ -209,6 +209,7 @@ def collect(target: PromTarget, cancel: threading.Event | None = None, *,
         replicas = fleet.replica_signal(asked, found, out, http)
         data = _data(target, asked, found, out, rows, t0, http=http, interval=interval,
                      replicas=replicas)
+        data["http_calls"] = client.calls
         failed = [q for q in asked.log if q.get("failure")]
         notes = [f"selector {{{selector}}}", f"{len(asked.log)} queries, "
                  f"{client.calls} HTTP calls in {time.monotonic() - t0:.1f} s"]
@@ -268,7 +269,7 @@ def _data(target: PromTarget, asked: Any, found: Any, out: Any, rows: dict[str, 
         "window": {"start": iso_ns(int(w.start * 1e9)), "end": iso_ns(int(w.end * 1e9)),
                    "seconds": round(w.end - w.start), "step_s": w.step, "rate": w.rate,
                    "sample_interval_s": round(interval, 1) if interval else None},
-        "auth": target.auth.kind,
+        "access": target.auth.kind,  # not "auth": a secret-looking key is redacted on save
         "found": sorted(found.names) if found is not None else [],
         "missing": missing,
         "http": None if http is None else {

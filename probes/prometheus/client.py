@@ -8,7 +8,8 @@ token was refused", "the server timed out the query"), never an exception into t
 
 * GET only, on the four read endpoints the probe needs (``query``, ``query_range``,
   ``series``, ``labels``/``label/<name>/values``); redirects are not followed (a login
-  page is reported, not parsed).
+  page is reported, not parsed). Metadata calls send ``limit`` (Prometheus 2.49+ caps
+  the answer with it; older servers ignore it, and the byte cap below still holds).
 * Retries with exponential backoff and jitter (tenacity) on 429 and on 502/503/504 that
   are not the server's own query timeout, honouring ``Retry-After``; a refused connection
   is not retried: an unreachable server is said at once, within the timeout.
@@ -280,7 +281,8 @@ class PromClient:
                      ) -> list[str] | Failure:
         """``/api/v1/label/<name>/values``, restricted to series ``match`` selects."""
         got = self._call(f"/api/v1/label/{name}/values",
-                         {"match[]": list(match), "start": _ts(start), "end": _ts(end)})
+                         {"match[]": list(match), "start": _ts(start), "end": _ts(end),
+                          "limit": self.max_series})
         if isinstance(got, Failure):
             return got
         return _decoded(_STRINGS, got)
@@ -288,7 +290,8 @@ class PromClient:
     def labels(self, match: Sequence[str], start: float, end: float) -> list[str] | Failure:
         """``/api/v1/labels``: the label names of the series ``match`` selects."""
         got = self._call("/api/v1/labels",
-                         {"match[]": list(match), "start": _ts(start), "end": _ts(end)})
+                         {"match[]": list(match), "start": _ts(start), "end": _ts(end),
+                          "limit": self.max_series})
         if isinstance(got, Failure):
             return got
         return _decoded(_STRINGS, got)
@@ -297,7 +300,8 @@ class PromClient:
                ) -> list[dict[str, str]] | Failure:
         """``/api/v1/series``: the label sets of the series ``match`` selects."""
         got = self._call("/api/v1/series",
-                         {"match[]": list(match), "start": _ts(start), "end": _ts(end)})
+                         {"match[]": list(match), "start": _ts(start), "end": _ts(end),
+                          "limit": self.max_series})
         if isinstance(got, Failure):
             return got
         return _decoded(_LABEL_SETS, got)

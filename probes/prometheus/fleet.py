@@ -439,7 +439,7 @@ def memory_signals(asked: Asked, found: Found, out: Out, rows: dict[str, dict[st
                        f"every container has a memory limit ({len(names)})", value=0))
     else:
         out.put(unknown("pods.no_memory_limit", PROBE, _why_not(limits, C.LIMITS)))
-    grown: list[tuple[float, str, float, float, float, float]] = []
+    grown: list[tuple[float, str, float, float, float, float, str]] = []
     chart: list[tuple[str, float, Sequence[tuple[float, float]]]] = []
     for s in ws.series:
         name = _container(s)
@@ -455,7 +455,7 @@ def memory_signals(asked: Asked, found: Found, out: Out, rows: dict[str, dict[st
         chart.append((name, peak / limit, [(t, v / limit) for t, v in pts]))
         rise, t0, t1 = _longest_rise(pts, limit)
         if rise >= GROWTH_SHARE * limit and peak >= NEAR_LIMIT * limit:
-            grown.append((rise, name, peak / limit, t0, t1, limit))
+            grown.append((rise, name, peak / limit, t0, t1, limit, s.labels.get("pod", "")))
     chart.sort(key=lambda c: -c[1])
     _chart(out, "memory working set / limit (top 5 containers)", "ratio",
            f"{wq} / on (namespace, pod, container) {lq}",
@@ -474,10 +474,10 @@ def memory_signals(asked: Asked, found: Found, out: Out, rows: dict[str, dict[st
     grown.sort(key=lambda g: -g[0])
     exs = []
     per_request = ""
-    for rise, name, ratio, t0, t1, limit in grown[:MAX_EXAMPLES]:
+    for rise, name, ratio, t0, t1, limit, pod in grown[:MAX_EXAMPLES]:
         note = (f"grew {_bytes(rise)} ({_pct(rise / limit)} of its {_bytes(limit)} limit) "
                 f"in {(t1 - t0) / 60:.0f} min, peak {_pct(ratio)}")
-        rate = request_rates.get(name.rsplit("/", 1)[0]) if http is not None else None
+        rate = request_rates.get(pod) if http is not None and pod else None
         if rate is not None:
             served = sum(v for t, v in rate.points if t0 <= t <= t1 and _finite(v)) \
                 * asked.window.step

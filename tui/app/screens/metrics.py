@@ -151,9 +151,10 @@ def header_text(ev: Evidence) -> Text:
     selector = data.get("selector")
     text.append("  ")
     text.append_text(plain(f"{{{selector}}}" if selector else "{} (every series)"))
-    if data.get("auth"):
+    access = data.get("access") or data.get("auth")  # "auth" in cases saved before
+    if access:
         text.append("  auth: ", style="dim")
-        text.append_text(plain(str(data["auth"])))
+        text.append_text(plain(str(access)))
     text.append("\n")
     text.append(window_text(data.get("window")))
     seen = number(data.get("replicas_seen")) or number(data.get("replicas_total"))
