@@ -349,3 +349,31 @@ def test_kubectl_plugin_asks_for_the_workloads_pods(prom_fleet: PromFleet,
         code = kubectl_main([*base[:-1], "http://127.0.0.1:9"], report, lambda case, **kw: 0)
         assert code == 3
         assert fake.verbs() == {"GET"}
+
+
+LAB = Path(__file__).resolve().parent / "lab" / "scenarios"
+
+
+@pytest.mark.parametrize(("ns", "scenario"), [
+    ("fleet-oom", "py-oom"),
+    ("fleet-ceiling", "py-platform-timeout-nginx"),
+    ("fleet-ratelimit", "py-upstream-rate-limit"),
+    ("fleet-rise", "py-shared-instance-autogen"),
+    ("fleet-healthy", "py-healthy-gunicorn-autogen"),
+])
+def test_joined_with_logs_of_the_same_fault(ns: str, scenario: str, prom_fleet: PromFleet,
+                                            fleet_evidence: dict[str, Evidence]) -> None:
+    """The fleet's metrics joined with real logs of the same fault (a lab capture of a
+    real service under load, tests/lab/) give that fault: the two kinds of evidence add
+    up, neither drowns the other. Ground truth of each is its own (the generator's counts,
+    the lab run's measured truth.json)."""
+    from probes.pipeline import analyze_paths
+
+    folder = LAB / scenario
+    recorded = json.loads((folder / "truth.json").read_text())
+    truth = recorded["expected"]
+    assert truth == prom_fleet.scenarios[ns].truth
+    inputs = [str(folder / name) for name in recorded["inputs"]]
+    joined = analyze_paths(inputs, extra=[fleet_evidence[ns]])
+    assert joined.verdict.verdict == truth, joined.verdict.summary
+    assert any(e.probe == "prometheus" for e in joined.case.evidence)

@@ -363,8 +363,12 @@ class ScaledocApp(App[int]):
         """Open an example where it lives: a log line in Logs, a pod in Pods, a process
         in Processes, a source file in Code, a ramp request in Concurrency."""
         index = self.log_index
+        view = view_for_source(message.source)
+        if index is None and view is not None and view != "pods":
+            # no logs indexed at all (a case of metrics or processes only): its own view
+            await self.action_goto(view)
+            return
         if index is not None and not index.has_source(message.source):
-            view = view_for_source(message.source)
             if view is None:
                 self.notify(f"{message.source} is not in the indexed logs.",
                             severity="warning")

@@ -108,7 +108,7 @@ def cause_card(cause: RankedCause) -> RenderableType:
 
 _NEEDS = {"kube": "pod status and events", "code": "the service's source",
           "process": "a process sample", "logs": "logs with ids", "traces": "logs with ids",
-          "ramp": "a load ramp"}
+          "ramp": "a load ramp", "prometheus": "the fleet's metrics (--prometheus)"}
 """Which evidence would answer a question, by the probe that owns its signal."""
 
 
