@@ -64,6 +64,24 @@ async def test_screenshot(demo: Analysis, name: str, keys: tuple[str, ...],
     assert svg.startswith("<svg") and "\x1b" not in svg
 
 
+METRICS_CASE = Path(__file__).resolve().parent / "prom_cases" / "fleet-oom.case.json"
+
+
+@pytest.mark.screenshots
+async def test_screenshot_metrics(tmp_path: Path) -> None:
+    """The Metrics view (key 0) has no demo evidence to show: it is taken on a case the
+    Prometheus probe saved from the test fleet's OOM incident (tests/prom_cases/README.md)."""
+    analysis = analyze_paths([str(METRICS_CASE)])
+    app = ScaledocApp(analysis=analysis, title="scaledoc fleet-oom.case.json", save_dir=tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await ready(pilot, app)
+        await press(pilot, app, ("0",))
+        SHOTS.mkdir(exist_ok=True)
+        app.save_screenshot(filename="metrics.svg", path=str(SHOTS))
+    svg = (SHOTS / "metrics.svg").read_text(encoding="utf-8")
+    assert svg.startswith("<svg") and "\x1b" not in svg and "fleet-oom" in svg
+
+
 async def press(pilot: Pilot[Any], app: ScaledocApp, keys: tuple[str, ...]) -> None:
     for key in keys:
         await pilot.press(key)

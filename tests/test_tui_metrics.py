@@ -130,7 +130,7 @@ async def test_key_0_shows_the_captures_header_charts_tables_and_queries(
     async with app.run_test(size=size) as pilot:
         screen = await open_metrics(pilot, app)
         head = static_text(screen, "#metrics-head")
-        for part in ("http://127.0.0.1:19090", '{namespace="demo"}', "auth: no credentials",
+        for part in ("http://127.0.0.1:19090", '{namespace="demo"}', "sent: no credentials",
                      "2026-12-07 02:30 → 04:30 UTC", "step 62 s", "3 replicas",
                      "prometheus_client instrumentator",
                      "http_requests_total{status,pod}, in flight http_requests_inprogress",

@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from probes.evidence import Evidence, InputReport, iso_ns, now_utc, unknown
+from probes.evidence import Answer, Evidence, InputReport, iso_ns, now_utc, unknown
 from probes.prometheus.client import (
     BAD_RESPONSE,
     FORBIDDEN,
@@ -207,6 +207,8 @@ def collect(target: PromTarget, cancel: threading.Event | None = None, *,
         fleet.memory_signals(asked, found, out, rows, rates, http)
         fleet.upstream_signals(asked, found, out)
         replicas = fleet.replica_signal(asked, found, out, http)
+        said_yes = {sig.key for sig in out.signals if sig.answer is Answer.YES}
+        out.charts.sort(key=lambda c: c.get("signal") not in said_yes)  # the cause's first
         data = _data(target, asked, found, out, rows, t0, http=http, interval=interval,
                      replicas=replicas)
         data["http_calls"] = client.calls

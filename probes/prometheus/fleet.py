@@ -223,9 +223,11 @@ def _thin(points: Sequence[tuple[float, float]], n: int = MAX_POINTS) -> list[li
     return [[t, v] for t, v in pts[::k]]
 
 
-def _chart(out: Out, title: str, unit: str, promql: str, series: Sequence[tuple[str, Sequence[
-        tuple[float, float]]]]) -> None:
-    out.charts.append({"title": title, "unit": unit, "promql": promql,
+def _chart(out: Out, title: str, unit: str, promql: str,
+           series: Sequence[tuple[str, Sequence[tuple[float, float]]]], signal: str) -> None:
+    """A small chart for the Metrics view; ``signal`` is the key it shows the numbers of
+    (charts of signals answered yes are shown first)."""
+    out.charts.append({"title": title, "unit": unit, "promql": promql, "signal": signal,
                        "series": [{"label": label, "points": _thin(points)}
                                   for label, points in series if points]})
 
@@ -459,7 +461,7 @@ def memory_signals(asked: Asked, found: Found, out: Out, rows: dict[str, dict[st
     chart.sort(key=lambda c: -c[1])
     _chart(out, "memory working set / limit (top 5 containers)", "ratio",
            f"{wq} / on (namespace, pod, container) {lq}",
-           [(name, pts) for name, _peak, pts in chart[:5]])
+           [(name, pts) for name, _peak, pts in chart[:5]], "process.rss_growth")
     if not limit_of:
         out.put(unknown("process.rss_growth", PROBE,
                         f"no memory limit to compare the working set with ({C.LIMITS} "
@@ -559,7 +561,7 @@ def request_signals(asked: Asked, found: Found, out: Out, rows: dict[str, dict[s
     fleet = asked.range(fleet_q, "5xx share of the fleet")
     if fleet.ok:
         _chart(out, "5xx share of requests (fleet)", "ratio", fleet_q,
-               [("5xx share", s.points) for s in fleet.series[:1]])
+               [("5xx share", s.points) for s in fleet.series[:1]], "requests.failed")
     per_rate = {_replica(s, by): s for s in rates.series} if rates.ok else {}
     per_err = {_replica(s, by): s for s in errs.series} if errs.ok else {}
     _rise(asked, out, http, by, per_rate, per_err, rates if not rates.ok else errs)
@@ -657,7 +659,7 @@ def _rise(asked: Asked, out: Out, http: Http, by: str, per_rate: Mapping[str, Se
             row[1] += min(e, r) * w.step
     fleet_flight = sorted(totals.items())
     _chart(out, "requests in flight (fleet)", "requests", flight_q,
-           [("in flight", fleet_flight)])
+           [("in flight", fleet_flight)], "errors.rise_with_concurrency")
     table_rows: tuple[dict[str, Any], ...] = tuple(
         {"level": label, "requests": round(n), "errors": round(e),
          "error_rate": round(e / n, 3) if n else 0.0}
@@ -885,7 +887,8 @@ def upstream_signals(asked: Asked, found: Found, out: Out) -> None:
         chart = asked.range(rq, f"{u.name} calls rate-limited per second")
         if chart.ok:
             _chart(out, f"upstream calls answered 429/503 per second ({u.name})", "calls/s",
-                   rq, [("rate-limited", s.points) for s in chart.series[:1]])
+                   rq, [("rate-limited", s.points) for s in chart.series[:1]],
+                   "errors.rate_limit")
     if not seen:
         out.put(unknown(key, PROBE, "; ".join(reasons)))
         return

@@ -153,7 +153,7 @@ def header_text(ev: Evidence) -> Text:
     text.append_text(plain(f"{{{selector}}}" if selector else "{} (every series)"))
     access = data.get("access") or data.get("auth")  # "auth" in cases saved before
     if access:
-        text.append("  auth: ", style="dim")
+        text.append("  sent: ", style="dim")  # not "auth:", which reads as a secret
         text.append_text(plain(str(access)))
     text.append("\n")
     text.append(window_text(data.get("window")))
