@@ -91,7 +91,7 @@ http {{
     listen 127.0.0.1:{ports['forbidden']};
     location / {{
       default_type application/json;
-      return 403 '{{"status":"error","errorType":"forbidden","error":"user lacks prometheus:read"}}';
+      return 403 '{{"status":"error","errorType":"forbidden","error":"needs prometheus:read"}}';
     }}
   }}
   server {{
