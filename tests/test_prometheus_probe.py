@@ -377,3 +377,17 @@ def test_joined_with_logs_of_the_same_fault(ns: str, scenario: str, prom_fleet: 
     joined = analyze_paths(inputs, extra=[fleet_evidence[ns]])
     assert joined.verdict.verdict == truth, joined.verdict.summary
     assert any(e.probe == "prometheus" for e in joined.case.evidence)
+
+
+def test_the_ceiling_is_said_in_the_units_the_advice_reads(fleet_evidence: dict[str, Evidence]
+                                                           ) -> None:
+    """latency.ceiling's value is milliseconds, as the logs and the ramp give it: the fix
+    then names the gateway's 30 s limit (a value in seconds once made it "~0 s")."""
+    from probes.pipeline import Analysis
+
+    ev = fleet_evidence["fleet-ceiling"]
+    sig = next(s for s in ev.signals if s.key == "latency.ceiling")
+    assert sig.answer is Answer.YES and sig.value == 30_000
+    top = Analysis.of_case(Case(evidence=(ev,))).verdict.causes[0]
+    assert top.id == "platform-timeout"
+    assert "~30 s" in (top.broken or "") and "~0 s" not in (top.broken or "")

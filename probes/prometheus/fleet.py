@@ -764,7 +764,7 @@ def _ceiling(asked: Asked, out: Out, http: Http) -> None:
                     f"{lo:g} s and {hi:g} s, where successes seldom end ({ok_there:.0f}): a "
                     f"cut-off at or just under {bound:g} s",
                     [_ex(asked, fq, f"{_pct(share)} of failures in ({lo:g}, {hi:g}] s")],
-                    value=bound, data={"bucket": [lo, hi]}))
+                    value=bound * 1000, data={"bucket_s": [lo, hi]}))  # ms, as logs say it
         return
     out.put(no(key, PROBE, f"failed requests' durations do not cluster below a common "
                            f"timeout (largest bucket ({lo:g}, {hi:g}] s holds {_pct(share)} of "
