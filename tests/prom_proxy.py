@@ -11,7 +11,9 @@ here, one ``server`` per behaviour:
 * ``rate_limited``: at most 2 requests a second, the rest answered 429 with
   ``Retry-After: 1`` (``limit_req``);
 * ``login``: every path redirects (302) to ``/oauth2/sign_in``, as oauth2-proxy does
-  without a session.
+  without a session;
+* ``tls``: HTTPS with a certificate made here for 127.0.0.1 by openssl, signed by a CA of
+  its own (``PromProxy.ca``): verified only with ``--prom-ca``.
 
 Its access log is kept, so a test can see what the server really answered (the 429s a
 retry got past). Without nginx the tests that need it skip, saying so.
@@ -28,7 +30,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-MODES = ("queries_only", "forbidden", "rate_limited", "login")
+MODES = ("queries_only", "forbidden", "rate_limited", "login", "tls")
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,8 @@ class PromProxy:
     """Mode -> the proxy's base URL for that behaviour."""
     access_log: Path
     pid: int
+    ca: Path
+    """The CA certificate that signed the ``tls`` server's certificate."""
 
     def statuses(self) -> list[tuple[str, int]]:
         """(path, status) of every request nginx answered so far, in order."""
@@ -59,10 +63,29 @@ def _free_port() -> int:
 def nginx_missing() -> str | None:
     if shutil.which("nginx") is None:
         return "nginx is not installed (.ci/run installs Debian's nginx package)"
+    if shutil.which("openssl") is None:
+        return "openssl is not installed (it makes the TLS proxy's certificates)"
     return None
 
 
-def _config(prefix: Path, upstream: str, ports: dict[str, int]) -> str:
+def _certificates(prefix: Path) -> tuple[Path, Path, Path]:
+    """A CA, and a server certificate for 127.0.0.1 signed by it (openssl)."""
+    ca_key, ca, key, csr, cert = (prefix / n for n in ("ca.key", "ca.pem", "server.key",
+                                                       "server.csr", "server.pem"))
+    ext = prefix / "san.ext"
+    ext.write_text("subjectAltName=IP:127.0.0.1\n")
+    for cmd in (
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(ca_key),
+         "-out", str(ca), "-days", "1", "-subj", "/CN=scaledoc test CA"],
+        ["openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out",
+         str(csr), "-subj", "/CN=127.0.0.1"],
+        ["openssl", "x509", "-req", "-in", str(csr), "-CA", str(ca), "-CAkey", str(ca_key),
+         "-CAcreateserial", "-out", str(cert), "-days", "1", "-extfile", str(ext)]):
+        subprocess.run(cmd, check=True, capture_output=True, timeout=60)
+    return ca, cert, key
+
+
+def _config(prefix: Path, upstream: str, ports: dict[str, int], cert: Path, key: Path) -> str:
     log = prefix / "access.log"
     return f"""
 worker_processes 1;
@@ -107,6 +130,12 @@ http {{
     listen 127.0.0.1:{ports['login']};
     location / {{ return 302 /oauth2/sign_in?rd=$uri; }}
   }}
+  server {{
+    listen 127.0.0.1:{ports['tls']} ssl;
+    ssl_certificate {cert};
+    ssl_certificate_key {key};
+    location / {{ proxy_pass {upstream}; }}
+  }}
 }}
 """
 
@@ -118,7 +147,8 @@ def prom_proxy(upstream: str, workdir: Path) -> Iterator[PromProxy]:
     prefix.mkdir(parents=True, exist_ok=True)
     ports = {m: _free_port() for m in MODES}
     conf = prefix / "nginx.conf"
-    conf.write_text(_config(prefix, upstream, ports))
+    ca, cert, key = _certificates(prefix)
+    conf.write_text(_config(prefix, upstream, ports, cert, key))
     proc = subprocess.Popen(["nginx", "-c", str(conf), "-p", str(prefix), "-g", "daemon off;"],
                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE)
@@ -133,8 +163,9 @@ def prom_proxy(upstream: str, workdir: Path) -> Iterator[PromProxy]:
                     err = proc.stderr.read().decode() if proc.stderr else ""
                     raise RuntimeError(f"nginx did not start: {err}") from None
                 time.sleep(0.05)
-        yield PromProxy({m: f"http://127.0.0.1:{p}" for m, p in ports.items()},
-                        prefix / "access.log", proc.pid)
+        urls = {m: f"{'https' if m == 'tls' else 'http'}://127.0.0.1:{p}"
+                for m, p in ports.items()}
+        yield PromProxy(urls, prefix / "access.log", proc.pid, ca)
     finally:
         proc.terminate()
         try:

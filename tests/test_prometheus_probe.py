@@ -391,3 +391,17 @@ def test_the_ceiling_is_said_in_the_units_the_advice_reads(fleet_evidence: dict[
     top = Analysis.of_case(Case(evidence=(ev,))).verdict.causes[0]
     assert top.id == "platform-timeout"
     assert "~30 s" in (top.broken or "") and "~0 s" not in (top.broken or "")
+
+
+def test_tls_with_the_servers_own_ca(prom_fleet: PromFleet, proxy,  # type: ignore[no-untyped-def]
+                                     fleet_evidence: dict[str, Evidence]) -> None:
+    """HTTPS through a real nginx with a certificate of a private CA: refused without
+    ``--prom-ca`` (the verification error said, exit 3 as unreachable), read with it."""
+    url = proxy.urls["tls"]
+    window = {"since_s": prom_fleet.end - prom_fleet.start, "until": float(prom_fleet.end)}
+    refused = collect(PromTarget(url, 'namespace="fleet-oom"', **window))  # type: ignore[arg-type]
+    assert refused.error is not None and "CERTIFICATE_VERIFY_FAILED" in refused.error
+    ok = collect(PromTarget(url, 'namespace="fleet-oom"', auth=PromAuth(ca_file=str(proxy.ca)),
+                            **window))  # type: ignore[arg-type]
+    assert ok.error is None
+    assert _signals(ok) == _signals(fleet_evidence["fleet-oom"])
