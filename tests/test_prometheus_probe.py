@@ -339,6 +339,7 @@ def test_kubectl_plugin_asks_for_the_workloads_pods(prom_fleet: PromFleet,
         assert re.fullmatch(regex, f"agent-{RS_HASH}-x2k9p")
         # this fleet's history is in other namespaces: asked, found nothing, said so
         assert all(s.answer is Answer.UNKNOWN for s in prom.signals)
+        assert "no series" in (prom.inputs[0].error or "")
         # --prom-selector names the series when they are labelled otherwise
         assert kubectl_main([*base, "--prom-selector", 'namespace="fleet-oom"'], report,
                             lambda case, **kw: 0) == 0
@@ -405,3 +406,13 @@ def test_tls_with_the_servers_own_ca(prom_fleet: PromFleet, proxy,  # type: igno
                             **window))  # type: ignore[arg-type]
     assert ok.error is None
     assert _signals(ok) == _signals(fleet_evidence["fleet-oom"])
+
+
+def test_a_selector_that_matches_nothing_is_said(prom_fleet: PromFleet) -> None:
+    out = subprocess.run([sys.executable, "-m", "tui.commands.cli", "analyze", "--prometheus",
+                          prom_fleet.url, "--selector", 'namespace="fleet-oomm"', "--since",
+                          "2h", "--until", _iso(prom_fleet.end)],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0  # the server answered: a partial result, not an input error
+    assert 'no series of the metrics looked for matched {namespace="fleet-oomm"}' in out.stderr
+    assert out.stdout.startswith("verdict: inconclusive")

@@ -216,8 +216,11 @@ def collect(target: PromTarget, cancel: threading.Event | None = None, *,
         notes = [f"selector {{{selector}}}", f"{len(asked.log)} queries, "
                  f"{client.calls} HTTP calls in {time.monotonic() - t0:.1f} s"]
         notes += [f"{q['what']}: {q['message']}" for q in failed[:5]]
+        answered = sum(sig.answer is not Answer.UNKNOWN for sig in out.signals)
+        nothing = (f"no series of the metrics looked for matched {{{selector}}} in the window "
+                   "(check the selector's labels and the window)") if not found.names else None
         report = InputReport(shown, PROBE, "prometheus-api", lines_read=len(asked.log),
-                             events=len(out.signals),
+                             events=answered, error=nothing,
                              skipped=_count_failures(failed),
                              notes=tuple(notes))
     return Evidence(probe=PROBE, target=shown, signals=tuple(out.signals), inputs=(report,),
