@@ -151,7 +151,12 @@ class Http:
     hist_traffic: tuple[str, ...] = ()
 
     def requests(self, asked: Asked, *extra: str) -> str:
+        """The request counter's selector, the scrape and health checks left out."""
         return asked.sel(self.convention.requests, *extra, *self.traffic)
+
+    def failures(self, asked: Asked) -> str:
+        """The same counter's 5xx answers (a convention is found only with its status)."""
+        return self.requests(asked, _is(self.status or "", "=~", C.SERVER_ERROR_RE))
 
 
 @dataclass
@@ -524,12 +529,11 @@ def request_signals(asked: Asked, found: Found, out: Out, rows: dict[str, dict[s
             out.put(unknown(k, PROBE, f"no HTTP request metric of the service for the "
                                       f"selector (looked for {names}, with a status label)"))
         return {}
-    conv, status = http.convention, http.status
-    assert status is not None
+    conv = http.convention
     by = http.replica or "instance"
     w = asked.window
     req = http.requests(asked)
-    err = http.requests(asked, _is(status, "=~", C.SERVER_ERROR_RE))
+    err = http.failures(asked)
     tq = f"sum(increase({req}[{w.span}]))"
     eq = f"sum(increase({err}[{w.span}]))"
     total, errors = asked.instant(tq, "requests in the window"), \
@@ -671,8 +675,7 @@ def _rise(asked: Asked, out: Out, http: Http, by: str, per_rate: Mapping[str, Se
     detail = (f"{verdict.detail}; in flight from {how}, per replica and "
               f"{w.step:g} s step")
     if verdict.answer == "yes":
-        failing = http.requests(asked, _is(http.status or "", "=~", C.SERVER_ERROR_RE))
-        share_q = (f"sum by ({by}) (rate({failing}[{w.rate}])) / "
+        share_q = (f"sum by ({by}) (rate({http.failures(asked)}[{w.rate}])) / "
                    f"sum by ({by}) (rate({http.requests(asked)}[{w.rate}]))")
         out.put(yes(key, PROBE, detail,
                     [_ex(asked, share_q, f"5xx share per replica and step, against requests "
@@ -795,11 +798,10 @@ def _per_bucket(series: Sequence[Series], unit_s: float
 def _outliers(asked: Asked, out: Out, http: Http, by: str,
               rows: dict[str, dict[str, Any]]) -> None:
     key = "fleet.replica_outlier"
-    conv, status = http.convention, http.status
-    assert status is not None  # http_metrics finds a convention only with its status label
+    conv = http.convention
     w = asked.window
     req = http.requests(asked)
-    err = http.requests(asked, _is(status, "=~", C.SERVER_ERROR_RE))
+    err = http.failures(asked)
     rq = f"sum by ({by}) (increase({req}[{w.span}]))"
     eq = f"sum by ({by}) (increase({err}[{w.span}]))"
     reqs, errs = asked.instant(rq, "requests per replica"), \
