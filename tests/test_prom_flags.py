@@ -208,3 +208,19 @@ def test_cli_token_is_never_printed(tmp_path: Path) -> None:
                     "--prom-token-file", str(token))
     assert out.returncode == 3
     assert "SECRET" not in out.stdout and "SECRET" not in out.stderr
+
+
+def test_follow_refuses_prometheus_instead_of_ignoring_it(tmp_path: Path) -> None:
+    log = tmp_path / "a.log"
+    log.write_text('{"level":30,"msg":"x"}\n')
+    out = _scaledoc("analyze", "-f", str(log), "--prometheus", "http://127.0.0.1:9")
+    assert out.returncode == 1
+    assert "--prometheus asks for a window once and cannot be followed" in out.stderr
+
+
+def test_kubectl_follow_refuses_prometheus() -> None:
+    from tui.commands.kubectl import kubectl_main
+
+    code = kubectl_main(["-f", "--prometheus", "http://127.0.0.1:9"],
+                        lambda case, *fmt: 0, lambda case, **kw: 0)
+    assert code == 1

@@ -93,8 +93,15 @@ def start_follower(args: argparse.Namespace, paths: Sequence[str],
     return f, []
 
 
+NO_FOLLOWED_METRICS = ("--prometheus asks for a window once and cannot be followed: drop -f, "
+                       "or follow the logs and ask Prometheus in a separate run")
+
+
 def _started(args: argparse.Namespace) -> Follower | None:
     """A running follower on ``args.paths``, or None after saying on stderr why not."""
+    if getattr(args, "prometheus", None):
+        err(NO_FOLLOWED_METRICS)
+        return None
     try:
         follower, errors = start_follower(args, args.paths)
     except ValueError as exc:

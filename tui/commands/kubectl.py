@@ -247,6 +247,11 @@ def kubectl_main(argv: Sequence[str], report: ReportFn, tui: TuiFn) -> int:
         err(str(exc))
         return ExitCode.INPUT_ERROR
     if getattr(args, "follow", False):
+        if getattr(args, "prometheus", None):
+            from tui.commands.follow import NO_FOLLOWED_METRICS
+
+            err(NO_FOLLOWED_METRICS)
+            return ExitCode.INPUT_ERROR
         return follow_cluster(args, target, report)
     got, found = _gather(target, logs=True)
     if got is None:
