@@ -6,8 +6,8 @@ VictoriaMetrics). Each call must come back within the probe's deadline with eith
 result or the reason there is none, in words an on-call engineer can act on ("401: the
 token was refused", "the server timed out the query"), never an exception into the UI.
 
-* GET only, on the four read endpoints the probe needs (``query``, ``query_range``,
-  ``series``, ``labels``/``label/<name>/values``); redirects are not followed (a login
+* GET only, on the read endpoints the probe needs (``query``, ``query_range``,
+  ``labels`` and ``label/<name>/values``); redirects are not followed (a login
   page is reported, not parsed). Metadata calls send ``limit`` (Prometheus 2.49+ caps
   the answer with it; older servers ignore it, and the byte cap below still holds).
 * Retries with exponential backoff and jitter (tenacity) on 429 and on 502/503/504 that
@@ -192,7 +192,6 @@ _MATRIX = msgspec.json.Decoder(_Matrix)
 _SERIES_LIST = msgspec.json.Decoder(list[_Series])
 _SCALAR = msgspec.json.Decoder(_Sample)
 _STRINGS = msgspec.json.Decoder(list[str])
-_LABEL_SETS = msgspec.json.Decoder(list[dict[str, str]])
 
 
 class _Retry(Exception):
@@ -280,31 +279,22 @@ class PromClient:
     def label_values(self, name: str, match: Sequence[str], start: float, end: float
                      ) -> list[str] | Failure:
         """``/api/v1/label/<name>/values``, restricted to series ``match`` selects."""
-        got = self._call(f"/api/v1/label/{name}/values",
-                         {"match[]": list(match), "start": _ts(start), "end": _ts(end),
-                          "limit": self.max_series})
-        if isinstance(got, Failure):
-            return got
-        return _decoded(_STRINGS, got)
+        return self._names(f"/api/v1/label/{name}/values", match, start, end)
 
     def labels(self, match: Sequence[str], start: float, end: float) -> list[str] | Failure:
         """``/api/v1/labels``: the label names of the series ``match`` selects."""
-        got = self._call("/api/v1/labels",
-                         {"match[]": list(match), "start": _ts(start), "end": _ts(end),
-                          "limit": self.max_series})
-        if isinstance(got, Failure):
-            return got
-        return _decoded(_STRINGS, got)
+        return self._names("/api/v1/labels", match, start, end)
 
-    def series(self, match: Sequence[str], start: float, end: float
-               ) -> list[dict[str, str]] | Failure:
-        """``/api/v1/series``: the label sets of the series ``match`` selects."""
-        got = self._call("/api/v1/series",
-                         {"match[]": list(match), "start": _ts(start), "end": _ts(end),
-                          "limit": self.max_series})
+    def _names(self, path: str, match: Sequence[str], start: float, end: float
+               ) -> list[str] | Failure:
+        got = self._call(path, {"match[]": list(match), "start": _ts(start), "end": _ts(end),
+                                "limit": self.max_series})
         if isinstance(got, Failure):
             return got
-        return _decoded(_LABEL_SETS, got)
+        try:
+            return _STRINGS.decode(got[0])
+        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+            return Failure(BAD_RESPONSE, f"unexpected answer: {exc}")
 
     # ------------------------------------------------------------------ plumbing
 
@@ -434,14 +424,6 @@ class PromClient:
             raise _Stop(Failure(kind, f"{env.errorType or 'error'} ({status})"
                                       + (f": {said}" if said else ""), status))
         return env.data, env.warnings
-
-
-def _decoded(decoder: msgspec.json.Decoder[Any], got: tuple[msgspec.Raw, list[str]]
-             ) -> Any:
-    try:
-        return decoder.decode(got[0])
-    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-        return Failure(BAD_RESPONSE, f"unexpected answer: {exc}")
 
 
 def _ts(t: float) -> str:

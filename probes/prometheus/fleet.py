@@ -105,16 +105,17 @@ class Asked:
 
     def instant(self, promql: str, what: str) -> Result:
         got = self.client.query(promql, self.window.end)
-        self._note(got, what, "instant")
+        self.note(got, what, "instant")
         return got
 
     def range(self, promql: str, what: str) -> Result:
         w = self.window
         got = self.client.query_range(promql, w.start, w.end, w.step)
-        self._note(got, what, "range")
+        self.note(got, what, "range")
         return got
 
-    def _note(self, got: Result, what: str, kind: str) -> None:
+    def note(self, got: Result, what: str, kind: str) -> None:
+        """One query sent and what came of it, in the evidence's list."""
         entry: dict[str, Any] = {"what": what, "promql": got.promql, "kind": kind,
                                  "series": len(got.series), "seconds": round(got.seconds, 3)}
         if got.failure is not None:
@@ -272,7 +273,7 @@ def discover(asked: Asked) -> Found | Result:
     q = f"count by (__name__) ({match})"
     step = min(300.0, max(1.0, w.end - w.start))
     res = asked.client.query_range(q, w.start, w.end, step)
-    asked._note(res, "which metrics exist", "range")
+    asked.note(res, "which metrics exist", "range")
     if not res.ok:
         return res
     return Found({s.labels.get("__name__", "") for s in res.series} & set(names))
@@ -534,14 +535,16 @@ def request_signals(asked: Asked, found: Found, out: Out, rows: dict[str, dict[s
     w = asked.window
     req = http.requests(asked)
     err = http.failures(asked)
-    tq = f"sum(increase({req}[{w.span}]))"
-    eq = f"sum(increase({err}[{w.span}]))"
-    total, errors = asked.instant(tq, "requests in the window"), \
-        asked.instant(eq, "5xx responses in the window")
-    n_total = total.series[0].last if total.ok and total.series else math.nan
-    n_err = errors.series[0].last if errors.ok and errors.series else 0.0
-    if not total.ok:
-        out.put(unknown("requests.failed", PROBE, _why_not(total, conv.requests)))
+    # per replica, once: the fleet's totals are their sums, and the outliers read them too
+    rq = f"sum by ({by}) (increase({req}[{w.span}]))"
+    eq = f"sum by ({by}) (increase({err}[{w.span}]))"
+    reqs, errs_w = asked.instant(rq, "requests per replica in the window"), \
+        asked.instant(eq, "5xx per replica in the window")
+    n_total = sum(x.last for x in reqs.series if _finite(x.last)) if reqs.ok else math.nan
+    n_err = sum(x.last for x in errs_w.series if _finite(x.last)) if errs_w.ok else 0.0
+    fleet_share_q = f"sum(increase({err}[{w.span}])) / sum(increase({req}[{w.span}]))"
+    if not reqs.ok:
+        out.put(unknown("requests.failed", PROBE, _why_not(reqs, conv.requests)))
     elif not _finite(n_total) or n_total < 1:
         out.put(unknown("requests.failed", PROBE, f"no request in the window "
                                                   f"({conv.requests})"))
@@ -550,7 +553,7 @@ def request_signals(asked: Asked, found: Found, out: Out, rows: dict[str, dict[s
         if n_err >= FEW_ERRORS and share >= FAILED_SHARE:
             out.put(yes("requests.failed", PROBE,
                         f"{n_err:.0f} of {n_total:.0f} requests answered 5xx ({_pct(share)})",
-                        [_ex(asked, f"{eq} / {tq}", f"{_pct(share)} of requests failed")],
+                        [_ex(asked, fleet_share_q, f"{_pct(share)} of requests failed")],
                         value=round(share, 4)))
         else:
             out.put(no("requests.failed", PROBE,
@@ -570,7 +573,7 @@ def request_signals(asked: Asked, found: Found, out: Out, rows: dict[str, dict[s
     per_err = {_replica(s, by): s for s in errs.series} if errs.ok else {}
     _rise(asked, out, http, by, per_rate, per_err, rates if not rates.ok else errs)
     _ceiling(asked, out, http)
-    _outliers(asked, out, http, by, rows)
+    _outliers(asked, out, by, rows, (rq, reqs), (eq, errs_w))
     return per_rate
 
 
@@ -795,19 +798,15 @@ def _per_bucket(series: Sequence[Series], unit_s: float
     return out
 
 
-def _outliers(asked: Asked, out: Out, http: Http, by: str,
-              rows: dict[str, dict[str, Any]]) -> None:
+def _outliers(asked: Asked, out: Out, by: str, rows: dict[str, dict[str, Any]],
+              requests: tuple[str, Result], failures: tuple[str, Result]) -> None:
+    """One replica far from its siblings, from the per-replica counts of the window
+    (``requests``, ``failures``: each query with its result)."""
     key = "fleet.replica_outlier"
-    conv = http.convention
     w = asked.window
-    req = http.requests(asked)
-    err = http.failures(asked)
-    rq = f"sum by ({by}) (increase({req}[{w.span}]))"
-    eq = f"sum by ({by}) (increase({err}[{w.span}]))"
-    reqs, errs = asked.instant(rq, "requests per replica"), \
-        asked.instant(eq, "5xx per replica")
+    (rq, reqs), (eq, errs) = requests, failures
     if not reqs.ok:
-        out.put(unknown(key, PROBE, _why_not(reqs, conv.requests)))
+        out.put(unknown(key, PROBE, _why_not(reqs, "the request counter")))
         return
     n_of = {_replica(s, by): s.last for s in reqs.series if _finite(s.last)}
     e_of = {_replica(s, by): s.last for s in errs.series if _finite(s.last)} if errs.ok \
