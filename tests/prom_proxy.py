@@ -42,8 +42,17 @@ class PromProxy:
     ca: Path
     """The CA certificate that signed the ``tls`` server's certificate."""
 
-    def statuses(self) -> list[tuple[str, int]]:
-        """(path, status) of every request nginx answered so far, in order."""
+    def statuses(self, settle_s: float = 2.0) -> list[tuple[str, int]]:
+        """(path, status) of every request nginx answered so far, in order. nginx writes a
+        request's line after its answer is sent, so a client can be done before the last
+        line is: the log is read until its size holds for 0.2 s (at most ``settle_s``)."""
+        deadline = time.monotonic() + settle_s
+        size, still = -1, 0.0
+        while time.monotonic() < deadline and still < 0.2:
+            now = self.access_log.stat().st_size if self.access_log.exists() else 0
+            still = still + 0.05 if now == size else 0.0
+            size = now
+            time.sleep(0.05)
         out: list[tuple[str, int]] = []
         if not self.access_log.exists():
             return out
